@@ -28,8 +28,9 @@ const EXPECTED_CHECKS: Record<string, string[]> = {
     'events_coordinates_pair_check',
     'events_title_not_blank_check',
     'events_version_positive_check',
+    'events_tags_not_null_check',
   ],
-  actors: ['actors_country_format_check', 'actors_name_not_blank_check', 'actors_version_positive_check'],
+  actors: ['actors_country_format_check', 'actors_name_not_blank_check', 'actors_version_positive_check', 'actors_aliases_not_null_check'],
   documents: ['documents_version_positive_check'],
   reports: [
     'reports_reliability_grade_check',
@@ -48,8 +49,9 @@ const EXPECTED_CHECKS: Record<string, string[]> = {
     'figures_position_nonnegative_check',
   ],
   report_via: ['report_via_position_nonnegative_check'],
+  participants: ['participants_position_nonnegative_check'],
   event_relations: ['event_relations_not_self_check'],
-  revisions: ['revisions_version_positive_check'],
+  revisions: ['revisions_version_positive_check', 'revisions_changed_fields_not_null_check'],
 };
 
 /** The event-type vocabulary the migrations seed. */

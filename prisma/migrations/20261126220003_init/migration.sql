@@ -321,13 +321,15 @@ ALTER TABLE "events"
     ADD CONSTRAINT "events_lon_range_check" CHECK ("lon" BETWEEN -180 AND 180),
     ADD CONSTRAINT "events_coordinates_pair_check" CHECK (("lat" IS NULL) = ("lon" IS NULL)),
     ADD CONSTRAINT "events_title_not_blank_check" CHECK (btrim("title") <> ''),
-    ADD CONSTRAINT "events_version_positive_check" CHECK ("version" >= 1);
+    ADD CONSTRAINT "events_version_positive_check" CHECK ("version" >= 1),
+    ADD CONSTRAINT "events_tags_not_null_check" CHECK ("tags" IS NOT NULL AND array_position("tags", NULL) IS NULL);
 
 -- AddCheckConstraint: actors
 ALTER TABLE "actors"
     ADD CONSTRAINT "actors_country_format_check" CHECK ("country" ~ '^[A-Z]{3}$'),
     ADD CONSTRAINT "actors_name_not_blank_check" CHECK (btrim("name") <> ''),
-    ADD CONSTRAINT "actors_version_positive_check" CHECK ("version" >= 1);
+    ADD CONSTRAINT "actors_version_positive_check" CHECK ("version" >= 1),
+    ADD CONSTRAINT "actors_aliases_not_null_check" CHECK ("aliases" IS NOT NULL AND array_position("aliases", NULL) IS NULL);
 
 -- AddCheckConstraint: documents
 ALTER TABLE "documents"
@@ -355,13 +357,18 @@ ALTER TABLE "figures"
 ALTER TABLE "report_via"
     ADD CONSTRAINT "report_via_position_nonnegative_check" CHECK ("position" >= 0);
 
+-- AddCheckConstraint: participants
+ALTER TABLE "participants"
+    ADD CONSTRAINT "participants_position_nonnegative_check" CHECK ("position" >= 0);
+
 -- AddCheckConstraint: event_relations
 ALTER TABLE "event_relations"
     ADD CONSTRAINT "event_relations_not_self_check" CHECK ("event_id" <> "related_event_id");
 
 -- AddCheckConstraint: revisions
 ALTER TABLE "revisions"
-    ADD CONSTRAINT "revisions_version_positive_check" CHECK ("version" >= 1);
+    ADD CONSTRAINT "revisions_version_positive_check" CHECK ("version" >= 1),
+    ADD CONSTRAINT "revisions_changed_fields_not_null_check" CHECK ("changed_fields" IS NOT NULL);
 
 -- SeedData: the event-type vocabulary. ACLED columns are NULL where no ACLED
 -- category corresponds cleanly, and the ACLED export must then skip or flag the event.

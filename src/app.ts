@@ -1,0 +1,62 @@
+// buildApp(deps) assembles the service: compilers, error handling, the OpenAPI
+// document and one plugin per resource. It never listens; server.ts and the
+// tests decide where it runs.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Database } from './db/client.js';
+import { installProblemDetails } from './http/problem-details.js';
+import { actorRoutes } from './modules/actors/routes.js';
+import type { ModuleDeps } from './modules/deps.js';
+import { documentRoutes } from './modules/documents/routes.js';
+import { eventTypeRoutes } from './modules/event-types/routes.js';
+import { eventRoutes } from './modules/events/routes.js';
+import { healthRoutes } from './modules/health/routes.js';
+import { reportRoutes } from './modules/reports/routes.js';
+import { OPENAPI_INFO } from './openapi-info.js';
+
+export interface AppDeps {
+  db: Database;
+  /** A pino logger; without one the app logs nothing (as in tests). */
+  logger?: FastifyBaseLogger;
+  publicUrl?: string;
+}
+
+export async function buildApp({ db, logger, publicUrl }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    // Behind a proxy the client's address and protocol come from X-Forwarded-*.
+    trustProxy: true,
+    bodyLimit: 1024 * 1024,
+    // The contract uses lower-case paths and query names as written; be strict about both.
+    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 200 },
+    ajv: { customOptions: { coerceTypes: false } },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installProblemDetails(app);
+
+  await app.register(fastifySwagger, {
+    openapi: { openapi: '3.1.0', ...OPENAPI_INFO },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const deps: ModuleDeps = { db, ...(publicUrl ? { publicUrl } : {}) };
+  await app.register(healthRoutes, deps);
+  await app.register(eventTypeRoutes, deps);
+  await app.register(eventRoutes, deps);
+  await app.register(reportRoutes, deps);
+  await app.register(actorRoutes, deps);
+  await app.register(documentRoutes, deps);
+  return app;
+}

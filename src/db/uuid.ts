@@ -1,0 +1,13 @@
+// UUID version 7 (RFC 9562): time-ordered ids keep b-tree inserts local and make
+// "newest first" an index scan on the primary key. Prisma generates the same kind
+// for rows it creates; this is for rows inserted with SQL.
+import { randomBytes } from 'node:crypto';
+
+export function uuidv7(now = Date.now()): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = 0x70 | (bytes[6]! & 0x0f);
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,160 @@
+// One error handler for the whole API: every failure leaves as RFC 9457
+// problem+json, and a 500 never carries a stack trace or SQL.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import FindMyWay from 'find-my-way';
+import { z } from 'zod';
+import { ApiError, PROBLEMS, problemType, type ProblemKind, type Violation } from './errors.js';
+
+export const ViolationSchema = z
+  .object({
+    path: z.string().describe('JSON pointer to the offending value within the part named by `in`'),
+    message: z.string(),
+    in: z.enum(['body', 'query', 'path', 'header']).optional(),
+  })
+  .meta({ id: 'Violation' });
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().describe('Stable URI reference naming the kind of problem, such as /problems/invalid-input'),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string().describe('The request path that failed'),
+    errors: z.array(ViolationSchema).optional(),
+  })
+  .catchall(z.unknown())
+  .meta({
+    id: 'Problem',
+    description: 'An RFC 9457 problem detail. Validation failures list each violation in `errors`.',
+  });
+
+export type Problem = z.infer<typeof ProblemSchema>;
+
+/** Messages that mark a validation issue as a domain rule (422) rather than malformed input (400). */
+const RULE_MESSAGES = new Set<string>();
+export function ruleMessage(message: string): string {
+  RULE_MESSAGES.add(message);
+  return message;
+}
+
+const PART: Record<string, Violation['in']> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
+
+function escapePointer(segment: string): string {
+  return segment.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+function fromValidation(error: FastifyError & { validation: { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }[] }, part: Violation['in']) {
+  const errors: Violation[] = [];
+  for (const issue of error.validation) {
+    const base = issue.instancePath === '/' ? '' : issue.instancePath;
+    if (issue.keyword === 'unrecognized_keys' && Array.isArray(issue.params.keys)) {
+      for (const key of issue.params.keys as string[]) {
+        errors.push({ path: `${base}/${escapePointer(key)}`, message: `unknown field "${key}"`, in: part });
+      }
+    } else {
+      errors.push({ path: base, message: issue.message ?? 'invalid value', in: part });
+    }
+  }
+  return errors;
+}
+
+function send(reply: FastifyReply, request: FastifyRequest, kind: ProblemKind, detail: string, more: { errors?: Violation[]; headers?: Record<string, string>; extra?: Record<string, unknown>; status?: number } = {}) {
+  const status = more.status ?? PROBLEMS[kind].status;
+  const body: Problem = {
+    type: problemType(kind),
+    title: PROBLEMS[kind].title,
+    status,
+    detail,
+    instance: request.url.split('?')[0] ?? request.url,
+    ...more.extra,
+    ...(more.errors && more.errors.length > 0 ? { errors: more.errors } : {}),
+  };
+  for (const [name, value] of Object.entries(more.headers ?? {})) reply.header(name, value);
+  // The schema-driven serialiser is bypassed: an error must never fail to serialise.
+  return reply.code(status).type('application/problem+json').serializer(JSON.stringify).send(body);
+}
+
+/** PostgreSQL and pool failures that mean "the database is unavailable", not "the request is wrong". */
+function isDatabaseUnavailable(error: unknown): boolean {
+  const text = `${(error as { code?: unknown }).code ?? ''} ${(error as Error).message ?? ''}`;
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|timeout exceeded when trying to connect|Connection terminated|57P0[123]|P1001|P1017|DatabaseNotReachable|the database system is (starting up|shutting down)/i.test(text);
+}
+
+export function installProblemDetails(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof ApiError) {
+      return send(reply, request, error.kind, error.detail, error.options);
+    }
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const part = PART[(error as { validationContext?: string }).validationContext ?? 'body'] ?? 'body';
+      const errors = fromValidation(error, part);
+      if (errors.every((violation) => RULE_MESSAGES.has(violation.message))) {
+        return send(reply, request, 'rule-violation', errors.map((v) => v.message).join('; '), { errors });
+      }
+      const where = part === 'query' ? 'query string' : part === 'path' ? 'path' : part === 'header' ? 'headers' : 'body';
+      return send(reply, request, 'invalid-input', `The request ${where} has ${errors.length} invalid value(s); see errors.`, { errors });
+    }
+    switch (error.code) {
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return send(reply, request, 'unsupported-media-type', `Content-Type ${request.headers['content-type'] ?? '(none)'} is not supported here; send application/json.`);
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return send(reply, request, 'payload-too-large', 'The request body is larger than this server accepts.');
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return send(reply, request, 'malformed-request', 'The body is empty but Content-Type says JSON.');
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        return send(reply, request, 'malformed-request', `The body is not valid JSON: ${error.message}`);
+    }
+    if (error instanceof SyntaxError && error.statusCode === 400) {
+      return send(reply, request, 'malformed-request', `The body is not valid JSON: ${error.message}`);
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.error({ err: error }, 'database unavailable');
+      return send(reply, request, 'service-unavailable', 'The database is unavailable; retry shortly.', { headers: { 'retry-after': '2' } });
+    }
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      // Other client errors raised by Fastify itself (bad Content-Length, and the like).
+      return send(reply, request, 'malformed-request', error.message, { status: error.statusCode });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return send(reply, request, 'internal-error', 'An unexpected error occurred; it has been logged.');
+  });
+
+  // Unknown paths are 404; a known path with a method it does not serve is 405 with Allow.
+  const known = FindMyWay({ ignoreTrailingSlash: false });
+  const methodsByPath = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const url = route.url;
+    let set = methodsByPath.get(url);
+    if (!set) {
+      set = new Set();
+      methodsByPath.set(url, set);
+      known.on('GET', url, () => {}, { url });
+    }
+    for (const method of methods) set.add(method);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const match = known.find('GET', path);
+    const url = (match?.store as { url?: string } | undefined)?.url;
+    if (url) {
+      const allow = [...(methodsByPath.get(url) ?? [])].sort().join(', ');
+      return send(reply, request, 'method-not-allowed', `${request.method} is not allowed on ${path}; allowed: ${allow}.`, { headers: { allow } });
+    }
+    return send(reply, request, 'not-found', `No resource at ${path}.`);
+  });
+}
+
+/** Declares problem+json responses for an operation's error statuses, for the OpenAPI document. */
+export function problemResponses(...statuses: number[]) {
+  const declared: Record<number, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> = {};
+  for (const status of statuses) {
+    const kinds = Object.values(PROBLEMS).filter((p) => p.status === status).map((p) => p.title);
+    declared[status] = {
+      description: kinds.join(' or ') || 'Error',
+      content: { 'application/problem+json': { schema: ProblemSchema } },
+    };
+  }
+  return declared;
+}

@@ -1,0 +1,92 @@
+// Data access for actors, including the find-or-create used by every write that
+// names an actor. Find-or-create is one INSERT ... ON CONFLICT, so two writers
+// naming the same new actor at once still end with one row.
+import type { z } from 'zod';
+import type { Actor as ActorRow, ActorKind } from '../../generated/prisma/client.js';
+import type { PrismaClient, Transaction } from '../../db/client.js';
+import { uuidv7 } from '../../db/uuid.js';
+import { decodeCursor, encodeCursor } from '../../http/cursor.js';
+import type { ActorByNameSchema, ActorListQuerySchema, ActorSchema, ActorSummarySchema } from './schemas.js';
+
+type ActorByName = z.infer<typeof ActorByNameSchema>;
+type Db = PrismaClient | Transaction;
+
+/** The find-or-create key: NFKC, lower case, straight quotes, single spaces. */
+export function normaliseName(name: string): string {
+  return name
+    .normalize('NFKC')
+    .replace(/[\u2018\u2019\u201B\u2032]/g, "'")
+    .replace(/[\u201C\u201D\u201F\u2033]/g, '"')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .toLowerCase();
+}
+
+export function toActorSummary(row: Pick<ActorRow, 'id' | 'name' | 'kind' | 'country'>): z.infer<typeof ActorSummarySchema> {
+  return { id: row.id, name: row.name, kind: row.kind, country: row.country };
+}
+
+export function toActor(row: ActorRow): z.infer<typeof ActorSchema> {
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    country: row.country,
+    aliases: row.aliases,
+    external_ids: (row.externalIds ?? {}) as Record<string, string>,
+    version: row.version,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+  };
+}
+
+/** Finds the actor with this kind and normalised name, or creates it. */
+export async function findOrCreateActor(db: Db, input: ActorByName, author: string): Promise<{ actor: ActorRow; created: boolean }> {
+  const normalized = normaliseName(input.name);
+  const inserted = await db.$queryRaw<{ id: string }[]>`
+    INSERT INTO actors (id, kind, name, normalized_name, country, aliases, external_ids, created_by, updated_by)
+    VALUES (${uuidv7()}::uuid, ${input.kind}::actor_kind, ${input.name.trim()}, ${normalized}, ${input.country ?? null},
+            ${input.aliases ?? []}::text[], ${JSON.stringify(input.external_ids ?? {})}::jsonb, ${author}, ${author})
+    ON CONFLICT (kind, normalized_name) DO NOTHING
+    RETURNING id`;
+  const actor = await db.actor.findUniqueOrThrow({
+    where: inserted[0] ? { id: inserted[0].id } : { kind_normalizedName: { kind: input.kind as ActorKind, normalizedName: normalized } },
+  });
+  return { actor, created: inserted.length > 0 };
+}
+
+export async function getActor(db: Db, id: string): Promise<ActorRow | null> {
+  return db.actor.findUnique({ where: { id } });
+}
+
+const SORT = 'name';
+
+/** Actors ordered by normalised name, then id; `q` matches names and aliases. */
+export async function listActors(db: Db, query: z.infer<typeof ActorListQuerySchema>) {
+  const after = query.cursor ? decodeCursor(query.cursor, SORT, (key) => typeof key === 'string') : null;
+  const conditions: string[] = [];
+  const values: unknown[] = [];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  if (query.kind) conditions.push(`kind = ${param(query.kind)}::actor_kind`);
+  if (query.country) conditions.push(`country = ${param(query.country)}`);
+  if (query.q) {
+    const pattern = param(`%${normaliseName(query.q).replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    conditions.push(`(normalized_name LIKE ${pattern} OR EXISTS (SELECT 1 FROM unnest(aliases) AS alias WHERE lower(alias) LIKE ${pattern}))`);
+  }
+  if (after) conditions.push(`(normalized_name, id) > (${param(after.key)}, ${param(after.id)}::uuid)`);
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  const ids = await db.$queryRawUnsafe<{ id: string }[]>(
+    `SELECT id FROM actors ${where} ORDER BY normalized_name, id LIMIT ${query.limit + 1}`,
+    ...values,
+  );
+  const page = ids.slice(0, query.limit);
+  const rows = await db.actor.findMany({ where: { id: { in: page.map((r) => r.id) } } });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const ordered = page.map((r) => byId.get(r.id)).filter((row): row is ActorRow => row !== undefined);
+  const last = ordered.at(-1);
+  const nextCursor = ids.length > query.limit && last ? encodeCursor({ sort: SORT, key: last.normalizedName, id: last.id }) : null;
+  return { rows: ordered, nextCursor };
+}

@@ -1,0 +1,11 @@
+// What every resource module receives from buildApp: passed explicitly, no container.
+import type { Database } from '../db/client.js';
+
+export interface ModuleDeps {
+  db: Database;
+  /** Base URL for absolute links (Location, Link) when the service sits behind a proxy. */
+  publicUrl?: string;
+}
+
+/** Who made a write. Until API keys exist every writer is anonymous. */
+export const ANONYMOUS = 'anonymous';

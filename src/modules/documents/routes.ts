@@ -1,0 +1,63 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { notFound } from '../../http/errors.js';
+import { isNotModified } from '../../http/etag.js';
+import { linkNext } from '../../http/pagination.js';
+import { problemResponses } from '../../http/problem-details.js';
+import { ANONYMOUS, type ModuleDeps } from '../deps.js';
+import { findOrCreateDocument, getDocument, listDocuments, toDocument } from './repository.js';
+import { DocumentByUrlSchema, DocumentListQuerySchema, DocumentPageSchema, DocumentSchema } from './schemas.js';
+
+const IdParams = z.object({ id: z.uuid() });
+
+export const documentRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, publicUrl }) => {
+  app.get('/v1/documents', {
+    schema: {
+      operationId: 'listDocuments',
+      tags: ['documents'],
+      summary: 'List documents',
+      description: 'Documents, newest first. `q` searches titles and URLs.',
+      querystring: DocumentListQuerySchema,
+      response: { 200: DocumentPageSchema, ...problemResponses(400) },
+    },
+    handler: async (request, reply) => {
+      const { rows, nextCursor } = await listDocuments(db.prisma, request.query);
+      linkNext(request, reply, nextCursor, publicUrl);
+      return { data: rows.map(toDocument), next_cursor: nextCursor };
+    },
+  });
+
+  app.post('/v1/documents', {
+    schema: {
+      operationId: 'createDocument',
+      tags: ['documents'],
+      summary: 'Create a document, or find the existing one',
+      description:
+        'Finds the document with the same URL (the fragment is ignored), or creates it. ' +
+        'Answers 201 when created and 200 with the existing document otherwise; an existing document is not modified.',
+      body: DocumentByUrlSchema,
+      response: { 200: DocumentSchema, 201: DocumentSchema, ...problemResponses(400, 415) },
+    },
+    handler: async (request, reply) => {
+      const { document, created } = await findOrCreateDocument(db.prisma, request.body, ANONYMOUS);
+      reply.header('location', `/v1/documents/${document.id}`);
+      return reply.code(created ? 201 : 200).send(toDocument(document));
+    },
+  });
+
+  app.get('/v1/documents/:id', {
+    schema: {
+      operationId: 'getDocument',
+      tags: ['documents'],
+      summary: 'Get one document',
+      params: IdParams,
+      response: { 200: DocumentSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404) },
+    },
+    handler: async (request, reply) => {
+      const document = await getDocument(db.prisma, request.params.id);
+      if (!document) throw notFound('document', request.params.id);
+      if (isNotModified(request, reply, document.version)) return reply.code(304).send();
+      return toDocument(document);
+    },
+  });
+};

@@ -1,0 +1,33 @@
+// The event-type vocabulary: read for the listing, and checked on every write that names a type.
+import type { z } from 'zod';
+import type { EventType as EventTypeRow } from '../../generated/prisma/client.js';
+import type { PrismaClient, Transaction } from '../../db/client.js';
+import { invalidInput } from '../../http/errors.js';
+import type { EventTypeSchema } from './schemas.js';
+
+type Db = PrismaClient | Transaction;
+
+export function toEventType(row: EventTypeRow): z.infer<typeof EventTypeSchema> {
+  return {
+    code: row.code,
+    label: row.label,
+    description: row.description,
+    acled_event_type: row.acledEventType,
+    acled_sub_event_type: row.acledSubEventType,
+  };
+}
+
+export async function listEventTypes(db: Db): Promise<EventTypeRow[]> {
+  return db.eventType.findMany({ orderBy: { code: 'asc' } });
+}
+
+/** Throws a 400 naming the known codes when any of `codes` (each with its JSON pointer) is unknown. */
+export async function assertEventTypes(db: Db, codes: [code: string, pointer: string][]): Promise<void> {
+  const known = (await db.eventType.findMany({ select: { code: true }, orderBy: { code: 'asc' } })).map((row) => row.code);
+  const unknown = codes.filter(([code]) => !known.includes(code));
+  if (unknown.length === 0) return;
+  throw invalidInput(
+    unknown.map(([code, pointer]) => ({ path: pointer, message: `unknown event type "${code}"; known types: ${known.join(', ')}`, in: 'body' as const })),
+    `Unknown event type; known types: ${known.join(', ')}.`,
+  );
+}

@@ -1,0 +1,169 @@
+// Wire format of events: what happened, when and where, who took part, the
+// curated figures, and every report that attributes it.
+import { z } from 'zod';
+import { ActorRefSchema, ActorSummarySchema, CountryCodeSchema } from '../actors/schemas.js';
+import { FigureInputSchema, FigureSchema } from '../figures/schemas.js';
+import { ReportInputSchema, ReportSchema } from '../reports/schemas.js';
+import { CursorParamSchema, LimitSchema, pageOf } from '../../http/pagination.js';
+import { ruleMessage } from '../../http/problem-details.js';
+
+export const EVENT_NEEDS_REPORT = ruleMessage('an event needs at least one report');
+
+export const EventStatusSchema = z.enum(['reported', 'corroborated', 'confirmed', 'contested', 'discounted', 'retracted']).meta({
+  id: 'EventStatus',
+  description:
+    'reported: one source; corroborated: two or more independent reports; confirmed: accepted by the responsible party or verified; ' +
+    'contested; discounted; retracted',
+});
+export const DatePrecisionSchema = z.enum(['day', 'week', 'month', 'year', 'range']).meta({ id: 'DatePrecision' });
+export const LocationPrecisionSchema = z
+  .enum(['exact', 'near', 'admin2', 'admin1', 'country', 'water', 'unknown'])
+  .meta({ id: 'LocationPrecision', description: 'How precisely the coordinates place the event; a region is given by its centroid' });
+export const ParticipantRoleSchema = z
+  .enum(['perpetrator', 'target', 'subject', 'victim', 'supporter', 'sender', 'recipient', 'other'])
+  .meta({ id: 'ParticipantRole' });
+export const RelationKindSchema = z
+  .enum(['follows', 'precedes', 'same_subject', 'part_of', 'contradicts', 'duplicate_of'])
+  .meta({ id: 'RelationKind', description: 'How this event relates to the other one: "A follows B" means A came after B' });
+
+const CalendarDate = z.iso.date().describe('A calendar date, YYYY-MM-DD, with no time zone');
+
+export const OccurredInputSchema = z
+  .strictObject({
+    start: CalendarDate,
+    end: CalendarDate.optional().describe('Defaults to start'),
+    precision: DatePrecisionSchema.default('day'),
+  })
+  .refine((occurred) => occurred.end === undefined || occurred.start <= occurred.end, {
+    path: ['end'],
+    message: 'end must not be before start',
+  })
+  .meta({ id: 'OccurredInput', description: 'When it happened: "December 26" is start = end = 2024-12-26 with precision day' });
+
+export const LocationInputSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(300).nullish(),
+    admin1: z.string().trim().min(1).max(200).nullish(),
+    admin2: z.string().trim().min(1).max(200).nullish(),
+    country: CountryCodeSchema.nullish(),
+    lat: z.number().min(-90).max(90).nullish(),
+    lon: z.number().min(-180).max(180).nullish(),
+    precision: LocationPrecisionSchema.default('unknown'),
+  })
+  .refine((location) => (location.lat == null) === (location.lon == null), {
+    path: ['lon'],
+    message: 'lat and lon go together: give both or neither',
+  })
+  .meta({ id: 'LocationInput' });
+
+const TagSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[^,\s][^,]*$/, 'tags must not contain commas (commas separate tags in filters)');
+
+export const ParticipantInputSchema = z
+  .strictObject({ actor: ActorRefSchema, role: ParticipantRoleSchema })
+  .meta({ id: 'ParticipantInput' });
+
+export const RelationInputSchema = z
+  .strictObject({ event_id: z.uuid(), relation: RelationKindSchema })
+  .meta({ id: 'RelationInput', description: 'A link from this event to another existing event' });
+
+export const EventInputSchema = z
+  .strictObject({
+    type: z.string().min(1).max(64).describe('An event-type code from GET /v1/event-types'),
+    title: z.string().trim().min(1).max(500),
+    description: z.string().trim().min(1).max(20_000).nullish(),
+    status: EventStatusSchema.default('reported'),
+    occurred: OccurredInputSchema,
+    location: LocationInputSchema.optional(),
+    participants: z.array(ParticipantInputSchema).max(200).default([]),
+    figures: z.array(FigureInputSchema).max(100).default([]).describe('The curated estimate for the event'),
+    reports: z
+      .array(ReportInputSchema, { error: (issue) => (issue.input === undefined ? EVENT_NEEDS_REPORT : undefined) })
+      .min(1, EVENT_NEEDS_REPORT)
+      .max(200)
+      .describe('At least one: who says this happened'),
+    tags: z.array(TagSchema).max(50).default([]),
+    relations: z.array(RelationInputSchema).max(100).default([]),
+  })
+  .meta({
+    id: 'EventInput',
+    description: 'A new event with at least one report. Actors and documents are given by id, or by name/URL to find or create them.',
+    example: {
+      type: 'capture',
+      title: 'North Korean soldier captured by Ukrainian special forces in Kursk region',
+      occurred: { start: '2024-12-26', precision: 'day' },
+      location: { admin1: 'Kursk', country: 'RUS', lat: 51.73, lon: 36.19, precision: 'admin1' },
+      participants: [
+        { actor: { name: 'Ukrainian Special Operations Forces', kind: 'military', country: 'UKR' }, role: 'perpetrator' },
+        { actor: { name: 'Korean People\'s Army', kind: 'military', country: 'PRK' }, role: 'victim' },
+      ],
+      figures: [{ measure: 'captured', value: 1, qualifier: 'exact' }],
+      reports: [
+        {
+          reporter: { name: "South Korea's National Intelligence Service", kind: 'agency', country: 'KOR' },
+          reporter_role: 'third_party',
+          stance: 'asserts',
+          reliability: 'B',
+          credibility: 2,
+        },
+      ],
+      tags: ['north-korea', 'pow'],
+    },
+  });
+
+export type EventInput = z.infer<typeof EventInputSchema>;
+
+export const EventSchema = z
+  .object({
+    id: z.uuid(),
+    type: z.string(),
+    title: z.string(),
+    description: z.string().nullable(),
+    status: EventStatusSchema,
+    occurred: z.object({ start: z.iso.date(), end: z.iso.date(), precision: DatePrecisionSchema }),
+    location: z.object({
+      name: z.string().nullable(),
+      admin1: z.string().nullable(),
+      admin2: z.string().nullable(),
+      country: z.string().nullable(),
+      lat: z.number().nullable(),
+      lon: z.number().nullable(),
+      precision: LocationPrecisionSchema,
+    }),
+    participants: z.array(z.object({ actor: ActorSummarySchema, role: ParticipantRoleSchema })),
+    figures: z.array(FigureSchema),
+    reports: z.array(ReportSchema),
+    tags: z.array(z.string()),
+    relations: z.array(z.object({ event_id: z.uuid(), relation: RelationKindSchema })),
+    version: z.number().int().describe('Starts at 1 and grows by 1 on every change; also the ETag'),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime(),
+    created_by: z.string(),
+    updated_by: z.string(),
+    deleted_at: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'Event', description: 'Something that happened, or is alleged to have, with every report that attributes it' });
+
+export const EventPageSchema = pageOf(EventSchema, 'EventPage');
+
+export const EVENT_SORTS = ['-occurred', 'occurred', '-updated', '-created'] as const;
+
+const CodeList = z
+  .string()
+  .regex(/^[a-z0-9_]+(,[a-z0-9_]+)*$/, 'must be one or more codes separated by commas')
+  .transform((text) => text.split(','));
+
+export const EventListQuerySchema = z.strictObject({
+  type: CodeList.optional().describe('One or more event-type codes, comma-separated (OR)'),
+  sort: z.enum(EVENT_SORTS).default('-occurred').describe('Sort order; every order ends on the id'),
+  limit: LimitSchema,
+  cursor: CursorParamSchema,
+});
+
+export type EventListQuery = z.infer<typeof EventListQuerySchema>;
+
+export const EventReportsQuerySchema = z.strictObject({ limit: LimitSchema, cursor: CursorParamSchema });

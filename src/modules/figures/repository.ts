@@ -1,0 +1,46 @@
+// Turning figures into rows and back; shared by events (curated figures) and reports (claims).
+import type { z } from 'zod';
+import type { Actor, Figure as FigureRow } from '../../generated/prisma/client.js';
+import { toActorSummary } from '../actors/repository.js';
+import type { Located, WriteContext } from '../write-context.js';
+import type { ActorRef } from '../actors/schemas.js';
+import { normaliseFigure, type FigureInput, type FigureSchema } from './schemas.js';
+
+export const FIGURE_INCLUDE = { subject: true } as const;
+export const FIGURE_ORDER = { position: 'asc' } as const;
+
+export function toFigure(row: FigureRow & { subject: Actor | null }): z.infer<typeof FigureSchema> {
+  return {
+    measure: row.measure,
+    low: row.low,
+    best: row.best,
+    high: row.high,
+    qualifier: row.qualifier,
+    text: row.text,
+    unit: row.unit,
+    subject: row.subject ? toActorSummary(row.subject) : null,
+  };
+}
+
+/** The actor references inside figures, located for WriteContext.verifyReferences. */
+export function figureSubjects(figures: FigureInput[], pointer: string): Located<ActorRef>[] {
+  return figures.flatMap((figure, i) => (figure.subject ? [[figure.subject, `${pointer}/${i}/subject`] as Located<ActorRef>] : []));
+}
+
+/** Rows for `figure.createMany`, owned by an event or by a report. */
+export async function figureRows(ctx: WriteContext, figures: FigureInput[], owner: { eventId: string } | { reportId: string }) {
+  const rows = [];
+  for (const [position, figure] of figures.entries()) {
+    rows.push({
+      ...owner,
+      position,
+      measure: figure.measure,
+      ...normaliseFigure(figure),
+      qualifier: figure.qualifier ?? (figure.low != null && figure.high != null && figure.low !== figure.high ? 'range' : null),
+      text: figure.text ?? null,
+      unit: figure.unit ?? null,
+      subjectId: figure.subject ? await ctx.actor(figure.subject) : null,
+    } as const);
+  }
+  return rows;
+}

@@ -1,0 +1,44 @@
+// Liveness and readiness for orchestrators and load balancers.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ModuleDeps } from '../deps.js';
+
+const HealthSchema = z.object({ status: z.enum(['ok', 'unavailable']) }).meta({ id: 'Health' });
+
+/** How long readiness waits for the database before calling it unavailable. */
+const READY_TIMEOUT_MS = 1_500;
+
+export const healthRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db }) => {
+  app.get('/healthz', {
+    schema: {
+      operationId: 'getLiveness',
+      tags: ['operations'],
+      summary: 'Liveness: the process answers',
+      response: { 200: HealthSchema },
+    },
+    handler: async () => ({ status: 'ok' as const }),
+  });
+
+  app.get('/readyz', {
+    schema: {
+      operationId: 'getReadiness',
+      tags: ['operations'],
+      summary: 'Readiness: the database is reachable',
+      response: { 200: HealthSchema, 503: HealthSchema.describe('The database is unreachable') },
+    },
+    handler: async (_request, reply) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('readiness check timed out')), READY_TIMEOUT_MS);
+      });
+      try {
+        await Promise.race([db.pool.query('SELECT 1'), timeout]);
+        return { status: 'ok' as const };
+      } catch {
+        return reply.code(503).header('retry-after', '2').send({ status: 'unavailable' as const });
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  });
+};

@@ -1,0 +1,39 @@
+// The entry point: read the configuration, get a database (the one at
+// DATABASE_URL, or an embedded PostgreSQL under ./.data/), migrate it, listen,
+// and close everything in order on a signal.
+import closeWithGrace from 'close-with-grace';
+import { pino } from 'pino';
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+import { connectDatabase } from './db/client.js';
+import { runMigrations } from './db/migrate.js';
+import { locateDatabase } from './db/open.js';
+import { seedDemo } from './modules/events/demo-seed.js';
+
+const config = loadConfig();
+const logger = pino({ level: config.LOG_LEVEL });
+
+const { url: databaseUrl, embedded } = await locateDatabase(config, (message) => logger.info(message));
+
+const applied = await runMigrations(databaseUrl, { log: (message) => logger.info(message) });
+if (applied.length > 0) logger.info({ applied }, 'applied migrations');
+
+const db = connectDatabase(databaseUrl, config.DATABASE_POOL_SIZE);
+// The embedded default is for trying the service out: an empty one gets the demo data.
+if (embedded && (await db.prisma.event.count()) === 0) {
+  const seeded = await seedDemo(db.prisma);
+  logger.info(`empty embedded database: loaded ${seeded} demo events`);
+}
+
+const app = await buildApp({ db, logger, ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}) });
+
+closeWithGrace({ delay: 10_000, logger }, async ({ err, signal }) => {
+  if (err) app.log.error({ err }, 'closing after an error');
+  else app.log.info({ signal }, 'closing');
+  // Stop accepting, let in-flight requests finish, then release the pool and the server.
+  await app.close();
+  await db.close();
+  await embedded?.stop();
+});
+
+await app.listen({ port: config.PORT, host: config.HOST });

@@ -1,0 +1,55 @@
+// Per test file: a database cloned from the migrated template, the real app on a
+// real HTTP port, and supertest pointed at it.
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import supertest from 'supertest';
+import { inject } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { connectDatabase, type Database } from '../../src/db/client.js';
+import { withDatabase } from './global-setup.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  db: Database;
+  http: ReturnType<typeof supertest>;
+  /** Number of rows in each table, to prove a rejected write changed nothing. */
+  rowCounts(): Promise<Record<string, number>>;
+  close(): Promise<void>;
+}
+
+const TABLES = ['events', 'reports', 'report_via', 'figures', 'participants', 'event_relations', 'actors', 'documents', 'revisions', 'event_types'];
+
+export async function startTestApp(): Promise<TestApp> {
+  const adminUrl = inject('adminUrl');
+  const name = `ce_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('templateDatabase')}`);
+  await admin.end();
+
+  const db = connectDatabase(withDatabase(adminUrl, name), 5);
+  const app = await buildApp({ db });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    app,
+    db,
+    http: supertest(app.server),
+    async rowCounts() {
+      const counts: Record<string, number> = {};
+      for (const table of TABLES) {
+        const result = await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+        counts[table] = Number(result.rows[0]?.n);
+      }
+      return counts;
+    },
+    async close() {
+      await app.close();
+      await db.close();
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
