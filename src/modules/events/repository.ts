@@ -162,10 +162,25 @@ function sortKey(row: EventRow, sort: EventListQuery['sort']): string {
   return date ? isoDate(value) : value.toISOString();
 }
 
+/**
+ * Whether a cursor's key is one sortKey could have written for this sort: the exact
+ * text form, of a real day, in years 1 to 9999 (which PostgreSQL can compare with).
+ */
+function isSortKey(sort: EventListQuery['sort']) {
+  const { date } = SORTS[sort];
+  const shape = date ? /^\d{4}-\d{2}-\d{2}$/ : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+  return (key: unknown): boolean => {
+    if (typeof key !== 'string' || !shape.test(key) || key.startsWith('0000')) return false;
+    const parsed = new Date(key);
+    if (Number.isNaN(parsed.getTime())) return false;
+    return (date ? isoDate(parsed) : parsed.toISOString()) === key;
+  };
+}
+
 export async function listEvents(db: Db, query: EventListQuery) {
   const { field, direction } = SORTS[query.sort];
   const after = query.cursor
-    ? decodeCursor(query.cursor, query.sort, (key) => typeof key === 'string' && !Number.isNaN(Date.parse(key)))
+    ? decodeCursor(query.cursor, query.sort, isSortKey(query.sort))
     : null;
   const beyond = direction === 'desc' ? 'lt' : 'gt';
   const where: Prisma.EventWhereInput = {
