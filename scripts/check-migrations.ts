@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
+import { startThrowawayPostgres } from '../src/db/embedded.js';
 import { DEFAULT_MIGRATIONS_DIR, runMigrations } from '../src/db/migrate.js';
 import { applyMigrationsWithEngine, diffToScript, isEmptyScript } from './schema-engine.js';
 
@@ -394,11 +395,16 @@ function indent(line: string): string {
 
 async function main(): Promise<number> {
   const started = Date.now();
-  const { DATABASE_URL } = loadConfig();
-  if (DATABASE_URL === undefined) {
-    console.error('DATABASE_URL is not set. db:check creates its scratch databases on that server; point it at a PostgreSQL where it may CREATE DATABASE.');
-    return 1;
+  // Scratch databases go on DATABASE_URL's server, or on a throwaway embedded one.
+  const embedded = loadConfig().DATABASE_URL === undefined ? await startThrowawayPostgres() : undefined;
+  try {
+    return await checkOn(embedded?.adminUrl ?? loadConfig().DATABASE_URL!, started);
+  } finally {
+    await embedded?.stop();
   }
+}
+
+async function checkOn(DATABASE_URL: string, started: number): Promise<number> {
   const admin = new pg.Client({ connectionString: DATABASE_URL });
   await admin.connect();
   const scratch = new ScratchDatabases(admin, DATABASE_URL);

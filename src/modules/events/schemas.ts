@@ -38,7 +38,7 @@ export const OccurredInputSchema = z
     path: ['end'],
     message: 'end must not be before start',
   })
-  .meta({ id: 'OccurredInput', description: 'When it happened: "December 26" is start = end = 2024-12-26 with precision day' });
+  .meta({ id: 'Occurred', description: 'When it happened: "December 26" is start = end = 2024-12-26 with precision day' });
 
 export const LocationInputSchema = z
   .strictObject({
@@ -54,7 +54,7 @@ export const LocationInputSchema = z
     path: ['lon'],
     message: 'lat and lon go together: give both or neither',
   })
-  .meta({ id: 'LocationInput' });
+  .meta({ id: 'Location' });
 
 const TagSchema = z
   .string()
@@ -65,11 +65,11 @@ const TagSchema = z
 
 export const ParticipantInputSchema = z
   .strictObject({ actor: ActorRefSchema, role: ParticipantRoleSchema })
-  .meta({ id: 'ParticipantInput' });
+  .meta({ id: 'Participant' });
 
 export const RelationInputSchema = z
   .strictObject({ event_id: z.uuid(), relation: RelationKindSchema })
-  .meta({ id: 'RelationInput', description: 'A link from this event to another existing event' });
+  .meta({ id: 'Relation', description: 'A link from this event to another existing event' });
 
 export const EventInputSchema = z
   .strictObject({
@@ -90,7 +90,7 @@ export const EventInputSchema = z
     relations: z.array(RelationInputSchema).max(100).default([]),
   })
   .meta({
-    id: 'EventInput',
+    id: 'EventCreate',
     description: 'A new event with at least one report. Actors and documents are given by id, or by name/URL to find or create them.',
     example: {
       type: 'capture',

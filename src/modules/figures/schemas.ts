@@ -42,7 +42,7 @@ export const FigureInputSchema = z
     }
   })
   .meta({
-    id: 'FigureInput',
+    id: 'FigureWrite',
     description:
       'A figure as written. Either low/best/high, or value with a qualifier which the server normalises: exact sets all three; ' +
       'approximately sets best; at_least and more_than set low; at_most and fewer_than set high.',

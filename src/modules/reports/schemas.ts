@@ -40,7 +40,7 @@ export const ReportInputSchema = z
     figures: z.array(FigureInputSchema).max(100).default([]).describe('What this reporter claims'),
   })
   .meta({
-    id: 'ReportInput',
+    id: 'ReportCreate',
     example: {
       reporter: { name: "South Korea's National Intelligence Service", kind: 'agency', country: 'KOR' },
       reporter_role: 'third_party',
