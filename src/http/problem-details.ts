@@ -44,19 +44,40 @@ function escapePointer(segment: string): string {
   return segment.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
-function fromValidation(error: FastifyError & { validation: { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }[] }, part: Violation['in']) {
-  const errors: Violation[] = [];
-  for (const issue of error.validation) {
-    const base = issue.instancePath === '/' ? '' : issue.instancePath;
-    if (issue.keyword === 'unrecognized_keys' && Array.isArray(issue.params.keys)) {
-      for (const key of issue.params.keys as string[]) {
-        errors.push({ path: `${base}/${escapePointer(key)}`, message: `unknown field "${key}"`, in: part });
-      }
-    } else {
-      errors.push({ path: base, message: issue.message ?? 'invalid value', in: part });
-    }
+interface ZodIssueLike {
+  code?: string;
+  path?: PropertyKey[];
+  message?: string;
+  keys?: string[];
+  errors?: ZodIssueLike[][];
+}
+
+/**
+ * Violations for one zod issue at `base`. An unknown key is named in the pointer;
+ * a union that matched no branch reports the branch that came closest (fewest
+ * issues), so `{ "name": "x" }` as an actor reference says that `kind` is missing
+ * rather than "Invalid input".
+ */
+function violationsOf(issue: ZodIssueLike, base: string, part: Violation['in']): Violation[] {
+  const at = base + (issue.path ?? []).map((segment) => `/${escapePointer(String(segment))}`).join('');
+  if (issue.code === 'unrecognized_keys' && issue.keys) {
+    const what = part === 'query' ? 'query parameter' : 'field';
+    return issue.keys.map((key) => ({ path: `${at}/${escapePointer(key)}`, message: `unknown ${what} "${key}"`, in: part }));
   }
-  return errors;
+  if (issue.code === 'invalid_union' && issue.errors && issue.errors.length > 0) {
+    const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
+    if (closest.length > 0) return closest.flatMap((inner) => violationsOf(inner, at, part));
+  }
+  return [{ path: at, message: issue.message ?? 'invalid value', in: part }];
+}
+
+function fromValidation(
+  error: FastifyError & { validation: { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }[] },
+  part: Violation['in'],
+) {
+  return error.validation.flatMap((issue) =>
+    violationsOf({ ...issue.params, code: issue.keyword, message: issue.message ?? 'invalid value', path: [] }, issue.instancePath === '/' ? '' : issue.instancePath, part),
+  );
 }
 
 function send(reply: FastifyReply, request: FastifyRequest, kind: ProblemKind, detail: string, more: { errors?: Violation[]; headers?: Record<string, string>; extra?: Record<string, unknown>; status?: number } = {}) {
