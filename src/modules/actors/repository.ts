@@ -11,6 +11,10 @@ import type { ActorByNameSchema, ActorListQuerySchema, ActorSchema, ActorSummary
 type ActorByName = z.infer<typeof ActorByNameSchema>;
 type Db = PrismaClient | Transaction;
 
+/** The quotes normaliseName straightens, and what each becomes (for the same mapping in SQL). */
+const CURLY_QUOTES = '\u2018\u2019\u201B\u2032\u201C\u201D\u201F\u2033';
+const STRAIGHT_QUOTES = `''''""""`;
+
 /** The find-or-create key: NFKC, lower case, straight quotes, single spaces. */
 export function normaliseName(name: string): string {
   return name
@@ -74,7 +78,9 @@ export async function listActors(db: Db, query: z.infer<typeof ActorListQuerySch
   if (query.country) conditions.push(`country = ${param(query.country)}`);
   if (query.q) {
     const pattern = param(`%${normaliseName(query.q).replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    conditions.push(`(normalized_name LIKE ${pattern} OR EXISTS (SELECT 1 FROM unnest(aliases) AS alias WHERE lower(alias) LIKE ${pattern}))`);
+    // Aliases are stored as written, so they are normalised here as normaliseName does it.
+    const alias = `lower(btrim(regexp_replace(translate(normalize(alias, NFKC), ${param(CURLY_QUOTES)}, ${param(STRAIGHT_QUOTES)}), '\\s+', ' ', 'g')))`;
+    conditions.push(`(normalized_name LIKE ${pattern} OR EXISTS (SELECT 1 FROM unnest(aliases) AS alias WHERE ${alias} LIKE ${pattern}))`);
   }
   if (after) conditions.push(`(normalized_name, id) > (${param(after.key)}, ${param(after.id)}::uuid)`);
   const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
