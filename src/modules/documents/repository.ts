@@ -55,11 +55,11 @@ const SORT = '-created';
 /** Documents newest first (ids are time-ordered UUIDv7, so the id is the sort key). */
 export async function listDocuments(db: Db, query: z.infer<typeof DocumentListQuerySchema>) {
   const after = query.cursor ? decodeCursor(query.cursor, SORT, (key) => key === null) : null;
+  // Prisma passes `contains` to LIKE as it is: escape the wildcards so q is matched literally.
+  const q = query.q?.replace(/[\\%_]/g, (c) => `\\${c}`);
   const where: Prisma.DocumentWhereInput = {
     ...(query.publisher ? { publisher: query.publisher } : {}),
-    ...(query.q
-      ? { OR: [{ title: { contains: query.q, mode: 'insensitive' } }, { url: { contains: query.q, mode: 'insensitive' } }] }
-      : {}),
+    ...(q ? { OR: [{ title: { contains: q, mode: 'insensitive' } }, { url: { contains: q, mode: 'insensitive' } }] } : {}),
     ...(after ? { id: { lt: after.id } } : {}),
   };
   const rows = await db.document.findMany({ where, orderBy: { id: 'desc' }, take: query.limit + 1 });
