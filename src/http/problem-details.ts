@@ -98,8 +98,10 @@ function send(reply: FastifyReply, request: FastifyRequest, kind: ProblemKind, d
 
 /** PostgreSQL and pool failures that mean "the database is unavailable", not "the request is wrong". */
 function isDatabaseUnavailable(error: unknown): boolean {
-  const text = `${(error as { code?: unknown }).code ?? ''} ${(error as Error).message ?? ''}`;
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|timeout exceeded when trying to connect|Connection terminated|57P0[123]|P1001|P1017|DatabaseNotReachable|the database system is (starting up|shutting down)/i.test(text);
+  // Prisma reports a failed raw query as P2010 whatever the cause; the driver adapter's error kind says why.
+  const kind = (error as { meta?: { driverAdapterError?: { cause?: { kind?: unknown } } } }).meta?.driverAdapterError?.cause?.kind;
+  const text = `${(error as { code?: unknown }).code ?? ''} ${(error as Error).message ?? ''} ${typeof kind === 'string' ? kind : ''}`;
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|timeout exceeded when trying to connect|Connection terminated|57P0[123]|P1001|P1017|DatabaseNotReachable|ConnectionClosed|the database system is (starting up|shutting down)/i.test(text);
 }
 
 export function installProblemDetails(app: FastifyInstance): void {
