@@ -25,3 +25,58 @@ export function eventBody(overrides: Record<string, unknown> = {}) {
     ...overrides,
   };
 }
+
+/** An actor by name, unique to the test that writes it. */
+export function actorBody(overrides: Record<string, unknown> = {}) {
+  return { name: `Test actor ${unique()}`, kind: 'group', ...overrides };
+}
+
+/** A document by URL, unique to the test that writes it. */
+export function documentBody(overrides: Record<string, unknown> = {}) {
+  return { url: `https://news.example.org/${unique()}`, title: 'A report from the front', ...overrides };
+}
+
+interface ProblemResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: {
+    type: string;
+    title: string;
+    status: number;
+    detail: string;
+    instance: string;
+    errors?: { path: string; message: string; in?: string }[];
+    [extra: string]: unknown;
+  };
+}
+
+/**
+ * Awaits a request that must fail with `status`, checks that the answer is RFC 9457
+ * problem+json with every required field, and returns its body.
+ */
+export async function expectProblem(request: PromiseLike<unknown>, status: number): Promise<ProblemResponse['body']> {
+  const response = (await request) as ProblemResponse;
+  if (response.status !== status) {
+    throw new Error(`expected ${status}, got ${response.status}: ${JSON.stringify(response.body)}`);
+  }
+  const contentType = response.headers['content-type'] ?? '';
+  if (!/^application\/problem\+json/.test(contentType)) throw new Error(`expected problem+json, got ${contentType}`);
+  const body = response.body;
+  for (const field of ['type', 'title', 'detail', 'instance'] as const) {
+    if (typeof body[field] !== 'string' || body[field] === '') throw new Error(`problem field ${field} is missing: ${JSON.stringify(body)}`);
+  }
+  if (body.status !== status) throw new Error(`problem status ${body.status} differs from HTTP status ${status}`);
+  return body;
+}
+
+/** The URL of a Link header's rel="next" entry. */
+export function nextLink(header: string | undefined): string {
+  const match = /^<([^>]+)>;\s*rel="next"$/.exec(header ?? '');
+  if (!match?.[1]) throw new Error(`no rel="next" link in ${String(header)}`);
+  return match[1];
+}
+
+/** The cursor carried by a next-page URL. */
+export function cursorOf(url: string): string | null {
+  return new URL(url).searchParams.get('cursor');
+}

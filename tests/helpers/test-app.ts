@@ -20,7 +20,12 @@ export interface TestApp {
 
 const TABLES = ['events', 'reports', 'report_via', 'figures', 'participants', 'event_relations', 'actors', 'documents', 'revisions', 'event_types'];
 
-export async function startTestApp(): Promise<TestApp> {
+export interface TestAppOptions {
+  /** Runs after buildApp and before listen, to add routes or hooks a test needs (such as one that throws). */
+  extend?(app: FastifyInstance): void | Promise<void>;
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const adminUrl = inject('adminUrl');
   const name = `ce_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -30,6 +35,7 @@ export async function startTestApp(): Promise<TestApp> {
 
   const db = connectDatabase(withDatabase(adminUrl, name), 5);
   const app = await buildApp({ db });
+  await options.extend?.(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     app,
