@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { expectProblem } from './helpers/fixtures.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+/** The seeded vocabulary of API.md section 2. */
+const SEEDED = [
+  'capture',
+  'death',
+  'deployment',
+  'casualty_claim',
+  'battle',
+  'attack',
+  'strike',
+  'friendly_fire',
+  'atrocity_allegation',
+  'equipment_transfer',
+  'prisoner_exchange',
+  'statement',
+  'other',
+];
+
+interface EventType {
+  code: string;
+  label: string;
+  description: string;
+  acled_event_type: string | null;
+  acled_sub_event_type: string | null;
+}
+
+describe('GET /v1/event-types', () => {
+  it('lists the 13 seeded codes, each with a label and a description', async () => {
+    const response = await t.http.get('/v1/event-types').expect(200);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    const types: EventType[] = response.body.data;
+    expect(types.map((type) => type.code).sort()).toEqual([...SEEDED].sort());
+    for (const type of types) {
+      expect(Object.keys(type).sort()).toEqual(['acled_event_type', 'acled_sub_event_type', 'code', 'description', 'label']);
+      expect(type.label.trim()).not.toBe('');
+      expect(type.description.trim()).not.toBe('');
+      // ACLED's two columns go together: a sub-event type only under an event type.
+      expect(type.acled_event_type === null).toBe(type.acled_sub_event_type === null);
+    }
+    expect(new Set(types.map((type) => type.label)).size).toBe(types.length);
+  });
+
+  it('maps strike to an ACLED type and sub-event type', async () => {
+    const types: EventType[] = (await t.http.get('/v1/event-types').expect(200)).body.data;
+    expect(types.find((type) => type.code === 'strike')).toMatchObject({
+      label: 'Strike',
+      acled_event_type: 'Explosions/Remote violence',
+      acled_sub_event_type: 'Air/drone strike',
+    });
+    expect(types.find((type) => type.code === 'battle')).toMatchObject({ acled_event_type: 'Battles', acled_sub_event_type: 'Armed clash' });
+    expect(types.find((type) => type.code === 'capture')).toMatchObject({ label: 'Capture' });
+  });
+
+  it('lists the codes in a stable order', async () => {
+    const first = (await t.http.get('/v1/event-types').expect(200)).body.data.map((type: EventType) => type.code);
+    const second = (await t.http.get('/v1/event-types').expect(200)).body.data.map((type: EventType) => type.code);
+    expect(second).toEqual(first);
+    expect(first).toEqual([...first].sort());
+  });
+
+  it('is the vocabulary writes are checked against', async () => {
+    const types: EventType[] = (await t.http.get('/v1/event-types').expect(200)).body.data;
+    const problem = await expectProblem(
+      t.http.post('/v1/events').send({
+        type: 'skirmish',
+        title: 'Unknown type',
+        occurred: { start: '2024-12-26' },
+        reports: [{ reporter: { name: 'Someone', kind: 'person' } }],
+      }),
+      400,
+    );
+    for (const type of types) expect(problem.errors![0]!.message).toContain(type.code);
+  });
+});
