@@ -40,6 +40,8 @@ export async function buildApp({ db, logger, publicUrl }: AppDeps): Promise<Fast
     ajv: { customOptions: { coerceTypes: false } },
   }).withTypeProvider<ZodTypeProvider>();
 
+  // Bodies are JSON only; without this, text/plain would reach validation as a string (400) instead of 415.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installProblemDetails(app);

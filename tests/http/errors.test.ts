@@ -129,10 +129,7 @@ describe('request bodies the server cannot read', () => {
     }
   });
 
-  // KNOWN BUG, kept failing on purpose: buildApp keeps Fastify's default text/plain parser, so a text/plain
-  // body reaches validation as a string and answers 400. The fix is in src/app.ts, before any route is
-  // registered: `app.removeContentTypeParser('text/plain');`. Turn `it.fails` back into `it` with it.
-  it.fails('415 for Content-Type text/plain, even when the text is JSON', async () => {
+  it('415 for Content-Type text/plain, even when the text is JSON', async () => {
     const before = await t.rowCounts();
     const problem = await expectProblem(
       t.http.post('/v1/actors').set('Content-Type', 'text/plain').send(JSON.stringify(actorBody())),
