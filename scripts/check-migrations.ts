@@ -79,8 +79,7 @@ const SCHEMA_PATH = fileURLToPath(new URL('../prisma/schema.prisma', import.meta
 type Structure = Map<string, string>;
 
 // Objects that belong to an extension are the extension's business, not ours.
-const NOT_FROM_EXTENSION = (oid: string) =>
-  `NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.objid = ${oid} AND dep.deptype = 'e')`;
+const NOT_FROM_EXTENSION = (oid: string) => `NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.objid = ${oid} AND dep.deptype = 'e')`;
 
 const STRUCTURE_QUERIES: { kind: string; sql: string }[] = [
   {
@@ -201,7 +200,13 @@ function isMigrationsTable(key: string): boolean {
 }
 
 /** Human-readable differences between two structures; empty when they agree. */
-function compareStructures(left: Structure, right: Structure, leftName: string, rightName: string, skip: (key: string) => boolean): string[] {
+function compareStructures(
+  left: Structure,
+  right: Structure,
+  leftName: string,
+  rightName: string,
+  skip: (key: string) => boolean,
+): string[] {
   const problems: string[] = [];
   const keys = [...new Set([...left.keys(), ...right.keys()])].filter((key) => !skip(key)).sort();
   for (const key of keys) {
@@ -275,7 +280,10 @@ async function latestSnapshot(): Promise<{ migration: string; text: string } | n
 class ScratchDatabases {
   private readonly names: string[] = [];
   private readonly prefix = `migcheck_${randomBytes(5).toString('hex')}`;
-  constructor(private readonly admin: pg.Client, private readonly serverUrl: string) {}
+  constructor(
+    private readonly admin: pg.Client,
+    private readonly serverUrl: string,
+  ) {}
 
   async create(role: string): Promise<string> {
     const name = `${this.prefix}_${role}`;
@@ -331,9 +339,7 @@ async function check(serverUrl: string, scratch: ScratchDatabases): Promise<stri
   ]);
 
   // Migrations vs the Prisma model, extras aside.
-  const extras = new Set(
-    Object.entries(EXPECTED_CHECKS).flatMap(([table, names]) => names.map((name) => `constraint ${table}.${name}`)),
-  );
+  const extras = new Set(Object.entries(EXPECTED_CHECKS).flatMap(([table, names]) => names.map((name) => `constraint ${table}.${name}`)));
   const drift = compareStructures(migrated, model, 'migrations', 'schema.prisma', (key) => isMigrationsTable(key) || extras.has(key));
   if (drift.length > 0) problems.push('The migrations do not build the database schema.prisma describes:', ...drift.map(indent));
 
@@ -343,12 +349,17 @@ async function check(serverUrl: string, scratch: ScratchDatabases): Promise<stri
   if (modelled.length > 0) problems.push('Listed as hand-written extras but produced by schema.prisma:', ...modelled.map(indent));
 
   if (JSON.stringify(eventTypes) !== JSON.stringify([...EXPECTED_EVENT_TYPES].sort())) {
-    problems.push('Seeded event types differ:', indent(`migrated: ${eventTypes.join(', ')}`), indent(`expected: ${EXPECTED_EVENT_TYPES.join(', ')}`));
+    problems.push(
+      'Seeded event types differ:',
+      indent(`migrated: ${eventTypes.join(', ')}`),
+      indent(`expected: ${EXPECTED_EVENT_TYPES.join(', ')}`),
+    );
   }
 
   // Our runner vs Prisma's engine: same database, same migration records.
   const runnerVsEngine = compareStructures(migrated, engine, 'runMigrations', 'prisma engine', () => false);
-  if (runnerVsEngine.length > 0) problems.push('runMigrations and Prisma\'s applyMigrations build different databases:', ...runnerVsEngine.map(indent));
+  if (runnerVsEngine.length > 0)
+    problems.push("runMigrations and Prisma's applyMigrations build different databases:", ...runnerVsEngine.map(indent));
   if (JSON.stringify(ourRecords) !== JSON.stringify(engineRecords)) {
     problems.push(
       `${MIGRATIONS_TABLE} differs between runMigrations and Prisma's applyMigrations:`,

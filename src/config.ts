@@ -44,4 +44,3 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   return parsed.data;
 }
-

@@ -9,7 +9,13 @@ describe('loadConfig', () => {
   });
 
   it('reads and coerces the values it is given, treating empty strings as unset', () => {
-    const config = loadConfig({ PORT: '8080', HOST: '0.0.0.0', DATABASE_URL: 'postgresql://u@db:5432/events', LOG_LEVEL: 'warn', PUBLIC_URL: '' });
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgresql://u@db:5432/events',
+      LOG_LEVEL: 'warn',
+      PUBLIC_URL: '',
+    });
     expect(config).toMatchObject({ PORT: 8080, HOST: '0.0.0.0', DATABASE_URL: 'postgresql://u@db:5432/events', LOG_LEVEL: 'warn' });
     expect(config.PUBLIC_URL).toBeUndefined();
   });

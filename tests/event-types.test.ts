@@ -58,7 +58,10 @@ describe('GET /v1/event-types', () => {
       acled_event_type: 'Explosions/Remote violence',
       acled_sub_event_type: 'Air/drone strike',
     });
-    expect(types.find((type) => type.code === 'battle')).toMatchObject({ acled_event_type: 'Battles', acled_sub_event_type: 'Armed clash' });
+    expect(types.find((type) => type.code === 'battle')).toMatchObject({
+      acled_event_type: 'Battles',
+      acled_sub_event_type: 'Armed clash',
+    });
     expect(types.find((type) => type.code === 'capture')).toMatchObject({ label: 'Capture' });
   });
 

@@ -4,7 +4,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './helpers/test-app.js';
 
 let t: TestApp;
-let served: { openapi: string; paths: Record<string, Record<string, { operationId?: string; tags?: string[]; summary?: string; responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> }>>; components: { schemas: Record<string, unknown> } };
+let served: {
+  openapi: string;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        operationId?: string;
+        tags?: string[];
+        summary?: string;
+        responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+      }
+    >
+  >;
+  components: { schemas: Record<string, unknown> };
+};
 beforeAll(async () => {
   t = await startTestApp();
   served = (await t.http.get('/openapi.json').expect(200)).body;
@@ -60,7 +75,18 @@ describe('GET /openapi.json', () => {
 
   it('names its schemas as components, with no unreachable or duplicate ones', () => {
     const names = Object.keys(served.components.schemas);
-    for (const name of ['Event', 'EventCreateInput', 'Report', 'Actor', 'ActorRef', 'Document', 'DocumentRef', 'Figure', 'Problem', 'EventPage']) {
+    for (const name of [
+      'Event',
+      'EventCreateInput',
+      'Report',
+      'Actor',
+      'ActorRef',
+      'Document',
+      'DocumentRef',
+      'Figure',
+      'Problem',
+      'EventPage',
+    ]) {
       expect(names).toContain(name);
     }
     expect(names.filter((name) => names.includes(`${name}Input`))).toEqual([]);
@@ -69,7 +95,9 @@ describe('GET /openapi.json', () => {
   });
 
   it('lists exactly the operations the app serves, each with a unique operationId', () => {
-    const declared = Object.entries(served.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method} ${path}`));
+    const declared = Object.entries(served.paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method} ${path}`),
+    );
     expect(declared.sort()).toEqual(ROUTES.map(([method, path]) => `${method} ${path}`).sort());
     const ids = Object.values(served.paths).flatMap((operations) => Object.values(operations).map((op) => op.operationId));
     expect(new Set(ids).size).toBe(ids.length);

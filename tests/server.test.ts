@@ -33,7 +33,13 @@ describe('npm start without DATABASE_URL', () => {
     const folder = await mkdtemp(path.join(tmpdir(), 'conflict-events-start-'));
     folders.push(folder);
     const [port, pgPort] = [await freePort(), await freePort()];
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), EMBEDDED_PG_DIR: path.join(folder, 'pg'), LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(port),
+      EMBEDDED_PG_PORT: String(pgPort),
+      EMBEDDED_PG_DIR: path.join(folder, 'pg'),
+      LOG_LEVEL: 'warn',
+    };
     delete env.DATABASE_URL;
     const base = `http://127.0.0.1:${port}`;
 

@@ -85,7 +85,10 @@ async function readLocalMigrations(migrationsDir: string): Promise<LocalMigratio
     throw new MigrationError(`Cannot read the migrations directory ${migrationsDir}`, { cause: error });
   }
   // Code-point order; Prisma sorts with localeCompare, which agrees for timestamped names.
-  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const names = entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const file = path.join(migrationsDir, name, 'migration.sql');

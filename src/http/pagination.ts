@@ -3,20 +3,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
-export const LimitSchema = z.coerce
-  .number()
-  .int()
-  .min(1)
-  .max(1000)
-  .default(50)
-  .describe('Page size, 1 to 1000');
+export const LimitSchema = z.coerce.number().int().min(1).max(1000).default(50).describe('Page size, 1 to 1000');
 
-export const CursorParamSchema = z
-  .string()
-  .min(1)
-  .max(2000)
-  .optional()
-  .describe('Opaque cursor from a previous page\'s next_cursor');
+export const CursorParamSchema = z.string().min(1).max(2000).optional().describe("Opaque cursor from a previous page's next_cursor");
 
 export function pageOf<T extends z.ZodType>(item: T, id: string) {
   return z
@@ -27,10 +16,24 @@ export function pageOf<T extends z.ZodType>(item: T, id: string) {
     .meta({ id });
 }
 
-/** Sets the Link header for the next page, built from the request's own query string. */
-export function linkNext(request: FastifyRequest, reply: FastifyReply, nextCursor: string | null, baseUrl?: string): void {
-  if (!nextCursor) return;
-  const url = new URL(request.url, baseUrl ?? `${request.protocol}://${request.host}`);
-  url.searchParams.set('cursor', nextCursor);
-  reply.header('link', `<${url.toString()}>; rel="next"`);
+/** A path parameter that must be a UUID, as every resource id is. */
+export const IdParamsSchema = z.object({ id: z.uuid() });
+
+/**
+ * The page envelope for `rows`, with the Link header for the next page built from
+ * the request's own query string (so the next page keeps the same filters).
+ */
+export function pageReply<Row, Wire>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  page: { rows: Row[]; nextCursor: string | null },
+  toWire: (row: Row) => Wire,
+  baseUrl?: string,
+): { data: Wire[]; next_cursor: string | null } {
+  if (page.nextCursor) {
+    const url = new URL(request.url, baseUrl ?? `${request.protocol}://${request.host}`);
+    url.searchParams.set('cursor', page.nextCursor);
+    reply.header('link', `<${url.toString()}>; rel="next"`);
+  }
+  return { data: page.rows.map(toWire), next_cursor: page.nextCursor };
 }

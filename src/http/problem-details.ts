@@ -76,11 +76,21 @@ function fromValidation(
   part: Violation['in'],
 ) {
   return error.validation.flatMap((issue) =>
-    violationsOf({ ...issue.params, code: issue.keyword, message: issue.message ?? 'invalid value', path: [] }, issue.instancePath === '/' ? '' : issue.instancePath, part),
+    violationsOf(
+      { ...issue.params, code: issue.keyword, message: issue.message ?? 'invalid value', path: [] },
+      issue.instancePath === '/' ? '' : issue.instancePath,
+      part,
+    ),
   );
 }
 
-function send(reply: FastifyReply, request: FastifyRequest, kind: ProblemKind, detail: string, more: { errors?: Violation[]; headers?: Record<string, string>; extra?: Record<string, unknown>; status?: number } = {}) {
+function send(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  kind: ProblemKind,
+  detail: string,
+  more: { errors?: Violation[]; headers?: Record<string, string>; extra?: Record<string, unknown>; status?: number } = {},
+) {
   const status = more.status ?? PROBLEMS[kind].status;
   const body: Problem = {
     type: problemType(kind),
@@ -101,7 +111,9 @@ function isDatabaseUnavailable(error: unknown): boolean {
   // Prisma reports a failed raw query as P2010 whatever the cause; the driver adapter's error kind says why.
   const kind = (error as { meta?: { driverAdapterError?: { cause?: { kind?: unknown } } } }).meta?.driverAdapterError?.cause?.kind;
   const text = `${(error as { code?: unknown }).code ?? ''} ${(error as Error).message ?? ''} ${typeof kind === 'string' ? kind : ''}`;
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|timeout exceeded when trying to connect|Connection terminated|57P0[123]|P1001|P1017|DatabaseNotReachable|ConnectionClosed|the database system is (starting up|shutting down)/i.test(text);
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|timeout exceeded when trying to connect|Connection terminated|57P0[123]|P1001|P1017|DatabaseNotReachable|ConnectionClosed|the database system is (starting up|shutting down)/i.test(
+    text,
+  );
 }
 
 export function installProblemDetails(app: FastifyInstance): void {
@@ -120,7 +132,12 @@ export function installProblemDetails(app: FastifyInstance): void {
     }
     switch (error.code) {
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return send(reply, request, 'unsupported-media-type', `Content-Type ${request.headers['content-type'] ?? '(none)'} is not supported here; send application/json.`);
+        return send(
+          reply,
+          request,
+          'unsupported-media-type',
+          `Content-Type ${request.headers['content-type'] ?? '(none)'} is not supported here; send application/json.`,
+        );
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return send(reply, request, 'payload-too-large', 'The request body is larger than this server accepts.');
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -133,7 +150,9 @@ export function installProblemDetails(app: FastifyInstance): void {
     }
     if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
-      return send(reply, request, 'service-unavailable', 'The database is unavailable; retry shortly.', { headers: { 'retry-after': '2' } });
+      return send(reply, request, 'service-unavailable', 'The database is unavailable; retry shortly.', {
+        headers: { 'retry-after': '2' },
+      });
     }
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       // Other client errors raised by Fastify itself (bad Content-Length, and the like).
@@ -163,7 +182,9 @@ export function installProblemDetails(app: FastifyInstance): void {
     const url = (match?.store as { url?: string } | undefined)?.url;
     if (url) {
       const allow = [...(methodsByPath.get(url) ?? [])].sort().join(', ');
-      return send(reply, request, 'method-not-allowed', `${request.method} is not allowed on ${path}; allowed: ${allow}.`, { headers: { allow } });
+      return send(reply, request, 'method-not-allowed', `${request.method} is not allowed on ${path}; allowed: ${allow}.`, {
+        headers: { allow },
+      });
     }
     return send(reply, request, 'not-found', `No resource at ${path}.`);
   });
@@ -173,7 +194,9 @@ export function installProblemDetails(app: FastifyInstance): void {
 export function problemResponses(...statuses: number[]) {
   const declared: Record<number, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> = {};
   for (const status of statuses) {
-    const kinds = Object.values(PROBLEMS).filter((p) => p.status === status).map((p) => p.title);
+    const kinds = Object.values(PROBLEMS)
+      .filter((p) => p.status === status)
+      .map((p) => p.title);
     declared[status] = {
       description: kinds.join(' or ') || 'Error',
       content: { 'application/problem+json': { schema: ProblemSchema } },

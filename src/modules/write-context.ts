@@ -29,12 +29,14 @@ export class WriteContext {
     if (actorIds.length > 0) {
       const found = await this.tx.actor.findMany({ where: { id: { in: actorIds.map(([id]) => id) } }, select: { id: true } });
       const known = new Set(found.map((row) => row.id));
-      for (const [id, pointer] of actorIds) if (!known.has(id)) missing.push({ path: `${pointer}/id`, message: `no actor has the id ${id}`, in: 'body' });
+      for (const [id, pointer] of actorIds)
+        if (!known.has(id)) missing.push({ path: `${pointer}/id`, message: `no actor has the id ${id}`, in: 'body' });
     }
     if (documentIds.length > 0) {
       const found = await this.tx.document.findMany({ where: { id: { in: documentIds.map(([id]) => id) } }, select: { id: true } });
       const known = new Set(found.map((row) => row.id));
-      for (const [id, pointer] of documentIds) if (!known.has(id)) missing.push({ path: `${pointer}/id`, message: `no document has the id ${id}`, in: 'body' });
+      for (const [id, pointer] of documentIds)
+        if (!known.has(id)) missing.push({ path: `${pointer}/id`, message: `no document has the id ${id}`, in: 'body' });
     }
     if (missing.length > 0) throw invalidInput(missing, 'The body references actors or documents that do not exist.');
   }

@@ -63,7 +63,11 @@ export function tidyComponents<T extends { paths?: Json; components?: { schemas?
   };
   visit(folded.paths);
   while (pending.length > 0) visit(folded.schemas[pending.pop()!]);
-  const kept = Object.fromEntries(Object.entries(folded.schemas).filter(([name]) => reachable.has(name)).sort(([a], [b]) => a.localeCompare(b)));
+  const kept = Object.fromEntries(
+    Object.entries(folded.schemas)
+      .filter(([name]) => reachable.has(name))
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
 
   return { ...document, paths: folded.paths, components: { ...document.components, schemas: kept } };
 }

@@ -137,7 +137,10 @@ describe('POST /v1/actors', () => {
 
 describe('GET /v1/actors/{id}', () => {
   it('200 with an ETag; 304 for If-None-Match with it; 200 for another tag', async () => {
-    const created = await t.http.post('/v1/actors').send(actorBody({ kind: 'person' })).expect(201);
+    const created = await t.http
+      .post('/v1/actors')
+      .send(actorBody({ kind: 'person' }))
+      .expect(201);
     const response = await t.http.get(`/v1/actors/${created.body.id}`).expect(200);
     expect(response.body).toEqual(created.body);
     expect(response.headers.etag).toBe('"1"');
@@ -158,8 +161,14 @@ describe('GET /v1/actors/{id}', () => {
 describe('GET /v1/actors', () => {
   it('q matches part of a name, case-insensitively', async () => {
     const tag = unique();
-    const target = await t.http.post('/v1/actors').send({ name: `Rapid Response Force ${tag}`, kind: 'unit' }).expect(201);
-    await t.http.post('/v1/actors').send({ name: `Unrelated Outfit ${unique()}`, kind: 'unit' }).expect(201);
+    const target = await t.http
+      .post('/v1/actors')
+      .send({ name: `Rapid Response Force ${tag}`, kind: 'unit' })
+      .expect(201);
+    await t.http
+      .post('/v1/actors')
+      .send({ name: `Unrelated Outfit ${unique()}`, kind: 'unit' })
+      .expect(201);
     for (const q of [`response force ${tag}`, `RAPID RESPONSE FORCE ${tag.toUpperCase()}`, tag]) {
       const found = await listAll({ q });
       expect(found.map((a) => a.id)).toEqual([target.body.id]);
@@ -190,16 +199,28 @@ describe('GET /v1/actors', () => {
 
   it('q treats % and _ literally', async () => {
     const tag = unique();
-    await t.http.post('/v1/actors').send({ name: `Percent ${tag}`, kind: 'other' }).expect(201);
+    await t.http
+      .post('/v1/actors')
+      .send({ name: `Percent ${tag}`, kind: 'other' })
+      .expect(201);
     expect(await listAll({ q: `%${tag}` })).toEqual([]);
     expect(await listAll({ q: `_ercent ${tag}` })).toEqual([]);
   });
 
   it('filters by kind and by country, combined with q', async () => {
     const tag = unique();
-    const ukrState = await t.http.post('/v1/actors').send({ name: `Filter ${tag} Ukraine`, kind: 'state', country: 'UKR' }).expect(201);
-    const ukrMedia = await t.http.post('/v1/actors').send({ name: `Filter ${tag} Kyiv Daily`, kind: 'media', country: 'UKR' }).expect(201);
-    const rusMedia = await t.http.post('/v1/actors').send({ name: `Filter ${tag} Moscow Wire`, kind: 'media', country: 'RUS' }).expect(201);
+    const ukrState = await t.http
+      .post('/v1/actors')
+      .send({ name: `Filter ${tag} Ukraine`, kind: 'state', country: 'UKR' })
+      .expect(201);
+    const ukrMedia = await t.http
+      .post('/v1/actors')
+      .send({ name: `Filter ${tag} Kyiv Daily`, kind: 'media', country: 'UKR' })
+      .expect(201);
+    const rusMedia = await t.http
+      .post('/v1/actors')
+      .send({ name: `Filter ${tag} Moscow Wire`, kind: 'media', country: 'RUS' })
+      .expect(201);
     const ids = (actors: Actor[]) => actors.map((a) => a.id).sort();
 
     expect(ids(await listAll({ q: tag, kind: 'media' }))).toEqual([ukrMedia.body.id, rusMedia.body.id].sort());
@@ -227,7 +248,14 @@ describe('GET /v1/actors', () => {
     const suffixes = ['golf', 'Alpha', 'echo', 'Charlie', 'bravo', 'foxtrot', 'Delta'];
     const created: Actor[] = [];
     for (const suffix of suffixes) {
-      created.push((await t.http.post('/v1/actors').send({ name: `Pager ${tag} ${suffix}`, kind: 'unit' }).expect(201)).body);
+      created.push(
+        (
+          await t.http
+            .post('/v1/actors')
+            .send({ name: `Pager ${tag} ${suffix}`, kind: 'unit' })
+            .expect(201)
+        ).body,
+      );
     }
     const seen: Actor[] = [];
     let path: string | null = `/v1/actors?q=${encodeURIComponent(`pager ${tag}`)}&limit=3`;
@@ -247,7 +275,15 @@ describe('GET /v1/actors', () => {
       }
     }
     expect(pages).toBe(3);
-    expect(seen.map((a) => a.name.split(' ').at(-1)!.toLowerCase())).toEqual(['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf']);
+    expect(seen.map((a) => a.name.split(' ').at(-1)!.toLowerCase())).toEqual([
+      'alpha',
+      'bravo',
+      'charlie',
+      'delta',
+      'echo',
+      'foxtrot',
+      'golf',
+    ]);
     expect(new Set(seen.map((a) => a.id))).toEqual(new Set(created.map((a) => a.id)));
   });
 

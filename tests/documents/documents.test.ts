@@ -59,7 +59,10 @@ describe('POST /v1/documents', () => {
   });
 
   it('takes a bare date as midnight UTC', async () => {
-    const response = await t.http.post('/v1/documents').send(documentBody({ published_at: '2024-12-29' })).expect(201);
+    const response = await t.http
+      .post('/v1/documents')
+      .send(documentBody({ published_at: '2024-12-29' }))
+      .expect(201);
     expect(response.body.published_at).toBe('2024-12-29T00:00:00.000Z');
   });
 
@@ -80,15 +83,27 @@ describe('POST /v1/documents', () => {
 
   it('stores a URL given with a fragment without it', async () => {
     const path = unique();
-    const created = await t.http.post('/v1/documents').send({ url: `https://example.org/${path}#top` }).expect(201);
+    const created = await t.http
+      .post('/v1/documents')
+      .send({ url: `https://example.org/${path}#top` })
+      .expect(201);
     expect(created.body.url).toBe(`https://example.org/${path}`);
   });
 
   it('treats another query string or path as another document', async () => {
     const path = unique();
-    const a = await t.http.post('/v1/documents').send({ url: `https://example.org/${path}?id=1` }).expect(201);
-    const b = await t.http.post('/v1/documents').send({ url: `https://example.org/${path}?id=2` }).expect(201);
-    const c = await t.http.post('/v1/documents').send({ url: `https://example.org/${path}/more` }).expect(201);
+    const a = await t.http
+      .post('/v1/documents')
+      .send({ url: `https://example.org/${path}?id=1` })
+      .expect(201);
+    const b = await t.http
+      .post('/v1/documents')
+      .send({ url: `https://example.org/${path}?id=2` })
+      .expect(201);
+    const c = await t.http
+      .post('/v1/documents')
+      .send({ url: `https://example.org/${path}/more` })
+      .expect(201);
     expect(new Set([a.body.id, b.body.id, c.body.id]).size).toBe(3);
     expect(await documentRows(path)).toBe(3);
   });
@@ -118,7 +133,9 @@ describe('POST /v1/documents', () => {
     const path = unique();
     const url = `https://news.example.org/breaking/${path}`;
     const responses = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => t.http.post('/v1/documents').send({ url: i % 3 === 0 ? url : `${url}#p${i}`, title: `Copy ${i}` })),
+      Array.from({ length: 10 }, (_, i) =>
+        t.http.post('/v1/documents').send({ url: i % 3 === 0 ? url : `${url}#p${i}`, title: `Copy ${i}` }),
+      ),
     );
     const statuses = responses.map((r) => r.status);
     expect(statuses.every((status) => status === 200 || status === 201)).toBe(true);
@@ -150,9 +167,18 @@ describe('GET /v1/documents/{id}', () => {
 describe('GET /v1/documents', () => {
   it('q matches titles and URLs, case-insensitively', async () => {
     const tag = unique();
-    const byTitle = await t.http.post('/v1/documents').send(documentBody({ title: `Drone Strike on Depot ${tag}` })).expect(201);
-    const byUrl = await t.http.post('/v1/documents').send(documentBody({ url: `https://example.org/drone-strike-${tag}`, title: 'Untitled' })).expect(201);
-    await t.http.post('/v1/documents').send(documentBody({ title: `Something else ${unique()}` })).expect(201);
+    const byTitle = await t.http
+      .post('/v1/documents')
+      .send(documentBody({ title: `Drone Strike on Depot ${tag}` }))
+      .expect(201);
+    const byUrl = await t.http
+      .post('/v1/documents')
+      .send(documentBody({ url: `https://example.org/drone-strike-${tag}`, title: 'Untitled' }))
+      .expect(201);
+    await t.http
+      .post('/v1/documents')
+      .send(documentBody({ title: `Something else ${unique()}` }))
+      .expect(201);
 
     expect((await listAll({ q: `depot ${tag.toUpperCase()}` })).map((d) => d.id)).toEqual([byTitle.body.id]);
     expect((await listAll({ q: `DRONE-STRIKE-${tag}` })).map((d) => d.id)).toEqual([byUrl.body.id]);
@@ -161,8 +187,14 @@ describe('GET /v1/documents', () => {
 
   it('q treats % and _ literally', async () => {
     const tag = unique();
-    const plain = await t.http.post('/v1/documents').send(documentBody({ title: `Fifty percent ${tag}` })).expect(201);
-    const literal = await t.http.post('/v1/documents').send(documentBody({ title: `Up 50%_or so\\ ${tag}` })).expect(201);
+    const plain = await t.http
+      .post('/v1/documents')
+      .send(documentBody({ title: `Fifty percent ${tag}` }))
+      .expect(201);
+    const literal = await t.http
+      .post('/v1/documents')
+      .send(documentBody({ title: `Up 50%_or so\\ ${tag}` }))
+      .expect(201);
     expect(await listAll({ q: `%${tag}` })).toEqual([]);
     expect(await listAll({ q: `_ifty percent ${tag}` })).toEqual([]);
     // Wildcards and backslashes written in q still match themselves.
@@ -173,9 +205,18 @@ describe('GET /v1/documents', () => {
   it('filters by exact publisher, combined with q', async () => {
     const tag = unique();
     const publisher = `Kyiv Independent ${tag}`;
-    const a = await t.http.post('/v1/documents').send(documentBody({ publisher, title: `Alpha ${tag}` })).expect(201);
-    const b = await t.http.post('/v1/documents').send(documentBody({ publisher, title: `Beta ${tag}` })).expect(201);
-    await t.http.post('/v1/documents').send(documentBody({ publisher: `Other Wire ${tag}`, title: `Gamma ${tag}` })).expect(201);
+    const a = await t.http
+      .post('/v1/documents')
+      .send(documentBody({ publisher, title: `Alpha ${tag}` }))
+      .expect(201);
+    const b = await t.http
+      .post('/v1/documents')
+      .send(documentBody({ publisher, title: `Beta ${tag}` }))
+      .expect(201);
+    await t.http
+      .post('/v1/documents')
+      .send(documentBody({ publisher: `Other Wire ${tag}`, title: `Gamma ${tag}` }))
+      .expect(201);
 
     expect((await listAll({ publisher })).map((d) => d.id).sort()).toEqual([a.body.id, b.body.id].sort());
     expect((await listAll({ publisher, q: `beta ${tag}` })).map((d) => d.id)).toEqual([b.body.id]);
@@ -186,7 +227,14 @@ describe('GET /v1/documents', () => {
     const tag = unique();
     const created: Document[] = [];
     for (let i = 0; i < 7; i++) {
-      created.push((await t.http.post('/v1/documents').send(documentBody({ title: `Paged ${tag} ${i}` })).expect(201)).body);
+      created.push(
+        (
+          await t.http
+            .post('/v1/documents')
+            .send(documentBody({ title: `Paged ${tag} ${i}` }))
+            .expect(201)
+        ).body,
+      );
     }
     const seen: Document[] = [];
     let path: string | null = `/v1/documents?q=${encodeURIComponent(`paged ${tag}`)}&limit=3`;

@@ -89,7 +89,10 @@ describe('POST /v1/events', () => {
       { measure: 'casualties', value: 99, qualifier: 'at_most' },
       { measure: 'equipment', low: 5, high: 9, unit: 'suicide drones' },
     ];
-    const created = await t.http.post('/v1/events').send(eventBody({ type: 'casualty_claim', figures, reports: [reportBody({ figures })] })).expect(201);
+    const created = await t.http
+      .post('/v1/events')
+      .send(eventBody({ type: 'casualty_claim', figures, reports: [reportBody({ figures })] }))
+      .expect(201);
     const expected = [
       { low: 3000, best: null, high: null, qualifier: 'more_than', text: 'more than 3,000' },
       { low: null, best: 11000, high: null, qualifier: 'approximately' },
@@ -128,8 +131,14 @@ describe('POST /v1/events', () => {
   });
 
   it('accepts references by id', async () => {
-    const actor = await t.http.post('/v1/actors').send({ name: `Referenced ${unique()}`, kind: 'state', country: 'UKR' }).expect(201);
-    const document = await t.http.post('/v1/documents').send({ url: `https://example.org/${unique()}` }).expect(201);
+    const actor = await t.http
+      .post('/v1/actors')
+      .send({ name: `Referenced ${unique()}`, kind: 'state', country: 'UKR' })
+      .expect(201);
+    const document = await t.http
+      .post('/v1/documents')
+      .send({ url: `https://example.org/${unique()}` })
+      .expect(201);
     const created = await t.http
       .post('/v1/events')
       .send(eventBody({ reports: [reportBody({ reporter: { id: actor.body.id }, document: { id: document.body.id } })] }))
@@ -142,7 +151,9 @@ describe('POST /v1/events', () => {
     const capture = await t.http.post('/v1/events').send(eventBody()).expect(201);
     const death = await t.http
       .post('/v1/events')
-      .send(eventBody({ type: 'death', occurred: { start: '2024-12-27' }, relations: [{ event_id: capture.body.id, relation: 'follows' }] }))
+      .send(
+        eventBody({ type: 'death', occurred: { start: '2024-12-27' }, relations: [{ event_id: capture.body.id, relation: 'follows' }] }),
+      )
       .expect(201);
     expect(death.body.relations).toEqual([{ event_id: capture.body.id, relation: 'follows' }]);
     expect(death.body.occurred).toEqual({ start: '2024-12-27', end: '2024-12-27', precision: 'day' });
@@ -152,7 +163,10 @@ describe('POST /v1/events', () => {
 describe('POST /v1/events with invalid bodies', () => {
   async function expectRejected(body: unknown, status: number, pointers: string[]) {
     const before = await t.rowCounts();
-    const response = await t.http.post('/v1/events').send(body as object).expect(status);
+    const response = await t.http
+      .post('/v1/events')
+      .send(body as object)
+      .expect(status);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(response.body).toMatchObject({ status, instance: '/v1/events' });
     expect(typeof response.body.type).toBe('string');
@@ -218,11 +232,11 @@ describe('POST /v1/events with invalid bodies', () => {
   });
 
   it('400 for several violations at once, each with its pointer', async () => {
-    const problem = await expectRejected(
-      eventBody({ title: '', occurred: { start: 'yesterday' }, location: { lat: 95, lon: 10 } }),
-      400,
-      ['/title', '/occurred/start', '/location/lat'],
-    );
+    const problem = await expectRejected(eventBody({ title: '', occurred: { start: 'yesterday' }, location: { lat: 95, lon: 10 } }), 400, [
+      '/title',
+      '/occurred/start',
+      '/location/lat',
+    ]);
     expect(problem.errors.every((e: { in: string }) => e.in === 'body')).toBe(true);
   });
 

@@ -15,7 +15,11 @@ interface Event {
   type: string;
   title: string;
   occurred: { start: string; end: string };
-  reports: { reporter: { name: string }; via: { name: string }[]; figures: { measure: string; low: number | null; best: number | null }[] }[];
+  reports: {
+    reporter: { name: string };
+    via: { name: string }[];
+    figures: { measure: string; low: number | null; best: number | null }[];
+  }[];
   figures: { measure: string; low: number | null; best: number | null; high: number | null }[];
   relations: { event_id: string; relation: string }[];
 }

@@ -43,7 +43,10 @@ beforeAll(async () => {
     events.push(response.body);
   }
   // The first event created gets a second report, so it is the most recently updated but not the most recently created.
-  await t.http.post(`/v1/events/${events[0]!.id}/reports`).send(reportBody({ stance: 'disputes' })).expect(201);
+  await t.http
+    .post(`/v1/events/${events[0]!.id}/reports`)
+    .send(reportBody({ stance: 'disputes' }))
+    .expect(201);
   touched = (await t.http.get(`/v1/events/${events[0]!.id}`).expect(200)).body;
   events[0] = touched;
 });
@@ -204,7 +207,10 @@ describe('GET /v1/events keyset pagination', () => {
 
   it('a page that exactly ends the data still says next_cursor null on the page after', async () => {
     const first = await t.http.get(`/v1/events?limit=${events.length - 1}`).expect(200);
-    const second = await t.http.get('/v1/events').query({ limit: events.length - 1, cursor: first.body.next_cursor }).expect(200);
+    const second = await t.http
+      .get('/v1/events')
+      .query({ limit: events.length - 1, cursor: first.body.next_cursor })
+      .expect(200);
     expect(second.body.data).toHaveLength(1);
     expect(second.body.next_cursor).toBeNull();
     const exact = await t.http.get(`/v1/events?limit=${events.length}`).expect(200);
@@ -274,15 +280,24 @@ describe('GET /v1/events with a tampered cursor', () => {
 
   it('400 for a cursor issued for another sort', async () => {
     const first = await t.http.get('/v1/events?sort=-created&limit=2').expect(200);
-    const problem = await expectProblem(t.http.get('/v1/events').query({ sort: '-updated', limit: 2, cursor: first.body.next_cursor }), 400);
+    const problem = await expectProblem(
+      t.http.get('/v1/events').query({ sort: '-updated', limit: 2, cursor: first.body.next_cursor }),
+      400,
+    );
     expect(problem.errors).toContainEqual(expect.objectContaining({ path: '/cursor', in: 'query' }));
     // The default sort is -occurred: a -created cursor is not one of its cursors either.
     await expectProblem(t.http.get('/v1/events').query({ cursor: first.body.next_cursor }), 400);
   });
 
   it('400 for a cursor from another resource', async () => {
-    await t.http.post('/v1/actors').send({ name: `Cursor source A ${unique()}`, kind: 'group' }).expect(201);
-    await t.http.post('/v1/actors').send({ name: `Cursor source B ${unique()}`, kind: 'group' }).expect(201);
+    await t.http
+      .post('/v1/actors')
+      .send({ name: `Cursor source A ${unique()}`, kind: 'group' })
+      .expect(201);
+    await t.http
+      .post('/v1/actors')
+      .send({ name: `Cursor source B ${unique()}`, kind: 'group' })
+      .expect(201);
     const actors = await t.http.get('/v1/actors?limit=1').expect(200);
     expect(actors.body.next_cursor).toEqual(expect.any(String));
     await expectProblem(t.http.get('/v1/events').query({ cursor: actors.body.next_cursor }), 400);

@@ -63,7 +63,8 @@ export async function expectProblem(request: PromiseLike<unknown>, status: numbe
   if (!/^application\/problem\+json/.test(contentType)) throw new Error(`expected problem+json, got ${contentType}`);
   const body = response.body;
   for (const field of ['type', 'title', 'detail', 'instance'] as const) {
-    if (typeof body[field] !== 'string' || body[field] === '') throw new Error(`problem field ${field} is missing: ${JSON.stringify(body)}`);
+    if (typeof body[field] !== 'string' || body[field] === '')
+      throw new Error(`problem field ${field} is missing: ${JSON.stringify(body)}`);
   }
   if (body.status !== status) throw new Error(`problem status ${body.status} differs from HTTP status ${status}`);
   return body;

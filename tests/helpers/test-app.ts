@@ -18,7 +18,18 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-const TABLES = ['events', 'reports', 'report_via', 'figures', 'participants', 'event_relations', 'actors', 'documents', 'revisions', 'event_types'];
+const TABLES = [
+  'events',
+  'reports',
+  'report_via',
+  'figures',
+  'participants',
+  'event_relations',
+  'actors',
+  'documents',
+  'revisions',
+  'event_types',
+];
 
 export interface TestAppOptions {
   /** Runs after buildApp and before listen, to add routes or hooks a test needs (such as one that throws). */

@@ -65,7 +65,11 @@ describe('unknown routes', () => {
 });
 
 describe('wrong method on a known path', () => {
-  const allowOf = (header: string | undefined) => (header ?? '').split(',').map((method) => method.trim()).filter(Boolean);
+  const allowOf = (header: string | undefined) =>
+    (header ?? '')
+      .split(',')
+      .map((method) => method.trim())
+      .filter(Boolean);
 
   it('405 with Allow for DELETE /v1/event-types', async () => {
     const response = await t.http.delete('/v1/event-types');
@@ -104,7 +108,10 @@ describe('wrong method on a known path', () => {
 describe('request bodies the server cannot read', () => {
   it('400 malformed-request for JSON that does not parse, and nothing is written', async () => {
     const before = await t.rowCounts();
-    const problem = await expectProblem(t.http.post('/v1/actors').set('Content-Type', 'application/json').send('{"name": "x", "kind": '), 400);
+    const problem = await expectProblem(
+      t.http.post('/v1/actors').set('Content-Type', 'application/json').send('{"name": "x", "kind": '),
+      400,
+    );
     expect(problem.type).toBe('/problems/malformed-request');
     expect(problem.instance).toBe('/v1/actors');
     expect(await t.rowCounts()).toEqual(before);
@@ -131,10 +138,7 @@ describe('request bodies the server cannot read', () => {
 
   it('415 for Content-Type text/plain, even when the text is JSON', async () => {
     const before = await t.rowCounts();
-    const problem = await expectProblem(
-      t.http.post('/v1/actors').set('Content-Type', 'text/plain').send(JSON.stringify(actorBody())),
-      415,
-    );
+    const problem = await expectProblem(t.http.post('/v1/actors').set('Content-Type', 'text/plain').send(JSON.stringify(actorBody())), 415);
     expect(problem.type).toBe('/problems/unsupported-media-type');
     expect(problem.detail).toContain('text/plain');
     expect(await t.rowCounts()).toEqual(before);
@@ -188,7 +192,11 @@ describe('every error is problem+json with type, title, status, detail and insta
     ['400 bad path parameter', 400, () => t.http.get('/v1/reports/nope')],
     ['400 bad query', 400, () => t.http.get('/v1/events?limit=0')],
     ['400 bad body', 400, () => t.http.post('/v1/actors').send({ name: 'x' })],
-    ['422 rule violation', 422, () => t.http.post('/v1/events').send({ type: 'capture', title: 'x', occurred: { start: '2024-12-26' }, reports: [] })],
+    [
+      '422 rule violation',
+      422,
+      () => t.http.post('/v1/events').send({ type: 'capture', title: 'x', occurred: { start: '2024-12-26' }, reports: [] }),
+    ],
     ['405 wrong method', 405, () => t.http.patch('/v1/events')],
     ['415 media type', 415, () => t.http.post('/v1/documents').set('Content-Type', 'text/csv').send('url\nhttps://example.org')],
     ['500 bug', 500, () => t.http.get('/test/throws')],

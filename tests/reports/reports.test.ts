@@ -48,7 +48,10 @@ describe('GET /v1/events/{id}/reports', () => {
 
   it('appends reports added later at the end', async () => {
     const event = await eventWithReports(1);
-    const added = await t.http.post(`/v1/events/${event.id}/reports`).send(reportBody({ quote: 'added later' })).expect(201);
+    const added = await t.http
+      .post(`/v1/events/${event.id}/reports`)
+      .send(reportBody({ quote: 'added later' }))
+      .expect(201);
     const response = await t.http.get(`/v1/events/${event.id}/reports`).expect(200);
     expect(response.body.data.map((r: Report) => r.id)).toEqual([event.reports[0]!.id, added.body.id]);
   });
@@ -156,7 +159,10 @@ describe('POST /v1/events/{id}/reports', () => {
       { name: `a defector ${unique()}`, kind: 'person' },
       { name: `Voice of the Front ${unique()}`, kind: 'media', country: 'UKR' },
     ];
-    const created = await t.http.post(`/v1/events/${event.id}/reports`).send(reportBody({ via: chain })).expect(201);
+    const created = await t.http
+      .post(`/v1/events/${event.id}/reports`)
+      .send(reportBody({ via: chain }))
+      .expect(201);
     expect(created.body.via.map((a: { name: string }) => a.name)).toEqual(chain.map((a) => a.name));
     const fetched = await t.http.get(`/v1/reports/${created.body.id}`).expect(200);
     expect(fetched.body.via.map((a: { name: string }) => a.name)).toEqual(chain.map((a) => a.name));
@@ -166,7 +172,10 @@ describe('POST /v1/events/{id}/reports', () => {
   it('uses existing actors and documents by name, URL and id', async () => {
     const event = await eventWithReports(1);
     const url = `https://news.example.org/${unique()}`;
-    const first = await t.http.post(`/v1/events/${event.id}/reports`).send(reportBody({ document: { url, title: 'Original' } })).expect(201);
+    const first = await t.http
+      .post(`/v1/events/${event.id}/reports`)
+      .send(reportBody({ document: { url, title: 'Original' } }))
+      .expect(201);
     const second = await t.http
       .post(`/v1/events/${event.id}/reports`)
       .send(reportBody({ reporter: { id: first.body.reporter.id }, document: { url: `${url}#comments` } }))
@@ -220,7 +229,9 @@ describe('POST /v1/events/{id}/reports', () => {
     const event = await eventWithReports(1);
     const before = await t.rowCounts();
     const problem = await expectProblem(
-      t.http.post(`/v1/events/${event.id}/reports`).send(reportBody({ via: [{ name: `New source ${unique()}`, kind: 'group' }, { id: ghost }], document: { id: ghost } })),
+      t.http
+        .post(`/v1/events/${event.id}/reports`)
+        .send(reportBody({ via: [{ name: `New source ${unique()}`, kind: 'group' }, { id: ghost }], document: { id: ghost } })),
       400,
     );
     expect(problem.errors!.map((e) => e.path).sort()).toEqual(['/document/id', '/via/1/id']);

@@ -2,13 +2,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { notFound } from '../../http/errors.js';
 import { isNotModified } from '../../http/etag.js';
-import { linkNext } from '../../http/pagination.js';
+import { IdParamsSchema, pageReply } from '../../http/pagination.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { ANONYMOUS, type ModuleDeps } from '../deps.js';
 import { findOrCreateActor, getActor, listActors, toActor } from './repository.js';
 import { ActorByNameSchema, ActorListQuerySchema, ActorPageSchema, ActorSchema } from './schemas.js';
-
-const IdParams = z.object({ id: z.uuid() });
 
 export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, publicUrl }) => {
   app.get('/v1/actors', {
@@ -21,9 +19,7 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       response: { 200: ActorPageSchema, ...problemResponses(400) },
     },
     handler: async (request, reply) => {
-      const { rows, nextCursor } = await listActors(db.prisma, request.query);
-      linkNext(request, reply, nextCursor, publicUrl);
-      return { data: rows.map(toActor), next_cursor: nextCursor };
+      return pageReply(request, reply, await listActors(db.prisma, request.query), toActor, publicUrl);
     },
   });
 
@@ -50,7 +46,7 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       operationId: 'getActor',
       tags: ['actors'],
       summary: 'Get one actor',
-      params: IdParams,
+      params: IdParamsSchema,
       response: { 200: ActorSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404) },
     },
     handler: async (request, reply) => {

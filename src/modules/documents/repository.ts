@@ -34,7 +34,11 @@ export function toDocument(row: DocumentRow): z.infer<typeof DocumentSchema> {
   };
 }
 
-export async function findOrCreateDocument(db: Db, input: DocumentByUrl, author: string): Promise<{ document: DocumentRow; created: boolean }> {
+export async function findOrCreateDocument(
+  db: Db,
+  input: DocumentByUrl,
+  author: string,
+): Promise<{ document: DocumentRow; created: boolean }> {
   const url = normaliseUrl(input.url);
   const inserted = await db.$queryRaw<{ id: string }[]>`
     INSERT INTO documents (id, url, title, publisher, published_at, language, archive_url, content_hash, created_by, updated_by)

@@ -2,13 +2,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { notFound } from '../../http/errors.js';
 import { isNotModified } from '../../http/etag.js';
-import { linkNext } from '../../http/pagination.js';
+import { IdParamsSchema, pageReply } from '../../http/pagination.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { ANONYMOUS, type ModuleDeps } from '../deps.js';
 import { findOrCreateDocument, getDocument, listDocuments, toDocument } from './repository.js';
 import { DocumentByUrlSchema, DocumentListQuerySchema, DocumentPageSchema, DocumentSchema } from './schemas.js';
-
-const IdParams = z.object({ id: z.uuid() });
 
 export const documentRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, publicUrl }) => {
   app.get('/v1/documents', {
@@ -21,9 +19,7 @@ export const documentRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { d
       response: { 200: DocumentPageSchema, ...problemResponses(400) },
     },
     handler: async (request, reply) => {
-      const { rows, nextCursor } = await listDocuments(db.prisma, request.query);
-      linkNext(request, reply, nextCursor, publicUrl);
-      return { data: rows.map(toDocument), next_cursor: nextCursor };
+      return pageReply(request, reply, await listDocuments(db.prisma, request.query), toDocument, publicUrl);
     },
   });
 
@@ -50,7 +46,7 @@ export const documentRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { d
       operationId: 'getDocument',
       tags: ['documents'],
       summary: 'Get one document',
-      params: IdParams,
+      params: IdParamsSchema,
       response: { 200: DocumentSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404) },
     },
     handler: async (request, reply) => {

@@ -27,7 +27,11 @@ export async function assertEventTypes(db: Db, codes: [code: string, pointer: st
   const unknown = codes.filter(([code]) => !known.includes(code));
   if (unknown.length === 0) return;
   throw invalidInput(
-    unknown.map(([code, pointer]) => ({ path: pointer, message: `unknown event type "${code}"; known types: ${known.join(', ')}`, in: 'body' as const })),
+    unknown.map(([code, pointer]) => ({
+      path: pointer,
+      message: `unknown event type "${code}"; known types: ${known.join(', ')}`,
+      in: 'body' as const,
+    })),
     `Unknown event type; known types: ${known.join(', ')}.`,
   );
 }

@@ -80,7 +80,9 @@ async function assertRelatedEventsExist(tx: Transaction, relations: EventInput['
   });
   const known = new Set(found.map((row) => row.id));
   const missing: Violation[] = relations.flatMap((r, i) =>
-    known.has(r.event_id) ? [] : [{ path: `/relations/${i}/event_id`, message: `no live event has the id ${r.event_id}`, in: 'body' as const }],
+    known.has(r.event_id)
+      ? []
+      : [{ path: `/relations/${i}/event_id`, message: `no live event has the id ${r.event_id}`, in: 'body' as const }],
   );
   if (missing.length > 0) throw invalidInput(missing, 'The body relates to events that do not exist.');
 }
@@ -179,9 +181,7 @@ function isSortKey(sort: EventListQuery['sort']) {
 
 export async function listEvents(db: Db, query: EventListQuery) {
   const { field, direction } = SORTS[query.sort];
-  const after = query.cursor
-    ? decodeCursor(query.cursor, query.sort, isSortKey(query.sort))
-    : null;
+  const after = query.cursor ? decodeCursor(query.cursor, query.sort, isSortKey(query.sort)) : null;
   const beyond = direction === 'desc' ? 'lt' : 'gt';
   const where: Prisma.EventWhereInput = {
     deletedAt: null,
@@ -203,6 +203,7 @@ export async function listEvents(db: Db, query: EventListQuery) {
   });
   const data = rows.slice(0, query.limit);
   const last = data.at(-1);
-  const nextCursor = rows.length > query.limit && last ? encodeCursor({ sort: query.sort, key: sortKey(last, query.sort), id: last.id }) : null;
+  const nextCursor =
+    rows.length > query.limit && last ? encodeCursor({ sort: query.sort, key: sortKey(last, query.sort), id: last.id }) : null;
   return { rows: data, nextCursor };
 }

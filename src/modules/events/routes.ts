@@ -2,13 +2,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError, notFound } from '../../http/errors.js';
 import { etagOf, isNotModified } from '../../http/etag.js';
-import { linkNext } from '../../http/pagination.js';
+import { IdParamsSchema, pageReply } from '../../http/pagination.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { ANONYMOUS, type ModuleDeps } from '../deps.js';
 import { createEvent, getEvent, listEvents, toEvent } from './repository.js';
 import { EventInputSchema, EventListQuerySchema, EventPageSchema, EventSchema } from './schemas.js';
-
-const IdParams = z.object({ id: z.uuid() });
 
 export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, publicUrl }) => {
   app.get('/v1/events', {
@@ -23,9 +21,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       response: { 200: EventPageSchema, ...problemResponses(400) },
     },
     handler: async (request, reply) => {
-      const { rows, nextCursor } = await listEvents(db.prisma, request.query);
-      linkNext(request, reply, nextCursor, publicUrl);
-      return { data: rows.map(toEvent), next_cursor: nextCursor };
+      return pageReply(request, reply, await listEvents(db.prisma, request.query), toEvent, publicUrl);
     },
   });
 
@@ -56,7 +52,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       tags: ['events'],
       summary: 'Get one event with its reports',
       description: 'The ETag is the version; send it in If-None-Match to get 304 when unchanged. A deleted event answers 410.',
-      params: IdParams,
+      params: IdParamsSchema,
       response: { 200: EventSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404, 410) },
     },
     handler: async (request, reply) => {
@@ -64,7 +60,12 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       if (!event) throw notFound('event', request.params.id);
       if (event.deletedAt) {
         throw new ApiError('gone', `The event ${event.id} was deleted.`, {
-          extra: { deleted_at: event.deletedAt.toISOString(), deleted_by: event.deletedBy, reason: event.deleteReason, merged_into: event.mergedIntoId },
+          extra: {
+            deleted_at: event.deletedAt.toISOString(),
+            deleted_by: event.deletedBy,
+            reason: event.deleteReason,
+            merged_into: event.mergedIntoId,
+          },
         });
       }
       if (isNotModified(request, reply, event.version)) return reply.code(304).send();

@@ -63,9 +63,7 @@ const TagSchema = z
   .max(64)
   .regex(/^[^,\s][^,]*$/, 'tags must not contain commas (commas separate tags in filters)');
 
-export const ParticipantInputSchema = z
-  .strictObject({ actor: ActorRefSchema, role: ParticipantRoleSchema })
-  .meta({ id: 'Participant' });
+export const ParticipantInputSchema = z.strictObject({ actor: ActorRefSchema, role: ParticipantRoleSchema }).meta({ id: 'Participant' });
 
 export const RelationInputSchema = z
   .strictObject({ event_id: z.uuid(), relation: RelationKindSchema })
@@ -99,7 +97,7 @@ export const EventInputSchema = z
       location: { admin1: 'Kursk', country: 'RUS', lat: 51.73, lon: 36.19, precision: 'admin1' },
       participants: [
         { actor: { name: 'Ukrainian Special Operations Forces', kind: 'military', country: 'UKR' }, role: 'perpetrator' },
-        { actor: { name: 'Korean People\'s Army', kind: 'military', country: 'PRK' }, role: 'victim' },
+        { actor: { name: "Korean People's Army", kind: 'military', country: 'PRK' }, role: 'victim' },
       ],
       figures: [{ measure: 'captured', value: 1, qualifier: 'exact' }],
       reports: [

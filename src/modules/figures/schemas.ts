@@ -31,7 +31,8 @@ export const FigureInputSchema = z
     if (figure.value !== undefined) {
       if (bounds) ctx.addIssue({ code: 'custom', path: ['value'], message: 'send either value or low/best/high, not both' });
       if (!figure.qualifier) ctx.addIssue({ code: 'custom', path: ['qualifier'], message: 'qualifier is required with value' });
-      if (figure.qualifier === 'range') ctx.addIssue({ code: 'custom', path: ['qualifier'], message: 'a range needs low and high, not value' });
+      if (figure.qualifier === 'range')
+        ctx.addIssue({ code: 'custom', path: ['qualifier'], message: 'a range needs low and high, not value' });
     }
     const { low, best, high } = figure;
     if (low != null && best != null && low > best) ctx.addIssue({ code: 'custom', path: ['low'], message: 'low must not exceed best' });

@@ -35,7 +35,10 @@ export const healthRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db 
         await Promise.race([db.pool.query('SELECT 1'), timeout]);
         return { status: 'ok' as const };
       } catch {
-        return reply.code(503).header('retry-after', '2').send({ status: 'unavailable' as const });
+        return reply
+          .code(503)
+          .header('retry-after', '2')
+          .send({ status: 'unavailable' as const });
       } finally {
         clearTimeout(timer);
       }

@@ -113,7 +113,12 @@ export async function listEventReports(db: Db, eventId: string, page: { limit: n
  * first, which also locks its row, so concurrent additions serialise cleanly.
  * Says 'missing' or 'deleted' when there is no live event to add to.
  */
-export async function addReport(prisma: PrismaClient, eventId: string, report: ReportInput, author: string): Promise<ReportRow | 'missing' | 'deleted'> {
+export async function addReport(
+  prisma: PrismaClient,
+  eventId: string,
+  report: ReportInput,
+  author: string,
+): Promise<ReportRow | 'missing' | 'deleted'> {
   return prisma.$transaction(async (tx) => {
     const bumped = await tx.event.updateMany({
       where: { id: eventId, deletedAt: null },

@@ -2,14 +2,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError, notFound } from '../../http/errors.js';
 import { isNotModified } from '../../http/etag.js';
-import { linkNext } from '../../http/pagination.js';
+import { IdParamsSchema, pageReply } from '../../http/pagination.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { ANONYMOUS, type ModuleDeps } from '../deps.js';
 import { EventReportsQuerySchema } from '../events/schemas.js';
 import { addReport, getReport, listEventReports, toReport } from './repository.js';
 import { ReportInputSchema, ReportPageSchema, ReportSchema } from './schemas.js';
-
-const IdParams = z.object({ id: z.uuid() });
 
 export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, publicUrl }) => {
   app.get('/v1/events/:id/reports', {
@@ -18,16 +16,14 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       tags: ['reports'],
       summary: "List an event's reports",
       description: 'The live reports of one event, oldest first.',
-      params: IdParams,
+      params: IdParamsSchema,
       querystring: EventReportsQuerySchema,
       response: { 200: ReportPageSchema, ...problemResponses(400, 404) },
     },
     handler: async (request, reply) => {
       const event = await db.prisma.event.findUnique({ where: { id: request.params.id }, select: { id: true } });
       if (!event) throw notFound('event', request.params.id);
-      const { rows, nextCursor } = await listEventReports(db.prisma, request.params.id, request.query);
-      linkNext(request, reply, nextCursor, publicUrl);
-      return { data: rows.map(toReport), next_cursor: nextCursor };
+      return pageReply(request, reply, await listEventReports(db.prisma, request.params.id, request.query), toReport, publicUrl);
     },
   });
 
@@ -39,7 +35,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       description:
         'A new attribution of an existing event: another reporter, or the same one in another document. ' +
         "Actors and documents are given by id, or by name/URL to find or create them. The event's version grows by one.",
-      params: IdParams,
+      params: IdParamsSchema,
       body: ReportInputSchema,
       response: { 201: ReportSchema, ...problemResponses(400, 404, 410, 415) },
     },
@@ -57,7 +53,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       operationId: 'getReport',
       tags: ['reports'],
       summary: 'Get one report',
-      params: IdParams,
+      params: IdParamsSchema,
       response: { 200: ReportSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404) },
     },
     handler: async (request, reply) => {
