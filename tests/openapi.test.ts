@@ -60,18 +60,22 @@ describe('GET /openapi.json', () => {
     expect(served).toEqual(committed);
   });
 
-  it.each(ROUTES)('declares %s %s with an operationId, tags, a summary and its problem responses', (method, path, errors) => {
-    const operation = served.paths[path]?.[method];
-    expect(operation, `${method} ${path}`).toBeDefined();
-    expect(operation?.operationId).toMatch(/^[a-z][A-Za-z]+$/);
-    expect(operation?.tags?.length).toBeGreaterThan(0);
-    expect(operation?.summary).toBeTruthy();
-    for (const status of errors) {
-      const response = operation?.responses[String(status)];
-      expect(response, `${method} ${path} ${status}`).toBeDefined();
-      expect(response?.content?.['application/problem+json']?.schema?.$ref).toBe('#/components/schemas/Problem');
-    }
-  });
+  it.each(ROUTES)(
+    'declares %s %s with an operationId, tags, a summary, its problem responses and a default problem',
+    (method, path, errors) => {
+      const operation = served.paths[path]?.[method];
+      expect(operation, `${method} ${path}`).toBeDefined();
+      expect(operation?.operationId).toMatch(/^[a-z][A-Za-z]+$/);
+      expect(operation?.tags?.length).toBeGreaterThan(0);
+      expect(operation?.summary).toBeTruthy();
+      const declared = path.startsWith('/v1/') ? [...errors.map(String), 'default'] : errors.map(String);
+      for (const status of declared) {
+        const response = operation?.responses[status];
+        expect(response, `${method} ${path} ${status}`).toBeDefined();
+        expect(response?.content?.['application/problem+json']?.schema?.$ref).toBe('#/components/schemas/Problem');
+      }
+    },
+  );
 
   it('names its schemas as components, with no unreachable or duplicate ones', () => {
     const names = Object.keys(served.components.schemas);

@@ -190,17 +190,20 @@ export function installProblemDetails(app: FastifyInstance): void {
   });
 }
 
-/** Declares problem+json responses for an operation's error statuses, for the OpenAPI document. */
+/**
+ * Declares problem+json responses for an operation's error statuses, for the OpenAPI
+ * document, plus a `default` for what any operation may answer: 500 and 503.
+ */
 export function problemResponses(...statuses: number[]) {
-  const declared: Record<number, { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } }> = {};
+  const problem = { 'application/problem+json': { schema: ProblemSchema } };
+  const declared: Record<number | 'default', { description: string; content: typeof problem }> = {
+    default: { description: 'Internal server error (500), or the database is unavailable (503, with Retry-After)', content: problem },
+  };
   for (const status of statuses) {
-    const kinds = Object.values(PROBLEMS)
+    const titles = Object.values(PROBLEMS)
       .filter((p) => p.status === status)
       .map((p) => p.title);
-    declared[status] = {
-      description: kinds.join(' or ') || 'Error',
-      content: { 'application/problem+json': { schema: ProblemSchema } },
-    };
+    declared[status] = { description: titles.join(' or ') || 'Error', content: problem };
   }
   return declared;
 }

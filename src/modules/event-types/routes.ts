@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { problemResponses } from '../../http/problem-details.js';
 import type { ModuleDeps } from '../deps.js';
 import { listEventTypes, toEventType } from './repository.js';
 import { EventTypeListSchema } from './schemas.js';
@@ -10,7 +11,7 @@ export const eventTypeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { 
       tags: ['event types'],
       summary: 'List the event-type vocabulary',
       description: 'Every event-type code with its label, description and, where one corresponds, its ACLED event and sub-event type.',
-      response: { 200: EventTypeListSchema },
+      response: { 200: EventTypeListSchema, ...problemResponses() },
     },
     handler: async () => ({ data: (await listEventTypes(db.prisma)).map(toEventType) }),
   });
