@@ -6,21 +6,17 @@ import { DocumentRefSchema, DocumentSummarySchema } from '../documents/schemas.j
 import { FigureInputSchema, FigureSchema } from '../figures/schemas.js';
 import { pageOf } from '../../http/pagination.js';
 
-export const ReporterRoleSchema = z
-  .enum(['party', 'third_party', 'independent', 'unknown'])
-  .meta({
-    id: 'ReporterRole',
-    description: 'party: a side in the conflict; third_party: another state or body; independent: a monitor or outlet',
-  });
+export const ReporterRoleSchema = z.enum(['party', 'third_party', 'independent', 'unknown']).meta({
+  id: 'ReporterRole',
+  description: 'party: a side in the conflict; third_party: another state or body; independent: a monitor or outlet',
+});
 export const StanceSchema = z
   .enum(['asserts', 'denies', 'disputes', 'unclear'])
   .meta({ id: 'Stance', description: 'What the reporter says of the event' });
-export const ReliabilitySchema = z
-  .enum(['A', 'B', 'C', 'D', 'E', 'F'])
-  .meta({
-    id: 'Reliability',
-    description: 'Admiralty grading of the reporter: A completely reliable ... E unreliable, F cannot be judged',
-  });
+export const ReliabilitySchema = z.enum(['A', 'B', 'C', 'D', 'E', 'F']).meta({
+  id: 'Reliability',
+  description: 'Admiralty grading of the reporter: A completely reliable ... E unreliable, F cannot be judged',
+});
 export const CredibilitySchema = z
   .number()
   .int()
