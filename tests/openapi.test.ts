@@ -30,7 +30,8 @@ afterAll(async () => {
 
 /** Every route of the foundation with the error statuses it must declare. */
 const ROUTES: [method: string, path: string, errors: number[]][] = [
-  ['get', '/v1/events', [400]],
+  ['get', '/v1/events', [400, 406]],
+  ['get', '/v1/reports', [400]],
   ['post', '/v1/events', [400, 415, 422]],
   ['get', '/v1/events/{id}', [400, 404, 410]],
   ['get', '/v1/events/{id}/reports', [400, 404]],

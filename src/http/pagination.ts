@@ -30,10 +30,34 @@ export function pageReply<Row, Wire>(
   toWire: (row: Row) => Wire,
   baseUrl?: string,
 ): { data: Wire[]; next_cursor: string | null } {
-  if (page.nextCursor) {
-    const url = new URL(request.url, baseUrl ?? `${request.protocol}://${request.host}`);
-    url.searchParams.set('cursor', page.nextCursor);
-    reply.header('link', `<${url.toString()}>; rel="next"`);
-  }
+  linkNext(request, reply, page.nextCursor, baseUrl);
   return { data: page.rows.map(toWire), next_cursor: page.nextCursor };
+}
+
+/** Sets `Link: <...>; rel="next"` to this request's URL with the next cursor, when there is a next page. */
+export function linkNext(request: FastifyRequest, reply: FastifyReply, nextCursor: string | null, baseUrl?: string): void {
+  if (!nextCursor) return;
+  const url = new URL(request.url, baseUrl ?? `${request.protocol}://${request.host}`);
+  url.searchParams.set('cursor', nextCursor);
+  reply.header('link', `<${url.toString()}>; rel="next"`);
+}
+
+/**
+ * Sends a page whose items are already JSON text (built by PostgreSQL): they are
+ * joined into the envelope, not parsed and serialised again. `extra` adds members.
+ */
+export function sendJsonPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  page: { items: string[]; nextCursor: string | null },
+  baseUrl?: string,
+  extra: Record<string, unknown> = {},
+) {
+  linkNext(request, reply, page.nextCursor, baseUrl);
+  const members = Object.entries(extra).map(([key, value]) => `,${JSON.stringify(key)}:${JSON.stringify(value)}`);
+  const body = `{"data":[${page.items.join(',')}],"next_cursor":${JSON.stringify(page.nextCursor)}${members.join('')}}`;
+  return reply
+    .type('application/json; charset=utf-8')
+    .serializer((payload) => payload as string)
+    .send(body);
 }

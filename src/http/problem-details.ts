@@ -68,7 +68,9 @@ function violationsOf(issue: ZodIssueLike, base: string, part: Violation['in']):
     const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
     if (closest.length > 0) return closest.flatMap((inner) => violationsOf(inner, at, part));
   }
-  return [{ path: at, message: issue.message ?? 'invalid value', in: part }];
+  // A query value is one string however it is parsed (a list, a bbox): name the parameter itself.
+  const path = part === 'query' ? (/^\/[^/]*/.exec(at)?.[0] ?? at) : at;
+  return [{ path, message: issue.message ?? 'invalid value', in: part }];
 }
 
 function fromValidation(

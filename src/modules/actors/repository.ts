@@ -6,7 +6,7 @@ import type { Actor as ActorRow, ActorKind } from '../../generated/prisma/client
 import type { PrismaClient, Transaction } from '../../db/client.js';
 import { uuidv7 } from '../../db/uuid.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
-import type { ActorByNameSchema, ActorListQuerySchema, ActorSchema, ActorSummarySchema } from './schemas.js';
+import type { ActorByNameSchema, ActorListQuerySchema, ActorSchema } from './schemas.js';
 
 type ActorByName = z.infer<typeof ActorByNameSchema>;
 type Db = PrismaClient | Transaction;
@@ -24,10 +24,6 @@ export function normaliseName(name: string): string {
     .replace(/\s+/g, ' ')
     .trim()
     .toLowerCase();
-}
-
-export function toActorSummary(row: Pick<ActorRow, 'id' | 'name' | 'kind' | 'country'>): z.infer<typeof ActorSummarySchema> {
-  return { id: row.id, name: row.name, kind: row.kind, country: row.country };
 }
 
 export function toActor(row: ActorRow): z.infer<typeof ActorSchema> {

@@ -1,61 +1,21 @@
-// Data access for events: the create transaction that writes an event with all
-// its reports, participants, figures and relations, and the keyset-paged reads.
-import type { z } from 'zod';
-import type { Prisma } from '../../generated/prisma/client.js';
+// Data access for events. Writes go through Prisma in one transaction; reads are
+// hand-written SQL that returns each event as JSON built by PostgreSQL (json-sql.ts),
+// because the hot list path must be one query (see the comment there).
+import type pg from 'pg';
+import QueryStream from 'pg-query-stream';
 import type { PrismaClient, Transaction } from '../../db/client.js';
+import { SqlParams } from '../../db/sql.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import { invalidInput, type Violation } from '../../http/errors.js';
-import { toActorSummary } from '../actors/repository.js';
 import type { ActorRef } from '../actors/schemas.js';
 import { assertEventTypes } from '../event-types/repository.js';
-import { FIGURE_INCLUDE, FIGURE_ORDER, figureRows, figureSubjects, toFigure } from '../figures/repository.js';
-import { insertReport, REPORT_INCLUDE, reportReferences, toReport } from '../reports/repository.js';
+import { figureRows, figureSubjects } from '../figures/repository.js';
+import { insertReport, reportReferences } from '../reports/repository.js';
 import { WriteContext, type Located } from '../write-context.js';
-import type { EventInput, EventListQuery, EventSchema } from './schemas.js';
-
-type Db = PrismaClient | Transaction;
-
-export const EVENT_INCLUDE = {
-  participants: { include: { actor: true }, orderBy: { position: 'asc' } },
-  figures: { include: FIGURE_INCLUDE, orderBy: FIGURE_ORDER },
-  reports: { where: { deletedAt: null }, include: REPORT_INCLUDE, orderBy: { id: 'asc' } },
-  relations: { orderBy: [{ createdAt: 'asc' }, { relatedEventId: 'asc' }] },
-} as const satisfies Prisma.EventInclude;
-
-export type EventRow = Prisma.EventGetPayload<{ include: typeof EVENT_INCLUDE }>;
-
-const isoDate = (date: Date) => date.toISOString().slice(0, 10);
-
-export function toEvent(row: EventRow): z.infer<typeof EventSchema> {
-  return {
-    id: row.id,
-    type: row.typeCode,
-    title: row.title,
-    description: row.description,
-    status: row.status,
-    occurred: { start: isoDate(row.occurredStart), end: isoDate(row.occurredEnd), precision: row.occurredPrecision },
-    location: {
-      name: row.locationName,
-      admin1: row.admin1,
-      admin2: row.admin2,
-      country: row.country,
-      lat: row.lat,
-      lon: row.lon,
-      precision: row.locationPrecision,
-    },
-    participants: row.participants.map((p) => ({ actor: toActorSummary(p.actor), role: p.role })),
-    figures: row.figures.map(toFigure),
-    reports: row.reports.map(toReport),
-    tags: row.tags,
-    relations: row.relations.map((r) => ({ event_id: r.relatedEventId, relation: r.relation })),
-    version: row.version,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-    created_by: row.createdBy,
-    updated_by: row.updatedBy,
-    deleted_at: row.deletedAt?.toISOString() ?? null,
-  };
-}
+import { eventConditions, eventSearchText, SEARCH_CONFIG, type EventFilters } from './filters.js';
+import { EVENT_JSON } from './json-sql.js';
+import type { EventSort } from './list-query.js';
+import type { EventInput } from './schemas.js';
 
 /** Every actor and document reference in an event body, with where it stands. */
 function eventReferences(input: EventInput) {
@@ -146,64 +106,157 @@ export async function createEvent(prisma: PrismaClient, input: EventInput, autho
   });
 }
 
-export async function getEvent(db: Db, id: string): Promise<EventRow | null> {
-  return db.event.findUnique({ where: { id }, include: EVENT_INCLUDE });
+/** An event as JSON text, with the tombstone fields a 410 needs. */
+export interface StoredEvent {
+  json: string;
+  version: number;
+  deleted_at: string | null;
+  deleted_by: string | null;
+  delete_reason: string | null;
+  merged_into: string | null;
 }
 
-/** How each sort orders rows and reads its key from a row; every sort ends on the id. */
-const SORTS = {
-  '-occurred': { field: 'occurredStart', direction: 'desc', date: true },
-  occurred: { field: 'occurredStart', direction: 'asc', date: true },
-  '-updated': { field: 'updatedAt', direction: 'desc', date: false },
-  '-created': { field: 'createdAt', direction: 'desc', date: false },
-} as const;
-
-function sortKey(row: EventRow, sort: EventListQuery['sort']): string {
-  const { field, date } = SORTS[sort];
-  const value = row[field];
-  return date ? isoDate(value) : value.toISOString();
+export async function getEvent(pool: pg.Pool, id: string): Promise<StoredEvent | null> {
+  const result = await pool.query<StoredEvent>(
+    `SELECT (${EVENT_JSON})::text AS json, e.version, to_json(e.deleted_at) #>> '{}' AS deleted_at,
+            e.deleted_by, e.delete_reason, e.merged_into
+     FROM events e WHERE e.id = $1`,
+    [id],
+  );
+  return result.rows[0] ?? null;
 }
 
 /**
- * Whether a cursor's key is one sortKey could have written for this sort: the exact
- * text form, of a real day, in years 1 to 9999 (which PostgreSQL can compare with).
+ * How each sort orders rows, and the text form of its key that a cursor carries.
+ * Every sort ends on the id, so the order is total and keyset pages never overlap.
  */
-function isSortKey(sort: EventListQuery['sort']) {
-  const { date } = SORTS[sort];
-  const shape = date ? /^\d{4}-\d{2}-\d{2}$/ : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+interface SortPlan {
+  /** The expression ordered by, compared with the cursor's key. */
+  column: string;
+  /** The key as text, exactly as the cursor stores it. */
+  keyText: string;
+  /** Cast that turns the cursor's key back into the column's type. */
+  cast: string;
+  direction: 'ASC' | 'DESC';
+  isKey: (key: unknown) => boolean;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Whether text is exactly the form PostgreSQL wrote for a real day or instant in years 1 to 9999. */
+function isCanonical(shape: RegExp, slice: number) {
   return (key: unknown): boolean => {
     if (typeof key !== 'string' || !shape.test(key) || key.startsWith('0000')) return false;
     const parsed = new Date(key);
-    if (Number.isNaN(parsed.getTime())) return false;
-    return (date ? isoDate(parsed) : parsed.toISOString()) === key;
+    return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, slice) === key;
   };
 }
 
-export async function listEvents(db: Db, query: EventListQuery) {
-  const { field, direction } = SORTS[query.sort];
-  const after = query.cursor ? decodeCursor(query.cursor, query.sort, isSortKey(query.sort)) : null;
-  const beyond = direction === 'desc' ? 'lt' : 'gt';
-  const where: Prisma.EventWhereInput = {
-    deletedAt: null,
-    ...(query.type ? { typeCode: { in: query.type } } : {}),
-    ...(after
-      ? {
-          OR: [
-            { [field]: { [beyond]: new Date(after.key as string) } },
-            { [field]: new Date(after.key as string), id: { [beyond]: after.id } },
-          ],
-        }
-      : {}),
+const instantKey = (column: string): Pick<SortPlan, 'column' | 'keyText' | 'cast' | 'isKey'> => ({
+  column,
+  keyText: `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+  cast: 'timestamptz',
+  isKey: isCanonical(INSTANT, 24),
+});
+
+function sortPlan(sort: EventSort, filters: EventFilters, p: SqlParams): SortPlan {
+  switch (sort) {
+    case '-occurred':
+    case 'occurred':
+      return {
+        column: 'e.occurred_start',
+        keyText: `to_char(e.occurred_start, 'YYYY-MM-DD')`,
+        cast: 'date',
+        direction: sort === 'occurred' ? 'ASC' : 'DESC',
+        isKey: isCanonical(DAY, 10),
+      };
+    case '-updated':
+      return { ...instantKey('e.updated_at'), direction: 'DESC' };
+    case '-created':
+      return { ...instantKey('e.created_at'), direction: 'DESC' };
+    case 'relevance': {
+      // Ranked on the event's own text; events found through a report quote rank after those matched by title.
+      const rank = `ts_rank(to_tsvector('${SEARCH_CONFIG}', ${eventSearchText('e')}), websearch_to_tsquery('${SEARCH_CONFIG}', ${p.add(filters.q ?? '')}))`;
+      return {
+        column: rank,
+        keyText: `(${rank})::text`,
+        cast: 'real',
+        direction: 'DESC',
+        isKey: (key) => typeof key === 'string' && /^-?\d+(\.\d+)?(e-?\d+)?$/.test(key),
+      };
+    }
+  }
+}
+
+export interface EventPageRequest {
+  filters: EventFilters;
+  sort: EventSort;
+  cursor?: string | undefined;
+  /** Rows to return; absent for an export of everything. */
+  limit?: number | undefined;
+  /** Leave out events without coordinates (GeoJSON). */
+  withCoordinates?: boolean;
+}
+
+/** The SQL of one page (or, without limit, of the whole result) in sort order, each row `{ json, sort_key, id }`. */
+function pageSql(request: EventPageRequest): { text: string; values: unknown[]; sort: SortPlan } {
+  const p = new SqlParams();
+  const sort = sortPlan(request.sort, request.filters, p);
+  const where = eventConditions(request.filters, p);
+  if (request.withCoordinates) where.push('e.lat IS NOT NULL AND e.lon IS NOT NULL');
+  if (request.cursor) {
+    const after = decodeCursor(request.cursor, request.sort, sort.isKey);
+    const beyond = sort.direction === 'DESC' ? '<' : '>';
+    where.push(`(${sort.column}, e.id) ${beyond} (${p.add(after.key, sort.cast)}, ${p.add(after.id, 'uuid')})`);
+  }
+  const limit = request.limit === undefined ? '' : `LIMIT ${request.limit + 1}`;
+  const text = `SELECT e.id, ${sort.keyText} AS sort_key, (${EVENT_JSON})::text AS json
+    FROM events e WHERE ${where.join(' AND ')}
+    ORDER BY ${sort.column} ${sort.direction}, e.id ${sort.direction} ${limit}`;
+  return { text, values: p.values, sort };
+}
+
+interface PageRow {
+  id: string;
+  sort_key: string;
+  json: string;
+}
+
+/** One page of events as JSON texts, with the cursor of the next page. */
+export async function listEvents(pool: pg.Pool, request: EventPageRequest & { limit: number }) {
+  const { text, values } = pageSql(request);
+  const rows = (await pool.query<PageRow>(text, values)).rows;
+  const page = rows.slice(0, request.limit);
+  const last = page.at(-1);
+  const nextCursor = rows.length > request.limit && last ? encodeCursor({ sort: request.sort, key: last.sort_key, id: last.id }) : null;
+  return { items: page.map((row) => row.json), nextCursor };
+}
+
+/** How many live events match the filters (the cursor and limit play no part). */
+export async function countEvents(pool: pg.Pool, filters: EventFilters): Promise<number> {
+  const p = new SqlParams();
+  const where = eventConditions(filters, p);
+  const result = await pool.query<{ total: string }>(`SELECT count(*) AS total FROM events e WHERE ${where.join(' AND ')}`, p.values);
+  return Number(result.rows[0]?.total ?? 0);
+}
+
+/**
+ * Every matching event in sort order, as a stream of JSON texts read through a
+ * database cursor in batches, so memory stays flat however many rows match.
+ * The connection returns to the pool when the stream ends, fails or is destroyed.
+ */
+export async function streamEvents(pool: pg.Pool, request: EventPageRequest): Promise<NodeJS.ReadableStream & { destroy(): void }> {
+  const { text, values } = pageSql(request);
+  const client = await pool.connect();
+  const stream = new QueryStream(text, values, { batchSize: 500, rowMode: undefined });
+  let released = false;
+  const release = (error?: Error) => {
+    if (released) return;
+    released = true;
+    client.release(error);
   };
-  const rows = await db.event.findMany({
-    where,
-    include: EVENT_INCLUDE,
-    orderBy: [{ [field]: direction }, { id: direction }],
-    take: query.limit + 1,
-  });
-  const data = rows.slice(0, query.limit);
-  const last = data.at(-1);
-  const nextCursor =
-    rows.length > query.limit && last ? encodeCursor({ sort: query.sort, key: sortKey(last, query.sort), id: last.id }) : null;
-  return { rows: data, nextCursor };
+  stream.once('close', () => release());
+  stream.once('error', (error) => release(error));
+  return client.query(stream);
 }

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { ActorRefSchema, ActorSummarySchema, CountryCodeSchema } from '../actors/schemas.js';
 import { FigureInputSchema, FigureSchema } from '../figures/schemas.js';
 import { ReportInputSchema, ReportSchema } from '../reports/schemas.js';
-import { CursorParamSchema, LimitSchema, pageOf } from '../../http/pagination.js';
 import { ruleMessage } from '../../http/problem-details.js';
 
 export const EVENT_NEEDS_REPORT = ruleMessage('an event needs at least one report');
@@ -146,22 +145,10 @@ export const EventSchema = z
   })
   .meta({ id: 'Event', description: 'Something that happened, or is alleged to have, with every report that attributes it' });
 
-export const EventPageSchema = pageOf(EventSchema, 'EventPage');
-
-export const EVENT_SORTS = ['-occurred', 'occurred', '-updated', '-created'] as const;
-
-const CodeList = z
-  .string()
-  .regex(/^[a-z0-9_]+(,[a-z0-9_]+)*$/, 'must be one or more codes separated by commas')
-  .transform((text) => text.split(','));
-
-export const EventListQuerySchema = z.strictObject({
-  type: CodeList.optional().describe('One or more event-type codes, comma-separated (OR)'),
-  sort: z.enum(EVENT_SORTS).default('-occurred').describe('Sort order; every order ends on the id'),
-  limit: LimitSchema,
-  cursor: CursorParamSchema,
-});
-
-export type EventListQuery = z.infer<typeof EventListQuerySchema>;
-
-export const EventReportsQuerySchema = z.strictObject({ limit: LimitSchema, cursor: CursorParamSchema });
+export const EventPageSchema = z
+  .object({
+    data: z.array(EventSchema),
+    next_cursor: z.string().nullable().describe('Cursor of the next page, null on the last page'),
+    total: z.number().int().optional().describe('Number of matching events, with count=true'),
+  })
+  .meta({ id: 'EventPage' });

@@ -1,26 +1,7 @@
-// Turning figures into rows and back; shared by events (curated figures) and reports (claims).
-import type { z } from 'zod';
-import type { Actor, Figure as FigureRow } from '../../generated/prisma/client.js';
-import { toActorSummary } from '../actors/repository.js';
+// Turning written figures into rows; shared by events (curated figures) and reports (claims).
 import type { Located, WriteContext } from '../write-context.js';
 import type { ActorRef } from '../actors/schemas.js';
-import { normaliseFigure, type FigureInput, type FigureSchema } from './schemas.js';
-
-export const FIGURE_INCLUDE = { subject: true } as const;
-export const FIGURE_ORDER = { position: 'asc' } as const;
-
-export function toFigure(row: FigureRow & { subject: Actor | null }): z.infer<typeof FigureSchema> {
-  return {
-    measure: row.measure,
-    low: row.low,
-    best: row.best,
-    high: row.high,
-    qualifier: row.qualifier,
-    text: row.text,
-    unit: row.unit,
-    subject: row.subject ? toActorSummary(row.subject) : null,
-  };
-}
+import { normaliseFigure, type FigureInput } from './schemas.js';
 
 /** The actor references inside figures, located for WriteContext.verifyReferences. */
 export function figureSubjects(figures: FigureInput[], pointer: string): Located<ActorRef>[] {

@@ -1,52 +1,17 @@
-// Data access for reports: writing one with its chain, document and figures, and
-// reading them back in a stable order (ids are time-ordered, so by id).
-import type { z } from 'zod';
-import type { Prisma } from '../../generated/prisma/client.js';
-import type { PrismaClient, Transaction } from '../../db/client.js';
+// Data access for reports: writing one with its chain, document and figures
+// (Prisma, in the caller's transaction), and reading them as JSON built by
+// PostgreSQL (json-sql.ts), in a stable order.
+import type pg from 'pg';
+import type { PrismaClient } from '../../db/client.js';
+import { SqlParams } from '../../db/sql.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
-import { toActorSummary } from '../actors/repository.js';
 import type { ActorRef } from '../actors/schemas.js';
-import { toDocumentSummary } from '../documents/repository.js';
 import type { DocumentRef } from '../documents/schemas.js';
-import { FIGURE_INCLUDE, FIGURE_ORDER, figureRows, figureSubjects, toFigure } from '../figures/repository.js';
+import { figureRows, figureSubjects } from '../figures/repository.js';
 import { WriteContext, type Located } from '../write-context.js';
-import type { ReportInput, ReportSchema } from './schemas.js';
-
-type Db = PrismaClient | Transaction;
-
-export const REPORT_INCLUDE = {
-  reporter: true,
-  document: true,
-  via: { include: { actor: true }, orderBy: { position: 'asc' } },
-  figures: { include: FIGURE_INCLUDE, orderBy: FIGURE_ORDER },
-} as const satisfies Prisma.ReportInclude;
-
-export type ReportRow = Prisma.ReportGetPayload<{ include: typeof REPORT_INCLUDE }>;
-
-export function toReport(row: ReportRow): z.infer<typeof ReportSchema> {
-  return {
-    id: row.id,
-    event_id: row.eventId,
-    reporter: toActorSummary(row.reporter),
-    reporter_role: row.reporterRole,
-    via: row.via.map((link) => toActorSummary(link.actor)),
-    document: row.document ? toDocumentSummary(row.document) : null,
-    stated_at: row.statedAt
-      ? row.statedAtPrecision === 'date'
-        ? row.statedAt.toISOString().slice(0, 10)
-        : row.statedAt.toISOString()
-      : null,
-    stance: row.stance,
-    quote: row.quote,
-    reliability: row.reliability as z.infer<typeof ReportSchema>['reliability'],
-    credibility: row.credibility,
-    figures: row.figures.map(toFigure),
-    version: row.version,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
-    created_by: row.createdBy,
-  };
-}
+import { reportConditions, type ReportFilters } from './filters.js';
+import { REPORT_JSON } from './json-sql.js';
+import type { ReportInput } from './schemas.js';
 
 /** Every actor and document reference of a report, located for WriteContext.verifyReferences. */
 export function reportReferences(report: ReportInput, pointer: string) {
@@ -87,38 +52,57 @@ export async function insertReport(ctx: WriteContext, eventId: string, report: R
   return created.id;
 }
 
-export async function getReport(db: Db, id: string): Promise<ReportRow | null> {
-  return db.report.findFirst({ where: { id, deletedAt: null }, include: REPORT_INCLUDE });
+/** One live report as JSON text, with its version for the ETag. */
+export async function getReport(pool: pg.Pool, id: string): Promise<{ json: string; version: number } | null> {
+  const result = await pool.query<{ json: string; version: number }>(
+    `SELECT (${REPORT_JSON})::text AS json, r.version FROM reports r WHERE r.id = $1 AND r.deleted_at IS NULL`,
+    [id],
+  );
+  return result.rows[0] ?? null;
 }
 
-const SORT = 'id';
+export const REPORT_SORTS = ['-created', 'created'] as const;
 
-/** The live reports of one event, oldest first. */
-export async function listEventReports(db: Db, eventId: string, page: { limit: number; cursor?: string | undefined }) {
-  const after = page.cursor ? decodeCursor(page.cursor, SORT, (key) => key === null) : null;
-  const rows = await db.report.findMany({
-    where: { eventId, deletedAt: null, ...(after ? { id: { gt: after.id } } : {}) },
-    include: REPORT_INCLUDE,
-    orderBy: { id: 'asc' },
-    take: page.limit + 1,
-  });
-  const data = rows.slice(0, page.limit);
-  const last = data.at(-1);
-  const nextCursor = rows.length > page.limit && last ? encodeCursor({ sort: SORT, key: null, id: last.id }) : null;
-  return { rows: data, nextCursor };
+/**
+ * A page of live reports as JSON texts, by creation (ids are time-ordered UUIDv7,
+ * so the id is the whole sort key), with the cursor of the next page.
+ */
+export async function listReports(
+  pool: pg.Pool,
+  request: { filters: ReportFilters; eventId?: string; sort: (typeof REPORT_SORTS)[number]; cursor?: string | undefined; limit: number },
+) {
+  const p = new SqlParams();
+  const where = ['r.deleted_at IS NULL', ...reportConditions(request.filters, p)];
+  if (request.eventId) where.push(`r.event_id = ${p.add(request.eventId, 'uuid')}`);
+  const direction = request.sort === 'created' ? 'ASC' : 'DESC';
+  if (request.cursor) {
+    const after = decodeCursor(request.cursor, request.sort, (key) => key === null);
+    where.push(`r.id ${direction === 'ASC' ? '>' : '<'} ${p.add(after.id, 'uuid')}`);
+  }
+  const rows = (
+    await pool.query<{ id: string; json: string }>(
+      `SELECT r.id, (${REPORT_JSON})::text AS json FROM reports r
+       WHERE ${where.join(' AND ')} ORDER BY r.id ${direction} LIMIT ${request.limit + 1}`,
+      p.values,
+    )
+  ).rows;
+  const page = rows.slice(0, request.limit);
+  const last = page.at(-1);
+  const nextCursor = rows.length > request.limit && last ? encodeCursor({ sort: request.sort, key: null, id: last.id }) : null;
+  return { items: page.map((row) => row.json), nextCursor };
 }
 
 /**
  * Adds a report to a live event in one transaction. The event's version is bumped
  * first, which also locks its row, so concurrent additions serialise cleanly.
- * Says 'missing' or 'deleted' when there is no live event to add to.
+ * Returns the new report's id, or says 'missing' or 'deleted' when there is no live event to add to.
  */
 export async function addReport(
   prisma: PrismaClient,
   eventId: string,
   report: ReportInput,
   author: string,
-): Promise<ReportRow | 'missing' | 'deleted'> {
+): Promise<string | 'missing' | 'deleted'> {
   return prisma.$transaction(async (tx) => {
     const bumped = await tx.event.updateMany({
       where: { id: eventId, deletedAt: null },
@@ -131,7 +115,6 @@ export async function addReport(
     const ctx = new WriteContext(tx, author);
     const refs = reportReferences(report, '');
     await ctx.verifyReferences(refs.actors, refs.documents);
-    const id = await insertReport(ctx, eventId, report);
-    return tx.report.findUniqueOrThrow({ where: { id }, include: REPORT_INCLUDE });
+    return insertReport(ctx, eventId, report);
   });
 }

@@ -1,15 +1,48 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError, notFound } from '../../http/errors.js';
-import { isNotModified } from '../../http/etag.js';
-import { IdParamsSchema, pageReply } from '../../http/pagination.js';
+import { etagOf, isNotModified } from '../../http/etag.js';
+import { CursorParamSchema, IdParamsSchema, LimitSchema, sendJsonPage } from '../../http/pagination.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { ANONYMOUS, type ModuleDeps } from '../deps.js';
-import { EventReportsQuerySchema } from '../events/schemas.js';
-import { addReport, getReport, listEventReports, toReport } from './repository.js';
+import { ReportFilterFields, StatedAtFilterFields } from './filters.js';
+import { addReport, getReport, listReports, REPORT_SORTS } from './repository.js';
 import { ReportInputSchema, ReportPageSchema, ReportSchema } from './schemas.js';
 
+const EventReportsQuerySchema = z.strictObject({ limit: LimitSchema, cursor: CursorParamSchema });
+
+const ReportListQuerySchema = z
+  .strictObject({
+    ...ReportFilterFields,
+    ...StatedAtFilterFields,
+    sort: z.enum(REPORT_SORTS).default('-created').describe('-created (newest first, default) or created'),
+    limit: LimitSchema,
+    cursor: CursorParamSchema,
+  })
+  .superRefine((query, ctx) => {
+    if (query.stated_from && query.stated_to && Date.parse(query.stated_from) > Date.parse(query.stated_to)) {
+      ctx.addIssue({ code: 'custom', path: ['stated_to'], message: 'stated_to must not be before stated_from' });
+    }
+  });
+
 export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, publicUrl }) => {
+  app.get('/v1/reports', {
+    schema: {
+      operationId: 'listReports',
+      tags: ['reports'],
+      summary: 'List reports across events',
+      description:
+        'Live reports of live and deleted events alike, newest first by default. Filters combine with AND; commas inside one mean OR. ' +
+        '`via` matches an actor anywhere in the chain. Keyset pagination as for events.',
+      querystring: ReportListQuerySchema,
+      response: { 200: ReportPageSchema, ...problemResponses(400) },
+    },
+    handler: async (request, reply) => {
+      const { sort, limit, cursor, ...filters } = request.query;
+      return sendJsonPage(request, reply, await listReports(db.pool, { filters, sort, cursor, limit }), publicUrl);
+    },
+  });
+
   app.get('/v1/events/:id/reports', {
     schema: {
       operationId: 'listEventReports',
@@ -23,7 +56,8 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
     handler: async (request, reply) => {
       const event = await db.prisma.event.findUnique({ where: { id: request.params.id }, select: { id: true } });
       if (!event) throw notFound('event', request.params.id);
-      return pageReply(request, reply, await listEventReports(db.prisma, request.params.id, request.query), toReport, publicUrl);
+      const page = await listReports(db.pool, { filters: {}, eventId: request.params.id, sort: 'created', ...request.query });
+      return sendJsonPage(request, reply, page, publicUrl);
     },
   });
 
@@ -43,8 +77,10 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       const result = await addReport(db.prisma, request.params.id, request.body, ANONYMOUS);
       if (result === 'missing') throw notFound('event', request.params.id);
       if (result === 'deleted') throw new ApiError('gone', `The event ${request.params.id} has been deleted.`);
-      reply.header('location', `/v1/reports/${result.id}`);
-      return reply.code(201).send(toReport(result));
+      const report = await getReport(db.pool, result);
+      if (!report) throw notFound('report', result);
+      reply.header('location', `/v1/reports/${result}`).header('etag', etagOf(report.version));
+      return reply.code(201).send(JSON.parse(report.json));
     },
   });
 
@@ -57,10 +93,10 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       response: { 200: ReportSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404) },
     },
     handler: async (request, reply) => {
-      const report = await getReport(db.prisma, request.params.id);
+      const report = await getReport(db.pool, request.params.id);
       if (!report) throw notFound('report', request.params.id);
       if (isNotModified(request, reply, report.version)) return reply.code(304).send();
-      return toReport(report);
+      return JSON.parse(report.json);
     },
   });
 };

@@ -1,0 +1,146 @@
+// The event filters of API.md section 4, shared by the list, the exports and
+// (later) the stats: their query-string schema, and the SQL conditions they become.
+import { z } from 'zod';
+import type { SqlParams } from '../../db/sql.js';
+import { commaList } from '../../http/query-values.js';
+import { CountryCodeSchema } from '../actors/schemas.js';
+import { reportConditions, ReportFilterFields } from '../reports/filters.js';
+import { EventStatusSchema, ParticipantRoleSchema } from './schemas.js';
+
+/** The text-search configuration of the `q` filter and of its indexes (they must agree). */
+export const SEARCH_CONFIG = 'english';
+/** The searched text of an event; the GIN index of the migration is on exactly this expression (no alias). */
+export function eventSearchText(alias?: string): string {
+  const c = alias ? `${alias}.` : '';
+  return `(${c}title || ' ' || coalesce(${c}description, ''))`;
+}
+export const REPORT_SEARCH_TEXT = `coalesce(quote, '')`;
+
+const EARTH_RADIUS_KM = 6371.0088;
+
+const Bbox = z
+  .string()
+  .transform((text, ctx) => {
+    const parts = text.split(',').map(Number);
+    if (parts.length !== 4 || parts.some((n) => !Number.isFinite(n))) {
+      ctx.addIssue({ code: 'custom', message: 'bbox is minLon,minLat,maxLon,maxLat: four numbers' });
+      return z.NEVER;
+    }
+    const [minLon, minLat, maxLon, maxLat] = parts as [number, number, number, number];
+    if ([minLon, maxLon].some((lon) => lon < -180 || lon > 180))
+      ctx.addIssue({ code: 'custom', message: 'longitudes must be within -180..180' });
+    if ([minLat, maxLat].some((lat) => lat < -90 || lat > 90))
+      ctx.addIssue({ code: 'custom', message: 'latitudes must be within -90..90' });
+    if (minLat > maxLat) ctx.addIssue({ code: 'custom', message: 'minLat must not exceed maxLat' });
+    return { minLon, minLat, maxLon, maxLat };
+  })
+  .describe('minLon,minLat,maxLon,maxLat (WGS84). minLon > maxLon means a box across the antimeridian.');
+
+const Near = z
+  .string()
+  .transform((text, ctx) => {
+    const parts = text.split(',').map(Number);
+    const [lat, lon] = parts as [number, number];
+    if (parts.length !== 2 || !Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
+      ctx.addIssue({ code: 'custom', message: 'near is lat,lon with lat within -90..90 and lon within -180..180' });
+      return z.NEVER;
+    }
+    return { lat, lon };
+  })
+  .describe('lat,lon of a point; events within radius_km of it (great-circle distance)');
+
+const Uuid = z.uuid();
+
+export const EventFilterFields = {
+  type: commaList(z.string().regex(/^[a-z0-9_]+$/, 'event-type codes are lower-case words'), 'Event-type codes').optional(),
+  status: commaList(EventStatusSchema, 'Statuses').optional(),
+  occurred_from: z.iso.date().optional().describe('Events whose occurred interval ends on or after this date'),
+  occurred_to: z.iso.date().optional().describe('Events whose occurred interval starts on or before this date'),
+  country: commaList(CountryCodeSchema, 'ISO 3166-1 alpha-3 countries').optional(),
+  admin1: commaList(z.string().min(1).max(200), 'First-level administrative divisions, as written').optional(),
+  bbox: Bbox.optional(),
+  near: Near.optional(),
+  radius_km: z.coerce.number().gt(0).max(20_038).optional().describe('Radius for near, in kilometres'),
+  actor: commaList(Uuid, 'Actor ids taking part').optional(),
+  role: commaList(ParticipantRoleSchema, 'Participant roles (with actor: that actor in that role)').optional(),
+  ...ReportFilterFields,
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(500)
+    .optional()
+    .describe('Full-text search over title, description and report quotes (web-search syntax)'),
+  tag: commaList(z.string().min(1).max(64), 'Tags').optional(),
+  updated_since: z.iso.datetime({ offset: true }).optional().describe('Events changed at or after this instant'),
+};
+
+export type EventFilters = {
+  [K in keyof typeof EventFilterFields]?: z.output<(typeof EventFilterFields)[K]>;
+};
+
+/** Cross-parameter rules, reported with the parameter named. */
+export function refineEventFilters(filters: EventFilters, ctx: z.RefinementCtx): void {
+  if (filters.occurred_from && filters.occurred_to && filters.occurred_from > filters.occurred_to) {
+    ctx.addIssue({ code: 'custom', path: ['occurred_to'], message: 'occurred_to must not be before occurred_from' });
+  }
+  if (filters.near && filters.radius_km === undefined)
+    ctx.addIssue({ code: 'custom', path: ['radius_km'], message: 'near needs radius_km' });
+  if (filters.radius_km !== undefined && !filters.near) ctx.addIssue({ code: 'custom', path: ['near'], message: 'radius_km needs near' });
+}
+
+/** SQL conditions on the events row aliased `e`, ANDed by the caller. Deleted events are always left out. */
+export function eventConditions(filters: EventFilters, p: SqlParams): string[] {
+  const where = ['e.deleted_at IS NULL'];
+  if (filters.type) where.push(`e.type = ANY(${p.add(filters.type, 'text[]')})`);
+  if (filters.status) where.push(`e.status = ANY(${p.add(filters.status, 'event_status[]')})`);
+  // Interval overlap: a month-long deployment matches a one-day window inside it.
+  if (filters.occurred_from) where.push(`e.occurred_end >= ${p.add(filters.occurred_from, 'date')}`);
+  if (filters.occurred_to) where.push(`e.occurred_start <= ${p.add(filters.occurred_to, 'date')}`);
+  if (filters.country) where.push(`e.country = ANY(${p.add(filters.country, 'text[]')})`);
+  if (filters.admin1) where.push(`e.admin1 = ANY(${p.add(filters.admin1, 'text[]')})`);
+  if (filters.bbox) {
+    const { minLon, minLat, maxLon, maxLat } = filters.bbox;
+    where.push(`e.lat BETWEEN ${p.add(minLat, 'float8')} AND ${p.add(maxLat, 'float8')}`);
+    where.push(
+      minLon <= maxLon
+        ? `e.lon BETWEEN ${p.add(minLon, 'float8')} AND ${p.add(maxLon, 'float8')}`
+        : `(e.lon >= ${p.add(minLon, 'float8')} OR e.lon <= ${p.add(maxLon, 'float8')})`,
+    );
+  }
+  if (filters.near && filters.radius_km !== undefined) {
+    const lat = p.add(filters.near.lat, 'float8');
+    const lon = p.add(filters.near.lon, 'float8');
+    const radius = p.add(filters.radius_km, 'float8');
+    // A latitude band first (cheap, indexable), then the haversine distance.
+    const band = p.add((filters.radius_km / EARTH_RADIUS_KM) * (180 / Math.PI), 'float8');
+    where.push(`e.lat BETWEEN ${lat} - ${band} AND ${lat} + ${band}`);
+    where.push(
+      `2 * ${EARTH_RADIUS_KM} * asin(least(1, sqrt(
+        power(sin(radians(e.lat - ${lat}) / 2), 2) +
+        cos(radians(${lat})) * cos(radians(e.lat)) * power(sin(radians(e.lon - ${lon}) / 2), 2)))) <= ${radius}`,
+    );
+  }
+  if (filters.actor || filters.role) {
+    const conditions = ['p.event_id = e.id'];
+    if (filters.actor) conditions.push(`p.actor_id = ANY(${p.add(filters.actor, 'uuid[]')})`);
+    if (filters.role) conditions.push(`p.role = ANY(${p.add(filters.role, 'participant_role[]')})`);
+    where.push(`EXISTS (SELECT 1 FROM participants p WHERE ${conditions.join(' AND ')})`);
+  }
+  // One report must satisfy every report filter at once ("a report by X that denies").
+  const report = reportConditions(filters, p);
+  if (report.length > 0) {
+    where.push(`EXISTS (SELECT 1 FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL AND ${report.join(' AND ')})`);
+  }
+  if (filters.q) {
+    const query = `websearch_to_tsquery('${SEARCH_CONFIG}', ${p.add(filters.q)})`;
+    // A union of two index scans: the events' own text, and the quotes of their live reports.
+    where.push(`e.id IN (
+      SELECT id FROM events WHERE to_tsvector('${SEARCH_CONFIG}', ${eventSearchText()}) @@ ${query}
+      UNION
+      SELECT event_id FROM reports WHERE deleted_at IS NULL AND to_tsvector('${SEARCH_CONFIG}', ${REPORT_SEARCH_TEXT}) @@ ${query})`);
+  }
+  if (filters.tag) where.push(`e.tags && ${p.add(filters.tag, 'text[]')}`);
+  if (filters.updated_since) where.push(`e.updated_at >= ${p.add(filters.updated_since, 'timestamptz')}`);
+  return where;
+}

@@ -1,0 +1,37 @@
+// The Event wire format built by PostgreSQL in one expression (with its live
+// reports), so listing a page is a single query: the ORM's include issues a query
+// per relation and cost about half the throughput (see PRISMA-OFFLINE.md).
+// Must produce exactly EventSchema; the tests parse every event they read.
+import { ACTOR_SUMMARY_JSON, figuresJson, isoTimestamp } from '../../db/sql.js';
+import { REPORT_JSON } from '../reports/json-sql.js';
+
+/** JSON of the event row aliased `e`. */
+export const EVENT_JSON = `json_build_object(
+  'id', e.id,
+  'type', e.type,
+  'title', e.title,
+  'description', e.description,
+  'status', e.status,
+  'occurred', json_build_object('start', e.occurred_start, 'end', e.occurred_end, 'precision', e.occurred_precision),
+  'location', json_build_object('name', e.location_name, 'admin1', e.admin1, 'admin2', e.admin2, 'country', e.country,
+                                'lat', e.lat, 'lon', e.lon, 'precision', e.location_precision),
+  'participants', COALESCE((
+    SELECT json_agg(json_build_object('actor', ${ACTOR_SUMMARY_JSON}, 'role', p.role) ORDER BY p.position)
+    FROM participants p JOIN actors a ON a.id = p.actor_id WHERE p.event_id = e.id
+  ), '[]'::json),
+  'figures', ${figuresJson('event_id = e.id')},
+  'reports', COALESCE((
+    SELECT json_agg(${REPORT_JSON} ORDER BY r.id) FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL
+  ), '[]'::json),
+  'tags', to_json(e.tags),
+  'relations', COALESCE((
+    SELECT json_agg(json_build_object('event_id', x.related_event_id, 'relation', x.relation) ORDER BY x.created_at, x.related_event_id)
+    FROM event_relations x WHERE x.event_id = e.id
+  ), '[]'::json),
+  'version', e.version,
+  'created_at', ${isoTimestamp('e.created_at')},
+  'updated_at', ${isoTimestamp('e.updated_at')},
+  'created_by', e.created_by,
+  'updated_by', e.updated_by,
+  'deleted_at', ${isoTimestamp('e.deleted_at')}
+)`;

@@ -1,0 +1,41 @@
+// The query string of GET /v1/events: the filters, the sort, paging, the total
+// and the export format.
+import { z } from 'zod';
+import { CursorParamSchema } from '../../http/pagination.js';
+import { QueryBoolean } from '../../http/query-values.js';
+import { EventFilterFields, refineEventFilters } from './filters.js';
+
+export const EVENT_SORTS = ['-occurred', 'occurred', '-updated', '-created', 'relevance'] as const;
+export type EventSort = (typeof EVENT_SORTS)[number];
+
+export const EVENT_FORMATS = ['json', 'csv', 'ndjson', 'geojson'] as const;
+
+/** Page size when a JSON request names none; an export without `limit` streams every matching event. */
+export const DEFAULT_PAGE_SIZE = 50;
+
+export const EventListQuerySchema = z
+  .strictObject({
+    ...EventFilterFields,
+    sort: z
+      .enum(EVENT_SORTS)
+      .default('-occurred')
+      .describe('-occurred (default), occurred, -updated, -created, or relevance (with q); every order ends on the id'),
+    count: QueryBoolean.optional().describe('true adds `total`, the number of matching events (costs a count)'),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe(
+        `Page size, 1 to 1000; default ${DEFAULT_PAGE_SIZE} for JSON. An export (csv, ndjson, geojson) without limit streams every matching event.`,
+      ),
+    cursor: CursorParamSchema,
+    format: z.enum(EVENT_FORMATS).optional().describe('Representation, instead of the Accept header: json, csv, ndjson or geojson'),
+  })
+  .superRefine((query, ctx) => {
+    refineEventFilters(query, ctx);
+    if (query.sort === 'relevance' && !query.q) ctx.addIssue({ code: 'custom', path: ['sort'], message: 'sort=relevance needs q' });
+  });
+
+export type EventListQuery = z.output<typeof EventListQuerySchema>;
