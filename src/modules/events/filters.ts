@@ -94,31 +94,39 @@ export function eventConditions(filters: EventFilters, p: SqlParams): string[] {
   const where = ['e.deleted_at IS NULL'];
   if (filters.type) where.push(`e.type = ANY(${p.add(filters.type, 'text[]')})`);
   if (filters.status) where.push(`e.status = ANY(${p.add(filters.status, 'event_status[]')})`);
-  // Interval overlap: a month-long deployment matches a one-day window inside it.
-  if (filters.occurred_from) where.push(`e.occurred_end >= ${p.add(filters.occurred_from, 'date')}`);
-  if (filters.occurred_to) where.push(`e.occurred_start <= ${p.add(filters.occurred_to, 'date')}`);
+  if (filters.occurred_from || filters.occurred_to) {
+    // Interval overlap: a month-long deployment matches a one-day window inside it. The range form
+    // can use the GiST index on the interval; the plain bounds let the sort index start at the window.
+    const from = p.add(filters.occurred_from ?? null, 'date');
+    const to = p.add(filters.occurred_to ?? null, 'date');
+    where.push(`daterange(e.occurred_start, e.occurred_end, '[]') && daterange(${from}, ${to}, '[]')`);
+    if (filters.occurred_to) where.push(`e.occurred_start <= ${to}`);
+    if (filters.occurred_from) where.push(`e.occurred_end >= ${from}`);
+  }
   if (filters.country) where.push(`e.country = ANY(${p.add(filters.country, 'text[]')})`);
   if (filters.admin1) where.push(`e.admin1 = ANY(${p.add(filters.admin1, 'text[]')})`);
   if (filters.bbox) {
     const { minLon, minLat, maxLon, maxLat } = filters.bbox;
-    where.push(`e.lat BETWEEN ${p.add(minLat, 'float8')} AND ${p.add(maxLat, 'float8')}`);
-    where.push(
+    // A box whose west edge is east of its east edge crosses the antimeridian: two boxes.
+    const boxes: Box[] =
       minLon <= maxLon
-        ? `e.lon BETWEEN ${p.add(minLon, 'float8')} AND ${p.add(maxLon, 'float8')}`
-        : `(e.lon >= ${p.add(minLon, 'float8')} OR e.lon <= ${p.add(maxLon, 'float8')})`,
-    );
+        ? [[minLon, minLat, maxLon, maxLat]]
+        : [
+            [minLon, minLat, 180, maxLat],
+            [-180, minLat, maxLon, maxLat],
+          ];
+    where.push(pointInBoxes(boxes, p));
   }
   if (filters.near && filters.radius_km !== undefined) {
-    const lat = p.add(filters.near.lat, 'float8');
-    const lon = p.add(filters.near.lon, 'float8');
-    const radius = p.add(filters.radius_km, 'float8');
-    // A latitude band first (cheap, indexable), then the haversine distance.
-    const band = p.add((filters.radius_km / EARTH_RADIUS_KM) * (180 / Math.PI), 'float8');
-    where.push(`e.lat BETWEEN ${lat} - ${band} AND ${lat} + ${band}`);
+    const { lat, lon } = filters.near;
+    // The boxes around the circle use the GiST index; the haversine distance then decides.
+    where.push(pointInBoxes(boxesAround(lat, lon, filters.radius_km), p));
+    const latP = p.add(lat, 'float8');
+    const lonP = p.add(lon, 'float8');
     where.push(
       `2 * ${EARTH_RADIUS_KM} * asin(least(1, sqrt(
-        power(sin(radians(e.lat - ${lat}) / 2), 2) +
-        cos(radians(${lat})) * cos(radians(e.lat)) * power(sin(radians(e.lon - ${lon}) / 2), 2)))) <= ${radius}`,
+        power(sin(radians(e.lat - ${latP}) / 2), 2) +
+        cos(radians(${latP})) * cos(radians(e.lat)) * power(sin(radians(e.lon - ${lonP}) / 2), 2)))) <= ${p.add(filters.radius_km, 'float8')}`,
     );
   }
   if (filters.actor || filters.role) {
@@ -143,4 +151,41 @@ export function eventConditions(filters: EventFilters, p: SqlParams): string[] {
   if (filters.tag) where.push(`e.tags && ${p.add(filters.tag, 'text[]')}`);
   if (filters.updated_since) where.push(`e.updated_at >= ${p.add(filters.updated_since, 'timestamptz')}`);
   return where;
+}
+
+/** [minLon, minLat, maxLon, maxLat] */
+type Box = [number, number, number, number];
+
+/** The event's position (lon, lat) lies in one of the boxes; matches the GiST index on point(lon, lat). */
+function pointInBoxes(boxes: Box[], p: SqlParams): string {
+  const tests = boxes.map(
+    ([minLon, minLat, maxLon, maxLat]) =>
+      `point(e.lon, e.lat) <@ box(point(${p.add(minLon, 'float8')}, ${p.add(minLat, 'float8')}), point(${p.add(maxLon, 'float8')}, ${p.add(maxLat, 'float8')}))`,
+  );
+  return tests.length === 1 ? tests[0]! : `(${tests.join(' OR ')})`;
+}
+
+/** Boxes covering every point within `km` of (lat, lon): wider in longitude away from the equator, split at the antimeridian. */
+export function boxesAround(lat: number, lon: number, km: number): Box[] {
+  const latBand = (km / EARTH_RADIUS_KM) * (180 / Math.PI);
+  const minLat = Math.max(-90, lat - latBand);
+  const maxLat = Math.min(90, lat + latBand);
+  const widest = Math.max(Math.abs(minLat), Math.abs(maxLat));
+  // Near a pole every longitude is within reach.
+  if (widest >= 89.999) return [[-180, minLat, 180, maxLat]];
+  const lonBand = latBand / Math.cos((widest * Math.PI) / 180);
+  if (lonBand >= 180) return [[-180, minLat, 180, maxLat]];
+  const west = lon - lonBand;
+  const east = lon + lonBand;
+  if (west < -180)
+    return [
+      [west + 360, minLat, 180, maxLat],
+      [-180, minLat, east, maxLat],
+    ];
+  if (east > 180)
+    return [
+      [west, minLat, 180, maxLat],
+      [-180, minLat, east - 360, maxLat],
+    ];
+  return [[west, minLat, east, maxLat]];
 }
