@@ -199,8 +199,8 @@ export interface EventPageRequest {
   withCoordinates?: boolean;
 }
 
-/** The SQL of one page (or, without limit, of the whole result) in sort order, each row `{ json, sort_key, id }`. */
-function pageSql(request: EventPageRequest): { text: string; values: unknown[]; sort: SortPlan } {
+/** The SQL of one page (or, without limit, of the whole result) in sort order, each row `{ json, sort_key, id }`; exported for bench/explain.ts. */
+export function eventPageSql(request: EventPageRequest): { text: string; values: unknown[]; sort: SortPlan } {
   const p = new SqlParams();
   const sort = sortPlan(request.sort, request.filters, p);
   const where = eventConditions(request.filters, p);
@@ -225,7 +225,7 @@ interface PageRow {
 
 /** One page of events as JSON texts, with the cursor of the next page. */
 export async function listEvents(pool: pg.Pool, request: EventPageRequest & { limit: number }) {
-  const { text, values } = pageSql(request);
+  const { text, values } = eventPageSql(request);
   const rows = (await pool.query<PageRow>(text, values)).rows;
   const page = rows.slice(0, request.limit);
   const last = page.at(-1);
@@ -247,7 +247,7 @@ export async function countEvents(pool: pg.Pool, filters: EventFilters): Promise
  * The connection returns to the pool when the stream ends, fails or is destroyed.
  */
 export async function streamEvents(pool: pg.Pool, request: EventPageRequest): Promise<NodeJS.ReadableStream & { destroy(): void }> {
-  const { text, values } = pageSql(request);
+  const { text, values } = eventPageSql(request);
   const client = await pool.connect();
   const stream = new QueryStream(text, values, { batchSize: 500, rowMode: undefined });
   let released = false;

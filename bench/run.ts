@@ -1,0 +1,207 @@
+// The list and export benchmark (run by hand, never in CI):
+//
+//   npm run build && node --import tsx bench/run.ts --database-url postgresql://... [--duration 10] [--rounds 3]
+//
+// On a database loaded by `npm run seed:synthetic`, it starts the service (node
+// dist/server.js) and the raw-SQL baseline (bench/baseline-server.ts) side by side,
+// loads each list query shape on both with autocannon from a separate process,
+// interleaved round by round, then exports the whole table as CSV from the
+// service. It writes bench/RESULTS.md: req/s, p50, p99, the ratio service /
+// baseline, peak RSS, and rows/s and peak RSS of the export.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { discoverShapes } from './shapes.js';
+
+const { values: args } = parseArgs({
+  options: {
+    'database-url': { type: 'string' },
+    duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '10' },
+    'skip-export': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench/RESULTS.md' },
+  },
+});
+const databaseUrl = args['database-url'];
+if (!databaseUrl) throw new Error('--database-url is required (a database loaded by npm run seed:synthetic)');
+const duration = Number(args.duration);
+const rounds = Number(args.rounds);
+const connections = Number(args.connections);
+const SERVICE_PORT = 3201;
+const BASELINE_PORT = 3202;
+
+// ---------------------------------------------------------------- processes
+
+interface Server {
+  name: string;
+  child: ChildProcess;
+  port: number;
+}
+
+function start(name: string, port: number, command: string[], env: NodeJS.ProcessEnv): Server {
+  const child = spawn(process.execPath, command, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  return { name, child, port };
+}
+
+async function waitUntilServing(server: Server, path: string): Promise<void> {
+  for (let i = 0; i < 240; i += 1) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${server.port}${path}`)).ok) return;
+    } catch {
+      // not yet listening
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${server.name} did not start`);
+}
+
+/** Resident memory of a process in MB, current (VmRSS) and peak since start (VmHWM), from /proc. */
+function memory(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const read = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
+  return { rss: read('VmRSS'), peak: read('VmHWM') };
+}
+
+// ---------------------------------------------------------------- load
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** autocannon in its own process, so the load generator does not share the server's event loop. */
+function autocannon(url: string): Load {
+  const out = execFileSync(
+    process.execPath,
+    ['node_modules/autocannon/autocannon.js', '-j', '-c', String(connections), '-d', String(duration), url],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const result = JSON.parse(out) as {
+    requests: { average: number };
+    latency: { p50: number; p99: number };
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+  };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)] ?? 0;
+
+// ---------------------------------------------------------------- export
+
+async function exportCsv(server: Server): Promise<{ rows: number; seconds: number; peakRss: number }> {
+  const pid = server.child.pid!;
+  let peakRss = memory(pid).rss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, memory(pid).rss);
+  }, 100);
+  const started = performance.now();
+  const response = await fetch(`http://127.0.0.1:${server.port}/v1/events?format=csv`);
+  if (!response.ok || !response.body) throw new Error(`export answered ${response.status}`);
+  let newlines = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    for (const byte of chunk) if (byte === 10) newlines += 1;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, memory(pid).rss);
+  // Records end in CRLF; a quoted field may hold a newline too, so count records by a query below when exact.
+  return { rows: newlines - 1, seconds, peakRss };
+}
+
+// ---------------------------------------------------------------- main
+
+const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+const counts = (
+  await pool.query<{ events: string; reports: string }>(
+    `SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM reports) AS reports`,
+  )
+).rows[0]!;
+const queryShapes = await discoverShapes(pool);
+const liveEvents = Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM events WHERE deleted_at IS NULL')).rows[0]!.n);
+await pool.end();
+
+const env = { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '10' };
+const service = start('service', SERVICE_PORT, ['dist/server.js'], { ...env, PORT: String(SERVICE_PORT) });
+const baseline = start('baseline', BASELINE_PORT, ['--import', 'tsx', 'bench/baseline-server.ts', databaseUrl, String(BASELINE_PORT)], env);
+const stopAll = () => {
+  service.child.kill('SIGTERM');
+  baseline.child.kill('SIGTERM');
+};
+process.on('exit', stopAll);
+await Promise.all([waitUntilServing(service, '/readyz'), waitUntilServing(baseline, '/v1/events?limit=1')]);
+
+const results: { shape: string; service: Load[]; baseline: Load[] }[] = [];
+for (const shape of queryShapes) {
+  const entry = { shape: shape.name, service: [] as Load[], baseline: [] as Load[] };
+  for (let round = 0; round < rounds; round += 1) {
+    // Alternate who goes first, so warm caches and drift favour neither.
+    const order = round % 2 === 0 ? [service, baseline] : [baseline, service];
+    for (const server of order) {
+      const load = autocannon(`http://127.0.0.1:${server.port}/v1/events?${shape.query}`);
+      (server === service ? entry.service : entry.baseline).push(load);
+      console.error(`${shape.name} round ${round + 1} ${server.name}: ${load.rps.toFixed(0)} req/s p99 ${load.p99} ms`);
+    }
+  }
+  results.push(entry);
+}
+const servicePeak = memory(service.child.pid!).peak;
+const baselinePeak = memory(baseline.child.pid!).peak;
+const exported = args['skip-export'] ? null : await exportCsv(service);
+stopAll();
+
+// ---------------------------------------------------------------- report
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+const lines = [
+  '# Benchmark results',
+  '',
+  `Run on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.version},`,
+  `PostgreSQL on the same machine; ${Number(counts.events).toLocaleString('en')} events, ${Number(counts.reports).toLocaleString('en')} reports.`,
+  '',
+  'Command:',
+  '',
+  '```sh',
+  `npm run build && node --import tsx bench/run.ts --database-url <url> --duration ${duration} --rounds ${rounds} --connections ${connections}`,
+  '```',
+  '',
+  `Each shape: ${rounds} rounds of ${duration} s at ${connections} connections with autocannon (a separate process), the service and the`,
+  "baseline (one hand-written SQL query over `pg`, Fastify's serialiser: bench/baseline-server.ts) interleaved, first mover alternating.",
+  'Figures are the medians over rounds; ratio = service req/s / baseline req/s. Everything shares the 2 cores: server, PostgreSQL and load generator.',
+  '',
+  '| shape | service req/s | baseline req/s | ratio | service p50 / p99 ms | baseline p50 / p99 ms | errors, non-2xx |',
+  '|---|---:|---:|---:|---:|---:|---:|',
+  ...results.map(({ shape, service: s, baseline: b }) => {
+    const sr = median(s.map((l) => l.rps));
+    const br = median(b.map((l) => l.rps));
+    const bad = [...s, ...b].reduce((sum, l) => sum + l.errors + l.non2xx, 0);
+    return `| ${shape} | ${fmt(sr)} | ${fmt(br)} | ${fmt(sr / br, 2)} | ${median(s.map((l) => l.p50))} / ${median(s.map((l) => l.p99))} | ${median(b.map((l) => l.p50))} / ${median(b.map((l) => l.p99))} | ${bad} |`;
+  }),
+  '',
+  `Peak RSS during the list runs: service ${fmt(servicePeak)} MB, baseline ${fmt(baselinePeak)} MB.`,
+  '',
+  ...(exported
+    ? [
+        '## CSV export',
+        '',
+        `\`GET /v1/events?format=csv\` of all ${liveEvents.toLocaleString('en')} live events: ${exported.rows.toLocaleString('en')} lines after the header in ${fmt(exported.seconds, 1)} s,`,
+        `${fmt(exported.rows / exported.seconds)} rows/s; service peak RSS during the export ${fmt(exported.peakRss)} MB (sampled every 100 ms).`,
+        '',
+      ]
+    : []),
+];
+writeFileSync(args.out, `${lines.join('\n')}\n`);
+console.log(lines.join('\n'));
