@@ -12,7 +12,7 @@ import { assertEventTypes } from '../event-types/repository.js';
 import { figureRows, figureSubjects } from '../figures/repository.js';
 import { insertReport, reportReferences } from '../reports/repository.js';
 import { WriteContext, type Located } from '../write-context.js';
-import { eventConditions, eventSearchText, SEARCH_CONFIG, type EventFilters } from './filters.js';
+import { eventConditions, SEARCH_CONFIG, type EventFilters } from './filters.js';
 import { EVENT_JSON } from './json-sql.js';
 import type { EventSort } from './list-query.js';
 import type { EventInput } from './schemas.js';
@@ -176,8 +176,10 @@ function sortPlan(sort: EventSort, filters: EventFilters, p: SqlParams): SortPla
     case '-created':
       return { ...instantKey('e.created_at'), direction: 'DESC' };
     case 'relevance': {
-      // Ranked on the event's own text; events found through a report quote rank after those matched by title.
-      const rank = `ts_rank(to_tsvector('${SEARCH_CONFIG}', ${eventSearchText('e')}), websearch_to_tsquery('${SEARCH_CONFIG}', ${p.add(filters.q ?? '')}))`;
+      // Ranked on the event's own text, the title weighted above the description (A over B), so a title
+      // match ranks first; events found only through a report quote rank after both.
+      const weighted = `setweight(to_tsvector('${SEARCH_CONFIG}', e.title), 'A') || setweight(to_tsvector('${SEARCH_CONFIG}', coalesce(e.description, '')), 'B')`;
+      const rank = `ts_rank(${weighted}, websearch_to_tsquery('${SEARCH_CONFIG}', ${p.add(filters.q ?? '')}))`;
       return {
         column: rank,
         keyText: `(${rank})::text`,
