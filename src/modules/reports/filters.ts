@@ -37,7 +37,14 @@ export function reportConditions(filters: ReportFilters, p: SqlParams): string[]
   if (filters.via) {
     where.push(`EXISTS (SELECT 1 FROM report_via v WHERE v.report_id = r.id AND v.actor_id = ANY(${p.add(filters.via, 'uuid[]')}))`);
   }
-  if (filters.stated_from) where.push(`r.stated_at >= ${p.add(filters.stated_from, 'timestamptz')}`);
+  if (filters.stated_from) {
+    // A date bound starts at midnight UTC, whatever the session's time zone.
+    where.push(
+      filters.stated_from.length === 10
+        ? `r.stated_at >= ${p.add(filters.stated_from, 'date')}::timestamp AT TIME ZONE 'UTC'`
+        : `r.stated_at >= ${p.add(filters.stated_from, 'timestamptz')}`,
+    );
+  }
   if (filters.stated_to) {
     // A date bound includes the whole day.
     where.push(
