@@ -20,7 +20,9 @@ const ReportListQuerySchema = z
     cursor: CursorParamSchema,
   })
   .superRefine((query, ctx) => {
-    if (query.stated_from && query.stated_to && Date.parse(query.stated_from) > Date.parse(query.stated_to)) {
+    // A date-only stated_to runs to the end of its day (UTC), so it is compared by its last millisecond.
+    const end = (to: string) => Date.parse(to) + (to.length === 10 ? 86_400_000 - 1 : 0);
+    if (query.stated_from && query.stated_to && Date.parse(query.stated_from) > end(query.stated_to)) {
       ctx.addIssue({ code: 'custom', path: ['stated_to'], message: 'stated_to must not be before stated_from' });
     }
   });
