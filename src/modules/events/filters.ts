@@ -5,16 +5,8 @@ import type { SqlParams } from '../../db/sql.js';
 import { commaList } from '../../http/query-values.js';
 import { CountryCodeSchema } from '../actors/schemas.js';
 import { reportConditions, ReportFilterFields } from '../reports/filters.js';
+import { searchQuery } from './search.js';
 import { EventStatusSchema, ParticipantRoleSchema } from './schemas.js';
-
-/** The text-search configuration of the `q` filter and of its indexes (they must agree). */
-export const SEARCH_CONFIG = 'english';
-/** The searched text of an event; the GIN index of the migration is on exactly this expression (no alias). */
-export function eventSearchText(alias?: string): string {
-  const c = alias ? `${alias}.` : '';
-  return `(${c}title || ' ' || coalesce(${c}description, ''))`;
-}
-export const REPORT_SEARCH_TEXT = `coalesce(quote, '')`;
 
 const EARTH_RADIUS_KM = 6371.0088;
 
@@ -94,14 +86,14 @@ export function eventConditions(filters: EventFilters, p: SqlParams): string[] {
   const where = ['e.deleted_at IS NULL'];
   if (filters.type) where.push(`e.type = ANY(${p.add(filters.type, 'text[]')})`);
   if (filters.status) where.push(`e.status = ANY(${p.add(filters.status, 'event_status[]')})`);
-  if (filters.occurred_from || filters.occurred_to) {
-    // Interval overlap: a month-long deployment matches a one-day window inside it. The range form
-    // can use the GiST index on the interval; the plain bounds let the sort index start at the window.
-    const from = p.add(filters.occurred_from ?? null, 'date');
-    const to = p.add(filters.occurred_to ?? null, 'date');
-    where.push(`daterange(e.occurred_start, e.occurred_end, '[]') && daterange(${from}, ${to}, '[]')`);
-    if (filters.occurred_to) where.push(`e.occurred_start <= ${to}`);
-    if (filters.occurred_from) where.push(`e.occurred_end >= ${from}`);
+  // Interval overlap: a month-long deployment matches a one-day window inside it. The scan of the
+  // occurred index stops at the window's start less the longest interval on record (read through
+  // an index), beyond which no event can reach into the window.
+  if (filters.occurred_to) where.push(`e.occurred_start <= ${p.add(filters.occurred_to, 'date')}`);
+  if (filters.occurred_from) {
+    const from = p.add(filters.occurred_from, 'date');
+    where.push(`e.occurred_end >= ${from}`);
+    where.push(`e.occurred_start >= ${from} - (SELECT coalesce(max(occurred_end - occurred_start), 0) FROM events)`);
   }
   if (filters.country) where.push(`e.country = ANY(${p.add(filters.country, 'text[]')})`);
   if (filters.admin1) where.push(`e.admin1 = ANY(${p.add(filters.admin1, 'text[]')})`);
@@ -115,12 +107,12 @@ export function eventConditions(filters: EventFilters, p: SqlParams): string[] {
             [minLon, minLat, 180, maxLat],
             [-180, minLat, maxLon, maxLat],
           ];
-    where.push(pointInBoxes(boxes, p));
+    where.push(inBoxes(boxes, p));
   }
   if (filters.near && filters.radius_km !== undefined) {
     const { lat, lon } = filters.near;
-    // The boxes around the circle use the GiST index; the haversine distance then decides.
-    where.push(pointInBoxes(boxesAround(lat, lon, filters.radius_km), p));
+    // Boxes around the circle narrow the rows cheaply; the haversine distance then decides.
+    where.push(inBoxes(boxesAround(lat, lon, filters.radius_km), p));
     const latP = p.add(lat, 'float8');
     const lonP = p.add(lon, 'float8');
     where.push(
@@ -140,14 +132,7 @@ export function eventConditions(filters: EventFilters, p: SqlParams): string[] {
   if (report.length > 0) {
     where.push(`EXISTS (SELECT 1 FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL AND ${report.join(' AND ')})`);
   }
-  if (filters.q) {
-    const query = `websearch_to_tsquery('${SEARCH_CONFIG}', ${p.add(filters.q)})`;
-    // A union of two index scans: the events' own text, and the quotes of their live reports.
-    where.push(`e.id IN (
-      SELECT id FROM events WHERE to_tsvector('${SEARCH_CONFIG}', ${eventSearchText()}) @@ ${query}
-      UNION
-      SELECT event_id FROM reports WHERE deleted_at IS NULL AND to_tsvector('${SEARCH_CONFIG}', ${REPORT_SEARCH_TEXT}) @@ ${query})`);
-  }
+  if (filters.q) where.push(`e.search @@ ${searchQuery(filters.q, p)}`);
   if (filters.tag) where.push(`e.tags && ${p.add(filters.tag, 'text[]')}`);
   if (filters.updated_since) where.push(`e.updated_at >= ${p.add(filters.updated_since, 'timestamptz')}`);
   return where;
@@ -156,11 +141,15 @@ export function eventConditions(filters: EventFilters, p: SqlParams): string[] {
 /** [minLon, minLat, maxLon, maxLat] */
 type Box = [number, number, number, number];
 
-/** The event's position (lon, lat) lies in one of the boxes; matches the GiST index on point(lon, lat). */
-function pointInBoxes(boxes: Box[], p: SqlParams): string {
+/**
+ * The event's position lies in one of the boxes. Plain ranges, not a geometric operator: the
+ * planner estimates them from column statistics, so it can choose between walking the sort
+ * index (large boxes) and the (lat, lon) index (small ones).
+ */
+function inBoxes(boxes: Box[], p: SqlParams): string {
   const tests = boxes.map(
     ([minLon, minLat, maxLon, maxLat]) =>
-      `point(e.lon, e.lat) <@ box(point(${p.add(minLon, 'float8')}, ${p.add(minLat, 'float8')}), point(${p.add(maxLon, 'float8')}, ${p.add(maxLat, 'float8')}))`,
+      `(e.lat BETWEEN ${p.add(minLat, 'float8')} AND ${p.add(maxLat, 'float8')} AND e.lon BETWEEN ${p.add(minLon, 'float8')} AND ${p.add(maxLon, 'float8')})`,
   );
   return tests.length === 1 ? tests[0]! : `(${tests.join(' OR ')})`;
 }

@@ -12,7 +12,8 @@ import { assertEventTypes } from '../event-types/repository.js';
 import { figureRows, figureSubjects } from '../figures/repository.js';
 import { insertReport, reportReferences } from '../reports/repository.js';
 import { WriteContext, type Located } from '../write-context.js';
-import { eventConditions, SEARCH_CONFIG, type EventFilters } from './filters.js';
+import { eventConditions, type EventFilters } from './filters.js';
+import { refreshEventSearch, searchQuery } from './search.js';
 import { EVENT_JSON } from './json-sql.js';
 import type { EventSort } from './list-query.js';
 import type { EventInput } from './schemas.js';
@@ -95,6 +96,7 @@ export async function createEvent(prisma: PrismaClient, input: EventInput, autho
     if (figures.length > 0) await tx.figure.createMany({ data: figures });
 
     for (const report of input.reports) await insertReport(ctx, event.id, report);
+    await refreshEventSearch(tx, event.id);
 
     if (input.relations.length > 0) {
       await tx.eventRelation.createMany({
@@ -176,10 +178,9 @@ function sortPlan(sort: EventSort, filters: EventFilters, p: SqlParams): SortPla
     case '-created':
       return { ...instantKey('e.created_at'), direction: 'DESC' };
     case 'relevance': {
-      // Ranked on the event's own text, the title weighted above the description (A over B), so a title
-      // match ranks first; events found only through a report quote rank after both.
-      const weighted = `setweight(to_tsvector('${SEARCH_CONFIG}', e.title), 'A') || setweight(to_tsvector('${SEARCH_CONFIG}', coalesce(e.description, '')), 'B')`;
-      const rank = `ts_rank(${weighted}, websearch_to_tsquery('${SEARCH_CONFIG}', ${p.add(filters.q ?? '')}))`;
+      // events.search weights the title (A) above the description (B) above report quotes (C),
+      // so a title match ranks first and a match only in a quote last.
+      const rank = `ts_rank(e.search, ${searchQuery(filters.q ?? '', p)})`;
       return {
         column: rank,
         keyText: `(${rank})::text`,

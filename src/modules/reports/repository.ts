@@ -8,6 +8,7 @@ import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import type { ActorRef } from '../actors/schemas.js';
 import type { DocumentRef } from '../documents/schemas.js';
 import { figureRows, figureSubjects } from '../figures/repository.js';
+import { refreshEventSearch } from '../events/search.js';
 import { WriteContext, type Located } from '../write-context.js';
 import { reportConditions, type ReportFilters } from './filters.js';
 import { REPORT_JSON } from './json-sql.js';
@@ -115,6 +116,8 @@ export async function addReport(
     const ctx = new WriteContext(tx, author);
     const refs = reportReferences(report, '');
     await ctx.verifyReferences(refs.actors, refs.documents);
-    return insertReport(ctx, eventId, report);
+    const id = await insertReport(ctx, eventId, report);
+    await refreshEventSearch(tx, eventId);
+    return id;
   });
 }

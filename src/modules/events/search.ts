@@ -1,0 +1,29 @@
+// Full-text search of events: one stored vector per event (events.search) over its
+// title, description and the quotes of its live reports, so `q` is a single indexed
+// condition that the planner can also check row by row while walking a sort index.
+import type { Transaction } from '../../db/client.js';
+import type { SqlParams } from '../../db/sql.js';
+
+/** The text-search configuration of the `q` filter and of events.search (they must agree). */
+export const SEARCH_CONFIG = 'english';
+
+/**
+ * The search vector of the event row aliased `e`: its title (weight A), description (B)
+ * and the quotes of its live reports (C), so relevance ranks title matches first. Stored
+ * in events.search by refreshEventSearch whenever one of them changes; the backfill in
+ * the query_indexes migration writes the same expression.
+ */
+export const EVENT_SEARCH_VECTOR = `setweight(to_tsvector('${SEARCH_CONFIG}', e.title), 'A')
+  || setweight(to_tsvector('${SEARCH_CONFIG}', coalesce(e.description, '')), 'B')
+  || setweight(to_tsvector('${SEARCH_CONFIG}', coalesce((
+       SELECT string_agg(r.quote, ' ' ORDER BY r.id) FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL), '')), 'C')`;
+
+/** The tsquery of a `q` value, as a placeholder expression. */
+export function searchQuery(q: string, p: SqlParams): string {
+  return `websearch_to_tsquery('${SEARCH_CONFIG}', ${p.add(q)})`;
+}
+
+/** Recomputes events.search after the event's title, description or report quotes changed, in the writer's transaction. */
+export async function refreshEventSearch(tx: Transaction, eventId: string): Promise<void> {
+  await tx.$executeRawUnsafe(`UPDATE events e SET search = ${EVENT_SEARCH_VECTOR} WHERE e.id = $1::uuid`, eventId);
+}
