@@ -7,12 +7,14 @@
 import Fastify from 'fastify';
 import pg from 'pg';
 import { z } from 'zod';
+import { SESSION_OPTIONS } from '../src/db/client.js';
 import { EventPageSchema } from '../src/modules/events/schemas.js';
 
 const [databaseUrl, port = '3100'] = process.argv.slice(2);
 if (!databaseUrl) throw new Error('usage: baseline-server.ts <database-url> [port]');
 
-const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+// The same session settings as the service (UTC, no parallel workers), so both meet the same planner.
+const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, options: SESSION_OPTIONS });
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const actor = `json_build_object('id', a.id, 'name', a.name, 'kind', a.kind, 'country', a.country)`;
 const figures = (owner: string) => `COALESCE((SELECT json_agg(json_build_object('measure', f.measure, 'low', f.low, 'best', f.best,
@@ -67,11 +69,7 @@ function where(query: Query, values: unknown[]): string {
     const [minLon, minLat, maxLon, maxLat] = query.bbox.split(',').map(Number);
     conditions.push(`point(e.lon, e.lat) <@ box(point(${add(minLon)}, ${add(minLat)}), point(${add(maxLon)}, ${add(maxLat)}))`);
   }
-  if (query.q) {
-    const tsq = `websearch_to_tsquery('english', ${add(query.q)})`;
-    conditions.push(`e.id IN (SELECT id FROM events WHERE to_tsvector('english', (title || ' ' || coalesce(description, ''))) @@ ${tsq}
-      UNION SELECT event_id FROM reports WHERE deleted_at IS NULL AND to_tsvector('english', coalesce(quote, '')) @@ ${tsq})`);
-  }
+  if (query.q) conditions.push(`e.search @@ websearch_to_tsquery('english', ${add(query.q)})`);
   if (query.cursor) {
     const [, key, id] = JSON.parse(Buffer.from(query.cursor, 'base64url').toString('utf8')) as [string, string, string];
     conditions.push(`(e.occurred_start, e.id) < (${add(key)}::date, ${add(id)}::uuid)`);

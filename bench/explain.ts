@@ -7,13 +7,15 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { EventListQuerySchema } from '../src/modules/events/list-query.js';
 import { eventPageSql } from '../src/modules/events/repository.js';
+import { SESSION_OPTIONS } from '../src/db/client.js';
 import { SqlParams } from '../src/db/sql.js';
 import { eventConditions } from '../src/modules/events/filters.js';
 import { discoverShapes } from './shapes.js';
 
 const { values: args } = parseArgs({ options: { 'database-url': { type: 'string' }, out: { type: 'string', default: 'bench/PLANS.md' } } });
 if (!args['database-url']) throw new Error('--database-url is required');
-const pool = new pg.Pool({ connectionString: args['database-url'], max: 2 });
+// The service's own session settings, so the plans are the ones it gets.
+const pool = new pg.Pool({ connectionString: args['database-url'], max: 2, options: SESSION_OPTIONS });
 
 const one = async <T>(sql: string) => (await pool.query<T & pg.QueryResultRow>(sql)).rows[0] as T;
 const busy = await one<{ country: string; lat: number; lon: number; actor: string; tag: string }>(`

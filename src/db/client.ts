@@ -13,6 +13,13 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * Settings of every session the service opens: UTC, so dates and timestamps never depend on the
+ * server's zone, and no parallel workers, whose start-up under concurrent API load on few cores
+ * cost more than they saved (a 50-row page went from 56 ms to 5 ms without them; bench/PLANS.md).
+ */
+export const SESSION_OPTIONS = '-c TimeZone=UTC -c max_parallel_workers_per_gather=0';
+
 export function connectDatabase(connectionString: string, poolSize = 10): Database {
   const pool = new pg.Pool({
     connectionString,
@@ -20,10 +27,7 @@ export function connectDatabase(connectionString: string, poolSize = 10): Databa
     // Fail fast when the server is unreachable instead of queueing requests forever.
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
-    // UTC sessions, so dates and timestamps never depend on the server's zone. No parallel
-    // workers: under concurrent API load on few cores their start-up cost more than they saved
-    // (a 50-row page went from 56 ms to 5 ms without them; bench/PLANS.md).
-    options: '-c TimeZone=UTC -c max_parallel_workers_per_gather=0',
+    options: SESSION_OPTIONS,
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
