@@ -214,9 +214,15 @@ export function eventPageSql(request: EventPageRequest): { text: string; values:
     where.push(`(${sort.column}, e.id) ${beyond} (${p.add(after.key, sort.cast)}, ${p.add(after.id, 'uuid')})`);
   }
   const limit = request.limit === undefined ? '' : `LIMIT ${request.limit + 1}`;
-  const text = `SELECT e.id, ${sort.keyText} AS sort_key, (${EVENT_JSON})::text AS json
-    FROM events e WHERE ${where.join(' AND ')}
-    ORDER BY ${sort.column} ${sort.direction}, e.id ${sort.direction} ${limit}`;
+  // Order narrow rows first, then build each event's JSON in that order: a sort over whole
+  // event rows (or over built JSON) would have to finish before an export's first row left.
+  const text = `SELECT s.id, s.sort_key, (SELECT (${EVENT_JSON})::text FROM events e WHERE e.id = s.id) AS json
+    FROM (
+      SELECT e.id, ${sort.keyText} AS sort_key, ${sort.column} AS sort_column
+      FROM events e WHERE ${where.join(' AND ')}
+      ORDER BY ${sort.column} ${sort.direction}, e.id ${sort.direction} ${limit}
+    ) s
+    ORDER BY s.sort_column ${sort.direction}, s.id ${sort.direction}`;
   return { text, values: p.values, sort };
 }
 
