@@ -1,0 +1,226 @@
+// npm run seed:synthetic -- --events N [--seed S] [--batch B] [--indexes auto|drop|keep]
+//
+// Loads realistic synthetic conflict events (with reports, documents, figures,
+// participants, via chains and a few relations) into the database of DATABASE_URL,
+// or the embedded one when it is unset, for benchmarks and demos. Rows are built
+// as COPY text and streamed chunk by chunk, so memory stays flat at any size.
+//
+// Decisions:
+// - The whole load is one transaction: an interrupted or failed run appends nothing,
+//   and the secondary indexes dropped for speed come back by rollback whatever happens
+//   (even a killed process, as the server rolls back a dropped connection). The price:
+//   the loaded tables are locked against other sessions until the load commits.
+// - Appends only. Actors are found by (kind, normalized_name) as the API does, so a
+//   second run (same seed or not) reuses them; documents get new URLs numbered after
+//   the highest synthetic one stored, so every run adds its own documents.
+// - The same seed gives the same content. Ids are UUIDv7 from src/db/uuid.ts, whose
+//   time part is the row's created_at but whose other bits are random, and created_at
+//   is capped at the time of the run; those are the only differences between runs.
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import { runMigrations } from '../src/db/migrate.js';
+import { locateDatabase } from '../src/db/open.js';
+import { buildActors } from './synthetic/actors.js';
+import {
+  copyRows,
+  createIndexes,
+  dropIndexes,
+  nextDocumentNumber,
+  resolveActors,
+  secondaryIndexes,
+  type IndexDefinition,
+} from './synthetic/database.js';
+import { COLUMNS, DOCUMENT_BASE, EventGenerator, TABLES, emptyRows, type Rows, type TableName } from './synthetic/events.js';
+import { Progress } from './synthetic/progress.js';
+
+const USAGE = `Usage: npm run seed:synthetic -- --events N [--seed S] [--batch B] [--indexes auto|drop|keep]
+
+  --events N    number of events to add (required, N >= 1)
+  --seed S      seed of the generator; the same seed gives the same data (default 1)
+  --batch B     events generated and copied per chunk (default 5000; larger
+                chunks use more memory and are not faster)
+  --indexes M   drop the secondary indexes of the big tables during the load and
+                re-create them after: drop, keep, or auto (default: drop when the load
+                is large next to the data already there)
+
+Loads into DATABASE_URL, or the embedded PostgreSQL when it is unset.`;
+
+function usage(problem: string): never {
+  process.stderr.write(`${problem}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseOptions() {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        events: { type: 'string' },
+        seed: { type: 'string', default: '1' },
+        batch: { type: 'string', default: '5000' },
+        indexes: { type: 'string', default: 'auto' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    usage(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const integer = (name: string, raw: string | undefined, min: number, max: number): number => {
+    if (raw === undefined) usage(`--${name} is required`);
+    if (!/^\d+$/.test(raw)) usage(`--${name} must be an integer, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) usage(`--${name} must be between ${min} and ${max}, got ${raw}`);
+    return n;
+  };
+  const indexes = values.indexes;
+  if (indexes !== 'auto' && indexes !== 'drop' && indexes !== 'keep') usage(`--indexes must be auto, drop or keep, got "${indexes}"`);
+  return {
+    events: integer('events', values.events, 1, 100_000_000),
+    seed: integer('seed', values.seed, 0, 2 ** 32 - 1),
+    batch: integer('batch', values.batch, 1, 1_000_000),
+    indexes,
+  };
+}
+
+/** The tables whose secondary indexes are worth dropping: the ones that get millions of rows. */
+const BIG_TABLES = ['events', 'reports', 'report_via', 'participants', 'figures'];
+/** Arbitrary key: two seeders at once would only queue behind each other's locks anyway; this says so sooner. */
+const SEEDER_LOCK_KEY = 0x5eed5eed;
+
+const options = parseOptions();
+const config = loadConfig();
+const progress = new Progress(options.events);
+const { url, embedded } = await locateDatabase(config, (message) => progress.log(message));
+const client = new pg.Client({ connectionString: url, application_name: 'seed-synthetic' });
+// A lost connection is also reported by the statement that was running; without a listener
+// the 'error' event would crash the process before the embedded server is stopped.
+client.on('error', (error) => progress.log(`Database connection lost: ${error.message}`));
+let interrupted = false;
+const onSignal = (signal: NodeJS.Signals) => {
+  interrupted = true;
+  progress.log(`${signal}: stopping; the transaction is rolled back and the indexes stay as they were.`);
+  // Ending the connection makes the running statement fail, which unwinds through the finally blocks below.
+  void client.end().catch(() => {});
+};
+process.once('SIGINT', onSignal);
+process.once('SIGTERM', onSignal);
+
+let exitCode = 0;
+try {
+  await runMigrations(url, { log: (message) => progress.log(message) });
+  await client.connect();
+  progress.start();
+  const loaded = await load(client);
+  progress.stop();
+  const perTable = Object.entries(loaded.rows)
+    .map(([table, n]) => `${table}=${n}`)
+    .join(' ');
+  console.log(`seed:synthetic done: ${perTable} (actors reused ${loaded.actorsReused}) in ${progress.elapsedSeconds().toFixed(1)} s`);
+} catch (error) {
+  progress.stop();
+  exitCode = interrupted ? 130 : 1;
+  if (!interrupted)
+    process.stderr.write(`seed:synthetic failed, nothing was added: ${error instanceof Error ? error.message : String(error)}\n`);
+} finally {
+  await client.end().catch(() => {});
+  await embedded?.stop();
+}
+process.exit(exitCode);
+
+async function load(db: pg.Client) {
+  await db.query('BEGIN');
+  try {
+    await db.query('SELECT pg_advisory_xact_lock($1)', [SEEDER_LOCK_KEY]);
+    // Index builds at the end sort millions of rows: give them memory. Nothing waits on this commit.
+    await db.query(`SET LOCAL maintenance_work_mem = '512MB'`);
+    await db.query(`SET LOCAL synchronous_commit = off`);
+
+    progress.phase = 'indexes';
+    const indexes = await chooseIndexesToDrop(db);
+    await dropIndexes(db, indexes);
+    if (indexes.length > 0)
+      progress.log(`Dropped ${indexes.length} secondary indexes for the load: ${indexes.map((i) => i.name).join(', ')}`);
+
+    progress.phase = 'actors';
+    const world = buildActors(options.seed);
+    const actors = await resolveActors(db, world.actors, options.seed);
+
+    const generator = new EventGenerator({
+      seed: options.seed,
+      total: options.events,
+      world,
+      actorIds: actors.ids,
+      firstDocumentNumber: await nextDocumentNumber(db, DOCUMENT_BASE),
+      now: Date.now(),
+    });
+
+    // Generate chunk n+1 (in slices that yield to the event loop) while chunk n is copied,
+    // so the generator and the server work at the same time on the two cores.
+    const build = async (from: number, to: number): Promise<Rows> => {
+      generator.rows = emptyRows();
+      const rows = generator.rows;
+      for (let i = from; i < to; i++) {
+        generator.generate(i);
+        if ((i - from) % 250 === 249) await new Promise((resolve) => setImmediate(resolve));
+      }
+      return rows;
+    };
+    progress.phase = 'loading';
+    let next: Promise<Rows> | null = build(0, Math.min(options.batch, options.events));
+    for (let from = 0; next !== null; from += options.batch) {
+      const rows: Rows = await next;
+      const to = Math.min(from + options.batch, options.events);
+      next = to < options.events ? build(to, Math.min(to + options.batch, options.events)) : null;
+      await copyChunk(db, rows, from, to);
+      if (interrupted) throw new Error('interrupted');
+    }
+
+    progress.phase = 're-creating indexes';
+    await createIndexes(db, indexes, (index) => (progress.phase = `re-creating ${index.name}`));
+    progress.phase = 'commit';
+    await db.query('COMMIT');
+    progress.phase = 'analyze';
+    await db.query('ANALYZE actors, documents, events, reports, report_via, participants, figures, event_relations');
+    progress.phase = 'done';
+    return {
+      rows: { actors: actors.created, ...generator.counts },
+      actorsReused: world.actors.length - actors.created,
+    };
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
+/** `auto` drops them when the load is at least a fifth of what is there: re-indexing everything then costs less than inserting into the indexes. */
+async function chooseIndexesToDrop(db: pg.Client): Promise<IndexDefinition[]> {
+  if (options.indexes === 'keep') return [];
+  if (options.indexes === 'auto') {
+    const { rows } = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM events`);
+    const existing = Number(rows[0]?.n ?? 0);
+    if (options.events < 50_000 || options.events < existing / 5) return [];
+  }
+  return secondaryIndexes(db, BIG_TABLES);
+}
+
+async function copyChunk(db: pg.Client, rows: Rows, from: number, to: number): Promise<void> {
+  // Progress within the chunk follows the characters sent, over all its tables.
+  let total = 0;
+  for (const table of TABLES) for (const row of rows[table]) total += row.length;
+  let before = 0;
+  for (const table of TABLES) {
+    const chars = rows[table].reduce((sum, row) => sum + row.length, 0);
+    await copyRows(db, table satisfies TableName, COLUMNS[table], rows[table], (sent) => {
+      progress.done = from + Math.floor(((to - from) * (before + sent)) / Math.max(1, total));
+    });
+    before += chars;
+  }
+  progress.done = to;
+}

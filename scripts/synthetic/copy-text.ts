@@ -1,0 +1,59 @@
+// PostgreSQL COPY text format, built by hand: it is the cheapest format for the
+// server to parse and for us to produce (no per-row objects, just strings).
+
+export const NULL = '\\N';
+
+const SPECIAL = /[\\\t\n\r]/;
+
+/** One text field: backslash, tab, newline and carriage return are escaped, null is \N. */
+export function text(value: string | null | undefined): string {
+  if (value === null || value === undefined) return NULL;
+  if (!SPECIAL.test(value)) return value;
+  return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
+
+/** A text[] field: every element double-quoted inside the array literal, then COPY-escaped as a whole. */
+export function textArray(values: readonly string[]): string {
+  if (values.length === 0) return '{}';
+  return text(`{${values.map((v) => `"${v.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`);
+}
+
+export function num(value: number | null | undefined): string {
+  return value === null || value === undefined ? NULL : String(value);
+}
+
+export const DAY_MS = 86_400_000;
+export const HOUR_MS = 3_600_000;
+
+// Dates are formatted millions of times: a lookup table of day strings is much faster than toISOString.
+const EPOCH_DAY_2000 = Date.UTC(2000, 0, 1) / DAY_MS;
+const DAY_STRINGS: string[] = [];
+for (let d = 0; d < 50 * 366; d++) DAY_STRINGS.push(new Date((EPOCH_DAY_2000 + d) * DAY_MS).toISOString().slice(0, 10));
+
+/** `YYYY-MM-DD` of a day number (days since 1970-01-01, UTC). */
+export function day(dayNumber: number): string {
+  const s = DAY_STRINGS[dayNumber - EPOCH_DAY_2000];
+  return s ?? new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** A timestamptz(3) literal in UTC. */
+export function timestamp(ms: number): string {
+  const d = Math.floor(ms / DAY_MS);
+  let rest = ms - d * DAY_MS;
+  const h = Math.floor(rest / HOUR_MS);
+  rest -= h * HOUR_MS;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const s = Math.floor(rest / 1000);
+  const milli = rest - s * 1000;
+  return `${day(d)} ${pad2(h)}:${pad2(m)}:${pad2(s)}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}+00`;
+}
+
+/** 12345 -> "12,345", as figures are worded in reports. */
+export function grouped(n: number): string {
+  return n < 1000 ? String(n) : n.toLocaleString('en-US');
+}
