@@ -33,6 +33,7 @@ import {
 } from './synthetic/database.js';
 import { COLUMNS, DOCUMENT_BASE, EventGenerator, TABLES, emptyRows, type Rows, type TableName } from './synthetic/events.js';
 import { Progress } from './synthetic/progress.js';
+import { eventSearchVector } from '../src/modules/events/search.js';
 
 const USAGE = `Usage: npm run seed:synthetic -- --events N [--seed S] [--batch B] [--indexes auto|drop|keep]
 
@@ -181,6 +182,15 @@ async function load(db: pg.Client) {
       await copyChunk(db, rows, from, to);
       if (interrupted) throw new Error('interrupted');
     }
+
+    // The search vectors of the new events (events.search is filled by the writers in the
+    // service), computed in one pass over the new events and their reports' quotes.
+    progress.phase = 'search vectors';
+    await db.query(`UPDATE events e SET search = ${eventSearchVector('q.quotes')}
+      FROM (SELECT ev.id, string_agg(r.quote, ' ' ORDER BY r.id) AS quotes
+            FROM events ev LEFT JOIN reports r ON r.event_id = ev.id AND r.deleted_at IS NULL
+            WHERE ev.search IS NULL GROUP BY ev.id) q
+      WHERE e.id = q.id`);
 
     progress.phase = 're-creating indexes';
     await createIndexes(db, indexes, (index) => (progress.phase = `re-creating ${index.name}`));
