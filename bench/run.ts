@@ -49,7 +49,8 @@ function start(name: string, port: number, command: string[], env: NodeJS.Proces
 async function waitUntilServing(server: Server, path: string): Promise<void> {
   for (let i = 0; i < 240; i += 1) {
     try {
-      if ((await fetch(`http://127.0.0.1:${server.port}${path}`)).ok) return;
+      // Connection: close, so no idle pooled socket is left for the export to reuse after the server closed it.
+      if ((await fetch(`http://127.0.0.1:${server.port}${path}`, { headers: { connection: 'close' } })).ok) return;
     } catch {
       // not yet listening
     }
@@ -109,7 +110,7 @@ async function exportCsv(server: Server): Promise<{ rows: number; seconds: numbe
     peakRss = Math.max(peakRss, memory(pid).rss);
   }, 100);
   const started = performance.now();
-  const response = await fetch(`http://127.0.0.1:${server.port}/v1/events?format=csv`);
+  const response = await fetch(`http://127.0.0.1:${server.port}/v1/events?format=csv`, { headers: { connection: 'close' } });
   if (!response.ok || !response.body) throw new Error(`export answered ${response.status}`);
   let newlines = 0;
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
@@ -160,7 +161,12 @@ for (const shape of queryShapes) {
 }
 const servicePeak = memory(service.child.pid!).peak;
 const baselinePeak = memory(baseline.child.pid!).peak;
-const exported = args['skip-export'] ? null : await exportCsv(service);
+const exported = args['skip-export']
+  ? null
+  : await exportCsv(service).catch((error: unknown) => {
+      console.error('export failed:', error);
+      return null;
+    });
 stopAll();
 
 // ---------------------------------------------------------------- report

@@ -33,6 +33,7 @@ import {
 } from './synthetic/database.js';
 import { COLUMNS, DOCUMENT_BASE, EventGenerator, TABLES, emptyRows, type Rows, type TableName } from './synthetic/events.js';
 import { Progress } from './synthetic/progress.js';
+import { renderMissingEvents } from '../src/modules/events/refresh.js';
 import { eventSearchVector } from '../src/modules/events/search.js';
 
 const USAGE = `Usage: npm run seed:synthetic -- --events N [--seed S] [--batch B] [--indexes auto|drop|keep]
@@ -198,6 +199,10 @@ async function load(db: pg.Client) {
     await db.query('COMMIT');
     progress.phase = 'analyze';
     await db.query('ANALYZE actors, documents, events, reports, report_via, participants, figures, event_relations');
+    // The service serves events from their rendered JSON (src/modules/events/refresh.ts); render the
+    // new ones now, in committed batches, with every index in place for the lookups it makes.
+    progress.phase = 'rendering';
+    await renderMissingEvents(db, 5000, (done) => (progress.phase = `rendering ${done.toLocaleString('en')}`));
     progress.phase = 'done';
     return {
       rows: { actors: actors.created, ...generator.counts },

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { eventBody, reportBody, unique } from '../helpers/fixtures.js';
+import { renderMissingEvents } from '../../src/modules/events/refresh.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -250,5 +251,25 @@ describe('POST /v1/events with invalid bodies', () => {
       400,
       ['/relations/0/event_id'],
     );
+  });
+});
+
+describe('the rendered JSON of events', () => {
+  it('is what the reads serve, built on the spot while missing, and renderMissingEvents fills it in', async () => {
+    const created = (
+      await t.http
+        .post('/v1/events')
+        .send(eventBody({ title: `Rendered ${unique()}` }))
+        .expect(201)
+    ).body;
+    const { rows } = await t.db.pool.query<{ rendered: string }>('SELECT rendered FROM events WHERE id = $1', [created.id]);
+    expect(JSON.parse(rows[0]!.rendered)).toEqual(created);
+
+    // A row loaded in bulk has none yet: the reads build it, and the bulk renderer writes it.
+    await t.db.pool.query('UPDATE events SET rendered = NULL WHERE id = $1', [created.id]);
+    expect((await t.http.get(`/v1/events/${created.id}`).expect(200)).body).toEqual(created);
+    expect(await renderMissingEvents(t.db.pool)).toBe(1);
+    const after = await t.db.pool.query<{ rendered: string | null }>('SELECT rendered FROM events WHERE id = $1', [created.id]);
+    expect(JSON.parse(after.rows[0]!.rendered!)).toEqual(created);
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventSchema } from '../../src/modules/events/schemas.js';
 import { actorBody, documentBody, eventBody, expectProblem } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { EVENT_SEARCH_VECTOR } from '../../src/modules/events/search.js';
+import { REFRESH_EVENTS } from '../../src/modules/events/refresh.js';
 
 type Event = ReturnType<typeof EventSchema.parse>;
 
@@ -185,8 +185,8 @@ beforeAll(async () => {
   // The narwhal report is withdrawn (there is no delete endpoint yet: SQL).
   const withdrawn = [...keyOfId].find(([, key]) => key === 'withdrawn')![0];
   await t.db.pool.query(`UPDATE reports SET deleted_at = now() WHERE event_id = $1 AND quote LIKE '%narwhal%'`, [withdrawn]);
-  // What withdrawing a report does to the event's search vector (there is no DELETE endpoint yet).
-  await t.db.pool.query(`UPDATE events e SET search = ${EVENT_SEARCH_VECTOR} WHERE e.id = $1`, [withdrawn]);
+  // What withdrawing a report does to the event's derived columns (there is no DELETE endpoint yet).
+  await t.db.pool.query(`${REFRESH_EVENTS} WHERE e.id = $1`, [withdrawn]);
 
   // Adding a report moves one event's updated_at past touchedSince.
   await new Promise((resolve) => setTimeout(resolve, 20));

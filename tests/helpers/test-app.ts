@@ -8,6 +8,8 @@ import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { connectDatabase, type Database } from '../../src/db/client.js';
 import { withDatabase } from './global-setup.js';
+import { EVENT_JSON } from '../../src/modules/events/json-sql.js';
+import { EVENT_SEARCH_VECTOR } from '../../src/modules/events/search.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -61,12 +63,19 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       return counts;
     },
     async close() {
+      // Every writer must keep the derived columns current (src/modules/events/refresh.ts).
+      const stale = await db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM events e
+         WHERE e.rendered IS DISTINCT FROM (${EVENT_JSON})::text OR e.search IS DISTINCT FROM ${EVENT_SEARCH_VECTOR}`,
+      );
       await app.close();
       await db.close();
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
+      const n = stale.rows[0]?.n ?? 0;
+      if (n > 0) throw new Error(`${n} event(s) have a stale rendered JSON or search vector: a write path forgot refreshEvent`);
     },
   };
 }

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { PrismaClient } from '../../db/client.js';
+import { refreshEvent } from './refresh.js';
 import { createEvent } from './repository.js';
 import { EventInputSchema, RelationKindSchema } from './schemas.js';
 
@@ -38,9 +39,18 @@ export async function seedDemo(prisma: PrismaClient, file: URL = DEMO_DATA_FILE)
     if (!id) throw new Error(`demo relation names unknown event key ${key}`);
     return id;
   };
-  await prisma.eventRelation.createMany({
-    data: demo.relations.map((r) => ({ eventId: idOf(r.from), relatedEventId: idOf(r.to), relation: r.relation, createdBy: DEMO_AUTHOR })),
-    skipDuplicates: true,
+  await prisma.$transaction(async (tx) => {
+    const added = await tx.eventRelation.createMany({
+      data: demo.relations.map((r) => ({
+        eventId: idOf(r.from),
+        relatedEventId: idOf(r.to),
+        relation: r.relation,
+        createdBy: DEMO_AUTHOR,
+      })),
+      skipDuplicates: true,
+    });
+    // The events that gained relations render them.
+    if (added.count > 0) for (const from of new Set(demo.relations.map((r) => idOf(r.from)))) await refreshEvent(tx, from);
   });
   return created;
 }

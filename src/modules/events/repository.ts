@@ -13,8 +13,8 @@ import { figureRows, figureSubjects } from '../figures/repository.js';
 import { insertReport, reportReferences } from '../reports/repository.js';
 import { WriteContext, type Located } from '../write-context.js';
 import { eventConditions, type EventFilters } from './filters.js';
-import { refreshEventSearch, searchQuery } from './search.js';
-import { EVENT_JSON } from './json-sql.js';
+import { refreshEvent, RENDERED_EVENT } from './refresh.js';
+import { searchQuery } from './search.js';
 import type { EventSort } from './list-query.js';
 import type { EventInput } from './schemas.js';
 
@@ -96,7 +96,6 @@ export async function createEvent(prisma: PrismaClient, input: EventInput, autho
     if (figures.length > 0) await tx.figure.createMany({ data: figures });
 
     for (const report of input.reports) await insertReport(ctx, event.id, report);
-    await refreshEventSearch(tx, event.id);
 
     if (input.relations.length > 0) {
       await tx.eventRelation.createMany({
@@ -104,6 +103,7 @@ export async function createEvent(prisma: PrismaClient, input: EventInput, autho
         skipDuplicates: true,
       });
     }
+    await refreshEvent(tx, event.id);
     return event.id;
   });
 }
@@ -120,7 +120,7 @@ export interface StoredEvent {
 
 export async function getEvent(pool: pg.Pool, id: string): Promise<StoredEvent | null> {
   const result = await pool.query<StoredEvent>(
-    `SELECT (${EVENT_JSON})::text AS json, e.version, to_json(e.deleted_at) #>> '{}' AS deleted_at,
+    `SELECT ${RENDERED_EVENT} AS json, e.version, to_json(e.deleted_at) #>> '{}' AS deleted_at,
             e.deleted_by, e.delete_reason, e.merged_into
      FROM events e WHERE e.id = $1`,
     [id],
@@ -214,9 +214,9 @@ export function eventPageSql(request: EventPageRequest): { text: string; values:
     where.push(`(${sort.column}, e.id) ${beyond} (${p.add(after.key, sort.cast)}, ${p.add(after.id, 'uuid')})`);
   }
   const limit = request.limit === undefined ? '' : `LIMIT ${request.limit + 1}`;
-  // Order narrow rows first, then build each event's JSON in that order: a sort over whole
-  // event rows (or over built JSON) would have to finish before an export's first row left.
-  const text = `SELECT s.id, s.sort_key, (SELECT (${EVENT_JSON})::text FROM events e WHERE e.id = s.id) AS json
+  // Order narrow rows first, then fetch each event's JSON in that order: a sort over whole
+  // event rows would have to finish before an export's first row left.
+  const text = `SELECT s.id, s.sort_key, (SELECT ${RENDERED_EVENT} FROM events e WHERE e.id = s.id) AS json
     FROM (
       SELECT e.id, ${sort.keyText} AS sort_key, ${sort.column} AS sort_column
       FROM events e WHERE ${where.join(' AND ')}

@@ -1,4 +1,4 @@
-import { Readable, type Transform } from 'node:stream';
+import { pipeline, Readable, type Transform } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError, notFound } from '../../http/errors.js';
@@ -98,8 +98,12 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         linkNext(request, reply, page.nextCursor, publicUrl);
         rows = Readable.from(page.items.map((json) => ({ json })));
       }
+      // pipeline, not pipe: a database failure mid-export must abort the response, not leave it hanging.
+      const body = pipeline(rows, exporter.transform(), (error) => {
+        if (error && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') request.log.error({ err: error }, 'export failed');
+      });
       // A stream is sent as it is read; the typed reply only knows the JSON shapes, hence the cast.
-      return reply.type(exporter.contentType).send(rows.pipe(exporter.transform()) as never);
+      return reply.type(exporter.contentType).send(body as never);
     },
   });
 

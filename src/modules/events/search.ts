@@ -1,7 +1,6 @@
 // Full-text search of events: one stored vector per event (events.search) over its
 // title, description and the quotes of its live reports, so `q` is a single indexed
 // condition that the planner can also check row by row while walking a sort index.
-import type { Transaction } from '../../db/client.js';
 import type { SqlParams } from '../../db/sql.js';
 
 /** The text-search configuration of the `q` filter and of events.search (they must agree). */
@@ -21,15 +20,10 @@ export function eventSearchVector(quotes: string): string {
 /** The quotes of the live reports of event `e`, in report order, as one text. */
 const LIVE_QUOTES = `(SELECT string_agg(r.quote, ' ' ORDER BY r.id) FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL)`;
 
-/** The search vector of event `e`, as stored in events.search by refreshEventSearch. */
+/** The search vector of event `e`, as stored in events.search by refreshEvent. */
 export const EVENT_SEARCH_VECTOR = eventSearchVector(LIVE_QUOTES);
 
 /** The tsquery of a `q` value, as a placeholder expression. */
 export function searchQuery(q: string, p: SqlParams): string {
   return `websearch_to_tsquery('${SEARCH_CONFIG}', ${p.add(q)})`;
-}
-
-/** Recomputes events.search after the event's title, description or report quotes changed, in the writer's transaction. */
-export async function refreshEventSearch(tx: Transaction, eventId: string): Promise<void> {
-  await tx.$executeRawUnsafe(`UPDATE events e SET search = ${EVENT_SEARCH_VECTOR} WHERE e.id = $1::uuid`, eventId);
 }

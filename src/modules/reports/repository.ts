@@ -8,7 +8,7 @@ import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import type { ActorRef } from '../actors/schemas.js';
 import type { DocumentRef } from '../documents/schemas.js';
 import { figureRows, figureSubjects } from '../figures/repository.js';
-import { refreshEventSearch } from '../events/search.js';
+import { refreshEvent } from '../events/refresh.js';
 import { WriteContext, type Located } from '../write-context.js';
 import { reportConditions, type ReportFilters } from './filters.js';
 import { REPORT_JSON } from './json-sql.js';
@@ -117,7 +117,7 @@ export async function addReport(
     const refs = reportReferences(report, '');
     await ctx.verifyReferences(refs.actors, refs.documents);
     const id = await insertReport(ctx, eventId, report);
-    await refreshEventSearch(tx, eventId);
+    await refreshEvent(tx, eventId);
     return id;
   });
 }
