@@ -33,8 +33,7 @@ import {
 } from './synthetic/database.js';
 import { COLUMNS, DOCUMENT_BASE, EventGenerator, TABLES, emptyRows, type Rows, type TableName } from './synthetic/events.js';
 import { Progress } from './synthetic/progress.js';
-import { renderMissingEvents } from '../src/modules/events/refresh.js';
-import { eventSearchVector } from '../src/modules/events/search.js';
+import { REFRESH_EVENTS } from '../src/modules/events/refresh.js';
 
 const USAGE = `Usage: npm run seed:synthetic -- --events N [--seed S] [--batch B] [--indexes auto|drop|keep]
 
@@ -184,25 +183,21 @@ async function load(db: pg.Client) {
       if (interrupted) throw new Error('interrupted');
     }
 
-    // The search vectors of the new events (events.search is filled by the writers in the
-    // service), computed in one pass over the new events and their reports' quotes.
-    progress.phase = 'search vectors';
-    await db.query(`UPDATE events e SET search = ${eventSearchVector('q.quotes')}
-      FROM (SELECT ev.id, string_agg(r.quote, ' ' ORDER BY r.id) AS quotes
-            FROM events ev LEFT JOIN reports r ON r.event_id = ev.id AND r.deleted_at IS NULL
-            WHERE ev.search IS NULL GROUP BY ev.id) q
-      WHERE e.id = q.id`);
-
+    // The service's writers keep each event's search vector and rendered JSON current
+    // (src/modules/events/refresh.ts); derive them for the new events the same way, in one
+    // pass. Their lookups need the other tables' indexes and statistics, but not the events'
+    // own secondary indexes, which are built after (cheaper than updating them row by row).
+    const [eventIndexes, otherIndexes] = [indexes.filter((i) => i.table === 'events'), indexes.filter((i) => i.table !== 'events')];
     progress.phase = 're-creating indexes';
-    await createIndexes(db, indexes, (index) => (progress.phase = `re-creating ${index.name}`));
+    await createIndexes(db, otherIndexes, (index) => (progress.phase = `re-creating ${index.name}`));
+    await db.query('ANALYZE actors, documents, reports, report_via, participants, figures, event_relations');
+    progress.phase = 'search vectors and rendered JSON';
+    await db.query(`${REFRESH_EVENTS} WHERE e.rendered IS NULL`);
+    await createIndexes(db, eventIndexes, (index) => (progress.phase = `re-creating ${index.name}`));
     progress.phase = 'commit';
     await db.query('COMMIT');
     progress.phase = 'analyze';
     await db.query('ANALYZE actors, documents, events, reports, report_via, participants, figures, event_relations');
-    // The service serves events from their rendered JSON (src/modules/events/refresh.ts); render the
-    // new ones now, in committed batches, with every index in place for the lookups it makes.
-    progress.phase = 'rendering';
-    await renderMissingEvents(db, 5000, (done) => (progress.phase = `rendering ${done.toLocaleString('en')}`));
     progress.phase = 'done';
     return {
       rows: { actors: actors.created, ...generator.counts },

@@ -7,21 +7,15 @@ import type { SqlParams } from '../../db/sql.js';
 export const SEARCH_CONFIG = 'english';
 
 /**
- * The search vector of the event row aliased `e`, given the text of its live reports'
- * quotes: title (weight A), description (B), quotes (C), so relevance ranks title matches
- * first. The backfill in the query_indexes migration writes the same expression.
+ * The search vector of the event row aliased `e`: its title (weight A), description (B)
+ * and the quotes of its live reports (C), so relevance ranks title matches first. Stored
+ * in events.search by refreshEvent; the backfill in the query_indexes migration writes
+ * the same expression.
  */
-export function eventSearchVector(quotes: string): string {
-  return `setweight(to_tsvector('${SEARCH_CONFIG}', e.title), 'A')
+export const EVENT_SEARCH_VECTOR = `setweight(to_tsvector('${SEARCH_CONFIG}', e.title), 'A')
   || setweight(to_tsvector('${SEARCH_CONFIG}', coalesce(e.description, '')), 'B')
-  || setweight(to_tsvector('${SEARCH_CONFIG}', coalesce(${quotes}, '')), 'C')`;
-}
-
-/** The quotes of the live reports of event `e`, in report order, as one text. */
-const LIVE_QUOTES = `(SELECT string_agg(r.quote, ' ' ORDER BY r.id) FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL)`;
-
-/** The search vector of event `e`, as stored in events.search by refreshEvent. */
-export const EVENT_SEARCH_VECTOR = eventSearchVector(LIVE_QUOTES);
+  || setweight(to_tsvector('${SEARCH_CONFIG}', coalesce((
+       SELECT string_agg(r.quote, ' ' ORDER BY r.id) FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL), '')), 'C')`;
 
 /** The tsquery of a `q` value, as a placeholder expression. */
 export function searchQuery(q: string, p: SqlParams): string {
