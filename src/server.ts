@@ -9,6 +9,7 @@ import { connectDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { locateDatabase } from './db/open.js';
 import { seedDemo } from './modules/events/demo-seed.js';
+import { renderMissingEvents } from './modules/events/refresh.js';
 
 const config = loadConfig();
 const logger = pino({ level: config.LOG_LEVEL });
@@ -24,6 +25,12 @@ if (embedded && (await db.prisma.event.count()) === 0) {
   const seeded = await seedDemo(db.prisma);
   logger.info(`empty embedded database: loaded ${seeded} demo events`);
 }
+
+// Events from before their rendered JSON existed (or loaded in bulk) are served by building it on
+// the fly; render them in the background so reads get fast without delaying the start.
+void renderMissingEvents(db.pool)
+  .then((rendered) => rendered > 0 && logger.info(`rendered ${rendered} events that had no stored JSON`))
+  .catch((err: unknown) => logger.warn({ err }, 'rendering stored event JSON failed; reads build it on the fly'));
 
 const app = await buildApp({ db, logger, ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}) });
 
