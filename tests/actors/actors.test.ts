@@ -1,7 +1,7 @@
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { actorBody, expectProblem, nextLink, unique } from '../helpers/fixtures.js';
+import { actorBody, expectProblem, unique, walkPages } from '../helpers/fixtures.js';
 
 interface Actor {
   id: string;
@@ -257,23 +257,9 @@ describe('GET /v1/actors', () => {
         ).body,
       );
     }
-    const seen: Actor[] = [];
-    let path: string | null = `/v1/actors?q=${encodeURIComponent(`pager ${tag}`)}&limit=3`;
-    let pages = 0;
-    while (path) {
-      const response: Response = await t.http.get(path).expect(200);
-      pages++;
-      seen.push(...response.body.data);
-      if (response.body.next_cursor) {
-        const url: URL = new URL(nextLink(response.headers.link));
-        expect(url.searchParams.get('cursor')).toBe(response.body.next_cursor);
-        expect(url.searchParams.get('q')).toBe(`pager ${tag}`);
-        path = url.pathname + url.search;
-      } else {
-        expect(response.headers.link).toBeUndefined();
-        path = null;
-      }
-    }
+    const { items: seen, pages } = await walkPages<Actor>(t.http, `/v1/actors?q=${encodeURIComponent(`pager ${tag}`)}&limit=3`, {
+      q: `pager ${tag}`,
+    });
     expect(pages).toBe(3);
     expect(seen.map((a) => a.name.split(' ').at(-1)!.toLowerCase())).toEqual([
       'alpha',

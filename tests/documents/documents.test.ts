@@ -1,7 +1,7 @@
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { documentBody, expectProblem, nextLink, unique } from '../helpers/fixtures.js';
+import { documentBody, expectProblem, unique, walkPages } from '../helpers/fixtures.js';
 
 interface Document {
   id: string;
@@ -236,23 +236,9 @@ describe('GET /v1/documents', () => {
         ).body,
       );
     }
-    const seen: Document[] = [];
-    let path: string | null = `/v1/documents?q=${encodeURIComponent(`paged ${tag}`)}&limit=3`;
-    let pages = 0;
-    while (path) {
-      const response: Response = await t.http.get(path).expect(200);
-      pages++;
-      seen.push(...response.body.data);
-      if (response.body.next_cursor) {
-        const url: URL = new URL(nextLink(response.headers.link));
-        expect(url.searchParams.get('cursor')).toBe(response.body.next_cursor);
-        expect(url.searchParams.get('q')).toBe(`paged ${tag}`);
-        path = url.pathname + url.search;
-      } else {
-        expect(response.headers.link).toBeUndefined();
-        path = null;
-      }
-    }
+    const { items: seen, pages } = await walkPages<Document>(t.http, `/v1/documents?q=${encodeURIComponent(`paged ${tag}`)}&limit=3`, {
+      q: `paged ${tag}`,
+    });
     expect(pages).toBe(3);
     const ids = seen.map((d) => d.id);
     expect(new Set(ids).size).toBe(7);

@@ -1,5 +1,7 @@
 // Request bodies written for the tests: a minimal valid event, and variations.
 import { randomBytes } from 'node:crypto';
+import type supertest from 'supertest';
+import { expect } from 'vitest';
 
 /** A short random suffix so names and URLs from different tests never collide. */
 export const unique = () => randomBytes(4).toString('hex');
@@ -80,4 +82,34 @@ export function nextLink(header: string | undefined): string {
 /** The cursor carried by a next-page URL. */
 export function cursorOf(url: string): string | null {
   return new URL(url).searchParams.get('cursor');
+}
+
+/**
+ * Follows a list from `firstPath` through its Link headers to the last page, checking on the
+ * way that each Link carries the body's next_cursor and keeps `keptQuery`, and that the last
+ * page has no Link. Returns every item in the order served and the number of pages.
+ */
+export async function walkPages<T>(
+  http: ReturnType<typeof supertest>,
+  firstPath: string,
+  keptQuery: Record<string, string> = {},
+): Promise<{ items: T[]; pages: number }> {
+  const items: T[] = [];
+  let pages = 0;
+  let path: string | null = firstPath;
+  while (path) {
+    const response: supertest.Response = await http.get(path).expect(200);
+    pages++;
+    items.push(...(response.body.data as T[]));
+    if (response.body.next_cursor) {
+      const url = new URL(nextLink(response.headers.link));
+      expect(url.searchParams.get('cursor')).toBe(response.body.next_cursor);
+      for (const [name, value] of Object.entries(keptQuery)) expect(url.searchParams.get(name)).toBe(value);
+      path = url.pathname + url.search;
+    } else {
+      expect(response.headers.link).toBeUndefined();
+      path = null;
+    }
+  }
+  return { items, pages };
 }
