@@ -43,7 +43,7 @@ export function linkNext(request: FastifyRequest, reply: FastifyReply, nextCurso
 }
 
 /**
- * Sends a page whose items are already JSON text (built by PostgreSQL): they are
+ * Sends a page whose items are already JSON text (stored or built by PostgreSQL): they are
  * joined into the envelope, not parsed and serialised again. `extra` adds members.
  */
 export function sendJsonPage(

@@ -1,6 +1,7 @@
 // The Event wire format built by PostgreSQL in one expression (with its live
-// reports), so listing a page is a single query: the ORM's include issues a query
-// per relation and cost about half the throughput (see PRISMA-OFFLINE.md).
+// reports). refreshEvent stores it in events.rendered after every write, and reads
+// fall back to it for an event not rendered yet; one expression instead of the ORM's
+// query per relation, which cost about half the throughput (PRISMA-OFFLINE.md).
 // Must produce exactly EventSchema; the tests parse every event they read.
 import { ACTOR_SUMMARY_JSON, figuresJson, isoTimestamp } from '../../db/sql.js';
 import { REPORT_JSON } from '../reports/json-sql.js';

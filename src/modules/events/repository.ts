@@ -1,6 +1,6 @@
-// Data access for events. Writes go through Prisma in one transaction; reads are
-// hand-written SQL that returns each event as JSON built by PostgreSQL (json-sql.ts),
-// because the hot list path must be one query (see the comment there).
+// Data access for events. Writes go through Prisma in one transaction and end with
+// refreshEvent (refresh.ts); reads are hand-written SQL that walks the sort index and
+// copies each event's stored JSON, so a page or an export is one indexed query.
 import type pg from 'pg';
 import QueryStream from 'pg-query-stream';
 import type { PrismaClient, Transaction } from '../../db/client.js';
