@@ -23,21 +23,14 @@ export class WriteContext {
    * written, and throws one 400 naming each unknown id where it was written.
    */
   async verifyReferences(actors: Located<ActorRef>[], documents: Located<DocumentRef | null | undefined>[]): Promise<void> {
-    const missing: Violation[] = [];
-    const actorIds = actors.flatMap(([ref, pointer]) => ('id' in ref ? [[ref.id, pointer] as const] : []));
-    const documentIds = documents.flatMap(([ref, pointer]) => (ref && 'id' in ref ? [[ref.id, pointer] as const] : []));
-    if (actorIds.length > 0) {
-      const found = await this.tx.actor.findMany({ where: { id: { in: actorIds.map(([id]) => id) } }, select: { id: true } });
-      const known = new Set(found.map((row) => row.id));
-      for (const [id, pointer] of actorIds)
-        if (!known.has(id)) missing.push({ path: `${pointer}/id`, message: `no actor has the id ${id}`, in: 'body' });
-    }
-    if (documentIds.length > 0) {
-      const found = await this.tx.document.findMany({ where: { id: { in: documentIds.map(([id]) => id) } }, select: { id: true } });
-      const known = new Set(found.map((row) => row.id));
-      for (const [id, pointer] of documentIds)
-        if (!known.has(id)) missing.push({ path: `${pointer}/id`, message: `no document has the id ${id}`, in: 'body' });
-    }
+    const byId = (refs: Located<ActorRef | DocumentRef | null | undefined>[]) =>
+      refs.flatMap(([ref, pointer]): [string, string][] => (ref && 'id' in ref ? [[ref.id, `${pointer}/id`]] : []));
+    const missing = [
+      ...(await unknownIds(byId(actors), 'actor', (ids) => this.tx.actor.findMany({ where: { id: { in: ids } }, select: { id: true } }))),
+      ...(await unknownIds(byId(documents), 'document', (ids) =>
+        this.tx.document.findMany({ where: { id: { in: ids } }, select: { id: true } }),
+      )),
+    ];
     if (missing.length > 0) throw invalidInput(missing, 'The body references actors or documents that do not exist.');
   }
 
@@ -57,4 +50,18 @@ export class WriteContext {
     if ('id' in ref) return ref.id;
     return (await findOrCreateDocument(this.tx, ref, this.author)).document.id;
   }
+}
+
+/**
+ * The violations for ids (each with the JSON pointer where the body holds it) that
+ * `existing` does not find, named as "no <what> has the id ...". One query for all.
+ */
+export async function unknownIds(
+  located: [id: string, pointer: string][],
+  what: string,
+  existing: (ids: string[]) => Promise<{ id: string }[]>,
+): Promise<Violation[]> {
+  if (located.length === 0) return [];
+  const known = new Set((await existing(located.map(([id]) => id))).map((row) => row.id));
+  return located.flatMap(([id, path]) => (known.has(id) ? [] : [{ path, message: `no ${what} has the id ${id}`, in: 'body' as const }]));
 }

@@ -6,12 +6,12 @@ import QueryStream from 'pg-query-stream';
 import type { PrismaClient, Transaction } from '../../db/client.js';
 import { SqlParams } from '../../db/sql.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
-import { invalidInput, type Violation } from '../../http/errors.js';
+import { invalidInput } from '../../http/errors.js';
 import type { ActorRef } from '../actors/schemas.js';
 import { assertEventTypes } from '../event-types/repository.js';
 import { figureRows, figureSubjects } from '../figures/repository.js';
 import { insertReport, reportReferences } from '../reports/repository.js';
-import { WriteContext, type Located } from '../write-context.js';
+import { unknownIds, WriteContext, type Located } from '../write-context.js';
 import { eventConditions, type EventFilters } from './filters.js';
 import { refreshEvent, RENDERED_EVENT } from './refresh.js';
 import { searchQuery } from './search.js';
@@ -34,16 +34,10 @@ function eventReferences(input: EventInput) {
 }
 
 async function assertRelatedEventsExist(tx: Transaction, relations: EventInput['relations']): Promise<void> {
-  if (relations.length === 0) return;
-  const found = await tx.event.findMany({
-    where: { id: { in: relations.map((r) => r.event_id) }, deletedAt: null },
-    select: { id: true },
-  });
-  const known = new Set(found.map((row) => row.id));
-  const missing: Violation[] = relations.flatMap((r, i) =>
-    known.has(r.event_id)
-      ? []
-      : [{ path: `/relations/${i}/event_id`, message: `no live event has the id ${r.event_id}`, in: 'body' as const }],
+  const missing = await unknownIds(
+    relations.map((r, i): [string, string] => [r.event_id, `/relations/${i}/event_id`]),
+    'live event',
+    (ids) => tx.event.findMany({ where: { id: { in: ids }, deletedAt: null }, select: { id: true } }),
   );
   if (missing.length > 0) throw invalidInput(missing, 'The body relates to events that do not exist.');
 }
