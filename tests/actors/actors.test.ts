@@ -1,4 +1,3 @@
-import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { actorBody, expectProblem, unique, walkPages } from '../helpers/fixtures.js';
@@ -30,19 +29,9 @@ async function actorRows(kind: string, fragment: string): Promise<number> {
   return Number(result.rows[0]!.n);
 }
 
-/** Every actor a listing query returns, following next_cursor to the end. */
+/** Every actor a listing query returns, following the Link headers to the end. */
 async function listAll(query: Record<string, string>): Promise<Actor[]> {
-  const all: Actor[] = [];
-  let cursor: string | null = null;
-  do {
-    const response: Response = await t.http
-      .get('/v1/actors')
-      .query({ ...query, ...(cursor ? { cursor } : {}) })
-      .expect(200);
-    all.push(...response.body.data);
-    cursor = response.body.next_cursor;
-  } while (cursor);
-  return all;
+  return (await walkPages<Actor>(t.http, `/v1/actors?${new URLSearchParams(query).toString()}`)).items;
 }
 
 describe('POST /v1/actors', () => {

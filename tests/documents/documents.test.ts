@@ -1,4 +1,3 @@
-import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { documentBody, expectProblem, unique, walkPages } from '../helpers/fixtures.js';
@@ -25,19 +24,9 @@ async function documentRows(fragment: string): Promise<number> {
   return Number(result.rows[0]!.n);
 }
 
-/** Every document a listing query returns, following next_cursor to the end. */
+/** Every document a listing query returns, following the Link headers to the end. */
 async function listAll(query: Record<string, string>): Promise<Document[]> {
-  const all: Document[] = [];
-  let cursor: string | null = null;
-  do {
-    const response: Response = await t.http
-      .get('/v1/documents')
-      .query({ ...query, ...(cursor ? { cursor } : {}) })
-      .expect(200);
-    all.push(...response.body.data);
-    cursor = response.body.next_cursor;
-  } while (cursor);
-  return all;
+  return (await walkPages<Document>(t.http, `/v1/documents?${new URLSearchParams(query).toString()}`)).items;
 }
 
 describe('POST /v1/documents', () => {
