@@ -56,7 +56,7 @@ const EXPECTED_CHECKS: Record<string, string[]> = {
 };
 
 /** Hand-written indexes (expression, GIN and GiST ones Prisma cannot model), by name. */
-const EXPECTED_INDEXES = ['events_occurred_span_idx'];
+const EXPECTED_INDEXES = ['events_occurred_span_idx', 'events_unrendered_idx'];
 
 /** The event-type vocabulary the migrations seed. */
 const EXPECTED_EVENT_TYPES = [

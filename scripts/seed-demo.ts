@@ -11,7 +11,7 @@ const { url, embedded } = await locateDatabase(config);
 const db = connectDatabase(url);
 try {
   await runMigrations(url);
-  const created = await seedDemo(db.prisma);
+  const created = await seedDemo(db);
   console.log(created > 0 ? `Loaded ${created} demo events.` : 'The demo events were already loaded.');
 } finally {
   await db.close();

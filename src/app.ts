@@ -13,6 +13,7 @@ import {
 import type { Database } from './db/client.js';
 import { installProblemDetails } from './http/problem-details.js';
 import { actorRoutes } from './modules/actors/routes.js';
+import { changeRoutes } from './modules/changes/routes.js';
 import type { ModuleDeps } from './modules/deps.js';
 import { documentRoutes } from './modules/documents/routes.js';
 import { eventTypeRoutes } from './modules/event-types/routes.js';
@@ -42,6 +43,8 @@ export async function buildApp({ db, logger, publicUrl }: AppDeps): Promise<Fast
 
   // Bodies are JSON only; without this, text/plain would reach validation as a string (400) instead of 415.
   app.removeContentTypeParser('text/plain');
+  // PATCH bodies are JSON merge patches (RFC 7396); their media type is parsed as JSON.
+  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installProblemDetails(app);
@@ -61,5 +64,6 @@ export async function buildApp({ db, logger, publicUrl }: AppDeps): Promise<Fast
   await app.register(reportRoutes, deps);
   await app.register(actorRoutes, deps);
   await app.register(documentRoutes, deps);
+  await app.register(changeRoutes, deps);
   return app;
 }

@@ -22,7 +22,7 @@ if (applied.length > 0) logger.info({ applied }, 'applied migrations');
 const db = connectDatabase(databaseUrl, config.DATABASE_POOL_SIZE);
 // The embedded default is for trying the service out: an empty one gets the demo data.
 if (embedded && (await db.prisma.event.count()) === 0) {
-  const seeded = await seedDemo(db.prisma);
+  const seeded = await seedDemo(db);
   logger.info(`empty embedded database: loaded ${seeded} demo events`);
 }
 

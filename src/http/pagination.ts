@@ -55,9 +55,13 @@ export function sendJsonPage(
 ) {
   linkNext(request, reply, page.nextCursor, baseUrl);
   const members = Object.entries(extra).map(([key, value]) => `,${JSON.stringify(key)}:${JSON.stringify(value)}`);
-  const body = `{"data":[${page.items.join(',')}],"next_cursor":${JSON.stringify(page.nextCursor)}${members.join('')}}`;
+  return sendJsonText(reply, `{"data":[${page.items.join(',')}],"next_cursor":${JSON.stringify(page.nextCursor)}${members.join('')}}`);
+}
+
+/** Sends JSON that is already text (stored, or built by PostgreSQL) as it is, past the schema serialiser. */
+export function sendJsonText(reply: FastifyReply, json: string) {
   return reply
     .type('application/json; charset=utf-8')
     .serializer((payload) => payload as string)
-    .send(body);
+    .send(json);
 }

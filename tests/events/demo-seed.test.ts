@@ -26,8 +26,8 @@ interface Event {
 
 describe('the demo data set', () => {
   it('loads the events of the seed article through the API rules, once', async () => {
-    expect(await seedDemo(t.db.prisma)).toBe(7);
-    expect(await seedDemo(t.db.prisma)).toBe(0);
+    expect(await seedDemo(t.db)).toBe(7);
+    expect(await seedDemo(t.db)).toBe(0);
     const events: Event[] = (await t.http.get('/v1/events?limit=50').expect(200)).body.data;
     expect(events).toHaveLength(7);
     const byType = (type: string) => events.filter((event) => event.type === type);

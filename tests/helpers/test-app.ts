@@ -10,6 +10,7 @@ import { connectDatabase, type Database } from '../../src/db/client.js';
 import { withDatabase } from './global-setup.js';
 import { EVENT_JSON } from '../../src/modules/events/json-sql.js';
 import { EVENT_SEARCH_VECTOR } from '../../src/modules/events/search.js';
+import { DERIVED_STATUS } from '../../src/modules/events/evidence.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -30,6 +31,7 @@ const TABLES = [
   'actors',
   'documents',
   'revisions',
+  'idempotency_keys',
   'event_types',
 ];
 
@@ -63,10 +65,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       return counts;
     },
     async close() {
-      // Every writer must keep the derived columns current (src/modules/events/refresh.ts).
+      // Every writer must keep the derived columns current (WriteContext.finish, src/modules/events/refresh.ts).
       const stale = await db.pool.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM events e
-         WHERE e.rendered IS DISTINCT FROM (${EVENT_JSON})::text OR e.search IS DISTINCT FROM ${EVENT_SEARCH_VECTOR}`,
+         WHERE e.rendered IS DISTINCT FROM (${EVENT_JSON})::text OR e.search IS DISTINCT FROM ${EVENT_SEARCH_VECTOR}
+            OR (e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS})`,
       );
       await app.close();
       await db.close();
@@ -75,7 +78,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
       const n = stale.rows[0]?.n ?? 0;
-      if (n > 0) throw new Error(`${n} event(s) have a stale rendered JSON or search vector: a write path forgot refreshEvent`);
+      if (n > 0)
+        throw new Error(`${n} event(s) have a stale status, rendered JSON or search vector: a write path skipped WriteContext.finish`);
     },
   };
 }

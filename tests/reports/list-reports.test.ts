@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReportSchema } from '../../src/modules/reports/schemas.js';
 import { actorBody, documentBody, eventBody, expectProblem, nextLink } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { REFRESH_EVENTS } from '../../src/modules/events/refresh.js';
 
 type Report = ReturnType<typeof ReportSchema.parse>;
 
@@ -48,9 +47,12 @@ beforeAll(async () => {
     ],
   ];
   for (const reports of bodies) await t.http.post('/v1/events').send(eventBody({ reports })).expect(201);
-  await t.db.pool.query(`UPDATE reports SET deleted_at = now() WHERE quote = 'withdrawn'`);
-  // What withdrawing a report does to its event's derived columns (there is no DELETE endpoint yet).
-  await t.db.pool.query(`${REFRESH_EVENTS} WHERE e.id IN (SELECT event_id FROM reports WHERE quote = 'withdrawn')`);
+  const { rows: withdrawn } = await t.db.pool.query<{ id: string; version: number }>(
+    `SELECT id, version FROM reports WHERE quote = 'withdrawn'`,
+  );
+  for (const { id, version } of withdrawn) {
+    await t.http.delete(`/v1/reports/${id}`).set('if-match', `"${version}"`).send({ reason: 'test' }).expect(204);
+  }
 
   // A database whose default time zone is far from UTC: the service pins its sessions to UTC, so
   // date bounds still mean UTC days.

@@ -4,9 +4,12 @@ import { notFound } from '../../http/errors.js';
 import { isNotModified } from '../../http/etag.js';
 import { IdParamsSchema, pageReply } from '../../http/pagination.js';
 import { problemResponses } from '../../http/problem-details.js';
+import { requireIfMatch } from '../../http/preconditions.js';
+import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema } from '../../http/write-headers.js';
 import { ANONYMOUS, type ModuleDeps } from '../deps.js';
-import { findOrCreateActor, getActor, listActors, toActor } from './repository.js';
-import { ActorByNameSchema, ActorListQuerySchema, ActorPageSchema, ActorSchema } from './schemas.js';
+import { idempotencyClaim, resourceResponse, runWrite, sendWrite } from '../writes.js';
+import { findOrCreateActor, getActor, listActors, lockActor, patchActor, toActor } from './repository.js';
+import { ActorByNameSchema, ActorListQuerySchema, ActorPageSchema, ActorPatchSchema, ActorSchema } from './schemas.js';
 
 export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, publicUrl }) => {
   app.get('/v1/actors', {
@@ -30,14 +33,21 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       summary: 'Create an actor, or find the existing one',
       description:
         'Finds the actor with the same kind and normalised name (case, spacing, quotes and Unicode forms do not matter), ' +
-        'or creates it. Answers 201 when created and 200 with the existing actor otherwise; an existing actor is not modified.',
+        'or creates it. Answers 201 when created and 200 with the existing actor otherwise; an existing actor is not modified.\n\n' +
+        IDEMPOTENCY_TEXT,
+      headers: IdempotencyHeadersSchema,
       body: ActorByNameSchema,
       response: { 200: ActorSchema, 201: ActorSchema, ...problemResponses(400, 415) },
     },
     handler: async (request, reply) => {
-      const { actor, created } = await findOrCreateActor(db.prisma, request.body, ANONYMOUS);
-      reply.header('location', `/v1/actors/${actor.id}`);
-      return reply.code(created ? 201 : 200).send(toActor(actor));
+      const idempotency = idempotencyClaim(request, ANONYMOUS);
+      const response = await runWrite(db, { author: ANONYMOUS, idempotency }, async (ctx) => {
+        const { actor, created } = await findOrCreateActor(ctx.tx, request.body, ANONYMOUS);
+        if (created) ctx.changed('actor', actor.id, 'created');
+        await ctx.finish();
+        return resourceResponse(created ? 201 : 200, actorJson(actor), `/v1/actors/${actor.id}`);
+      });
+      return sendWrite(reply, response);
     },
   });
 
@@ -56,4 +66,33 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       return toActor(actor);
     },
   });
+  app.patch('/v1/actors/:id', {
+    schema: {
+      operationId: 'patchActor',
+      tags: ['actors'],
+      summary: 'Edit an actor (JSON merge patch)',
+      description:
+        "Needs the actor's If-Match (428 without, 412 when stale). Renaming shows the new name in every live event and report " +
+        'that names the actor; each gets a new version and revision. 409 when another actor of the same kind has the new name.',
+      params: IdParamsSchema,
+      headers: IfMatchHeadersSchema,
+      body: ActorPatchSchema,
+      response: { 200: ActorSchema, ...problemResponses(400, 404, 409, 412, 415, 428) },
+    },
+    handler: async (request, reply) => {
+      const { id } = request.params;
+      const expected = requireIfMatch(request, 'actor');
+      const response = await runWrite(db, { author: ANONYMOUS }, async (ctx) => {
+        await patchActor(ctx, await lockActor(ctx.tx, id, expected), request.body);
+        await ctx.finish();
+        return resourceResponse(200, actorJson(await ctx.tx.actor.findUniqueOrThrow({ where: { id } })));
+      });
+      return sendWrite(reply, response);
+    },
+  });
 };
+
+/** An actor row as the JSON text of the API, with its version. */
+function actorJson(actor: Parameters<typeof toActor>[0]) {
+  return { json: JSON.stringify(toActor(actor)), version: actor.version };
+}

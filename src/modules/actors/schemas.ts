@@ -33,6 +33,30 @@ export const ActorByNameSchema = z
     description: 'An actor by kind and name: the actor with the same kind and normalised name is used, or created with these fields',
   });
 
+export const ActorPatchSchema = z
+  .strictObject({
+    name: NameSchema.optional(),
+    kind: ActorKindSchema.optional(),
+    country: CountryCodeSchema.nullable().optional(),
+    aliases: z.array(NameSchema).max(50).optional().describe('Replaces the aliases'),
+    external_ids: z
+      .record(
+        z.string().regex(/^[a-z][a-z0-9_]*$/, 'keys are lower-case system names such as wikidata'),
+        z.string().min(1).max(200).nullable(),
+      )
+      .optional()
+      .describe('Merged key by key; null removes a key'),
+  })
+  .meta({
+    id: 'ActorPatch',
+    description:
+      'A JSON merge patch (RFC 7396) of an actor. Renaming changes the name shown in every event and report that names the actor: ' +
+      'they get new versions and revisions too. 409 when another actor of the same kind has the new name.',
+    example: { name: 'National Intelligence Service (South Korea)', aliases: ['NIS', 'KNIS'] },
+  });
+
+export type ActorPatch = z.infer<typeof ActorPatchSchema>;
+
 export const ActorRefSchema = z
   .union([ActorByIdSchema, ActorByNameSchema])
   .meta({ id: 'ActorRef', description: 'Reference to an actor in a write: { id } or { name, kind, ... }' });

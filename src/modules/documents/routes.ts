@@ -4,7 +4,9 @@ import { notFound } from '../../http/errors.js';
 import { isNotModified } from '../../http/etag.js';
 import { IdParamsSchema, pageReply } from '../../http/pagination.js';
 import { problemResponses } from '../../http/problem-details.js';
+import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT } from '../../http/write-headers.js';
 import { ANONYMOUS, type ModuleDeps } from '../deps.js';
+import { idempotencyClaim, resourceResponse, runWrite, sendWrite } from '../writes.js';
 import { findOrCreateDocument, getDocument, listDocuments, toDocument } from './repository.js';
 import { DocumentByUrlSchema, DocumentListQuerySchema, DocumentPageSchema, DocumentSchema } from './schemas.js';
 
@@ -30,14 +32,25 @@ export const documentRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { d
       summary: 'Create a document, or find the existing one',
       description:
         'Finds the document with the same URL (the fragment is ignored), or creates it. ' +
-        'Answers 201 when created and 200 with the existing document otherwise; an existing document is not modified.',
+        'Answers 201 when created and 200 with the existing document otherwise; an existing document is not modified.\n\n' +
+        IDEMPOTENCY_TEXT,
+      headers: IdempotencyHeadersSchema,
       body: DocumentByUrlSchema,
       response: { 200: DocumentSchema, 201: DocumentSchema, ...problemResponses(400, 415) },
     },
     handler: async (request, reply) => {
-      const { document, created } = await findOrCreateDocument(db.prisma, request.body, ANONYMOUS);
-      reply.header('location', `/v1/documents/${document.id}`);
-      return reply.code(created ? 201 : 200).send(toDocument(document));
+      const idempotency = idempotencyClaim(request, ANONYMOUS);
+      const response = await runWrite(db, { author: ANONYMOUS, idempotency }, async (ctx) => {
+        const { document, created } = await findOrCreateDocument(ctx.tx, request.body, ANONYMOUS);
+        if (created) ctx.changed('document', document.id, 'created');
+        await ctx.finish();
+        return resourceResponse(
+          created ? 201 : 200,
+          { json: JSON.stringify(toDocument(document)), version: document.version },
+          `/v1/documents/${document.id}`,
+        );
+      });
+      return sendWrite(reply, response);
     },
   });
 

@@ -3,10 +3,10 @@
 // adds nothing: an event with the same type, title and start is taken as loaded.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { PrismaClient } from '../../db/client.js';
-import { refreshEvent } from './refresh.js';
-import { createEvent } from './repository.js';
+import type { Database } from '../../db/client.js';
+import { write } from '../writes.js';
 import { EventInputSchema, RelationKindSchema } from './schemas.js';
+import { createEvent } from './writes.js';
 
 export const DEMO_DATA_FILE = new URL('../../../data/demo-events.json', import.meta.url);
 
@@ -18,12 +18,12 @@ const DemoFileSchema = z.object({
 const DEMO_AUTHOR = 'demo-seed';
 
 /** Returns how many events were created (0 when the demo data was already there). */
-export async function seedDemo(prisma: PrismaClient, file: URL = DEMO_DATA_FILE): Promise<number> {
+export async function seedDemo(db: Database, file: URL = DEMO_DATA_FILE): Promise<number> {
   const demo = DemoFileSchema.parse(JSON.parse(await readFile(file, 'utf8')));
   const ids = new Map<string, string>();
   let created = 0;
   for (const { key, event } of demo.events) {
-    const existing = await prisma.event.findFirst({
+    const existing = await db.prisma.event.findFirst({
       where: { typeCode: event.type, title: event.title, occurredStart: new Date(event.occurred.start), deletedAt: null },
       select: { id: true },
     });
@@ -31,7 +31,12 @@ export async function seedDemo(prisma: PrismaClient, file: URL = DEMO_DATA_FILE)
       ids.set(key, existing.id);
       continue;
     }
-    ids.set(key, await createEvent(prisma, event, DEMO_AUTHOR));
+    const id = await write(db, DEMO_AUTHOR, async (ctx) => {
+      const created = await createEvent(ctx, event);
+      await ctx.finish();
+      return created;
+    });
+    ids.set(key, id);
     created += 1;
   }
   const idOf = (key: string) => {
@@ -39,8 +44,8 @@ export async function seedDemo(prisma: PrismaClient, file: URL = DEMO_DATA_FILE)
     if (!id) throw new Error(`demo relation names unknown event key ${key}`);
     return id;
   };
-  await prisma.$transaction(async (tx) => {
-    const added = await tx.eventRelation.createMany({
+  await write(db, DEMO_AUTHOR, async (ctx) => {
+    const added = await ctx.tx.eventRelation.createMany({
       data: demo.relations.map((r) => ({
         eventId: idOf(r.from),
         relatedEventId: idOf(r.to),
@@ -49,8 +54,9 @@ export async function seedDemo(prisma: PrismaClient, file: URL = DEMO_DATA_FILE)
       })),
       skipDuplicates: true,
     });
-    // The events that gained relations render them.
-    if (added.count > 0) for (const from of new Set(demo.relations.map((r) => idOf(r.from)))) await refreshEvent(tx, from);
+    if (added.count === 0) return;
+    for (const from of new Set(demo.relations.map((r) => idOf(r.from)))) ctx.changed('event', from, 'updated');
+    await ctx.finish();
   });
   return created;
 }

@@ -2,7 +2,7 @@
 // (later) the stats: their query-string schema, and the SQL conditions they become.
 import { z } from 'zod';
 import type { SqlParams } from '../../db/sql.js';
-import { commaList } from '../../http/query-values.js';
+import { commaList, QueryBoolean } from '../../http/query-values.js';
 import { CountryCodeSchema } from '../actors/schemas.js';
 import { reportConditions, ReportFilterFields } from '../reports/filters.js';
 import { searchQuery } from './search.js';
@@ -44,6 +44,9 @@ const Near = z
 const Uuid = z.uuid();
 
 export const EventFilterFields = {
+  include_deleted: QueryBoolean.optional().describe(
+    'true also lists deleted (and merged) events, with their deleted_at set; they are left out otherwise',
+  ),
   type: commaList(z.string().regex(/^[a-z0-9_]+$/, 'event-type codes are lower-case words'), 'Event-type codes').optional(),
   status: commaList(EventStatusSchema, 'Statuses').optional(),
   occurred_from: z.iso.date().optional().describe('Events whose occurred interval ends on or after this date'),
@@ -81,9 +84,9 @@ export function refineEventFilters(filters: EventFilters, ctx: z.RefinementCtx):
   if (filters.radius_km !== undefined && !filters.near) ctx.addIssue({ code: 'custom', path: ['near'], message: 'radius_km needs near' });
 }
 
-/** SQL conditions on the events row aliased `e`, ANDed by the caller. Deleted events are always left out. */
+/** SQL conditions on the events row aliased `e`, ANDed by the caller. Deleted events are left out unless asked for. */
 export function eventConditions(filters: EventFilters, p: SqlParams): string[] {
-  const where = ['e.deleted_at IS NULL'];
+  const where = filters.include_deleted ? ['TRUE'] : ['e.deleted_at IS NULL'];
   if (filters.type) where.push(`e.type = ANY(${p.add(filters.type, 'text[]')})`);
   if (filters.status) where.push(`e.status = ANY(${p.add(filters.status, 'event_status[]')})`);
   // Interval overlap: a month-long deployment matches a one-day window inside it. The scan of the

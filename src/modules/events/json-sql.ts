@@ -5,6 +5,7 @@
 // Must produce exactly EventSchema; the tests parse every event they read.
 import { ACTOR_SUMMARY_JSON, figuresJson, isoTimestamp } from '../../db/sql.js';
 import { REPORT_JSON } from '../reports/json-sql.js';
+import { INDEPENDENT_REPORTERS, REPORT_COUNT } from './evidence.js';
 
 /** JSON of the event row aliased `e`. */
 export const EVENT_JSON = `json_build_object(
@@ -13,6 +14,9 @@ export const EVENT_JSON = `json_build_object(
   'title', e.title,
   'description', e.description,
   'status', e.status,
+  'status_source', e.status_source,
+  'report_count', ${REPORT_COUNT},
+  'independent_reporter_count', ${INDEPENDENT_REPORTERS},
   'occurred', json_build_object('start', e.occurred_start, 'end', e.occurred_end, 'precision', e.occurred_precision),
   'location', json_build_object('name', e.location_name, 'admin1', e.admin1, 'admin2', e.admin2, 'country', e.country,
                                 'lat', e.lat, 'lon', e.lon, 'precision', e.location_precision),

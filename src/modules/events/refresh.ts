@@ -1,8 +1,10 @@
-// The columns derived from an event and everything attached to it: its search vector
-// and its rendered JSON. Every writer calls refreshEvent in its transaction after a
-// change, so a read never sees them stale (the test helpers check this after each file).
+// The columns derived from an event and everything attached to it: its status (while
+// the evidence sets it), its search vector and its rendered JSON. WriteContext.finish
+// refreshes every event a transaction changed, so a read never sees them stale (the
+// test helpers check this after each file).
 import type pg from 'pg';
 import type { Transaction } from '../../db/client.js';
+import { DERIVED_STATUS } from './evidence.js';
 import { EVENT_JSON } from './json-sql.js';
 import { EVENT_SEARCH_VECTOR } from './search.js';
 
@@ -12,9 +14,19 @@ export const RENDERED_EVENT = `COALESCE(e.rendered, (${EVENT_JSON})::text)`;
 /** An UPDATE that re-derives both columns of the events `e` its caller's WHERE clause selects. */
 export const REFRESH_EVENTS = `UPDATE events e SET search = ${EVENT_SEARCH_VECTOR}, rendered = (${EVENT_JSON})::text`;
 
-/** Re-derives the search vector and the rendered JSON of an event after any change to it or its reports. */
-export async function refreshEvent(tx: Transaction, eventId: string): Promise<void> {
-  await tx.$executeRawUnsafe(`${REFRESH_EVENTS} WHERE e.id = $1::uuid`, eventId);
+/** An UPDATE that sets the status the evidence gives to the events `e` (its caller's WHERE clause) whose status it owns. */
+export const DERIVE_STATUS = `UPDATE events e SET status = ${DERIVED_STATUS}`;
+
+/**
+ * Re-derives the status, search vector and rendered JSON of events after any change to them
+ * or their reports. Two statements: an UPDATE's expressions see the row as it was before it.
+ */
+export async function refreshEvents(tx: Transaction, eventIds: string[]): Promise<void> {
+  await tx.$executeRawUnsafe(
+    `${DERIVE_STATUS} WHERE e.id = ANY($1::uuid[]) AND e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS}`,
+    eventIds,
+  );
+  await tx.$executeRawUnsafe(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, eventIds);
 }
 
 /**

@@ -1,106 +1,13 @@
-// Data access for events. Writes go through Prisma in one transaction and end with
-// refreshEvent (refresh.ts); reads are hand-written SQL that walks the sort index and
-// copies each event's stored JSON, so a page or an export is one indexed query.
+// Reading events (writes are in writes.ts): hand-written SQL that walks the sort
+// index and copies each event's stored JSON, so a page or an export is one indexed query.
 import type pg from 'pg';
 import QueryStream from 'pg-query-stream';
-import type { PrismaClient, Transaction } from '../../db/client.js';
 import { SqlParams } from '../../db/sql.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
-import { invalidInput } from '../../http/errors.js';
-import type { ActorRef } from '../actors/schemas.js';
-import { assertEventTypes } from '../event-types/repository.js';
-import { figureRows, figureSubjects } from '../figures/repository.js';
-import { insertReport, reportReferences } from '../reports/repository.js';
-import { unknownIds, WriteContext, type Located } from '../write-context.js';
 import { eventConditions, type EventFilters } from './filters.js';
-import { refreshEvent, RENDERED_EVENT } from './refresh.js';
+import { RENDERED_EVENT } from './refresh.js';
 import { searchQuery } from './search.js';
 import type { EventSort } from './list-query.js';
-import type { EventInput } from './schemas.js';
-
-/** Every actor and document reference in an event body, with where it stands. */
-function eventReferences(input: EventInput) {
-  const actors: Located<ActorRef>[] = [
-    ...input.participants.map((p, i): Located<ActorRef> => [p.actor, `/participants/${i}/actor`]),
-    ...figureSubjects(input.figures, '/figures'),
-  ];
-  const documents: ReturnType<typeof reportReferences>['documents'] = [];
-  input.reports.forEach((report, i) => {
-    const refs = reportReferences(report, `/reports/${i}`);
-    actors.push(...refs.actors);
-    documents.push(...refs.documents);
-  });
-  return { actors, documents };
-}
-
-async function assertRelatedEventsExist(tx: Transaction, relations: EventInput['relations']): Promise<void> {
-  const missing = await unknownIds(
-    relations.map((r, i): [string, string] => [r.event_id, `/relations/${i}/event_id`]),
-    'live event',
-    (ids) => tx.event.findMany({ where: { id: { in: ids }, deletedAt: null }, select: { id: true } }),
-  );
-  if (missing.length > 0) throw invalidInput(missing, 'The body relates to events that do not exist.');
-}
-
-/** Creates an event with everything nested in the body, in one transaction; returns its id. */
-export async function createEvent(prisma: PrismaClient, input: EventInput, author: string): Promise<string> {
-  return prisma.$transaction(async (tx) => {
-    const ctx = new WriteContext(tx, author);
-    await assertEventTypes(tx, [[input.type, '/type']]);
-    const refs = eventReferences(input);
-    await ctx.verifyReferences(refs.actors, refs.documents);
-    await assertRelatedEventsExist(tx, input.relations);
-
-    const location = input.location;
-    const event = await tx.event.create({
-      data: {
-        typeCode: input.type,
-        title: input.title,
-        description: input.description ?? null,
-        status: input.status,
-        occurredStart: new Date(input.occurred.start),
-        occurredEnd: new Date(input.occurred.end ?? input.occurred.start),
-        occurredPrecision: input.occurred.precision,
-        locationName: location?.name ?? null,
-        admin1: location?.admin1 ?? null,
-        admin2: location?.admin2 ?? null,
-        country: location?.country ?? null,
-        lat: location?.lat ?? null,
-        lon: location?.lon ?? null,
-        locationPrecision: location?.precision ?? 'unknown',
-        tags: [...new Set(input.tags)],
-        createdBy: author,
-        updatedBy: author,
-      },
-      select: { id: true },
-    });
-
-    const participants = [];
-    const seen = new Set<string>();
-    for (const participant of input.participants) {
-      const actorId = await ctx.actor(participant.actor);
-      const key = `${actorId}/${participant.role}`;
-      if (seen.has(key)) continue; // the same actor named twice in one role counts once
-      seen.add(key);
-      participants.push({ eventId: event.id, actorId, role: participant.role, position: participants.length });
-    }
-    if (participants.length > 0) await tx.participant.createMany({ data: participants });
-
-    const figures = await figureRows(ctx, input.figures, { eventId: event.id });
-    if (figures.length > 0) await tx.figure.createMany({ data: figures });
-
-    for (const report of input.reports) await insertReport(ctx, event.id, report);
-
-    if (input.relations.length > 0) {
-      await tx.eventRelation.createMany({
-        data: input.relations.map((r) => ({ eventId: event.id, relatedEventId: r.event_id, relation: r.relation, createdBy: author })),
-        skipDuplicates: true,
-      });
-    }
-    await refreshEvent(tx, event.id);
-    return event.id;
-  });
-}
 
 /** An event as JSON text, with the tombstone fields a 410 needs. */
 export interface StoredEvent {

@@ -2,15 +2,36 @@ import { pipeline, Readable, type Transform } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError, notFound } from '../../http/errors.js';
-import { etagOf, isNotModified } from '../../http/etag.js';
+import { isNotModified } from '../../http/etag.js';
 import { negotiate } from '../../http/negotiation.js';
-import { IdParamsSchema, linkNext, sendJsonPage } from '../../http/pagination.js';
+import { IdParamsSchema, linkNext, sendJsonPage, sendJsonText } from '../../http/pagination.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { ANONYMOUS, type ModuleDeps } from '../deps.js';
 import { toCsv, toGeoJson, toNdjson } from './export.js';
 import { DEFAULT_PAGE_SIZE, EventListQuerySchema } from './list-query.js';
-import { countEvents, createEvent, getEvent, listEvents, streamEvents, type StoredEvent } from './repository.js';
-import { EventInputSchema, EventPageSchema, EventSchema } from './schemas.js';
+import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema } from '../../http/write-headers.js';
+import { requireIfMatch } from '../../http/preconditions.js';
+import { eventRevisionAt } from '../changes/repository.js';
+import { idempotencyClaim, resourceResponse, runWrite, sendWrite } from '../writes.js';
+import { countEvents, getEvent, listEvents, streamEvents, type StoredEvent } from './repository.js';
+import {
+  DeleteBodySchema,
+  EventInputSchema,
+  EventPageSchema,
+  EventPatchSchema,
+  EventSchema,
+  MergeBodySchema,
+  RelationInputSchema,
+  RelationParamsSchema,
+} from './schemas.js';
+import { addRelation, createEvent, deleteEvent, lockLiveEvent, mergeEvent, patchEvent, readEvent, removeRelation } from './writes.js';
+
+const EventGetQuerySchema = z.strictObject({
+  as_of: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('A past date-time: the event as it stood then, from its revisions (to reproduce a past analysis)'),
+});
 
 const REPRESENTATIONS = [
   { format: 'json', mediaType: 'application/json' },
@@ -115,16 +136,19 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       description:
         'Creates an event with at least one report (422 otherwise), its participants, figures, tags and relations, in one transaction. ' +
         'Actors are found by kind and normalised name or created; documents are found by URL or created. ' +
-        'A figure may give `value` with a qualifier instead of low/best/high. An unknown event type is a 400 listing the known codes.',
+        'A figure may give `value` with a qualifier instead of low/best/high. An unknown event type is a 400 listing the known codes.\n\n' +
+        IDEMPOTENCY_TEXT,
+      headers: IdempotencyHeadersSchema,
       body: EventInputSchema,
       response: { 201: EventSchema, ...problemResponses(400, 415, 422) },
     },
     handler: async (request, reply) => {
-      const id = await createEvent(db.prisma, request.body, ANONYMOUS);
-      const event = await getEvent(db.pool, id);
-      if (!event) throw notFound('event', id);
-      reply.header('location', `/v1/events/${id}`).header('etag', etagOf(event.version));
-      return reply.code(201).send(JSON.parse(event.json));
+      const response = await runWrite(db, { author: ANONYMOUS, idempotency: idempotencyClaim(request, ANONYMOUS) }, async (ctx) => {
+        const id = await createEvent(ctx, request.body);
+        await ctx.finish();
+        return resourceResponse(201, await readEvent(ctx.tx, id), `/v1/events/${id}`);
+      });
+      return sendWrite(reply, response);
     },
   });
 
@@ -134,16 +158,173 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       tags: ['events'],
       summary: 'Get one event with its reports',
       description:
-        'The ETag is the version; send it in If-None-Match to get 304 when unchanged. A deleted event answers 410 with its tombstone.',
+        'The ETag is the version; send it in If-None-Match to get 304 when unchanged. A deleted event answers 410 with its tombstone ' +
+        '(merged_into names the survivor of a merge). With `as_of`, the event as it stood at that time, from its revisions: ' +
+        '404 if it did not exist yet, 410 if it was deleted by then.',
       params: IdParamsSchema,
+      querystring: EventGetQuerySchema,
       response: { 200: EventSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404, 410) },
     },
     handler: async (request, reply) => {
-      const event = await getEvent(db.pool, request.params.id);
-      if (!event) throw notFound('event', request.params.id);
-      if (event.deleted_at) throw tombstone(event, request.params.id);
+      const { id } = request.params;
+      const asOf = request.query.as_of;
+      const event = asOf ? await eventAsOf(id, asOf) : await getEvent(db.pool, id);
+      if (!event) throw notFound('event', id);
+      if (event.deleted_at) throw tombstone(event, id);
       if (isNotModified(request, reply, event.version)) return reply.code(304).send();
-      return JSON.parse(event.json);
+      return sendJsonText(reply, event.json);
+    },
+  });
+
+  /** The event at a past time, shaped like a stored event (the tombstone fields from its state). */
+  async function eventAsOf(id: string, asOf: string): Promise<StoredEvent | null> {
+    const revision = await eventRevisionAt(db.pool, id, asOf);
+    if (!revision) {
+      const exists = await getEvent(db.pool, id);
+      if (exists) throw new ApiError('not-found', `The event ${id} did not exist yet at ${asOf}.`);
+      return null;
+    }
+    const state = JSON.parse(revision.json) as { deleted_at: string | null; updated_by: string };
+    const deleted = revision.action === 'deleted';
+    return {
+      json: revision.json,
+      version: revision.version,
+      deleted_at: deleted ? state.deleted_at : null,
+      deleted_by: deleted ? state.updated_by : null,
+      delete_reason: null,
+      merged_into: null,
+    };
+  }
+
+  app.patch('/v1/events/:id', {
+    schema: {
+      operationId: 'patchEvent',
+      tags: ['events'],
+      summary: 'Edit an event (JSON merge patch)',
+      description:
+        'A JSON merge patch (RFC 7396), as application/merge-patch+json or application/json. Needs If-Match with the ETag read ' +
+        '(428 without, 412 with the current version when another change came first). Answers the new event and its ETag; ' +
+        'the change is kept as a revision.',
+      params: IdParamsSchema,
+      headers: IfMatchHeadersSchema,
+      body: EventPatchSchema,
+      response: { 200: EventSchema, ...problemResponses(400, 404, 410, 412, 415, 428) },
+    },
+    handler: async (request, reply) => {
+      const { id } = request.params;
+      const expected = requireIfMatch(request, 'event');
+      const response = await runWrite(db, { author: ANONYMOUS }, async (ctx) => {
+        await lockLiveEvent(ctx.tx, id, expected);
+        await patchEvent(ctx, id, request.body);
+        await ctx.finish();
+        return resourceResponse(200, await readEvent(ctx.tx, id));
+      });
+      return sendWrite(reply, response);
+    },
+  });
+
+  app.delete('/v1/events/:id', {
+    schema: {
+      operationId: 'deleteEvent',
+      tags: ['events'],
+      summary: 'Delete an event (soft)',
+      description:
+        'Marks the event deleted with an optional reason; nothing is removed. It then answers 410 with its tombstone, leaves the ' +
+        'lists (unless include_deleted=true) and keeps its revisions. Needs If-Match.',
+      params: IdParamsSchema,
+      headers: IfMatchHeadersSchema,
+      body: DeleteBodySchema,
+      response: { 204: z.undefined().describe('Deleted'), ...problemResponses(400, 404, 410, 412, 415, 428) },
+    },
+    handler: async (request, reply) => {
+      const { id } = request.params;
+      const expected = requireIfMatch(request, 'event');
+      const response = await runWrite(db, { author: ANONYMOUS }, async (ctx) => {
+        await lockLiveEvent(ctx.tx, id, expected);
+        await deleteEvent(ctx, id, request.body?.reason ?? null);
+        await ctx.finish();
+        return { status: 204, headers: {}, body: '' };
+      });
+      return sendWrite(reply, response);
+    },
+  });
+
+  app.post('/v1/events/:id/relations', {
+    schema: {
+      operationId: 'createEventRelation',
+      tags: ['events'],
+      summary: 'Relate an event to another',
+      description:
+        "Adds a relation from this event to another live event: a change to this event, so it needs this event's If-Match. " +
+        'Answers the event with its new ETag; 409 when the relation exists already.',
+      params: IdParamsSchema,
+      headers: IfMatchHeadersSchema,
+      body: RelationInputSchema,
+      response: { 201: EventSchema, ...problemResponses(400, 404, 409, 410, 412, 415, 422, 428) },
+    },
+    handler: async (request, reply) => {
+      const { id } = request.params;
+      const expected = requireIfMatch(request, 'event');
+      const response = await runWrite(db, { author: ANONYMOUS }, async (ctx) => {
+        await lockLiveEvent(ctx.tx, id, expected);
+        await addRelation(ctx, id, request.body);
+        await ctx.finish();
+        return resourceResponse(201, await readEvent(ctx.tx, id), `/v1/events/${id}`);
+      });
+      return sendWrite(reply, response);
+    },
+  });
+
+  app.delete('/v1/events/:id/relations/:relation/:event_id', {
+    schema: {
+      operationId: 'deleteEventRelation',
+      tags: ['events'],
+      summary: 'Remove a relation',
+      description: "Removes the relation of this kind to event_id. Needs this event's If-Match; answers the event with its new ETag.",
+      params: RelationParamsSchema,
+      headers: IfMatchHeadersSchema,
+      response: { 200: EventSchema, ...problemResponses(400, 404, 410, 412, 428) },
+    },
+    handler: async (request, reply) => {
+      const { id, relation, event_id } = request.params;
+      const expected = requireIfMatch(request, 'event');
+      const response = await runWrite(db, { author: ANONYMOUS }, async (ctx) => {
+        await lockLiveEvent(ctx.tx, id, expected);
+        await removeRelation(ctx, id, { relation, event_id });
+        await ctx.finish();
+        return resourceResponse(200, await readEvent(ctx.tx, id));
+      });
+      return sendWrite(reply, response);
+    },
+  });
+
+  app.post('/v1/events/:id/merge', {
+    schema: {
+      operationId: 'mergeEvent',
+      tags: ['events'],
+      summary: 'Merge a duplicate into another event',
+      description:
+        'This event is a duplicate of `into`: its live reports, participants, tags and relations move to `into`, and it is ' +
+        'deleted with merged_into set, so its GET answers 410 naming the survivor. A write to this event: it needs its If-Match. ' +
+        'Both changes are revisions and appear in the change feed. Answers the surviving event.\n\n' +
+        IDEMPOTENCY_TEXT,
+      params: IdParamsSchema,
+      headers: IfMatchHeadersSchema.extend(IdempotencyHeadersSchema.shape),
+      body: MergeBodySchema,
+      response: { 200: EventSchema, ...problemResponses(400, 404, 410, 412, 415, 422, 428) },
+    },
+    handler: async (request, reply) => {
+      const { id } = request.params;
+      const expected = requireIfMatch(request, 'event');
+      const { into, reason } = request.body;
+      const idempotency = idempotencyClaim(request, ANONYMOUS);
+      const response = await runWrite(db, { author: ANONYMOUS, idempotency }, async (ctx) => {
+        await lockLiveEvent(ctx.tx, id, expected);
+        await mergeEvent(ctx, id, into, reason ?? null);
+        await ctx.finish();
+        return resourceResponse(200, await readEvent(ctx.tx, into), `/v1/events/${into}`);
+      });
+      return sendWrite(reply, response);
     },
   });
 };

@@ -55,6 +55,9 @@ export const LocationInputSchema = z
   })
   .meta({ id: 'Location' });
 
+const TitleSchema = z.string().trim().min(1).max(500);
+const DescriptionSchema = z.string().trim().min(1).max(20_000);
+
 const TagSchema = z
   .string()
   .trim()
@@ -63,17 +66,23 @@ const TagSchema = z
   .regex(/^[^,\s][^,]*$/, 'tags must not contain commas (commas separate tags in filters)');
 
 export const ParticipantInputSchema = z.strictObject({ actor: ActorRefSchema, role: ParticipantRoleSchema }).meta({ id: 'Participant' });
+export type ParticipantInput = z.infer<typeof ParticipantInputSchema>;
 
 export const RelationInputSchema = z
   .strictObject({ event_id: z.uuid(), relation: RelationKindSchema })
   .meta({ id: 'Relation', description: 'A link from this event to another existing event' });
+export type RelationInput = z.infer<typeof RelationInputSchema>;
+
+const STATUS_SOURCE_TEXT =
+  'Without a status, the reports decide it: reported, and corroborated from two unrelated reporters asserting the event on ' +
+  '(status_source evidence). A status given by an editor is kept whatever the reports (status_source editor)';
 
 export const EventInputSchema = z
   .strictObject({
     type: z.string().min(1).max(64).describe('An event-type code from GET /v1/event-types'),
-    title: z.string().trim().min(1).max(500),
-    description: z.string().trim().min(1).max(20_000).nullish(),
-    status: EventStatusSchema.default('reported'),
+    title: TitleSchema,
+    description: DescriptionSchema.nullish(),
+    status: EventStatusSchema.optional().describe(STATUS_SOURCE_TEXT),
     occurred: OccurredInputSchema,
     location: LocationInputSchema.optional(),
     participants: z.array(ParticipantInputSchema).max(200).default([]),
@@ -114,6 +123,64 @@ export const EventInputSchema = z
 
 export type EventInput = z.infer<typeof EventInputSchema>;
 
+/** Every field of an object optional and, where the stored field may be empty, nullable: a JSON merge patch of it. */
+export const EventPatchSchema = z
+  .strictObject({
+    type: z.string().min(1).max(64).optional(),
+    title: TitleSchema.optional(),
+    description: DescriptionSchema.nullable().optional().describe('null clears it'),
+    status: EventStatusSchema.nullable()
+      .optional()
+      .describe("A value is an editor's status and is kept; null hands the status back to the evidence (reported or corroborated)"),
+    occurred: z
+      .strictObject({
+        start: CalendarDate.optional(),
+        end: CalendarDate.nullable().optional().describe('null: the same day as start'),
+        precision: DatePrecisionSchema.optional(),
+      })
+      .optional()
+      .describe('Merged into the current interval; the result must have start <= end'),
+    location: z
+      .strictObject({
+        name: z.string().trim().min(1).max(300).nullable().optional(),
+        admin1: z.string().trim().min(1).max(200).nullable().optional(),
+        admin2: z.string().trim().min(1).max(200).nullable().optional(),
+        country: CountryCodeSchema.nullable().optional(),
+        lat: z.number().min(-90).max(90).nullable().optional(),
+        lon: z.number().min(-180).max(180).nullable().optional(),
+        precision: LocationPrecisionSchema.nullable().optional(),
+      })
+      .nullable()
+      .optional()
+      .describe('Merged field by field (null clears a field); null clears the whole location'),
+    participants: z.array(ParticipantInputSchema).max(200).optional().describe('Replaces every participant'),
+    figures: z.array(FigureInputSchema).max(100).optional().describe("Replaces the event's curated figures"),
+    tags: z.array(TagSchema).max(50).optional().describe('Replaces the tags'),
+  })
+  .meta({
+    id: 'EventPatch',
+    description:
+      'A JSON merge patch (RFC 7396) of an event: fields left out stay as they are, null removes, objects merge, arrays are replaced. ' +
+      'Reports are changed through their own resource, relations through /relations.',
+    example: { title: 'North Korean soldier captured in Kursk region', location: { admin2: 'Sudzha' }, tags: ['north-korea', 'pow'] },
+  });
+
+export type EventPatch = z.infer<typeof EventPatchSchema>;
+
+export const DeleteBodySchema = z
+  .strictObject({ reason: z.string().trim().min(1).max(2000).optional() })
+  .optional()
+  .meta({ id: 'DeleteRequest', description: 'Why the record is withdrawn; kept in its tombstone and revision' });
+
+export const MergeBodySchema = z
+  .strictObject({
+    into: z.uuid().describe('The live event that survives'),
+    reason: z.string().trim().min(1).max(2000).optional(),
+  })
+  .meta({ id: 'MergeRequest' });
+
+export const RelationParamsSchema = z.object({ id: z.uuid(), relation: RelationKindSchema, event_id: z.uuid() });
+
 export const EventSchema = z
   .object({
     id: z.uuid(),
@@ -121,6 +188,15 @@ export const EventSchema = z
     title: z.string(),
     description: z.string().nullable(),
     status: EventStatusSchema,
+    status_source: z.enum(['evidence', 'editor']).describe(STATUS_SOURCE_TEXT),
+    report_count: z.number().int().describe('Live reports, whatever their stance'),
+    independent_reporter_count: z
+      .number()
+      .int()
+      .describe(
+        'Unrelated reporters asserting the event: its asserting reports counted by the origin of their claim, the farthest actor ' +
+          'they cite (via), or the reporter itself; two outlets quoting the same agency count once',
+      ),
     occurred: z.object({ start: z.iso.date(), end: z.iso.date(), precision: DatePrecisionSchema }),
     location: z.object({
       name: z.string().nullable(),

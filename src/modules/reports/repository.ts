@@ -1,15 +1,13 @@
 // Data access for reports: writing one with its chain, document and figures
-// (Prisma, in the caller's transaction), and reading them as JSON built by
-// PostgreSQL (json-sql.ts), in a stable order.
+// (Prisma, in the caller's transaction; the whole writes are in writes.ts), and
+// reading them as JSON built by PostgreSQL (json-sql.ts), in a stable order.
 import type pg from 'pg';
-import type { PrismaClient } from '../../db/client.js';
-import { SqlParams } from '../../db/sql.js';
+import { isoTimestamp, SqlParams } from '../../db/sql.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import type { ActorRef } from '../actors/schemas.js';
 import type { DocumentRef } from '../documents/schemas.js';
 import { figureRows, figureSubjects } from '../figures/repository.js';
-import { refreshEvent } from '../events/refresh.js';
-import { WriteContext, type Located } from '../write-context.js';
+import type { Located, WriteContext } from '../write-context.js';
 import { reportConditions, type ReportFilters } from './filters.js';
 import { REPORT_JSON } from './json-sql.js';
 import type { ReportInput } from './schemas.js';
@@ -45,18 +43,33 @@ export async function insertReport(ctx: WriteContext, eventId: string, report: R
     },
     select: { id: true },
   });
-  const via = [];
-  for (const [position, ref] of report.via.entries()) via.push({ reportId: created.id, position, actorId: await ctx.actor(ref) });
-  if (via.length > 0) await ctx.tx.reportVia.createMany({ data: via });
-  const figures = await figureRows(ctx, report.figures, { reportId: created.id });
-  if (figures.length > 0) await ctx.tx.figure.createMany({ data: figures });
+  ctx.changed('report', created.id, 'created');
+  await insertVia(ctx, created.id, report.via);
+  await insertReportFigures(ctx, created.id, report.figures);
   return created.id;
 }
 
-/** One live report as JSON text, with its version for the ETag. */
-export async function getReport(pool: pg.Pool, id: string): Promise<{ json: string; version: number } | null> {
-  const result = await pool.query<{ json: string; version: number }>(
-    `SELECT (${REPORT_JSON})::text AS json, r.version FROM reports r WHERE r.id = $1 AND r.deleted_at IS NULL`,
+/** Writes a report's chain of citation, nearest first. */
+export async function insertVia(ctx: WriteContext, reportId: string, via: ActorRef[]): Promise<void> {
+  const rows = [];
+  for (const [position, ref] of via.entries()) rows.push({ reportId, position, actorId: await ctx.actor(ref) });
+  if (rows.length > 0) await ctx.tx.reportVia.createMany({ data: rows });
+}
+
+/** Writes what a report claims, in the order given. */
+export async function insertReportFigures(ctx: WriteContext, reportId: string, figures: ReportInput['figures']): Promise<void> {
+  const rows = await figureRows(ctx, figures, { reportId });
+  if (rows.length > 0) await ctx.tx.figure.createMany({ data: rows });
+}
+
+/** One report as JSON text, with its version for the ETag and, when withdrawn, its tombstone. */
+export async function getReport(
+  pool: pg.Pool,
+  id: string,
+): Promise<{ json: string; version: number; deleted_at: string | null; deleted_by: string | null; delete_reason: string | null } | null> {
+  const result = await pool.query(
+    `SELECT (${REPORT_JSON})::text AS json, r.version, ${isoTimestamp('r.deleted_at')} AS deleted_at, r.deleted_by, r.delete_reason
+     FROM reports r WHERE r.id = $1`,
     [id],
   );
   return result.rows[0] ?? null;
@@ -91,33 +104,4 @@ export async function listReports(
   const last = page.at(-1);
   const nextCursor = rows.length > request.limit && last ? encodeCursor({ sort: request.sort, key: null, id: last.id }) : null;
   return { items: page.map((row) => row.json), nextCursor };
-}
-
-/**
- * Adds a report to a live event in one transaction. The event's version is bumped
- * first, which also locks its row, so concurrent additions serialise cleanly.
- * Returns the new report's id, or says 'missing' or 'deleted' when there is no live event to add to.
- */
-export async function addReport(
-  prisma: PrismaClient,
-  eventId: string,
-  report: ReportInput,
-  author: string,
-): Promise<string | 'missing' | 'deleted'> {
-  return prisma.$transaction(async (tx) => {
-    const bumped = await tx.event.updateMany({
-      where: { id: eventId, deletedAt: null },
-      data: { version: { increment: 1 }, updatedBy: author, updatedAt: new Date() },
-    });
-    if (bumped.count === 0) {
-      const exists = await tx.event.findUnique({ where: { id: eventId }, select: { id: true } });
-      return exists ? 'deleted' : 'missing';
-    }
-    const ctx = new WriteContext(tx, author);
-    const refs = reportReferences(report, '');
-    await ctx.verifyReferences(refs.actors, refs.documents);
-    const id = await insertReport(ctx, eventId, report);
-    await refreshEvent(tx, eventId);
-    return id;
-  });
 }

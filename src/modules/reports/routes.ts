@@ -1,13 +1,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError, notFound } from '../../http/errors.js';
-import { etagOf, isNotModified } from '../../http/etag.js';
-import { CursorParamSchema, IdParamsSchema, LimitSchema, sendJsonPage } from '../../http/pagination.js';
+import { isNotModified } from '../../http/etag.js';
+import { CursorParamSchema, IdParamsSchema, LimitSchema, sendJsonPage, sendJsonText } from '../../http/pagination.js';
+import { optionalIfMatch, requireIfMatch } from '../../http/preconditions.js';
+import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema } from '../../http/write-headers.js';
+import { DeleteBodySchema } from '../events/schemas.js';
+import { idempotencyClaim, resourceResponse, runWrite, sendWrite } from '../writes.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { ANONYMOUS, type ModuleDeps } from '../deps.js';
 import { ReportFilterFields, StatedAtFilterFields } from './filters.js';
-import { addReport, getReport, listReports, REPORT_SORTS } from './repository.js';
-import { ReportInputSchema, ReportPageSchema, ReportSchema } from './schemas.js';
+import { getReport, listReports, REPORT_SORTS } from './repository.js';
+import { ReportInputSchema, ReportPageSchema, ReportPatchSchema, ReportSchema } from './schemas.js';
+import { addReport, lockLiveReport, patchReport, readReport, withdrawReport } from './writes.js';
 
 const EventReportsQuerySchema = z.strictObject({ limit: LimitSchema, cursor: CursorParamSchema });
 
@@ -70,19 +75,23 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       summary: 'Add a report to an event',
       description:
         'A new attribution of an existing event: another reporter, or the same one in another document. ' +
-        "Actors and documents are given by id, or by name/URL to find or create them. The event's version grows by one.",
+        "Actors and documents are given by id, or by name/URL to find or create them. The event's version grows by one " +
+        "(If-Match with the event's ETag is optional here: when sent, a stale one is a 412).\n\n" +
+        IDEMPOTENCY_TEXT,
       params: IdParamsSchema,
+      headers: IfMatchHeadersSchema.extend(IdempotencyHeadersSchema.shape),
       body: ReportInputSchema,
-      response: { 201: ReportSchema, ...problemResponses(400, 404, 410, 415) },
+      response: { 201: ReportSchema, ...problemResponses(400, 404, 410, 412, 415, 422) },
     },
     handler: async (request, reply) => {
-      const result = await addReport(db.prisma, request.params.id, request.body, ANONYMOUS);
-      if (result === 'missing') throw notFound('event', request.params.id);
-      if (result === 'deleted') throw new ApiError('gone', `The event ${request.params.id} has been deleted.`);
-      const report = await getReport(db.pool, result);
-      if (!report) throw notFound('report', result);
-      reply.header('location', `/v1/reports/${result}`).header('etag', etagOf(report.version));
-      return reply.code(201).send(JSON.parse(report.json));
+      const expected = optionalIfMatch(request, 'event');
+      const idempotency = idempotencyClaim(request, ANONYMOUS);
+      const response = await runWrite(db, { author: ANONYMOUS, idempotency }, async (ctx) => {
+        const id = await addReport(ctx, request.params.id, request.body, expected);
+        await ctx.finish();
+        return resourceResponse(201, await readReport(ctx.tx, id), `/v1/reports/${id}`);
+      });
+      return sendWrite(reply, response);
     },
   });
 
@@ -91,14 +100,72 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       operationId: 'getReport',
       tags: ['reports'],
       summary: 'Get one report',
+      description: 'The ETag is the version (If-None-Match gives 304). A withdrawn report answers 410 with its tombstone.',
       params: IdParamsSchema,
-      response: { 200: ReportSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404) },
+      response: { 200: ReportSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404, 410) },
     },
     handler: async (request, reply) => {
       const report = await getReport(db.pool, request.params.id);
       if (!report) throw notFound('report', request.params.id);
+      if (report.deleted_at) {
+        throw new ApiError('gone', `The report ${request.params.id} was withdrawn.`, {
+          extra: { deleted_at: report.deleted_at, deleted_by: report.deleted_by, reason: report.delete_reason },
+        });
+      }
       if (isNotModified(request, reply, report.version)) return reply.code(304).send();
-      return JSON.parse(report.json);
+      return sendJsonText(reply, report.json);
+    },
+  });
+
+  app.patch('/v1/reports/:id', {
+    schema: {
+      operationId: 'patchReport',
+      tags: ['reports'],
+      summary: 'Edit a report (JSON merge patch)',
+      description:
+        "A JSON merge patch (RFC 7396) of the report; needs the report's If-Match (428 without, 412 when stale). " +
+        "The report's event gets a new version too, and its status is derived again from the evidence.",
+      params: IdParamsSchema,
+      headers: IfMatchHeadersSchema,
+      body: ReportPatchSchema,
+      response: { 200: ReportSchema, ...problemResponses(400, 404, 409, 410, 412, 415, 428) },
+    },
+    handler: async (request, reply) => {
+      const { id } = request.params;
+      const expected = requireIfMatch(request, 'report');
+      const response = await runWrite(db, { author: ANONYMOUS }, async (ctx) => {
+        const eventId = await lockLiveReport(ctx.tx, id, expected);
+        await patchReport(ctx, id, eventId, request.body);
+        await ctx.finish();
+        return resourceResponse(200, await readReport(ctx.tx, id));
+      });
+      return sendWrite(reply, response);
+    },
+  });
+
+  app.delete('/v1/reports/:id', {
+    schema: {
+      operationId: 'deleteReport',
+      tags: ['reports'],
+      summary: 'Withdraw a report (soft)',
+      description:
+        "Withdraws the report with an optional reason; it is kept, answers 410, and leaves its event's JSON. Needs If-Match. " +
+        'The last live report of a live event cannot be withdrawn (422): an event needs at least one.',
+      params: IdParamsSchema,
+      headers: IfMatchHeadersSchema,
+      body: DeleteBodySchema,
+      response: { 204: z.undefined().describe('Withdrawn'), ...problemResponses(400, 404, 409, 410, 412, 415, 422, 428) },
+    },
+    handler: async (request, reply) => {
+      const { id } = request.params;
+      const expected = requireIfMatch(request, 'report');
+      const response = await runWrite(db, { author: ANONYMOUS }, async (ctx) => {
+        const eventId = await lockLiveReport(ctx.tx, id, expected);
+        await withdrawReport(ctx, id, eventId, request.body?.reason ?? null);
+        await ctx.finish();
+        return { status: 204, headers: {}, body: '' };
+      });
+      return sendWrite(reply, response);
     },
   });
 };

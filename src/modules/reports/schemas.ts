@@ -57,6 +57,27 @@ export const ReportInputSchema = z
 
 export type ReportInput = z.infer<typeof ReportInputSchema>;
 
+export const ReportPatchSchema = z
+  .strictObject({
+    reporter: ActorRefSchema.optional(),
+    reporter_role: ReporterRoleSchema.optional(),
+    via: z.array(ActorRefSchema).max(20).optional().describe('Replaces the chain of citation'),
+    document: DocumentRefSchema.nullable().optional().describe('null: read in no known document'),
+    stated_at: StatedAtSchema.nullable().optional(),
+    stance: StanceSchema.optional(),
+    quote: z.string().trim().min(1).max(10_000).nullable().optional(),
+    reliability: ReliabilitySchema.nullable().optional(),
+    credibility: CredibilitySchema.nullable().optional(),
+    figures: z.array(FigureInputSchema).max(100).optional().describe("Replaces the report's figures"),
+  })
+  .meta({
+    id: 'ReportPatch',
+    description: 'A JSON merge patch (RFC 7396) of a report: fields left out stay, null clears, arrays are replaced.',
+    example: { stance: 'disputes', credibility: 3 },
+  });
+
+export type ReportPatch = z.infer<typeof ReportPatchSchema>;
+
 export const ReportSchema = z
   .object({
     id: z.uuid(),

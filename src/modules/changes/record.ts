@@ -1,0 +1,95 @@
+// Writing the revisions of a transaction's changes. Revisions are the history
+// (GET /v1/events/{id}/revisions, ?as_of=) and, by their id, the change feed.
+//
+// The feed must list changes in commit order, and a sequence alone does not give
+// that: two transactions may draw 5 and 6 and commit 6 first, and a client that read
+// 6 would never see 5. So every writer inserts its revisions last, holding one
+// transaction-level advisory lock until it commits: the next writer draws its ids only
+// after the previous one is visible, and ids grow in commit order.
+import type { Transaction } from '../../db/client.js';
+import { REPORT_JSON } from '../reports/json-sql.js';
+import { toActor } from '../actors/repository.js';
+import { toDocument } from '../documents/repository.js';
+
+export const RESOURCES = ['event', 'report', 'actor', 'document'] as const;
+export type Resource = (typeof RESOURCES)[number];
+export const ACTIONS = ['created', 'updated', 'deleted'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** The key of the advisory lock that orders the revisions of concurrent writers ("revision" in ASCII). */
+export const REVISION_LOCK_KEY = 0x7265766973696f6e;
+
+/** Fields that change with every write and say nothing about what changed. */
+const BOOKKEEPING_FIELDS = ['version', 'updated_at', 'updated_by'];
+
+/**
+ * The fields whose value differs from the resource's previous revision (all of them
+ * for its first), comparing the new state `s.state` with the latest revision of `id`.
+ */
+function changedFields(resource: Resource, id: string): string {
+  return `COALESCE((
+    SELECT array_agg(n.key ORDER BY n.key) FROM jsonb_each(s.state) n
+    WHERE n.key <> ALL ('{${BOOKKEEPING_FIELDS.join(',')}}'::text[])
+      AND n.value IS DISTINCT FROM (
+        SELECT p.state -> n.key FROM revisions p
+        WHERE p.resource = '${resource}' AND p.resource_id = ${id} ORDER BY p.version DESC LIMIT 1)
+  ), '{}')`;
+}
+
+/** Where a resource's rows live, and its state as an SQL expression over the row `alias` ($4 holds states given by the caller). */
+interface StateSource {
+  table: string;
+  alias: string;
+  state: string;
+}
+
+const SOURCES: Record<Resource, StateSource> = {
+  event: { table: 'events', alias: 'e', state: 'e.rendered' },
+  report: { table: 'reports', alias: 'r', state: REPORT_JSON },
+  actor: { table: 'actors', alias: 'a', state: '$4::jsonb -> a.id::text' },
+  document: { table: 'documents', alias: 'd', state: '$4::jsonb -> d.id::text' },
+};
+
+/** Inserts one revision per (id, action) of one kind of resource, with the state and time (updated_at) each row now has. */
+async function insertRevisions(
+  tx: Transaction,
+  resource: Resource,
+  changes: { id: string; action: Action }[],
+  author: string,
+  states: Record<string, unknown> = {},
+): Promise<void> {
+  if (changes.length === 0) return;
+  const { table, alias, state } = SOURCES[resource];
+  await tx.$executeRawUnsafe(
+    `INSERT INTO revisions (resource, resource_id, version, action, author, at, state, changed_fields)
+     SELECT '${resource}', ${alias}.id, ${alias}.version, c.action, $3, ${alias}.updated_at, s.state, ${changedFields(resource, `${alias}.id`)}
+     FROM unnest($1::uuid[], $2::revision_action[]) AS c(id, action)
+     JOIN ${table} ${alias} ON ${alias}.id = c.id
+     CROSS JOIN LATERAL (SELECT (${state})::jsonb AS state) s
+     ORDER BY ${alias}.id`,
+    changes.map((c) => c.id),
+    changes.map((c) => c.action),
+    author,
+    // only the states given by the caller use $4
+    ...(state.includes('$4') ? [JSON.stringify(states)] : []),
+  );
+}
+
+export type ChangeSet = Map<Resource, { id: string; action: Action }[]>;
+
+/**
+ * Writes the revisions of every change of a transaction, with the resources' states
+ * as they now stand. Must be the transaction's last statement before COMMIT.
+ */
+export async function recordRevisions(tx: Transaction, changes: ChangeSet, author: string): Promise<void> {
+  // States of actors and documents come from the same mapping as their GET responses.
+  const ids = (resource: Resource) => (changes.get(resource) ?? []).map((c) => c.id);
+  const actorStates = (await tx.actor.findMany({ where: { id: { in: ids('actor') } } })).map((row) => [row.id, toActor(row)]);
+  const documentStates = (await tx.document.findMany({ where: { id: { in: ids('document') } } })).map((row) => [row.id, toDocument(row)]);
+
+  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})`);
+  for (const resource of RESOURCES) {
+    const states = resource === 'actor' ? actorStates : resource === 'document' ? documentStates : [];
+    await insertRevisions(tx, resource, changes.get(resource) ?? [], author, Object.fromEntries(states));
+  }
+}

@@ -1,0 +1,259 @@
+// Every write to events: create, merge-patch, soft delete, relations and merging
+// duplicates. Each runs inside runWrite (../writes.ts) with a WriteContext: it locks what
+// it changes, checks, writes rows, and says what changed; ctx.finish() does the rest.
+import type { Transaction } from '../../db/client.js';
+import { ApiError, invalidInput, notFound, ruleViolation, type Violation } from '../../http/errors.js';
+import { assertVersion, type ExpectedVersion } from '../../http/preconditions.js';
+import type { ActorRef } from '../actors/schemas.js';
+import { assertEventTypes } from '../event-types/repository.js';
+import { figureRows, figureSubjects } from '../figures/repository.js';
+import type { FigureInput } from '../figures/schemas.js';
+import { insertReport, reportReferences } from '../reports/repository.js';
+import { unknownIds, type Located, type WriteContext } from '../write-context.js';
+import type { EventInput, EventPatch, ParticipantInput, RelationInput } from './schemas.js';
+
+/** Every actor and document reference in an event body, with where it stands. */
+function eventReferences(input: Pick<EventInput, 'participants' | 'figures'> & { reports?: EventInput['reports'] }) {
+  const actors: Located<ActorRef>[] = [
+    ...input.participants.map((p, i): Located<ActorRef> => [p.actor, `/participants/${i}/actor`]),
+    ...figureSubjects(input.figures, '/figures'),
+  ];
+  const documents: ReturnType<typeof reportReferences>['documents'] = [];
+  (input.reports ?? []).forEach((report, i) => {
+    const refs = reportReferences(report, `/reports/${i}`);
+    actors.push(...refs.actors);
+    documents.push(...refs.documents);
+  });
+  return { actors, documents };
+}
+
+async function assertRelatedEventsExist(tx: Transaction, relations: RelationInput[], pointer: (i: number) => string): Promise<void> {
+  const missing = await unknownIds(
+    relations.map((r, i): [string, string] => [r.event_id, pointer(i)]),
+    'live event',
+    (ids) => tx.event.findMany({ where: { id: { in: ids }, deletedAt: null }, select: { id: true } }),
+  );
+  if (missing.length > 0) throw invalidInput(missing, 'The body relates to events that do not exist.');
+}
+
+/** Writes an event's participants in the order given; the same actor named twice in one role counts once. */
+async function insertParticipants(ctx: WriteContext, eventId: string, participants: ParticipantInput[]): Promise<void> {
+  const rows = [];
+  const seen = new Set<string>();
+  for (const participant of participants) {
+    const actorId = await ctx.actor(participant.actor);
+    const key = `${actorId}/${participant.role}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    rows.push({ eventId, actorId, role: participant.role, position: rows.length });
+  }
+  if (rows.length > 0) await ctx.tx.participant.createMany({ data: rows });
+}
+
+async function insertEventFigures(ctx: WriteContext, eventId: string, figures: FigureInput[]): Promise<void> {
+  const rows = await figureRows(ctx, figures, { eventId });
+  if (rows.length > 0) await ctx.tx.figure.createMany({ data: rows });
+}
+
+/** Creates an event with everything nested in the body; returns its id. */
+export async function createEvent(ctx: WriteContext, input: EventInput): Promise<string> {
+  const { tx, author } = ctx;
+  await assertEventTypes(tx, [[input.type, '/type']]);
+  const refs = eventReferences(input);
+  await ctx.verifyReferences(refs.actors, refs.documents);
+  await assertRelatedEventsExist(tx, input.relations, (i) => `/relations/${i}/event_id`);
+
+  const location = input.location;
+  const event = await tx.event.create({
+    data: {
+      typeCode: input.type,
+      title: input.title,
+      description: input.description ?? null,
+      // A status in the body is an editor's; without one the reports decide it (refreshEvents).
+      ...(input.status ? { status: input.status, statusSource: 'editor' as const } : { statusSource: 'evidence' as const }),
+      occurredStart: new Date(input.occurred.start),
+      occurredEnd: new Date(input.occurred.end ?? input.occurred.start),
+      occurredPrecision: input.occurred.precision,
+      locationName: location?.name ?? null,
+      admin1: location?.admin1 ?? null,
+      admin2: location?.admin2 ?? null,
+      country: location?.country ?? null,
+      lat: location?.lat ?? null,
+      lon: location?.lon ?? null,
+      locationPrecision: location?.precision ?? 'unknown',
+      tags: [...new Set(input.tags)],
+      createdBy: author,
+      updatedBy: author,
+    },
+    select: { id: true },
+  });
+  ctx.changed('event', event.id, 'created');
+
+  await insertParticipants(ctx, event.id, input.participants);
+  await insertEventFigures(ctx, event.id, input.figures);
+  for (const report of input.reports) await insertReport(ctx, event.id, report);
+  if (input.relations.length > 0) {
+    await tx.eventRelation.createMany({
+      data: input.relations.map((r) => ({ eventId: event.id, relatedEventId: r.event_id, relation: r.relation, createdBy: author })),
+      skipDuplicates: true,
+    });
+  }
+  return event.id;
+}
+
+/**
+ * Locks a live event for a write (until the transaction ends) and checks the client's
+ * If-Match against its version: 404 when there is no such event, 410 when it was deleted, 412 when stale.
+ */
+export async function lockLiveEvent(tx: Transaction, id: string, expected: ExpectedVersion | undefined): Promise<void> {
+  const [row] = await tx.$queryRaw<{ version: number; deleted_at: Date | null; merged_into: string | null }[]>`
+    SELECT version, deleted_at, merged_into FROM events WHERE id = ${id}::uuid FOR UPDATE`;
+  if (!row) throw notFound('event', id);
+  if (row.deleted_at) {
+    const where = row.merged_into ? ` It was merged into ${row.merged_into}.` : '';
+    throw new ApiError('gone', `The event ${id} was deleted.${where}`, { extra: { merged_into: row.merged_into } });
+  }
+  assertVersion(expected, row.version, 'event');
+}
+
+/** The event as the API serves it, read inside the write's transaction (after ctx.finish()). */
+export async function readEvent(tx: Transaction, id: string): Promise<{ json: string; version: number }> {
+  const [row] = await tx.$queryRaw<
+    { json: string; version: number }[]
+  >`SELECT rendered AS json, version FROM events WHERE id = ${id}::uuid`;
+  if (!row) throw notFound('event', id);
+  return row;
+}
+
+/** The new occurred interval and location of a patch, merged into the current ones (RFC 7396) and checked as a whole. */
+function mergeWhenAndWhere(current: CurrentEvent, patch: EventPatch) {
+  const violations: Violation[] = [];
+  const occurred = {
+    start: patch.occurred?.start ?? current.occurredStart.toISOString().slice(0, 10),
+    end: patch.occurred?.end === null ? undefined : (patch.occurred?.end ?? current.occurredEnd.toISOString().slice(0, 10)),
+    precision: patch.occurred?.precision ?? current.occurredPrecision,
+  };
+  occurred.end ??= occurred.start;
+  if (occurred.start > occurred.end) violations.push({ path: '/occurred/end', in: 'body', message: 'end must not be before start' });
+
+  const kept = patch.location === null ? undefined : current;
+  const pick = <K extends keyof NonNullable<EventPatch['location']>>(key: K, now: unknown) =>
+    patch.location && key in patch.location ? (patch.location[key] ?? null) : kept ? now : null;
+  const location = {
+    locationName: pick('name', current.locationName) as string | null,
+    admin1: pick('admin1', current.admin1) as string | null,
+    admin2: pick('admin2', current.admin2) as string | null,
+    country: pick('country', current.country) as string | null,
+    lat: pick('lat', current.lat) as number | null,
+    lon: pick('lon', current.lon) as number | null,
+    locationPrecision: (pick('precision', current.locationPrecision) ?? 'unknown') as CurrentEvent['locationPrecision'],
+  };
+  if ((location.lat === null) !== (location.lon === null)) {
+    violations.push({ path: '/location/lon', in: 'body', message: 'lat and lon go together: give both or neither' });
+  }
+  if (violations.length > 0) throw invalidInput(violations, 'The patched event would be invalid; see errors.');
+  return { occurred, location };
+}
+
+type CurrentEvent = NonNullable<Awaited<ReturnType<Transaction['event']['findUnique']>>>;
+
+/** Applies a JSON merge patch to a locked live event: objects merge, arrays (participants, figures, tags) are replaced. */
+export async function patchEvent(ctx: WriteContext, id: string, patch: EventPatch): Promise<void> {
+  const { tx } = ctx;
+  const current = await tx.event.findUniqueOrThrow({ where: { id } });
+  if (patch.type !== undefined) await assertEventTypes(tx, [[patch.type, '/type']]);
+  const refs = eventReferences({ participants: patch.participants ?? [], figures: patch.figures ?? [] });
+  await ctx.verifyReferences(refs.actors, []);
+  const { occurred, location } = mergeWhenAndWhere(current, patch);
+
+  await tx.event.update({
+    where: { id },
+    data: {
+      ...(patch.type !== undefined ? { typeCode: patch.type } : {}),
+      ...(patch.title !== undefined ? { title: patch.title } : {}),
+      ...(patch.description !== undefined ? { description: patch.description } : {}),
+      // null hands the status back to the evidence; a value is an editor's and stays.
+      ...(patch.status === null ? { statusSource: 'evidence' as const } : {}),
+      ...(patch.status ? { status: patch.status, statusSource: 'editor' as const } : {}),
+      occurredStart: new Date(occurred.start),
+      occurredEnd: new Date(occurred.end ?? occurred.start),
+      occurredPrecision: occurred.precision,
+      ...location,
+      ...(patch.tags !== undefined ? { tags: [...new Set(patch.tags)] } : {}),
+    },
+  });
+  if (patch.participants !== undefined) {
+    await tx.participant.deleteMany({ where: { eventId: id } });
+    await insertParticipants(ctx, id, patch.participants);
+  }
+  if (patch.figures !== undefined) {
+    await tx.figure.deleteMany({ where: { eventId: id } });
+    await insertEventFigures(ctx, id, patch.figures);
+  }
+  ctx.changed('event', id, 'updated');
+}
+
+/** Soft-deletes a locked live event: it keeps every row and answers 410 with this tombstone. */
+export async function deleteEvent(ctx: WriteContext, id: string, reason: string | null, mergedInto: string | null = null): Promise<void> {
+  await ctx.tx.event.update({
+    where: { id },
+    data: { deletedAt: new Date(), deletedBy: ctx.author, deleteReason: reason, mergedIntoId: mergedInto },
+  });
+  ctx.changed('event', id, 'deleted');
+}
+
+/** Relates a locked live event to another live one; 409 when that relation exists already. */
+export async function addRelation(ctx: WriteContext, id: string, relation: RelationInput): Promise<void> {
+  if (relation.event_id === id) throw ruleViolation('An event cannot be related to itself.');
+  await assertRelatedEventsExist(ctx.tx, [relation], () => '/event_id');
+  const created = await ctx.tx.eventRelation.createMany({
+    data: [{ eventId: id, relatedEventId: relation.event_id, relation: relation.relation, createdBy: ctx.author }],
+    skipDuplicates: true,
+  });
+  if (created.count === 0) throw new ApiError('conflict', `The event already ${relation.relation} ${relation.event_id}.`);
+  ctx.changed('event', id, 'updated');
+}
+
+/** Removes one relation of a locked live event; 404 when it has no such relation. */
+export async function removeRelation(ctx: WriteContext, id: string, relation: RelationInput): Promise<void> {
+  const removed = await ctx.tx.eventRelation.deleteMany({
+    where: { eventId: id, relatedEventId: relation.event_id, relation: relation.relation },
+  });
+  if (removed.count === 0) throw new ApiError('not-found', `The event has no relation "${relation.relation}" to ${relation.event_id}.`);
+  ctx.changed('event', id, 'updated');
+}
+
+/**
+ * Merges the duplicate `id` into `into`: its live reports, participants, tags and
+ * relations move to the survivor, and the duplicate is tombstoned with merged_into.
+ * The caller has locked `id`; `into` is locked here.
+ */
+export async function mergeEvent(ctx: WriteContext, id: string, into: string, reason: string | null): Promise<void> {
+  const { tx } = ctx;
+  if (into === id) throw ruleViolation('An event cannot be merged into itself.');
+  const [survivor] = await tx.$queryRaw<{ id: string }[]>`
+    SELECT id FROM events WHERE id = ${into}::uuid AND deleted_at IS NULL FOR UPDATE`;
+  if (!survivor) throw invalidInput([{ path: '/into', in: 'body', message: `no live event has the id ${into}` }]);
+
+  const moved = await tx.$queryRaw<{ id: string }[]>`
+    UPDATE reports SET event_id = ${into}::uuid WHERE event_id = ${id}::uuid AND deleted_at IS NULL RETURNING id`;
+  for (const report of moved) ctx.changed('report', report.id, 'updated');
+  await tx.$executeRaw`
+    INSERT INTO participants (event_id, actor_id, role, position)
+    SELECT ${into}::uuid, p.actor_id, p.role,
+           (SELECT COALESCE(max(position), -1) FROM participants WHERE event_id = ${into}::uuid) + row_number() OVER (ORDER BY p.position)
+    FROM participants p WHERE p.event_id = ${id}::uuid
+    ON CONFLICT DO NOTHING`;
+  await tx.$executeRaw`
+    UPDATE events SET tags = ARRAY(
+      SELECT tag FROM unnest(tags || (SELECT tags FROM events WHERE id = ${id}::uuid)) WITH ORDINALITY AS t(tag, n)
+      GROUP BY tag ORDER BY min(n))
+    WHERE id = ${into}::uuid`;
+  await tx.$executeRaw`
+    INSERT INTO event_relations (event_id, related_event_id, relation, created_by)
+    SELECT ${into}::uuid, related_event_id, relation, ${ctx.author} FROM event_relations
+    WHERE event_id = ${id}::uuid AND related_event_id <> ${into}::uuid
+    ON CONFLICT DO NOTHING`;
+  ctx.changed('event', into, 'updated');
+  await deleteEvent(ctx, id, reason ?? `merged into ${into}`, into);
+}

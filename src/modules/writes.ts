@@ -1,0 +1,138 @@
+// How every write runs: one transaction with a WriteContext, ended by ctx.finish()
+// (versions, derived columns, revisions), answering with a response built inside the
+// transaction, so the response an Idempotency-Key stores is the one that committed.
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Database, Transaction } from '../db/client.js';
+import { ApiError, invalidInput } from '../http/errors.js';
+import { etagOf } from '../http/etag.js';
+import { sendJsonText } from '../http/pagination.js';
+import { WriteContext } from './write-context.js';
+
+/** A write's answer: status, the headers worth repeating to a retry, and the JSON body as text. */
+export interface WriteResponse {
+  status: number;
+  headers: { location?: string; etag?: string };
+  body: string;
+}
+
+/** A response carrying one resource's JSON and its version as the ETag. */
+export function resourceResponse(status: number, resource: { json: string; version: number }, location?: string): WriteResponse {
+  return { status, headers: { etag: etagOf(resource.version), ...(location ? { location } : {}) }, body: resource.json };
+}
+
+/** An Idempotency-Key, with the fingerprint of the request it was first sent with. */
+export interface IdempotencyClaim {
+  key: string;
+  principal: string;
+  fingerprint: string;
+}
+
+/** Keys are kept this long; the issue asks for at least 24 hours. */
+export const IDEMPOTENCY_RETENTION_HOURS = 24;
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** The request's Idempotency-Key claim, or undefined without the header; 400 for a malformed key. */
+export function idempotencyClaim(request: FastifyRequest, principal: string): IdempotencyClaim | undefined {
+  const key = request.headers['idempotency-key'];
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
+    throw invalidInput([{ path: '/idempotency-key', in: 'header', message: 'must be 1 to 255 visible ASCII characters, such as a UUID' }]);
+  }
+  const fingerprint = createHash('sha256')
+    .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
+    .digest('hex');
+  return { key, principal, fingerprint };
+}
+
+/**
+ * Claims the key in the write's own transaction. A retry racing the first request
+ * blocks on the key's row until that transaction ends: after a commit it gets the
+ * stored response, after a rollback it claims the key itself.
+ */
+async function claim(tx: Transaction, claim: IdempotencyClaim): Promise<WriteResponse | null> {
+  await tx.$executeRaw`DELETE FROM idempotency_keys WHERE principal = ${claim.principal} AND key = ${claim.key}
+    AND created_at < now() - make_interval(hours => ${IDEMPOTENCY_RETENTION_HOURS})`;
+  const claimed = await tx.$queryRaw<unknown[]>`
+    INSERT INTO idempotency_keys (key, principal, fingerprint, status, body)
+    VALUES (${claim.key}, ${claim.principal}, ${claim.fingerprint}, 0, '')
+    ON CONFLICT DO NOTHING RETURNING key`;
+  if (claimed.length > 0) return null;
+  const [first] = await tx.$queryRaw<{ fingerprint: string; status: number; headers: WriteResponse['headers']; body: string }[]>`
+    SELECT fingerprint, status, headers, body FROM idempotency_keys WHERE principal = ${claim.principal} AND key = ${claim.key}`;
+  if (!first) throw new Error('idempotency key vanished between its conflict and its read');
+  if (first.fingerprint !== claim.fingerprint) {
+    throw new ApiError(
+      'rule-violation',
+      'This Idempotency-Key was first used with another request (method, path or body); use a new key for a new request.',
+    );
+  }
+  return { status: first.status, headers: first.headers, body: first.body };
+}
+
+/** Whether a failed transaction may simply be run again: a deadlock or a serialisation failure. */
+function isRetryable(error: unknown): boolean {
+  const cause = (error as { meta?: { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } } }).meta
+    ?.driverAdapterError?.cause;
+  return cause?.kind === 'TransactionWriteConflict' || cause?.originalCode === '40P01' || cause?.originalCode === '40001';
+}
+
+const ATTEMPTS = 3;
+
+/**
+ * Runs `work` in one transaction with a WriteContext; `work` writes through the context
+ * and calls `ctx.finish()` before it returns. A deadlock or serialisation failure runs it again.
+ */
+export async function write<T>(db: Database, author: string, work: (ctx: WriteContext) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.prisma.$transaction(
+        async (tx) => {
+          const ctx = new WriteContext(tx, author);
+          const result = await work(ctx);
+          if (ctx.hasChanges && !ctx.isFinished) throw new Error('a write changed resources but did not call ctx.finish()');
+          return result;
+        },
+        // Writers queue on row locks and on the revision lock; the defaults (2 s, 5 s) are for short transactions.
+        { maxWait: 10_000, timeout: 60_000 },
+      );
+    } catch (error) {
+      if (attempt < ATTEMPTS && isRetryable(error)) continue;
+      throw error;
+    }
+  }
+}
+
+/**
+ * A write answered over HTTP. With an Idempotency-Key, a repeat of a committed request
+ * returns the stored response (`replayed`) and writes nothing.
+ */
+export async function runWrite(
+  db: Database,
+  options: { author: string; idempotency?: IdempotencyClaim | undefined },
+  work: (ctx: WriteContext) => Promise<WriteResponse>,
+): Promise<WriteResponse & { replayed: boolean }> {
+  return write(db, options.author, async (ctx) => {
+    const idempotency = options.idempotency;
+    if (idempotency) {
+      const first = await claim(ctx.tx, idempotency);
+      if (first) return { ...first, replayed: true };
+    }
+    const response = await work(ctx);
+    if (idempotency) {
+      await ctx.tx.$executeRaw`UPDATE idempotency_keys SET status = ${response.status},
+        headers = ${JSON.stringify(response.headers)}::jsonb, body = ${response.body}
+        WHERE principal = ${idempotency.principal} AND key = ${idempotency.key}`;
+    }
+    return { ...response, replayed: false };
+  });
+}
+
+/** Sends a write's response: its status, headers and JSON body as stored. */
+export function sendWrite(reply: FastifyReply, response: WriteResponse & { replayed: boolean }) {
+  for (const [name, value] of Object.entries(response.headers)) if (value) reply.header(name, value);
+  if (response.replayed) reply.header('idempotent-replayed', 'true');
+  reply.code(response.status);
+  return response.status === 204 ? reply.send() : sendJsonText(reply, response.body);
+}
