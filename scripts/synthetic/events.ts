@@ -29,7 +29,7 @@ export const COLUMNS: Record<TableName, string> = {
   documents:
     'id, url, title, publisher, published_at, language, archive_url, content_hash, version, created_at, updated_at, created_by, updated_by',
   events:
-    'id, type, title, description, status, occurred_start, occurred_end, occurred_precision, location_name, admin1, admin2, country, lat, lon, location_precision, tags, version, created_at, updated_at, created_by, updated_by',
+    'id, type, title, description, status, status_source, occurred_start, occurred_end, occurred_precision, location_name, admin1, admin2, country, lat, lon, location_precision, tags, version, created_at, updated_at, created_by, updated_by',
   reports:
     'id, event_id, reporter_id, reporter_role, document_id, stated_at, stated_at_precision, stance, quote, reliability, credibility, version, created_at, updated_at, created_by, updated_by',
   report_via: 'report_id, position, actor_id',
@@ -385,6 +385,7 @@ export class EventGenerator {
     const eventCreated = Math.min(Math.max(firstStated, startMs) + r.int(10, 4320) * 60_000, this.o.now - 60_000);
     const eventId = uuidv7(eventCreated);
 
+    // A status drawn as an analyst would set it (status_source editor), so the status filters have every value to work with.
     const s = r.next();
     const contested = stances.some((x) => x === 'denies' || x === 'disputes');
     const status =
@@ -402,7 +403,7 @@ export class EventGenerator {
 
     const createdText = timestamp(eventCreated);
     out.events.push(
-      `${eventId}\t${type}\t${text(title)}\t${text(description)}\t${status}\t${day(start)}\t${day(end)}\t${precision}\t${text(locationName)}\t${text(admin1)}\t${text(admin2)}\t${c.iso}\t${num(lat)}\t${num(lon)}\t${locPrecision}\t${textArray(tags)}\t1\t${createdText}\t${createdText}\t${AUTHOR}\t${AUTHOR}\n`,
+      `${eventId}\t${type}\t${text(title)}\t${text(description)}\t${status}\teditor\t${day(start)}\t${day(end)}\t${precision}\t${text(locationName)}\t${text(admin1)}\t${text(admin2)}\t${c.iso}\t${num(lat)}\t${num(lon)}\t${locPrecision}\t${textArray(tags)}\t1\t${createdText}\t${createdText}\t${AUTHOR}\t${AUTHOR}\n`,
     );
     this.counts.events++;
 
