@@ -10,6 +10,7 @@ import { runMigrations } from './db/migrate.js';
 import { locateDatabase } from './db/open.js';
 import { seedDemo } from './modules/events/demo-seed.js';
 import { renderMissingEvents } from './modules/events/refresh.js';
+import { purgeExpiredIdempotencyKeys } from './modules/writes.js';
 
 const config = loadConfig();
 const logger = pino({ level: config.LOG_LEVEL });
@@ -32,12 +33,19 @@ void renderMissingEvents(db.pool)
   .then((rendered) => rendered > 0 && logger.info(`rendered ${rendered} events that had no stored JSON`))
   .catch((err: unknown) => logger.warn({ err }, 'rendering stored event JSON failed; reads build it on the fly'));
 
+// Stored responses of Idempotency-Keys are kept 24 hours; sweep the older ones hourly (claims ignore them meanwhile).
+const sweep = setInterval(() => {
+  purgeExpiredIdempotencyKeys(db).catch((err: unknown) => logger.warn({ err }, 'purging expired idempotency keys failed'));
+}, 3_600_000);
+sweep.unref();
+
 const app = await buildApp({ db, logger, ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}) });
 
 closeWithGrace({ delay: 10_000, logger }, async ({ err, signal }) => {
   if (err) app.log.error({ err }, 'closing after an error');
   else app.log.info({ signal }, 'closing');
   // Stop accepting, let in-flight requests finish, then release the pool and the server.
+  clearInterval(sweep);
   await app.close();
   await db.close();
   await embedded?.stop();

@@ -31,6 +31,12 @@ export interface IdempotencyClaim {
 /** Keys are kept this long; the issue asks for at least 24 hours. */
 export const IDEMPOTENCY_RETENTION_HOURS = 24;
 
+/** Deletes the stored responses of keys past their retention; returns how many. */
+export async function purgeExpiredIdempotencyKeys(db: Database): Promise<number> {
+  return db.prisma
+    .$executeRaw`DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => ${IDEMPOTENCY_RETENTION_HOURS})`;
+}
+
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /** The request's Idempotency-Key claim, or undefined without the header; 400 for a malformed key. */
