@@ -71,3 +71,25 @@ export function tidyComponents<T extends { paths?: Json; components?: { schemas?
 
   return { ...document, paths: folded.paths, components: { ...document.components, schemas: kept } };
 }
+
+type Operation = { requestBody?: { required?: boolean; content?: Record<string, { schema?: Json }> } };
+
+/**
+ * @fastify/swagger marks every request body required, since Fastify validates one; a body
+ * whose schema admits null (a DELETE's optional reason) may in fact be left out.
+ */
+export function markOptionalBodies<T extends { paths?: Json; components?: { schemas?: Schemas } }>(document: T): T {
+  const schemas = document.components?.schemas ?? {};
+  const resolve = (schema: Json): Json => {
+    const ref = (schema as { $ref?: string } | undefined)?.$ref;
+    return ref?.startsWith(PREFIX) ? schemas[ref.slice(PREFIX.length)] : schema;
+  };
+  const admitsNull = (schema: Json) => ((resolve(schema) as { anyOf?: { type?: string }[] })?.anyOf ?? []).some((s) => s.type === 'null');
+  for (const operations of Object.values((document.paths ?? {}) as Record<string, Record<string, Operation>>)) {
+    for (const operation of Object.values(operations)) {
+      const body = operation.requestBody;
+      if (body && Object.values(body.content ?? {}).every((media) => admitsNull(media.schema))) body.required = false;
+    }
+  }
+  return document;
+}

@@ -5,7 +5,7 @@ import { isNotModified } from '../../http/etag.js';
 import { IdParamsSchema, pageReply } from '../../http/pagination.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { requireIfMatch } from '../../http/preconditions.js';
-import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema } from '../../http/write-headers.js';
+import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
 import { ANONYMOUS, type ModuleDeps } from '../deps.js';
 import { idempotencyClaim, resourceResponse, runWrite, sendWrite } from '../writes.js';
 import { findOrCreateActor, getActor, listActors, lockActor, patchActor, toActor } from './repository.js';
@@ -75,6 +75,7 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         "Needs the actor's If-Match (428 without, 412 when stale). Renaming shows the new name in every live event and report " +
         'that names the actor; each gets a new version and revision. 409 when another actor of the same kind has the new name.',
       params: IdParamsSchema,
+      consumes: MERGE_PATCH_TYPES,
       headers: IfMatchHeadersSchema,
       body: ActorPatchSchema,
       response: { 200: ActorSchema, ...problemResponses(400, 404, 409, 412, 415, 428) },

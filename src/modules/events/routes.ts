@@ -9,7 +9,7 @@ import { problemResponses } from '../../http/problem-details.js';
 import { ANONYMOUS, type ModuleDeps } from '../deps.js';
 import { toCsv, toGeoJson, toNdjson } from './export.js';
 import { DEFAULT_PAGE_SIZE, EventListQuerySchema } from './list-query.js';
-import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema } from '../../http/write-headers.js';
+import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
 import { requireIfMatch } from '../../http/preconditions.js';
 import { eventRevisionAt } from '../changes/repository.js';
 import { idempotencyClaim, resourceResponse, runWrite, sendWrite } from '../writes.js';
@@ -206,6 +206,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         '(428 without, 412 with the current version when another change came first). Answers the new event and its ETag; ' +
         'the change is kept as a revision.',
       params: IdParamsSchema,
+      consumes: MERGE_PATCH_TYPES,
       headers: IfMatchHeadersSchema,
       body: EventPatchSchema,
       response: { 200: EventSchema, ...problemResponses(400, 404, 410, 412, 415, 428) },

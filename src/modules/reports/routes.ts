@@ -4,7 +4,7 @@ import { ApiError, notFound } from '../../http/errors.js';
 import { isNotModified } from '../../http/etag.js';
 import { CursorParamSchema, IdParamsSchema, LimitSchema, sendJsonPage, sendJsonText } from '../../http/pagination.js';
 import { optionalIfMatch, requireIfMatch } from '../../http/preconditions.js';
-import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema } from '../../http/write-headers.js';
+import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
 import { DeleteBodySchema } from '../events/schemas.js';
 import { idempotencyClaim, resourceResponse, runWrite, sendWrite } from '../writes.js';
 import { problemResponses } from '../../http/problem-details.js';
@@ -126,6 +126,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
         "A JSON merge patch (RFC 7396) of the report; needs the report's If-Match (428 without, 412 when stale). " +
         "The report's event gets a new version too, and its status is derived again from the evidence.",
       params: IdParamsSchema,
+      consumes: MERGE_PATCH_TYPES,
       headers: IfMatchHeadersSchema,
       body: ReportPatchSchema,
       response: { 200: ReportSchema, ...problemResponses(400, 404, 409, 410, 412, 415, 428) },
