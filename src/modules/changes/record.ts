@@ -88,7 +88,8 @@ export async function recordRevisions(tx: Transaction, changes: ChangeSet, autho
   const documentStates = (await tx.document.findMany({ where: { id: { in: ids('document') } } })).map((row) => [row.id, toDocument(row)]);
 
   await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})`);
-  for (const resource of RESOURCES) {
+  // Within one transaction, what others refer to comes first: a mirror fetching in feed order meets actors and documents before the events naming them.
+  for (const resource of ['actor', 'document', 'event', 'report'] as const) {
     const states = resource === 'actor' ? actorStates : resource === 'document' ? documentStates : [];
     await insertRevisions(tx, resource, changes.get(resource) ?? [], author, Object.fromEntries(states));
   }
