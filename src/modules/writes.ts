@@ -81,6 +81,8 @@ async function claim(tx: Transaction, claim: IdempotencyClaim): Promise<WriteRes
 function isRetryable(error: unknown): boolean {
   const cause = (error as { meta?: { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } } }).meta
     ?.driverAdapterError?.cause;
+  // P2034 is how Prisma names it for model queries; raw queries carry the driver adapter's error instead.
+  if ((error as { code?: unknown }).code === 'P2034') return true;
   return cause?.kind === 'TransactionWriteConflict' || cause?.originalCode === '40P01' || cause?.originalCode === '40001';
 }
 

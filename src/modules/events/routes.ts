@@ -204,7 +204,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       description:
         'A JSON merge patch (RFC 7396), as application/merge-patch+json or application/json. Needs If-Match with the ETag read ' +
         '(428 without, 412 with the current version when another change came first). Answers the new event and its ETag; ' +
-        'the change is kept as a revision.',
+        'every accepted PATCH is a new version and revision, whose changed_fields may be empty when it changed nothing.',
       params: IdParamsSchema,
       consumes: MERGE_PATCH_TYPES,
       headers: IfMatchHeadersSchema,
