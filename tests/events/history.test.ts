@@ -213,6 +213,24 @@ describe('POST /v1/events/{id}/merge', () => {
   });
 });
 
+describe('concurrent merges', () => {
+  it('two events merged into each other at once: one merge wins, the other is refused, never a 500', async () => {
+    for (let round = 0; round < 5; round++) {
+      const [a, b] = [await createEvent(), await createEvent()];
+      const merge = (from: Event, into: Event) => t.http.post(`/v1/events/${from.id}/merge`).set('if-match', '"1"').send({ into: into.id });
+      const statuses = (await Promise.all([merge(a, b), merge(b, a)])).map((r) => r.status).sort();
+      // The loser finds its own event merged away (410) or changed (412), or the survivor it named deleted (400).
+      expect([
+        [200, 400],
+        [200, 410],
+        [200, 412],
+      ]).toContainEqual(statuses);
+      const live = await t.db.pool.query('SELECT id FROM events WHERE id = ANY($1) AND deleted_at IS NULL', [[a.id, b.id]]);
+      expect(live.rowCount).toBe(1);
+    }
+  });
+});
+
 describe('reports: PATCH and DELETE', () => {
   it('edits a report with its If-Match; the event gets a new version showing the change', async () => {
     const event = await createEvent({ reports: [reportBody({ quote: 'original' }), reportBody({ quote: 'other' })] });
