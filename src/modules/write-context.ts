@@ -20,6 +20,8 @@ export class WriteContext {
   private readonly actorIds = new Map<string, string>();
   private readonly changes = new Map<string, { resource: Resource; id: string; action: Action }>();
   private finished = false;
+  /** Deleted events whose stored JSON shows something that changed (a renamed actor), without a new version. */
+  private readonly rerendered = new Set<string>();
 
   constructor(
     readonly tx: Transaction,
@@ -77,7 +79,15 @@ export class WriteContext {
   }
 
   get hasChanges(): boolean {
-    return this.changes.size > 0;
+    return this.changes.size > 0 || this.rerendered.size > 0;
+  }
+
+  /**
+   * Notes that a deleted event shows a record this transaction changed: its history is closed,
+   * so it gets no new version or revision, but finish() renders its stored JSON again.
+   */
+  rerender(eventId: string): void {
+    this.rerendered.add(eventId);
   }
 
   /** Whether finish() has run: the write runner refuses to commit changes that skipped it. */
@@ -93,7 +103,7 @@ export class WriteContext {
   async finish(): Promise<void> {
     if (this.finished) throw new Error('WriteContext.finish() called twice');
     this.finished = true;
-    if (this.changes.size === 0) return;
+    if (this.changes.size === 0 && this.rerendered.size === 0) return;
     const byResource: ChangeSet = new Map();
     for (const change of this.changes.values()) {
       const list = byResource.get(change.resource) ?? [];
@@ -111,7 +121,7 @@ export class WriteContext {
         this.author,
       );
     }
-    const events = (byResource.get('event') ?? []).map((c) => c.id);
+    const events = [...(byResource.get('event') ?? []).map((c) => c.id), ...this.rerendered];
     if (events.length > 0) await refreshEvents(this.tx, events);
     await recordRevisions(this.tx, byResource, this.author);
   }

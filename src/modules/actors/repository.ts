@@ -9,7 +9,6 @@ import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import { ApiError, notFound } from '../../http/errors.js';
 import { assertVersion, type ExpectedVersion } from '../../http/preconditions.js';
 import type { WriteContext } from '../write-context.js';
-import { refreshEvents } from '../events/refresh.js';
 import type { ActorByNameSchema, ActorListQuerySchema, ActorPatch, ActorSchema } from './schemas.js';
 
 type ActorByName = z.infer<typeof ActorByNameSchema>;
@@ -157,8 +156,9 @@ export async function patchActor(ctx: WriteContext, current: ActorRow, patch: Ac
   });
   ctx.changed('actor', current.id, 'updated');
   for (const report of reports) ctx.changed('report', report.id, 'updated');
-  for (const event of events) if (!event.deleted) ctx.changed('event', event.id, 'updated');
   // A deleted event's history is closed: no new version, only its stored JSON shows the new name.
-  const deleted = events.filter((event) => event.deleted).map((event) => event.id);
-  if (deleted.length > 0) await refreshEvents(tx, deleted);
+  for (const event of events) {
+    if (event.deleted) ctx.rerender(event.id);
+    else ctx.changed('event', event.id, 'updated');
+  }
 }

@@ -16,8 +16,8 @@ export type Resource = (typeof RESOURCES)[number];
 export const ACTIONS = ['created', 'updated', 'deleted'] as const;
 export type Action = (typeof ACTIONS)[number];
 
-/** The key of the advisory lock that orders the revisions of concurrent writers ("revision" in ASCII). */
-export const REVISION_LOCK_KEY = 0x7265766973696f6e;
+/** The key of the advisory lock that orders the revisions of concurrent writers ("revi" in ASCII; exact as a JS number). */
+export const REVISION_LOCK_KEY = 0x72657669;
 
 /** Fields that change with every write and say nothing about what changed. */
 const BOOKKEEPING_FIELDS = ['version', 'updated_at', 'updated_by'];

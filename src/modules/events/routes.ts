@@ -257,16 +257,18 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       summary: 'Relate an event to another',
       description:
         "Adds a relation from this event to another live event: a change to this event, so it needs this event's If-Match. " +
-        'Answers the event with its new ETag; 409 when the relation exists already.',
+        'Answers the event with its new ETag; 409 when the relation exists already.\n\n' +
+        IDEMPOTENCY_TEXT,
       params: IdParamsSchema,
-      headers: IfMatchHeadersSchema,
+      headers: IfMatchHeadersSchema.extend(IdempotencyHeadersSchema.shape),
       body: RelationInputSchema,
       response: { 201: EventSchema, ...problemResponses(400, 404, 409, 410, 412, 415, 422, 428) },
     },
     handler: async (request, reply) => {
       const { id } = request.params;
       const expected = requireIfMatch(request, 'event');
-      const response = await runWrite(db, { author: ANONYMOUS }, async (ctx) => {
+      const idempotency = idempotencyClaim(request, ANONYMOUS);
+      const response = await runWrite(db, { author: ANONYMOUS, idempotency }, async (ctx) => {
         await lockLiveEvent(ctx.tx, id, expected);
         await addRelation(ctx, id, request.body);
         await ctx.finish();
