@@ -11,9 +11,11 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Database } from './db/client.js';
+import { installAuth, type ReadAccess } from './http/auth.js';
 import { installProblemDetails } from './http/problem-details.js';
 import { actorRoutes } from './modules/actors/routes.js';
 import { changeRoutes } from './modules/changes/routes.js';
+import { keyRoutes } from './modules/keys/routes.js';
 import type { ModuleDeps } from './modules/deps.js';
 import { documentRoutes } from './modules/documents/routes.js';
 import { eventTypeRoutes } from './modules/event-types/routes.js';
@@ -25,12 +27,14 @@ import { markOptionalBodies, tidyComponents } from './openapi/tidy.js';
 
 export interface AppDeps {
   db: Database;
+  /** Whether reads need an API key (READ_ACCESS); public by default. */
+  readAccess?: ReadAccess;
   /** A pino logger; without one the app logs nothing (as in tests). */
   logger?: FastifyBaseLogger;
   publicUrl?: string;
 }
 
-export async function buildApp({ db, logger, publicUrl }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ db, logger, publicUrl, readAccess = 'public' }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     // Behind a proxy the client's address and protocol come from X-Forwarded-*.
@@ -48,6 +52,7 @@ export async function buildApp({ db, logger, publicUrl }: AppDeps): Promise<Fast
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installProblemDetails(app);
+  installAuth(app, { prisma: db.prisma, readAccess });
 
   await app.register(fastifySwagger, {
     openapi: { openapi: '3.1.0', ...OPENAPI_INFO },
@@ -66,5 +71,6 @@ export async function buildApp({ db, logger, publicUrl }: AppDeps): Promise<Fast
   await app.register(actorRoutes, deps);
   await app.register(documentRoutes, deps);
   await app.register(changeRoutes, deps);
+  await app.register(keyRoutes, deps);
   return app;
 }

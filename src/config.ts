@@ -23,6 +23,8 @@ const ConfigSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** Base URL used in Link headers and the OpenAPI servers list, when behind a proxy. */
   PUBLIC_URL: z.url().optional(),
+  /** public: anyone may read; key: reads need an API key too (any role). Writes always need an editor key. */
+  READ_ACCESS: z.enum(['public', 'key']).default('public'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -9,6 +9,7 @@ import { connectDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { locateDatabase } from './db/open.js';
 import { seedDemo } from './modules/events/demo-seed.js';
+import { countKeys, createKey } from './modules/keys/repository.js';
 import { renderMissingEvents } from './modules/events/refresh.js';
 import { purgeExpiredIdempotencyKeys } from './modules/writes.js';
 
@@ -26,6 +27,12 @@ if (embedded && (await db.prisma.event.count()) === 0) {
   const seeded = await seedDemo(db);
   logger.info(`empty embedded database: loaded ${seeded} demo events`);
 }
+// ... and, on its first start, an admin key, so the writes can be tried at once. It goes to
+// stdout once, never to the logs; `npm run keys` makes more.
+if (embedded && (await countKeys(db.prisma)) === 0) {
+  const { key } = await createKey(db.prisma, 'admin', 'admin', 'first-start');
+  process.stdout.write(`Admin API key (shown once): ${key}\n`);
+}
 
 // Events from before their rendered JSON existed (or loaded in bulk) are served by building it on
 // the fly; render them in the background so reads get fast without delaying the start.
@@ -39,7 +46,7 @@ const sweep = setInterval(() => {
 }, 3_600_000);
 sweep.unref();
 
-const app = await buildApp({ db, logger, ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}) });
+const app = await buildApp({ db, logger, readAccess: config.READ_ACCESS, ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}) });
 
 closeWithGrace({ delay: 10_000, logger }, async ({ err, signal }) => {
   if (err) app.log.error({ err }, 'closing after an error');

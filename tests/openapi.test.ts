@@ -54,6 +54,9 @@ const ROUTES: [method: string, path: string, errors: number[]][] = [
   ['get', '/v1/documents/{id}', [400, 404]],
   ['get', '/v1/event-types', []],
   ['get', '/v1/changes', [400]],
+  ['get', '/v1/api-keys', [401, 403]],
+  ['post', '/v1/api-keys', [400, 401, 403, 409, 415]],
+  ['delete', '/v1/api-keys/{name}', [400, 401, 403, 404]],
   ['get', '/healthz', []],
   ['get', '/readyz', []],
 ];

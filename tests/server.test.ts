@@ -49,7 +49,7 @@ describe('npm start without DATABASE_URL', () => {
       child.stdout?.on('data', (chunk) => (output += chunk));
       child.stderr?.on('data', (chunk) => (output += chunk));
       await waitForReady(base, child, () => output);
-      return child;
+      return { child, output: () => output };
     };
     const getJson = async (pathAndQuery: string) => (await (await fetch(`${base}${pathAndQuery}`)).json()) as { data: { type: string }[] };
     const stop = async (child: ChildProcess) => {
@@ -62,13 +62,17 @@ describe('npm start without DATABASE_URL', () => {
     const listed = await getJson('/v1/events?limit=100');
     expect(listed.data).toHaveLength(7);
     expect(listed.data.map((event) => event.type)).toContain('capture');
+    // The first start prints an admin key once, on a line of its own, and writes need it.
+    const adminKey = /^Admin API key \(shown once\): (cek_\S+)$/m.exec(first.output())?.[1];
+    expect(adminKey).toBeDefined();
+    const actor = { method: 'POST', body: JSON.stringify({ name: 'Persistence check', kind: 'other' }) };
+    expect((await fetch(`${base}/v1/actors`, { ...actor, headers: { 'content-type': 'application/json' } })).status).toBe(401);
     const created = await fetch(`${base}/v1/actors`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Persistence check', kind: 'other' }),
+      ...actor,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
     });
     expect(created.status).toBe(201);
-    expect(await stop(first)).toBe(0);
+    expect(await stop(first.child)).toBe(0);
 
     // A second start finds the same data and does not load the demo twice.
     const second = await start();
@@ -76,7 +80,8 @@ describe('npm start without DATABASE_URL', () => {
     expect(again.data).toHaveLength(7);
     const actors = await getJson('/v1/actors?q=persistence');
     expect(actors.data).toHaveLength(1);
-    expect(await stop(second)).toBe(0);
+    expect(second.output()).not.toContain('Admin API key');
+    expect(await stop(second.child)).toBe(0);
 
     // The embedded server stopped with the service: its port is free again.
     const probe = createServer();

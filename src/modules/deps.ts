@@ -6,6 +6,3 @@ export interface ModuleDeps {
   /** Base URL for absolute links (Location, Link) when the service sits behind a proxy. */
   publicUrl?: string;
 }
-
-/** Who made a write. Until API keys exist every writer is anonymous. */
-export const ANONYMOUS = 'anonymous';

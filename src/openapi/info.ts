@@ -33,6 +33,17 @@ export const OPENAPI_INFO = {
     ].join('\n'),
     license: { name: 'Proprietary' },
   },
+  components: {
+    securitySchemes: {
+      bearerAuth: {
+        type: 'http' as const,
+        scheme: 'bearer',
+        description:
+          'An API key: `Authorization: Bearer cek_...`. Roles: reader (GET), editor (writes), admin (API keys). ' +
+          'Reads need no key unless the service runs with READ_ACCESS=key.',
+      },
+    },
+  },
   tags: [
     { name: 'events', description: 'What happened, with every report that attributes it' },
     { name: 'reports', description: 'Who says so: one attribution of an event each' },
@@ -41,5 +52,6 @@ export const OPENAPI_INFO = {
     { name: 'event types', description: 'The controlled vocabulary of event types' },
     { name: 'changes', description: 'The change feed: every create, update and delete in commit order, to mirror the data set' },
     { name: 'operations', description: 'Health and readiness' },
+    { name: 'api keys', description: 'Who may read and write (admins only)' },
   ],
 };

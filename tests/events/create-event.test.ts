@@ -36,7 +36,7 @@ describe('POST /v1/events', () => {
       location: { admin1: 'Kursk Oblast', country: 'RUS', lat: 51.6, lon: 36.1, precision: 'admin1', name: null },
       tags: ['pow', 'north-korea'],
       version: 1,
-      created_by: 'anonymous',
+      created_by: 'test-editor',
       deleted_at: null,
     });
     expect(event.participants.map((p: { actor: { name: string }; role: string }) => [p.actor.name, p.role])).toEqual([

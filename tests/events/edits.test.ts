@@ -186,7 +186,10 @@ describe('status from the evidence', () => {
     const corroborated = (await t.http.get(`/v1/events/${event.id}`).expect(200)).body;
     expect(corroborated).toMatchObject({ status: 'corroborated', report_count: 2, independent_reporter_count: 2, version: 2 });
 
-    await t.http.delete(`/v1/reports/${second.body.id}`).set('if-match', second.headers.etag as string).expect(204);
+    await t.http
+      .delete(`/v1/reports/${second.body.id}`)
+      .set('if-match', second.headers.etag as string)
+      .expect(204);
     expect((await t.http.get(`/v1/events/${event.id}`).expect(200)).body).toMatchObject({
       status: 'reported',
       report_count: 1,

@@ -74,7 +74,7 @@ describe('revisions', () => {
       [3, 'updated'],
       [4, 'updated'],
     ]);
-    expect(list.every((r) => r.author === 'anonymous' && r.state.version === r.version && r.at === r.state.updated_at)).toBe(true);
+    expect(list.every((r) => r.author === 'test-editor' && r.state.version === r.version && r.at === r.state.updated_at)).toBe(true);
     expect(list[1]!.changed_fields).toEqual(['tags', 'title']);
     // The same reporter again: one more report, but not one more independent reporter.
     expect(list[2]!.changed_fields).toEqual(['report_count', 'reports']);
@@ -135,7 +135,7 @@ describe('DELETE /v1/events/{id}', () => {
     expect(after).toEqual({ ...before, revisions: before.revisions! + 1 });
 
     const gone = await expectProblem(t.http.get(`/v1/events/${event.id}`), 410);
-    expect(gone).toMatchObject({ deleted_by: 'anonymous', reason: 'entered twice', merged_into: null });
+    expect(gone).toMatchObject({ deleted_by: 'test-editor', reason: 'entered twice', merged_into: null });
     expect(Date.parse(gone.deleted_at as string)).not.toBeNaN();
     expect((await t.http.get(`/v1/events?tag=${tag}`).expect(200)).body.data).toEqual([]);
     const listed = (await t.http.get(`/v1/events?tag=${tag}&include_deleted=true`).expect(200)).body.data as Event[];

@@ -6,6 +6,8 @@ import pg from 'pg';
 import supertest from 'supertest';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import type { ReadAccess } from '../../src/http/auth.js';
+import { createKey, ROLES, type Role } from '../../src/modules/keys/repository.js';
 import { connectDatabase, type Database } from '../../src/db/client.js';
 import { withDatabase } from './global-setup.js';
 import { EVENT_JSON } from '../../src/modules/events/json-sql.js';
@@ -15,7 +17,14 @@ import { DERIVED_STATUS } from '../../src/modules/events/evidence.js';
 export interface TestApp {
   app: FastifyInstance;
   db: Database;
-  http: ReturnType<typeof supertest>;
+  /** Requests with an editor key (the author "test-editor"), as most tests write. */
+  http: ReturnType<typeof supertest.agent>;
+  /** Requests with no key. */
+  anonymous: ReturnType<typeof supertest>;
+  /** Requests with a key of each role. */
+  as: Record<Role, ReturnType<typeof supertest.agent>>;
+  /** The keys themselves, by role. */
+  keys: Record<Role, string>;
   /** Number of rows in each table, to prove a rejected write changed nothing. */
   rowCounts(): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -32,10 +41,13 @@ const TABLES = [
   'documents',
   'revisions',
   'idempotency_keys',
+  'api_keys',
   'event_types',
 ];
 
 export interface TestAppOptions {
+  /** READ_ACCESS of the app: public (default) or key. */
+  readAccess?: ReadAccess;
   /** Runs after buildApp and before listen, to add routes or hooks a test needs (such as one that throws). */
   extend?(app: FastifyInstance): void | Promise<void>;
 }
@@ -49,13 +61,21 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   await admin.end();
 
   const db = connectDatabase(withDatabase(adminUrl, name), 5);
-  const app = await buildApp({ db });
+  const keys = {} as Record<Role, string>;
+  for (const role of ROLES) keys[role] = (await createKey(db.prisma, `test-${role}`, role, 'test-setup')).key;
+  const app = await buildApp({ db, readAccess: options.readAccess ?? 'public' });
   await options.extend?.(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
+  const as = Object.fromEntries(
+    ROLES.map((role) => [role, supertest.agent(app.server).set('authorization', `Bearer ${keys[role]}`)]),
+  ) as Record<Role, ReturnType<typeof supertest.agent>>;
   return {
     app,
     db,
-    http: supertest(app.server),
+    http: as.editor,
+    anonymous: supertest(app.server),
+    as,
+    keys,
     async rowCounts() {
       const counts: Record<string, number> = {};
       for (const table of TABLES) {

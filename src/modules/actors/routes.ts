@@ -3,10 +3,11 @@ import { z } from 'zod';
 import { notFound } from '../../http/errors.js';
 import { isNotModified } from '../../http/etag.js';
 import { IdParamsSchema, pageReply } from '../../http/pagination.js';
+import { authorOf } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { requireIfMatch } from '../../http/preconditions.js';
 import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
-import { ANONYMOUS, type ModuleDeps } from '../deps.js';
+import { type ModuleDeps } from '../deps.js';
 import { idempotencyClaim, resourceResponse, runWrite, sendWrite } from '../writes.js';
 import { findOrCreateActor, getActor, listActors, lockActor, patchActor, toActor } from './repository.js';
 import { ActorByNameSchema, ActorListQuerySchema, ActorPageSchema, ActorPatchSchema, ActorSchema } from './schemas.js';
@@ -40,9 +41,9 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       response: { 200: ActorSchema, 201: ActorSchema, ...problemResponses(400, 415) },
     },
     handler: async (request, reply) => {
-      const idempotency = idempotencyClaim(request, ANONYMOUS);
-      const response = await runWrite(db, { author: ANONYMOUS, idempotency }, async (ctx) => {
-        const { actor, created } = await findOrCreateActor(ctx.tx, request.body, ANONYMOUS);
+      const idempotency = idempotencyClaim(request, authorOf(request));
+      const response = await runWrite(db, { author: authorOf(request), idempotency }, async (ctx) => {
+        const { actor, created } = await findOrCreateActor(ctx.tx, request.body, authorOf(request));
         if (created) ctx.changed('actor', actor.id, 'created');
         await ctx.finish();
         return resourceResponse(created ? 201 : 200, actorJson(actor), `/v1/actors/${actor.id}`);
@@ -83,7 +84,7 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     handler: async (request, reply) => {
       const { id } = request.params;
       const expected = requireIfMatch(request, 'actor');
-      const response = await runWrite(db, { author: ANONYMOUS }, async (ctx) => {
+      const response = await runWrite(db, { author: authorOf(request) }, async (ctx) => {
         await patchActor(ctx, await lockActor(ctx.tx, id, expected), request.body);
         await ctx.finish();
         return resourceResponse(200, actorJson(await ctx.tx.actor.findUniqueOrThrow({ where: { id } })));

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import { notFound } from '../../http/errors.js';
 import { isNotModified } from '../../http/etag.js';
 import { IdParamsSchema, pageReply } from '../../http/pagination.js';
+import { authorOf } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT } from '../../http/write-headers.js';
-import { ANONYMOUS, type ModuleDeps } from '../deps.js';
+import { type ModuleDeps } from '../deps.js';
 import { idempotencyClaim, resourceResponse, runWrite, sendWrite } from '../writes.js';
 import { findOrCreateDocument, getDocument, listDocuments, toDocument } from './repository.js';
 import { DocumentByUrlSchema, DocumentListQuerySchema, DocumentPageSchema, DocumentSchema } from './schemas.js';
@@ -39,9 +40,9 @@ export const documentRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { d
       response: { 200: DocumentSchema, 201: DocumentSchema, ...problemResponses(400, 415) },
     },
     handler: async (request, reply) => {
-      const idempotency = idempotencyClaim(request, ANONYMOUS);
-      const response = await runWrite(db, { author: ANONYMOUS, idempotency }, async (ctx) => {
-        const { document, created } = await findOrCreateDocument(ctx.tx, request.body, ANONYMOUS);
+      const idempotency = idempotencyClaim(request, authorOf(request));
+      const response = await runWrite(db, { author: authorOf(request), idempotency }, async (ctx) => {
+        const { document, created } = await findOrCreateDocument(ctx.tx, request.body, authorOf(request));
         if (created) ctx.changed('document', document.id, 'created');
         await ctx.finish();
         return resourceResponse(

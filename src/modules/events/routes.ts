@@ -5,8 +5,9 @@ import { ApiError, notFound } from '../../http/errors.js';
 import { isNotModified } from '../../http/etag.js';
 import { negotiate } from '../../http/negotiation.js';
 import { IdParamsSchema, linkNext, sendJsonPage, sendJsonText } from '../../http/pagination.js';
+import { authorOf } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
-import { ANONYMOUS, type ModuleDeps } from '../deps.js';
+import { type ModuleDeps } from '../deps.js';
 import { toCsv, toGeoJson, toNdjson } from './export.js';
 import { DEFAULT_PAGE_SIZE, EventListQuerySchema } from './list-query.js';
 import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
@@ -143,11 +144,15 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       response: { 201: EventSchema, ...problemResponses(400, 415, 422) },
     },
     handler: async (request, reply) => {
-      const response = await runWrite(db, { author: ANONYMOUS, idempotency: idempotencyClaim(request, ANONYMOUS) }, async (ctx) => {
-        const id = await createEvent(ctx, request.body);
-        await ctx.finish();
-        return resourceResponse(201, await readEvent(ctx.tx, id), `/v1/events/${id}`);
-      });
+      const response = await runWrite(
+        db,
+        { author: authorOf(request), idempotency: idempotencyClaim(request, authorOf(request)) },
+        async (ctx) => {
+          const id = await createEvent(ctx, request.body);
+          await ctx.finish();
+          return resourceResponse(201, await readEvent(ctx.tx, id), `/v1/events/${id}`);
+        },
+      );
       return sendWrite(reply, response);
     },
   });
@@ -214,7 +219,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     handler: async (request, reply) => {
       const { id } = request.params;
       const expected = requireIfMatch(request, 'event');
-      const response = await runWrite(db, { author: ANONYMOUS }, async (ctx) => {
+      const response = await runWrite(db, { author: authorOf(request) }, async (ctx) => {
         await lockLiveEvent(ctx.tx, id, expected);
         await patchEvent(ctx, id, request.body);
         await ctx.finish();
@@ -240,7 +245,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     handler: async (request, reply) => {
       const { id } = request.params;
       const expected = requireIfMatch(request, 'event');
-      const response = await runWrite(db, { author: ANONYMOUS }, async (ctx) => {
+      const response = await runWrite(db, { author: authorOf(request) }, async (ctx) => {
         await lockLiveEvent(ctx.tx, id, expected);
         await deleteEvent(ctx, id, request.body?.reason ?? null);
         await ctx.finish();
@@ -267,8 +272,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     handler: async (request, reply) => {
       const { id } = request.params;
       const expected = requireIfMatch(request, 'event');
-      const idempotency = idempotencyClaim(request, ANONYMOUS);
-      const response = await runWrite(db, { author: ANONYMOUS, idempotency }, async (ctx) => {
+      const idempotency = idempotencyClaim(request, authorOf(request));
+      const response = await runWrite(db, { author: authorOf(request), idempotency }, async (ctx) => {
         await lockLiveEvent(ctx.tx, id, expected);
         await addRelation(ctx, id, request.body);
         await ctx.finish();
@@ -291,7 +296,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     handler: async (request, reply) => {
       const { id, relation, event_id } = request.params;
       const expected = requireIfMatch(request, 'event');
-      const response = await runWrite(db, { author: ANONYMOUS }, async (ctx) => {
+      const response = await runWrite(db, { author: authorOf(request) }, async (ctx) => {
         await lockLiveEvent(ctx.tx, id, expected);
         await removeRelation(ctx, id, { relation, event_id });
         await ctx.finish();
@@ -320,8 +325,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       const { id } = request.params;
       const expected = requireIfMatch(request, 'event');
       const { into, reason } = request.body;
-      const idempotency = idempotencyClaim(request, ANONYMOUS);
-      const response = await runWrite(db, { author: ANONYMOUS, idempotency }, async (ctx) => {
+      const idempotency = idempotencyClaim(request, authorOf(request));
+      const response = await runWrite(db, { author: authorOf(request), idempotency }, async (ctx) => {
         await lockLiveEvent(ctx.tx, id, expected);
         await mergeEvent(ctx, id, into, reason ?? null);
         await ctx.finish();

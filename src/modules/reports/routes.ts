@@ -7,8 +7,9 @@ import { optionalIfMatch, requireIfMatch } from '../../http/preconditions.js';
 import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
 import { DeleteBodySchema } from '../events/schemas.js';
 import { idempotencyClaim, resourceResponse, runWrite, sendWrite } from '../writes.js';
+import { authorOf } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
-import { ANONYMOUS, type ModuleDeps } from '../deps.js';
+import { type ModuleDeps } from '../deps.js';
 import { ReportFilterFields, StatedAtFilterFields } from './filters.js';
 import { getReport, listReports, REPORT_SORTS } from './repository.js';
 import { ReportInputSchema, ReportPageSchema, ReportPatchSchema, ReportSchema } from './schemas.js';
@@ -85,8 +86,8 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
     },
     handler: async (request, reply) => {
       const expected = optionalIfMatch(request, 'event');
-      const idempotency = idempotencyClaim(request, ANONYMOUS);
-      const response = await runWrite(db, { author: ANONYMOUS, idempotency }, async (ctx) => {
+      const idempotency = idempotencyClaim(request, authorOf(request));
+      const response = await runWrite(db, { author: authorOf(request), idempotency }, async (ctx) => {
         const id = await addReport(ctx, request.params.id, request.body, expected);
         await ctx.finish();
         return resourceResponse(201, await readReport(ctx.tx, id), `/v1/reports/${id}`);
@@ -134,7 +135,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
     handler: async (request, reply) => {
       const { id } = request.params;
       const expected = requireIfMatch(request, 'report');
-      const response = await runWrite(db, { author: ANONYMOUS }, async (ctx) => {
+      const response = await runWrite(db, { author: authorOf(request) }, async (ctx) => {
         const eventId = await lockLiveReport(ctx.tx, id, expected);
         await patchReport(ctx, id, eventId, request.body);
         await ctx.finish();
@@ -160,7 +161,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
     handler: async (request, reply) => {
       const { id } = request.params;
       const expected = requireIfMatch(request, 'report');
-      const response = await runWrite(db, { author: ANONYMOUS }, async (ctx) => {
+      const response = await runWrite(db, { author: authorOf(request) }, async (ctx) => {
         const eventId = await lockLiveReport(ctx.tx, id, expected);
         await withdrawReport(ctx, id, eventId, request.body?.reason ?? null);
         await ctx.finish();

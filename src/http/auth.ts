@@ -1,0 +1,87 @@
+// Who is calling, and may they? `Authorization: Bearer <key>` names an API key; each
+// route needs an access level: public (health, the OpenAPI document), read (GET under
+// /v1; open to anyone when READ_ACCESS=public), edit (writes), admin (keys). A route
+// says its level in `config.access`; without one, GET is read and anything else edit.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { PrismaClient } from '../db/client.js';
+import { findLiveKey, ROLE_RANK, type Role } from '../modules/keys/repository.js';
+import { ApiError } from './errors.js';
+import { problemResponses } from './problem-details.js';
+
+export type Access = 'public' | 'read' | 'edit' | 'admin';
+export type ReadAccess = 'public' | 'key';
+
+/** The caller: an API key's name and role. Anonymous callers have none. */
+export interface Principal {
+  name: string;
+  role: Role;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+}
+
+const NEEDED_ROLE: Record<Exclude<Access, 'public'>, Role> = { read: 'reader', edit: 'editor', admin: 'admin' };
+
+/** The name a write records as its author. Writes always have a principal: edit access needs a key. */
+export function authorOf(request: FastifyRequest): string {
+  if (!request.principal) throw new Error('a write ran without an authenticated principal');
+  return request.principal.name;
+}
+
+function accessOf(method: string | string[], url: string, configured: Access | undefined): Access {
+  if (configured) return configured;
+  if (!url.startsWith('/v1/')) return 'public';
+  const methods = Array.isArray(method) ? method : [method];
+  return methods.every((m) => m === 'GET' || m === 'HEAD') ? 'read' : 'edit';
+}
+
+const challenge = { 'www-authenticate': 'Bearer realm="conflict-events"' };
+
+/**
+ * Installs authentication and authorisation. Must run before @fastify/swagger is registered:
+ * the onRoute hook adds each route's security requirement and 401/403 answers to its schema.
+ */
+export function installAuth(app: FastifyInstance, options: { prisma: PrismaClient; readAccess: ReadAccess }): void {
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRoute', (route) => {
+    const access = accessOf(route.method, route.url, route.config?.access);
+    route.config = { ...route.config, access };
+    if (access === 'public' || !route.schema) return;
+    const optional = access === 'read' && options.readAccess === 'public';
+    route.schema.security = optional ? [{ bearerAuth: [] }, {}] : [{ bearerAuth: [] }];
+    const statuses = optional ? [401] : [401, 403];
+    route.schema.response = { ...problemResponses(...statuses), ...(route.schema.response as object | undefined) };
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const header = request.headers.authorization;
+    if (header !== undefined) {
+      const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+      if (!match?.[1]) {
+        throw new ApiError('unauthorized', 'The Authorization header must be "Bearer <API key>".', { headers: challenge });
+      }
+      const key = await findLiveKey(options.prisma, match[1]);
+      // The same answer for an unknown and a revoked key: nothing to learn about which keys exist.
+      if (!key) throw new ApiError('unauthorized', 'The API key is not valid: it is unknown or was revoked.', { headers: challenge });
+      request.principal = key;
+    }
+    const access = request.routeOptions.config?.access ?? 'public';
+    if (access === 'public' || (access === 'read' && options.readAccess === 'public')) return;
+    const needed = NEEDED_ROLE[access];
+    if (!request.principal) {
+      throw new ApiError('unauthorized', `This needs an API key with the ${needed} role: send Authorization: Bearer <key>.`, {
+        headers: challenge,
+      });
+    }
+    if (ROLE_RANK[request.principal.role] < ROLE_RANK[needed]) {
+      throw new ApiError('forbidden', `The API key "${request.principal.name}" is a ${request.principal.role} key; this needs ${needed}.`);
+    }
+  });
+}
