@@ -12,7 +12,9 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Database } from './db/client.js';
 import { installAuth, type ReadAccess } from './http/auth.js';
+import { installMetrics } from './http/metrics.js';
 import { installProblemDetails } from './http/problem-details.js';
+import { installRequestLog, requestId } from './http/request-log.js';
 import { actorRoutes } from './modules/actors/routes.js';
 import { changeRoutes } from './modules/changes/routes.js';
 import { keyRoutes } from './modules/keys/routes.js';
@@ -43,6 +45,9 @@ export async function buildApp({ db, logger, publicUrl, readAccess = 'public' }:
     // The contract uses lower-case paths and query names as written; be strict about both.
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 200 },
     ajv: { customOptions: { coerceTypes: false } },
+    genReqId: requestId,
+    // One line per request, written by installRequestLog, instead of Fastify's two.
+    disableRequestLogging: true,
   }).withTypeProvider<ZodTypeProvider>();
 
   // Bodies are JSON only; without this, text/plain would reach validation as a string (400) instead of 415.
@@ -51,8 +56,10 @@ export async function buildApp({ db, logger, publicUrl, readAccess = 'public' }:
   app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  installRequestLog(app);
   installProblemDetails(app);
   installAuth(app, { prisma: db.prisma, readAccess });
+  installMetrics(app, db.pool);
 
   await app.register(fastifySwagger, {
     openapi: { openapi: '3.1.0', ...OPENAPI_INFO },

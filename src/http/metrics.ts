@@ -1,0 +1,48 @@
+// GET /metrics in the Prometheus text format: requests and their latency by route and
+// status, the database pool, the process (memory, CPU, event-loop lag) and build info.
+// Each app has its own registry, so several apps in one process (tests) never collide.
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { OPENAPI_INFO } from '../openapi/info.js';
+
+export function installMetrics(app: FastifyInstance, pool: pg.Pool): void {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const labelNames = ['method', 'route', 'status'] as const;
+  const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests answered', labelNames, registers: [registry] });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time to answer an HTTP request',
+    labelNames,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const poolGauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  poolGauge('db_pool_connections', 'Connections the pool holds', () => pool.totalCount);
+  poolGauge('db_pool_idle_connections', 'Connections the pool holds idle', () => pool.idleCount);
+  poolGauge('db_pool_waiting_requests', 'Queries waiting for a connection', () => pool.waitingCount);
+  new Gauge({ name: 'build_info', help: 'The running build', labelNames: ['version', 'node'], registers: [registry] }).set(
+    { version: OPENAPI_INFO.info.version, node: process.version },
+    1,
+  );
+
+  app.addHook('onResponse', async (request, reply) => {
+    // The route's pattern, never the raw URL: ids would make a series per record.
+    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
+    requests.inc(labels);
+    duration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
+}
