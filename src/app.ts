@@ -1,7 +1,7 @@
 // buildApp(deps) assembles the service: compilers, error handling, the OpenAPI
 // document and one plugin per resource. It never listens; server.ts and the
 // tests decide where it runs.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import {
   jsonSchemaTransform,
@@ -12,6 +12,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Database } from './db/client.js';
 import { installAuth, type ReadAccess } from './http/auth.js';
+import { installHardening } from './http/hardening.js';
 import { installMetrics } from './http/metrics.js';
 import { installProblemDetails } from './http/problem-details.js';
 import { installRequestLog, requestId } from './http/request-log.js';
@@ -31,23 +32,27 @@ export interface AppDeps {
   db: Database;
   /** Whether reads need an API key (READ_ACCESS); public by default. */
   readAccess?: ReadAccess;
+  /** Origins allowed to call from a browser (CORS_ORIGINS). */
+  corsOrigins?: string[];
   /** A pino logger; without one the app logs nothing (as in tests). */
   logger?: FastifyBaseLogger;
   publicUrl?: string;
 }
 
-export async function buildApp({ db, logger, publicUrl, readAccess = 'public' }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ db, logger, publicUrl, readAccess = 'public', corsOrigins = [] }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     // Behind a proxy the client's address and protocol come from X-Forwarded-*.
     trustProxy: true,
     bodyLimit: 1024 * 1024,
+    // A client that takes longer than this to send its request is cut off (slow-loris).
+    requestTimeout: 30_000,
     // The contract uses lower-case paths and query names as written; be strict about both.
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 200 },
     ajv: { customOptions: { coerceTypes: false } },
     genReqId: requestId,
     // One line per request, written by installRequestLog, instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
 
   // Bodies are JSON only; without this, text/plain would reach validation as a string (400) instead of 415.
@@ -57,6 +62,7 @@ export async function buildApp({ db, logger, publicUrl, readAccess = 'public' }:
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installRequestLog(app);
+  await installHardening(app, { corsOrigins });
   installProblemDetails(app);
   installAuth(app, { prisma: db.prisma, readAccess });
   installMetrics(app, db.pool);

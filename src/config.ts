@@ -25,6 +25,24 @@ const ConfigSchema = z.object({
   PUBLIC_URL: z.url().optional(),
   /** public: anyone may read; key: reads need an API key too (any role). Writes always need an editor key. */
   READ_ACCESS: z.enum(['public', 'key']).default('public'),
+  /** Origins whose browser scripts may call the API (CORS), comma-separated, or *; none when unset. */
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.union([
+          z.literal('*'),
+          z.url().refine((url) => new URL(url).origin === url, 'must be an origin such as https://dash.example.org'),
+        ]),
+      ),
+    )
+    .default([]),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -46,7 +46,13 @@ const sweep = setInterval(() => {
 }, 3_600_000);
 sweep.unref();
 
-const app = await buildApp({ db, logger, readAccess: config.READ_ACCESS, ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}) });
+const app = await buildApp({
+  db,
+  logger,
+  readAccess: config.READ_ACCESS,
+  corsOrigins: config.CORS_ORIGINS,
+  ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
+});
 
 closeWithGrace({ delay: 10_000, logger }, async ({ err, signal }) => {
   if (err) app.log.error({ err }, 'closing after an error');

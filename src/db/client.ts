@@ -25,7 +25,7 @@ export function connectDatabase(connectionString: string, poolSize = 10): Databa
     connectionString,
     max: poolSize,
     // Fail fast when the server is unreachable instead of queueing requests forever.
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: 2_000,
     idleTimeoutMillis: 30_000,
     options: SESSION_OPTIONS,
   });

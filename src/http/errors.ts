@@ -22,6 +22,7 @@ export const PROBLEMS = {
   gone: { status: 410, title: 'Gone' },
   'precondition-failed': { status: 412, title: 'Precondition failed' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
+  'uri-too-long': { status: 414, title: 'URI too long' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   'rule-violation': { status: 422, title: 'Rule violation' },
   'precondition-required': { status: 428, title: 'Precondition required' },
