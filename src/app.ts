@@ -15,6 +15,7 @@ import { installAuth, type ReadAccess } from './http/auth.js';
 import { installHardening } from './http/hardening.js';
 import { installMetrics } from './http/metrics.js';
 import { installProblemDetails } from './http/problem-details.js';
+import { installRateLimit, type RateLimits, type RateLimitStore } from './http/rate-limit.js';
 import { installRequestLog, requestId } from './http/request-log.js';
 import { actorRoutes } from './modules/actors/routes.js';
 import { changeRoutes } from './modules/changes/routes.js';
@@ -34,12 +35,21 @@ export interface AppDeps {
   readAccess?: ReadAccess;
   /** Origins allowed to call from a browser (CORS_ORIGINS). */
   corsOrigins?: string[];
+  /** Rate limits and the store that counts them; no limits without. */
+  rateLimit?: { store: RateLimitStore; limits: RateLimits };
   /** A pino logger; without one the app logs nothing (as in tests). */
   logger?: FastifyBaseLogger;
   publicUrl?: string;
 }
 
-export async function buildApp({ db, logger, publicUrl, readAccess = 'public', corsOrigins = [] }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({
+  db,
+  logger,
+  publicUrl,
+  readAccess = 'public',
+  corsOrigins = [],
+  rateLimit,
+}: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     // Behind a proxy the client's address and protocol come from X-Forwarded-*.
@@ -65,6 +75,7 @@ export async function buildApp({ db, logger, publicUrl, readAccess = 'public', c
   await installHardening(app, { corsOrigins });
   installProblemDetails(app);
   installAuth(app, { prisma: db.prisma, readAccess });
+  if (rateLimit) installRateLimit(app, rateLimit.store, rateLimit.limits);
   installMetrics(app, db.pool);
 
   await app.register(fastifySwagger, {

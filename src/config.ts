@@ -25,6 +25,16 @@ const ConfigSchema = z.object({
   PUBLIC_URL: z.url().optional(),
   /** public: anyone may read; key: reads need an API key too (any role). Writes always need an editor key. */
   READ_ACCESS: z.enum(['public', 'key']).default('public'),
+  /** Redis for the rate limiter's counts, shared by every instance; PostgreSQL holds them when unset. */
+  REDIS_URL: z
+    .string()
+    .trim()
+    .refine((value) => /^rediss?:\/\//.test(value) && URL.canParse(value), 'must be a redis:// or rediss:// URL')
+    .optional(),
+  /** Requests a minute allowed to each API key; 0 turns rate limiting off. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+  /** Requests a minute allowed to each IP address calling without a key; 0 turns it off. */
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(0).default(300),
   /** Origins whose browser scripts may call the API (CORS), comma-separated, or *; none when unset. */
   CORS_ORIGINS: z
     .string()

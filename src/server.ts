@@ -8,6 +8,7 @@ import { loadConfig } from './config.js';
 import { connectDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { locateDatabase } from './db/open.js';
+import { postgresStore, redisStore } from './http/rate-limit.js';
 import { seedDemo } from './modules/events/demo-seed.js';
 import { countKeys, createKey } from './modules/keys/repository.js';
 import { renderMissingEvents } from './modules/events/refresh.js';
@@ -46,11 +47,16 @@ const sweep = setInterval(() => {
 }, 3_600_000);
 sweep.unref();
 
+// Rate-limit counts live where every instance sees them: Redis if configured, else PostgreSQL.
+const rateLimitStore = config.REDIS_URL ? redisStore(config.REDIS_URL) : postgresStore(db.pool);
+const rateLimits = { perKey: config.RATE_LIMIT_PER_MINUTE, perAnonymousIp: config.RATE_LIMIT_ANONYMOUS_PER_MINUTE };
+
 const app = await buildApp({
   db,
   logger,
   readAccess: config.READ_ACCESS,
   corsOrigins: config.CORS_ORIGINS,
+  rateLimit: { store: rateLimitStore, limits: rateLimits },
   ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
 });
 
@@ -60,6 +66,7 @@ closeWithGrace({ delay: 10_000, logger }, async ({ err, signal }) => {
   // Stop accepting, let in-flight requests finish, then release the pool and the server.
   clearInterval(sweep);
   await app.close();
+  await rateLimitStore.close();
   await db.close();
   await embedded?.stop();
 });

@@ -1,0 +1,104 @@
+// Rate limits per API key, and per IP for callers without one, counted in fixed one-minute
+// windows in a store every instance shares: Redis when REDIS_URL is set, PostgreSQL (an
+// unlogged table) otherwise. Answers carry RateLimit and RateLimit-Policy headers
+// (IETF draft-ietf-httpapi-ratelimit-headers); over the limit, 429 with Retry-After.
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+import { ApiError } from './errors.js';
+
+const WINDOW_MS = 60_000;
+
+export interface RateLimitStore {
+  /** Counts one request of `client` in the current window; returns the count so far and the ms left in the window. */
+  hit(client: string): Promise<{ count: number; resetMs: number }>;
+  close(): Promise<void>;
+}
+
+/** The window a moment falls in, and the ms left in it. */
+function windowOf(now: number): { window: number; resetMs: number } {
+  const window = Math.floor(now / WINDOW_MS);
+  return { window, resetMs: (window + 1) * WINDOW_MS - now };
+}
+
+export function postgresStore(pool: pg.Pool): RateLimitStore {
+  return {
+    async hit(client) {
+      const { window, resetMs } = windowOf(Date.now());
+      const result = await pool.query<{ count: number }>(
+        `INSERT INTO rate_limits (key, "window", count) VALUES ($1, $2, 1)
+         ON CONFLICT (key) DO UPDATE SET
+           count = CASE WHEN rate_limits."window" = EXCLUDED."window" THEN rate_limits.count + 1 ELSE 1 END,
+           "window" = EXCLUDED."window"
+         RETURNING count`,
+        [client, window],
+      );
+      return { count: result.rows[0]?.count ?? 1, resetMs };
+    },
+    async close() {},
+  };
+}
+
+/** `namespace` prefixes the Redis keys, so services (or test runs) sharing one Redis keep apart. */
+export function redisStore(url: string, namespace = 'conflict-events'): RateLimitStore {
+  // Fail fast rather than queue while Redis is away: the limiter then lets requests through.
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 1_000 });
+  redis.on('error', () => {});
+  let connecting: Promise<void> | null = null;
+  return {
+    async hit(client) {
+      if (redis.status === 'wait') connecting ??= redis.connect();
+      await connecting;
+      const { window, resetMs } = windowOf(Date.now());
+      const key = `${namespace}:ratelimit:${client}:${window}`;
+      const [[, count]] = (await redis
+        .multi()
+        .incr(key)
+        .pexpire(key, WINDOW_MS * 2)
+        .exec()) as [[null, number], unknown];
+      return { count, resetMs };
+    },
+    async close() {
+      redis.disconnect();
+    },
+  };
+}
+
+export interface RateLimits {
+  /** Requests a minute for each API key; 0 turns limiting off. */
+  perKey: number;
+  /** Requests a minute for each IP without a key. */
+  perAnonymousIp: number;
+}
+
+export function installRateLimit(app: FastifyInstance, store: RateLimitStore, limits: RateLimits): void {
+  if (limits.perKey === 0 && limits.perAnonymousIp === 0) return;
+  app.addHook('onRequest', async (request, reply) => {
+    // The API only: health checks, metrics and the document are never limited.
+    if (!request.url.startsWith('/v1/')) return;
+    const [client, limit] = request.principal
+      ? [`key:${request.principal.name}`, limits.perKey]
+      : [`ip:${request.ip}`, limits.perAnonymousIp];
+    if (limit === 0) return;
+    let used: { count: number; resetMs: number };
+    try {
+      used = await store.hit(client);
+    } catch (error) {
+      // The store being away must not take the API down with it: let the request through.
+      request.log.warn({ err: error }, 'rate limit store unavailable');
+      return;
+    }
+    const reset = Math.ceil(used.resetMs / 1000);
+    reply.header('ratelimit-policy', `${limit};w=${WINDOW_MS / 1000}`);
+    reply.header('ratelimit', `limit=${limit}, remaining=${Math.max(0, limit - used.count)}, reset=${reset}`);
+    if (used.count > limit) {
+      throw new ApiError(
+        'rate-limited',
+        `More than ${limit} requests a minute from this ${request.principal ? 'API key' : 'address'}; retry in ${reset} s.`,
+        {
+          headers: { 'retry-after': String(reset) },
+        },
+      );
+    }
+  });
+}
