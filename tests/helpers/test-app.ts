@@ -17,6 +17,8 @@ import { DERIVED_STATUS } from '../../src/modules/events/evidence.js';
 export interface TestApp {
   app: FastifyInstance;
   db: Database;
+  /** The test database's URL, for a second app instance or a raw client. */
+  databaseUrl: string;
   /** Requests with an editor key (the author "test-editor"), as most tests write. */
   http: ReturnType<typeof supertest.agent>;
   /** Requests with no key. */
@@ -60,7 +62,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   await admin.query(`CREATE DATABASE ${name} TEMPLATE ${inject('templateDatabase')}`);
   await admin.end();
 
-  const db = connectDatabase(withDatabase(adminUrl, name), 5);
+  const databaseUrl = withDatabase(adminUrl, name);
+  const db = connectDatabase(databaseUrl, 5);
   const keys = {} as Record<Role, string>;
   for (const role of ROLES) keys[role] = (await createKey(db.prisma, `test-${role}`, role, 'test-setup')).key;
   const app = await buildApp({ db, readAccess: options.readAccess ?? 'public' });
@@ -72,6 +75,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   return {
     app,
     db,
+    databaseUrl,
     http: as.editor,
     anonymous: supertest(app.server),
     as,
