@@ -16,6 +16,8 @@ const ConfigSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Unset: `npm start` runs an embedded PostgreSQL whose data lives in EMBEDDED_PG_DIR. */
   DATABASE_URL: postgresUrl.optional(),
+  /** A streaming replica of DATABASE_URL's database for list and export reads; unset: they read the primary. */
+  DATABASE_READ_URL: postgresUrl.optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   EMBEDDED_PG_DIR: z.string().min(1).default('.data/postgres'),
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(5433),

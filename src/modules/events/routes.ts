@@ -102,11 +102,12 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       const { format, limit, cursor, sort, count, ...filters } = request.query;
       const { format: chosen } = negotiate(request, REPRESENTATIONS, format);
       reply.header('vary', 'accept');
+      // Lists and exports read the replica when there is one (db.readPool): they may lag a moment.
       if (chosen === 'json') {
         const size = limit ?? DEFAULT_PAGE_SIZE;
         const [page, total] = await Promise.all([
-          listEvents(db.pool, { filters, sort, cursor, limit: size }),
-          count ? countEvents(db.pool, filters) : Promise.resolve(undefined),
+          listEvents(db.readPool, { filters, sort, cursor, limit: size }),
+          count ? countEvents(db.readPool, filters) : Promise.resolve(undefined),
         ]);
         return sendJsonPage(request, reply, page, publicUrl, total === undefined ? {} : { total });
       }
@@ -114,9 +115,9 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       const request_ = { filters, sort, cursor, withCoordinates: chosen === 'geojson' };
       let rows: Readable;
       if (limit === undefined) {
-        rows = (await streamEvents(db.pool, request_)) as Readable;
+        rows = (await streamEvents(db.readPool, request_)) as Readable;
       } else {
-        const page = await listEvents(db.pool, { ...request_, limit });
+        const page = await listEvents(db.readPool, { ...request_, limit });
         linkNext(request, reply, page.nextCursor, publicUrl);
         rows = Readable.from(page.items.map((json) => ({ json })));
       }

@@ -47,7 +47,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
     },
     handler: async (request, reply) => {
       const { sort, limit, cursor, ...filters } = request.query;
-      return sendJsonPage(request, reply, await listReports(db.pool, { filters, sort, cursor, limit }), publicUrl);
+      return sendJsonPage(request, reply, await listReports(db.readPool, { filters, sort, cursor, limit }), publicUrl);
     },
   });
 
