@@ -76,7 +76,7 @@ export async function buildApp({
   installProblemDetails(app);
   installAuth(app, { prisma: db.prisma, readAccess });
   if (rateLimit) installRateLimit(app, rateLimit.store, rateLimit.limits);
-  installMetrics(app, db.pool);
+  installMetrics(app, db);
 
   await app.register(fastifySwagger, {
     openapi: { openapi: '3.1.0', ...OPENAPI_INFO },

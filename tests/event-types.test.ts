@@ -86,3 +86,26 @@ describe('GET /v1/event-types', () => {
     for (const type of types) expect(problem.errors![0]!.message).toContain(type.code);
   });
 });
+
+describe('POST /v1/event-types', () => {
+  it('lets an admin extend the vocabulary; the new code is listed and accepted by writes', async () => {
+    const body = { code: 'mine_incident', label: 'Mine incident', description: 'A landmine or naval mine going off.' };
+    await expectProblem(t.http.post('/v1/event-types').send(body), 403);
+    await expectProblem(t.anonymous.post('/v1/event-types').send(body), 401);
+    const created = await t.as.admin.post('/v1/event-types').send(body).expect(201);
+    expect(created.body).toEqual({ ...body, acled_event_type: null, acled_sub_event_type: null });
+    await expectProblem(t.as.admin.post('/v1/event-types').send(body), 409);
+    await expectProblem(t.as.admin.post('/v1/event-types').send({ ...body, code: 'Has Spaces' }), 400);
+    const codes = ((await t.http.get('/v1/event-types').expect(200)).body.data as EventType[]).map((type) => type.code);
+    expect(codes).toContain('mine_incident');
+    await t.http
+      .post('/v1/events')
+      .send({
+        type: 'mine_incident',
+        title: 'A mine',
+        occurred: { start: '2025-02-01' },
+        reports: [{ reporter: { name: 'Someone', kind: 'person' } }],
+      })
+      .expect(201);
+  });
+});

@@ -53,6 +53,7 @@ const ROUTES: [method: string, path: string, errors: number[]][] = [
   ['post', '/v1/documents', [400, 415]],
   ['get', '/v1/documents/{id}', [400, 404]],
   ['get', '/v1/event-types', []],
+  ['post', '/v1/event-types', [400, 401, 403, 409, 415]],
   ['get', '/v1/changes', [400]],
   ['get', '/v1/api-keys', [401, 403]],
   ['post', '/v1/api-keys', [400, 401, 403, 409, 415]],

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { OPENAPI_INFO } from '../openapi/info.js';
 
-export function installMetrics(app: FastifyInstance, pool: pg.Pool): void {
+export function installMetrics(app: FastifyInstance, pools: { pool: pg.Pool; readPool: pg.Pool }): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'route', 'status'] as const;
@@ -18,18 +18,21 @@ export function installMetrics(app: FastifyInstance, pool: pg.Pool): void {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const poolGauge = (name: string, help: string, read: () => number) =>
+  // Labelled by pool: "primary", and "replica" when lists and exports read one (DATABASE_READ_URL).
+  const byPool = Object.entries({ primary: pools.pool, ...(pools.readPool !== pools.pool ? { replica: pools.readPool } : {}) });
+  const poolGauge = (name: string, help: string, read: (pool: pg.Pool) => number) =>
     new Gauge({
       name,
       help,
+      labelNames: ['pool'],
       registers: [registry],
       collect() {
-        this.set(read());
+        for (const [label, pool] of byPool) this.set({ pool: label }, read(pool));
       },
     });
-  poolGauge('db_pool_connections', 'Connections the pool holds', () => pool.totalCount);
-  poolGauge('db_pool_idle_connections', 'Connections the pool holds idle', () => pool.idleCount);
-  poolGauge('db_pool_waiting_requests', 'Queries waiting for a connection', () => pool.waitingCount);
+  poolGauge('db_pool_connections', 'Connections the pool holds', (pool) => pool.totalCount);
+  poolGauge('db_pool_idle_connections', 'Connections the pool holds idle', (pool) => pool.idleCount);
+  poolGauge('db_pool_waiting_requests', 'Queries waiting for a connection', (pool) => pool.waitingCount);
   new Gauge({ name: 'build_info', help: 'The running build', labelNames: ['version', 'node'], registers: [registry] }).set(
     { version: OPENAPI_INFO.info.version, node: process.version },
     1,

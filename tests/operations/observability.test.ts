@@ -73,8 +73,8 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/^http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/v1\/events",status="200"\} \d+$/m);
     expect(text).not.toContain('00000000dead');
     if (event) expect(text).not.toContain(event.id);
-    expect(text).toMatch(/^db_pool_connections \d+$/m);
-    expect(text).toMatch(/^db_pool_waiting_requests 0$/m);
+    expect(text).toMatch(/^db_pool_connections\{pool="primary"\} \d+$/m);
+    expect(text).toMatch(/^db_pool_waiting_requests\{pool="primary"\} 0$/m);
     expect(text).toMatch(/^build_info\{version="[^"]+",node="v20[^"]*"\} 1$/m);
     expect(text).toMatch(/^process_resident_memory_bytes \d+$/m);
   });

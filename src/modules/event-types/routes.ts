@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { ApiError } from '../../http/errors.js';
 import { problemResponses } from '../../http/problem-details.js';
 import type { ModuleDeps } from '../deps.js';
 import { listEventTypes, toEventType } from './repository.js';
-import { EventTypeListSchema } from './schemas.js';
+import { EventTypeCreateSchema, EventTypeListSchema, EventTypeSchema } from './schemas.js';
 
 export const eventTypeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db }) => {
   app.get('/v1/event-types', {
@@ -14,5 +15,34 @@ export const eventTypeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { 
       response: { 200: EventTypeListSchema, ...problemResponses() },
     },
     handler: async () => ({ data: (await listEventTypes(db.prisma)).map(toEventType) }),
+  });
+  app.post('/v1/event-types', {
+    config: { access: 'admin' },
+    schema: {
+      operationId: 'createEventType',
+      tags: ['event types'],
+      summary: 'Add an event type (admins)',
+      description: 'Extends the vocabulary with a new code; 409 when the code exists. Codes are never removed, so old events stay valid.',
+      body: EventTypeCreateSchema,
+      response: { 201: EventTypeSchema, ...problemResponses(400, 409, 415) },
+    },
+    handler: async (request, reply) => {
+      const body = request.body;
+      const created = await db.prisma.eventType.createMany({
+        data: [
+          {
+            code: body.code,
+            label: body.label,
+            description: body.description,
+            acledEventType: body.acled_event_type ?? null,
+            acledSubEventType: body.acled_sub_event_type ?? null,
+          },
+        ],
+        skipDuplicates: true,
+      });
+      if (created.count === 0) throw new ApiError('conflict', `The event type "${body.code}" exists already.`);
+      const row = await db.prisma.eventType.findUniqueOrThrow({ where: { code: body.code } });
+      return reply.code(201).header('location', '/v1/event-types').send(toEventType(row));
+    },
   });
 };
