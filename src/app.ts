@@ -14,7 +14,7 @@ import type { Database } from './db/client.js';
 import { installAuth, type ReadAccess } from './http/auth.js';
 import { installHardening } from './http/hardening.js';
 import { installMetrics } from './http/metrics.js';
-import { installProblemDetails } from './http/problem-details.js';
+import { clientErrorHandler, frameworkErrors, installProblemDetails, rejectUnstorableText } from './http/problem-details.js';
 import { installRateLimit, type RateLimits, type RateLimitStore } from './http/rate-limit.js';
 import { installRequestLog, requestId } from './http/request-log.js';
 import { actorRoutes } from './modules/actors/routes.js';
@@ -61,6 +61,9 @@ export async function buildApp({
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 200 },
     ajv: { customOptions: { coerceTypes: false } },
     genReqId: requestId,
+    // Errors raised before a route runs answer as problems too.
+    frameworkErrors,
+    clientErrorHandler,
     // One line per request, written by installRequestLog, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
@@ -74,6 +77,7 @@ export async function buildApp({
   installRequestLog(app);
   await installHardening(app, { corsOrigins });
   installProblemDetails(app);
+  rejectUnstorableText(app);
   installAuth(app, { prisma: db.prisma, readAccess });
   if (rateLimit) installRateLimit(app, rateLimit.store, rateLimit.limits);
   installMetrics(app, db);

@@ -61,6 +61,9 @@ export function installAuth(app: FastifyInstance, options: { prisma: PrismaClien
   });
 
   app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config?.access ?? 'public';
+    // Health checks, metrics and the document ignore credentials altogether.
+    if (access === 'public') return;
     const header = request.headers.authorization;
     if (header !== undefined) {
       const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
@@ -72,8 +75,7 @@ export function installAuth(app: FastifyInstance, options: { prisma: PrismaClien
       if (!key) throw new ApiError('unauthorized', 'The API key is not valid: it is unknown or was revoked.', { headers: challenge });
       request.principal = key;
     }
-    const access = request.routeOptions.config?.access ?? 'public';
-    if (access === 'public' || (access === 'read' && options.readAccess === 'public')) return;
+    if (access === 'read' && options.readAccess === 'public') return;
     const needed = NEEDED_ROLE[access];
     if (!request.principal) {
       throw new ApiError('unauthorized', `This needs an API key with the ${needed} role: send Authorization: Bearer <key>.`, {

@@ -1,5 +1,6 @@
 // One error handler for the whole API: every failure leaves as RFC 9457
 // problem+json, and a 500 never carries a stack trace or SQL.
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import FindMyWay from 'find-my-way';
@@ -108,6 +109,20 @@ function send(
   return reply.code(status).type('application/problem+json').serializer(JSON.stringify).send(body);
 }
 
+/**
+ * PostgreSQL data exceptions that only a value sent by the client can cause: a date or time out of
+ * range (a year before 1), a number out of range (a coordinate too small to represent), text
+ * the encoding cannot hold. The statement failed, so its transaction wrote nothing. Other data
+ * exceptions (a bad cast in our own SQL) stay 500s: they are bugs.
+ */
+const CLIENT_VALUE_ERRORS = new Set(['22003', '22007', '22008', '22021', '22P05']);
+
+function isDataException(error: unknown): boolean {
+  const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }).meta?.driverAdapterError?.cause;
+  const code = cause?.originalCode ?? (error as { code?: unknown }).code;
+  return typeof code === 'string' && CLIENT_VALUE_ERRORS.has(code);
+}
+
 /** PostgreSQL and pool failures that mean "the database is unavailable", not "the request is wrong". */
 function isDatabaseUnavailable(error: unknown): boolean {
   // Prisma reports a failed raw query as P2010 whatever the cause; the driver adapter's error kind says why.
@@ -119,6 +134,15 @@ function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 export function installProblemDetails(app: FastifyInstance): void {
+  // Answers any API route may give before its handler runs, declared on each for generated clients.
+  app.addHook('onRoute', (route) => {
+    if (!route.schema || !route.url.startsWith('/v1/')) return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const readsOnly = methods.every((method) => method === 'GET' || method === 'HEAD');
+    const common = readsOnly ? problemResponses(414) : problemResponses(413, 414, 415);
+    route.schema.response = { ...common, ...(route.schema.response as object | undefined) };
+  });
+
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ApiError) {
       return send(reply, request, error.kind, error.detail, error.options);
@@ -149,6 +173,14 @@ export function installProblemDetails(app: FastifyInstance): void {
     }
     if (error instanceof SyntaxError && error.statusCode === 400) {
       return send(reply, request, 'malformed-request', `The body is not valid JSON: ${error.message}`);
+    }
+    if (isDataException(error)) {
+      return send(
+        reply,
+        request,
+        'invalid-input',
+        'A value in the request is outside what can be stored (such as a year before 1 or a number too small to represent).',
+      );
     }
     if (isDatabaseUnavailable(error)) {
       request.log.error({ err: error }, 'database unavailable');
@@ -208,4 +240,74 @@ export function problemResponses(...statuses: number[]) {
     declared[status] = { description: titles.join(' or ') || 'Error', content: problem };
   }
   return declared;
+}
+
+/** Fastify's own routing errors (a bad percent-encoding in the path, an over-long path parameter), as problems. */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return send(reply, request, 'uri-too-long', 'A path segment is too long.');
+  if (error.code === 'FST_ERR_BAD_URL') return send(reply, request, 'malformed-request', 'The path is not valid percent-encoded UTF-8.');
+  request.log.error({ err: error }, 'framework error');
+  return send(reply, request, 'internal-error', 'An unexpected error occurred; it has been logged.');
+}
+
+/** Whether text has no unpaired surrogate (String.prototype.isWellFormed, Node 20; TypeScript's ES2023 lib lacks it). */
+const isWellFormed = (text: string) => (text as string & { isWellFormed(): boolean }).isWellFormed();
+
+/**
+ * Text the database cannot store faithfully: a NUL character, or an unpaired UTF-16 surrogate
+ * (which JSON allows but UTF-8 cannot encode). Every string of the query, the path and the
+ * body is checked before validation; each one found is a 400 naming where it is.
+ */
+export function rejectUnstorableText(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    const found: Violation[] = [];
+    const visit = (value: unknown, path: string, part: Violation['in']) => {
+      if (found.length >= 20) return;
+      if (typeof value === 'string') {
+        if (value.includes('\u0000') || !isWellFormed(value)) {
+          found.push({ path, in: part, message: 'must not contain NUL characters or unpaired surrogates' });
+        }
+      } else if (Array.isArray(value)) value.forEach((item, i) => visit(item, `${path}/${i}`, part));
+      else if (value && typeof value === 'object') {
+        for (const [key, item] of Object.entries(value)) {
+          const at = `${path}/${escapePointer(key)}`;
+          if (key.includes('\u0000') || !isWellFormed(key))
+            found.push({ path: at, in: part, message: 'names must not contain NUL characters' });
+          visit(item, at, part);
+        }
+      }
+    };
+    visit(request.query, '', 'query');
+    visit(request.params, '', 'path');
+    visit(request.body, '', 'body');
+    if (found.length > 0)
+      throw new ApiError('invalid-input', 'The request holds text that cannot be stored; see errors.', { errors: found });
+  });
+}
+
+/** A raw answer for requests Node's HTTP parser refuses before Fastify sees them (headers over 16 KB, garbage). */
+export function clientErrorHandler(error: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const kind: ProblemKind =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'headers-too-large'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'request-timeout'
+        : 'malformed-request';
+  const { status, title } = PROBLEMS[kind];
+  // The request line, as far as it was read: its method decides whether a body may follow, its path is the instance.
+  const line = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.subarray(0, 2048).toString('latin1') : '';
+  const instance = /^[A-Z]+ (\/[^ ?#]{0,200})/.exec(line)?.[1] ?? '/';
+  const detail =
+    kind === 'headers-too-large' ? 'The request line and headers are larger than 16 KB.' : 'The request could not be read as HTTP.';
+  const body = JSON.stringify({ type: problemType(kind), title, status, detail, instance });
+  // A HEAD request gets no body (a client would read it as the next response).
+  const head = line.startsWith('HEAD ');
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Connection: close\r\n\r\n${head ? '' : body}`,
+  );
 }

@@ -38,7 +38,7 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         IDEMPOTENCY_TEXT,
       headers: IdempotencyHeadersSchema,
       body: ActorByNameSchema,
-      response: { 200: ActorSchema, 201: ActorSchema, ...problemResponses(400, 415) },
+      response: { 200: ActorSchema, 201: ActorSchema, ...problemResponses(400, 415, 422) },
     },
     handler: async (request, reply) => {
       const idempotency = idempotencyClaim(request, authorOf(request));

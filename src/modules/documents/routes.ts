@@ -37,7 +37,7 @@ export const documentRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { d
         IDEMPOTENCY_TEXT,
       headers: IdempotencyHeadersSchema,
       body: DocumentByUrlSchema,
-      response: { 200: DocumentSchema, 201: DocumentSchema, ...problemResponses(400, 415) },
+      response: { 200: DocumentSchema, 201: DocumentSchema, ...problemResponses(400, 415, 422) },
     },
     handler: async (request, reply) => {
       const idempotency = idempotencyClaim(request, authorOf(request));

@@ -82,7 +82,7 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       params: IdParamsSchema,
       headers: IfMatchHeadersSchema.extend(IdempotencyHeadersSchema.shape),
       body: ReportInputSchema,
-      response: { 201: ReportSchema, ...problemResponses(400, 404, 410, 412, 415, 422) },
+      response: { 201: ReportSchema, ...problemResponses(400, 404, 410, 412, 415, 422, 428) },
     },
     handler: async (request, reply) => {
       const expected = optionalIfMatch(request, 'event');
