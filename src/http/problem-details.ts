@@ -250,6 +250,9 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
   return send(reply, request, 'internal-error', 'An unexpected error occurred; it has been logged.');
 }
 
+/** No request body of this API nests deeper; a deeper one is refused before validation walks it. */
+const MAX_DEPTH = 32;
+
 /** Whether text has no unpaired surrogate (String.prototype.isWellFormed, Node 20; TypeScript's ES2023 lib lacks it). */
 const isWellFormed = (text: string) => (text as string & { isWellFormed(): boolean }).isWellFormed();
 
@@ -261,25 +264,31 @@ const isWellFormed = (text: string) => (text as string & { isWellFormed(): boole
 export function rejectUnstorableText(app: FastifyInstance): void {
   app.addHook('preValidation', async (request) => {
     const found: Violation[] = [];
-    const visit = (value: unknown, path: string, part: Violation['in']) => {
-      if (found.length >= 20) return;
+    // Iterative, with a depth bound: a body nested thousands deep must not exhaust the stack.
+    const pending: [value: unknown, path: string, part: Violation['in'], depth: number][] = [
+      [request.query, '', 'query', 0],
+      [request.params, '', 'path', 0],
+      [request.body, '', 'body', 0],
+    ];
+    while (pending.length > 0 && found.length < 20) {
+      const [value, path, part, depth] = pending.pop()!;
       if (typeof value === 'string') {
         if (value.includes('\u0000') || !isWellFormed(value)) {
           found.push({ path, in: part, message: 'must not contain NUL characters or unpaired surrogates' });
         }
-      } else if (Array.isArray(value)) value.forEach((item, i) => visit(item, `${path}/${i}`, part));
-      else if (value && typeof value === 'object') {
+      } else if (value && typeof value === 'object') {
+        if (depth >= MAX_DEPTH) {
+          found.push({ path, in: part, message: `nested more than ${MAX_DEPTH} levels deep` });
+          continue;
+        }
         for (const [key, item] of Object.entries(value)) {
           const at = `${path}/${escapePointer(key)}`;
           if (key.includes('\u0000') || !isWellFormed(key))
             found.push({ path: at, in: part, message: 'names must not contain NUL characters' });
-          visit(item, at, part);
+          pending.push([item, at, part, depth + 1]);
         }
       }
-    };
-    visit(request.query, '', 'query');
-    visit(request.params, '', 'path');
-    visit(request.body, '', 'body');
+    }
     if (found.length > 0)
       throw new ApiError('invalid-input', 'The request holds text that cannot be stored; see errors.', { errors: found });
   });
