@@ -1,6 +1,6 @@
 // Exports of GET /v1/events: CSV (RFC 4180), NDJSON and GeoJSON (RFC 7946), chosen
 // by format= or the Accept header; filters apply; without limit an export streams
-// every matching event (more than one database cursor batch); with limit it is one page.
+// every matching event (over many chunks of the database stream); with limit it is one page.
 import { parse } from 'csv-parse/sync';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ let t: TestApp;
 /** The hand-written events (not tagged bulk), by name. */
 const events: Record<string, Event> = {};
 const names: Record<string, string> = {};
-/** More than two database cursor batches of 500. */
+/** Enough events that the database stream delivers them in many chunks. */
 const BULK = 1200;
 /** Bulk events with coordinates: every one but each third. */
 const BULK_WITH_COORDINATES = BULK - Math.floor(BULK / 3);
@@ -270,7 +270,7 @@ describe('GeoJSON', () => {
 });
 
 describe('exports of everything that matches', () => {
-  it(`without limit, CSV holds every matching event (${BULK}, across several cursor batches)`, async () => {
+  it(`without limit, CSV holds every matching event (${BULK}, across many chunks of the database stream)`, async () => {
     const { records } = parseCsv((await fetchText('format=csv&tag=bulk')).body);
     expect(records).toHaveLength(BULK);
     expect(new Set(records.map((r) => r.id)).size).toBe(BULK);
@@ -288,7 +288,7 @@ describe('exports of everything that matches', () => {
   });
 
   it('a full export carries exactly the events the JSON pages carry', async () => {
-    // Exports stream rows through a database cursor, pages are joined into an envelope: they must agree.
+    // Exports stream rows with COPY, pages are joined into an envelope: they must agree.
     const exported = parseNdjson((await fetchText('format=ndjson')).body);
     const { items: paged } = await walkPages<Event>(t.http, '/v1/events?limit=1000');
     expect(exported).toHaveLength(paged.length);

@@ -1,7 +1,7 @@
 // Export formats of the event list: CSV (one row per event, reports, figures and
 // actors flattened into readable columns), NDJSON and GeoJSON. Each is a Transform
-// from the database stream's rows `{ json }` to text, so an export of a million
-// events never holds more than a batch in memory.
+// from batches of the events' JSON texts to text, so an export of a million events
+// never holds more than a batch in memory.
 import { Transform } from 'node:stream';
 import type { z } from 'zod';
 import type { EventSchema } from './schemas.js';
@@ -9,22 +9,25 @@ import type { EventSchema } from './schemas.js';
 type Event = z.infer<typeof EventSchema>;
 type Figure = Event['figures'][number];
 
+const NEEDS_QUOTES = /[",\r\n]/;
+
 /** RFC 4180: quote a field holding a comma, quote, CR or LF; double its quotes. */
 export function csvField(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
-  const text = String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  if (typeof value === 'number') return String(value);
+  return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
 function figureText(figure: Figure): string {
   const { low, best, high } = figure;
   const what = figure.unit ? `${figure.measure} (${figure.unit})` : figure.measure;
-  const numbers =
-    low !== null && low === best && best === high
-      ? String(best)
-      : [low !== null ? `low ${low}` : '', best !== null ? `best ${best}` : '', high !== null ? `high ${high}` : '']
-          .filter(Boolean)
-          .join(', ');
+  let numbers: string;
+  if (low !== null && low === best && best === high) numbers = String(best);
+  else {
+    numbers = low !== null ? `low ${low}` : '';
+    if (best !== null) numbers += `${numbers ? ', ' : ''}best ${best}`;
+    if (high !== null) numbers += `${numbers ? ', ' : ''}high ${high}`;
+  }
   const wording = figure.text ? ` "${figure.text}"` : '';
   return `${what}: ${numbers || 'not stated'}${wording}`;
 }
@@ -58,75 +61,85 @@ export const CSV_COLUMNS = [
   'updated_at',
 ] as const;
 
-/** One CSV record for an event. Lists inside a cell are separated by "; ". */
+/** Appends `item` to a list cell, "; " between items. */
+const add = (list: string, item: string) => (list === '' ? item : `${list}; ${item}`);
+
+/**
+ * One CSV record for an event, its fields in CSV_COLUMNS order. Lists inside a cell are
+ * separated by "; ". Plain loops and concatenation: it runs once per exported event, and
+ * took about a quarter less time than building arrays and joining them.
+ */
 export function eventCsvRecord(event: Event): string {
-  const reporters = event.reports.map((r) => {
+  let participants = '';
+  for (const p of event.participants) participants = add(participants, `${p.role}: ${p.actor.name}`);
+  let figures = '';
+  for (const figure of event.figures) figures = add(figures, figureText(figure));
+  let reporters = '';
+  let via = '';
+  let claimed = '';
+  const documents: string[] = [];
+  for (const r of event.reports) {
+    const name = r.reporter.name;
     const grade = `${r.reliability ?? '-'}${r.credibility ?? '-'}`;
-    return `${r.reporter.name} (${r.reporter_role}, ${r.stance}, ${grade}${r.stated_at ? `, ${r.stated_at}` : ''})`;
-  });
-  const chains = event.reports.filter((r) => r.via.length > 0).map((r) => [r.reporter.name, ...r.via.map((a) => a.name)].join(' < '));
-  const claimed = event.reports.flatMap((r) => r.figures.map((f) => `${r.reporter.name}: ${figureText(f)}`));
-  const documents = [...new Set(event.reports.flatMap((r) => (r.document ? [r.document.url] : [])))];
-  const values: Record<(typeof CSV_COLUMNS)[number], string | number | null> = {
-    id: event.id,
-    type: event.type,
-    status: event.status,
-    title: event.title,
-    description: event.description,
-    occurred_start: event.occurred.start,
-    occurred_end: event.occurred.end,
-    occurred_precision: event.occurred.precision,
-    location_name: event.location.name,
-    admin1: event.location.admin1,
-    admin2: event.location.admin2,
-    country: event.location.country,
-    lat: event.location.lat,
-    lon: event.location.lon,
-    location_precision: event.location.precision,
-    participants: event.participants.map((p) => `${p.role}: ${p.actor.name}`).join('; '),
-    figures: event.figures.map(figureText).join('; '),
-    report_count: event.reports.length,
-    reporters: reporters.join('; '),
-    via: chains.join('; '),
-    reported_figures: claimed.join('; '),
-    documents: documents.join('; '),
-    tags: event.tags.join('; '),
-    version: event.version,
-    created_at: event.created_at,
-    updated_at: event.updated_at,
-  };
-  return `${CSV_COLUMNS.map((column) => csvField(values[column])).join(',')}\r\n`;
+    reporters = add(reporters, `${name} (${r.reporter_role}, ${r.stance}, ${grade}${r.stated_at ? `, ${r.stated_at}` : ''})`);
+    if (r.via.length > 0) {
+      let chain = name;
+      for (const actor of r.via) chain += ` < ${actor.name}`;
+      via = add(via, chain);
+    }
+    for (const figure of r.figures) claimed = add(claimed, `${name}: ${figureText(figure)}`);
+    if (r.document && !documents.includes(r.document.url)) documents.push(r.document.url);
+  }
+  const { occurred, location } = event;
+  return (
+    `${csvField(event.id)},${csvField(event.type)},${csvField(event.status)},${csvField(event.title)},${csvField(event.description)},` +
+    `${csvField(occurred.start)},${csvField(occurred.end)},${csvField(occurred.precision)},` +
+    `${csvField(location.name)},${csvField(location.admin1)},${csvField(location.admin2)},${csvField(location.country)},` +
+    `${csvField(location.lat)},${csvField(location.lon)},${csvField(location.precision)},` +
+    `${csvField(participants)},${csvField(figures)},${event.reports.length},${csvField(reporters)},${csvField(via)},` +
+    `${csvField(claimed)},${csvField(documents.join('; '))},${csvField(event.tags.join('; '))},` +
+    `${csvField(event.version)},${csvField(event.created_at)},${csvField(event.updated_at)}\r\n`
+  );
 }
 
-interface Row {
-  json: string;
-}
+/** Text held back until it is this long (characters), so the response is written in large chunks. */
+const CHUNK = 64 * 1024;
 
-/** Builds a Transform that writes `head`, then each row through `render` (joined by `separator`), then `tail`. */
-function textTransform(render: (row: Row) => string, head = '', tail = '', separator = ''): Transform {
+/**
+ * Builds a Transform from batches of event JSON texts (string[]) to text: `head`, then each
+ * event through `render` (joined by `separator`), then `tail`. It passes on about 64 KB at a
+ * time rather than a chunk per event, which cut the socket writes of the response.
+ */
+function textTransform(render: (json: string) => string, head = '', tail = '', separator = ''): Transform {
   let first = true;
+  let text = '';
   return new Transform({
     writableObjectMode: true,
-    transform(row: Row, _encoding, done) {
-      const prefix = first ? head : separator;
-      first = false;
-      done(null, prefix + render(row));
+    transform(batch: string[], _encoding, done) {
+      for (const json of batch) {
+        text += (first ? head : separator) + render(json);
+        first = false;
+      }
+      if (text.length < CHUNK) return done();
+      const full = text;
+      text = '';
+      done(null, full);
     },
     flush(done) {
-      done(null, (first ? head : '') + tail);
+      done(null, text + (first ? head : '') + tail);
     },
   });
 }
 
-export const toCsv = () => textTransform((row) => eventCsvRecord(JSON.parse(row.json) as Event), `${CSV_COLUMNS.join(',')}\r\n`);
+export const toCsv = () => textTransform((json) => eventCsvRecord(JSON.parse(json) as Event), `${CSV_COLUMNS.join(',')}\r\n`);
 
-export const toNdjson = () => textTransform((row) => `${row.json}\n`);
+export const toNdjson = () => textTransform((json) => `${json}\n`);
 
 /** RFC 7946: a FeatureCollection of Points ([lon, lat]), each with the whole event as its properties. */
 export const toGeoJson = () =>
   textTransform(
-    (row) => {
-      const event = JSON.parse(row.json) as Event;
+    (json) => {
+      const event = JSON.parse(json) as Event;
       const { lat, lon } = event.location;
       return JSON.stringify({ type: 'Feature', id: event.id, geometry: { type: 'Point', coordinates: [lon, lat] }, properties: event });
     },

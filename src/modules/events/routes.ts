@@ -113,13 +113,14 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       }
       const exporter = EXPORTERS[chosen];
       const request_ = { filters, sort, cursor, withCoordinates: chosen === 'geojson' };
+      // Batches of event JSON texts: many from the database stream, or one page.
       let rows: Readable;
       if (limit === undefined) {
-        rows = (await streamEvents(db.readPool, request_)) as Readable;
+        rows = await streamEvents(db.readPool, request_);
       } else {
         const page = await listEvents(db.readPool, { ...request_, limit });
         linkNext(request, reply, page.nextCursor, publicUrl);
-        rows = Readable.from(page.items.map((json) => ({ json })));
+        rows = Readable.from([page.items]);
       }
       // pipeline, not pipe: a database failure mid-export must abort the response, not leave it hanging.
       const body = pipeline(rows, exporter.transform(), (error) => {
