@@ -186,7 +186,15 @@ const queryShapes = await discoverShapes(pool);
 const liveEvents = Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM events WHERE deleted_at IS NULL')).rows[0]!.n);
 await pool.end();
 
-const env = { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: '10' };
+// Rate limits off: the load generator is one client sending far more than any limit allows.
+const env = {
+  ...process.env,
+  DATABASE_URL: databaseUrl,
+  LOG_LEVEL: 'warn',
+  DATABASE_POOL_SIZE: '10',
+  RATE_LIMIT_PER_MINUTE: '0',
+  RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0',
+};
 const service = start('service', SERVICE_PORT, ['dist/server.js'], { ...env, PORT: String(SERVICE_PORT) });
 if (args['export-only']) {
   await waitUntilServing(service, '/readyz');
