@@ -24,8 +24,8 @@ export function inlineParameters(text: string, values: readonly unknown[]): stri
   });
 }
 
-/** The 19-byte header of binary COPY output: signature, flags, header extension length. */
-const HEADER_LENGTH = 19;
+/** Binary COPY output starts with this signature, then flags (int32) and the length of a header extension (int32). */
+const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
 /**
  * Splits binary COPY output of a one-column text query into batches: each chunk received
@@ -44,11 +44,13 @@ class CopyTextRows extends Transform {
     const data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     let at = 0;
     if (!this.headerSeen) {
-      if (data.length < HEADER_LENGTH) {
+      const headerLength = data.length >= 19 ? 19 + data.readInt32BE(15) : Infinity;
+      if (data.length < headerLength) {
         this.pending = data;
         return done();
       }
-      at = HEADER_LENGTH;
+      if (!data.subarray(0, SIGNATURE.length).equals(SIGNATURE)) return done(new Error('not binary COPY output'));
+      at = headerLength;
       this.headerSeen = true;
     }
     const texts: string[] = [];
