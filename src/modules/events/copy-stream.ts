@@ -1,10 +1,10 @@
 // Streams the one text column of a query with COPY (...) TO STDOUT (FORMAT binary), for the
 // exports of everything that matches. Why not a cursor (pg-query-stream): COPY sends rows
 // without a round trip per batch, and a binary COPY row is a length and the text, split per
-// chunk received rather than parsed into a row object per event. On the CSV export of
-// 1,000,000 events the service and PostgreSQL used about a quarter less CPU per event than
-// with a cursor over the same query (bench/RESULTS.md). COPY takes no bind parameters: the
-// values are written into the statement as literals, in the text form pg would have bound.
+// chunk received rather than parsed into a row object per event. In paired runs of the CSV
+// export of 1,000,000 events the service used about a quarter less CPU per event than with
+// a cursor over the same query (bench/RESULTS.md). COPY takes no bind parameters: the values
+// are written into the statement as literals, in the text form pg would have bound.
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
