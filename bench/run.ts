@@ -11,10 +11,11 @@
 // baseline, peak RSS, and rows/s and peak RSS of the export. With --export-only it
 // starts the service alone, runs only the export and prints its figures (no file written).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { cpuSeconds, memory } from './proc.js';
 import { discoverShapes } from './shapes.js';
 
 const { values: args } = parseArgs({
@@ -60,19 +61,6 @@ async function waitUntilServing(server: Server, path: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`${server.name} did not start`);
-}
-
-/** Resident memory of a process in MB, current (VmRSS) and peak since start (VmHWM), from /proc. */
-function memory(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const read = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
-  return { rss: read('VmRSS'), peak: read('VmHWM') };
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (in clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 // ---------------------------------------------------------------- load

@@ -15,13 +15,13 @@
 // --max-growth percent or more. The key is revoked at the end; the data it wrote stays.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { connectDatabase } from '../src/db/client.js';
 import { createKey, revokeKey } from '../src/modules/keys/repository.js';
+import { cpuSeconds, memory } from './proc.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -75,18 +75,6 @@ function weighted<T>(choices: readonly (readonly [T, number])[]): T {
 }
 
 // ---------------------------------------------------------------- the service
-
-function memory(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const read = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
-  return { rss: read('VmRSS'), peak: read('VmHWM') };
-}
-
-/** CPU seconds a process has used (user + system), from /proc/<pid>/stat at the usual 100 ticks a second. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 const db = connectDatabase(databaseUrl, 2);
 const service: ChildProcess = spawn(process.execPath, [args.server], {
