@@ -53,6 +53,7 @@ const EXPECTED_CHECKS: Record<string, string[]> = {
   participants: ['participants_position_nonnegative_check'],
   event_relations: ['event_relations_not_self_check'],
   revisions: ['revisions_version_positive_check', 'revisions_changed_fields_not_null_check'],
+  event_external_ids: ['event_external_ids_source_format_check', 'event_external_ids_external_id_not_blank_check'],
 };
 
 /** Hand-written indexes (expression, GIN and GiST ones Prisma cannot model), by name. */

@@ -32,9 +32,9 @@ afterAll(async () => {
 const ROUTES: [method: string, path: string, errors: number[]][] = [
   ['get', '/v1/events', [400, 406]],
   ['get', '/v1/reports', [400]],
-  ['post', '/v1/events', [400, 415, 422]],
+  ['post', '/v1/events', [400, 409, 415, 422]],
   ['get', '/v1/events/{id}', [400, 404, 410]],
-  ['patch', '/v1/events/{id}', [400, 404, 410, 412, 415, 428]],
+  ['patch', '/v1/events/{id}', [400, 404, 409, 410, 412, 415, 428]],
   ['delete', '/v1/events/{id}', [400, 404, 410, 412, 428]],
   ['get', '/v1/events/{id}/revisions', [400, 404]],
   ['post', '/v1/events/{id}/relations', [400, 404, 409, 410, 412, 428]],

@@ -74,6 +74,9 @@ function referenceCsvRecord(event: Event): string {
     reported_figures: claimed.join('; '),
     documents: documents.join('; '),
     tags: event.tags.join('; '),
+    external_ids: Object.entries(event.external_ids)
+      .map(([source, id]) => `${source}:${id}`)
+      .join('; '),
     version: event.version,
     created_at: event.created_at,
     updated_at: event.updated_at,

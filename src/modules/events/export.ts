@@ -56,6 +56,7 @@ export const CSV_COLUMNS = [
   'reported_figures',
   'documents',
   'tags',
+  'external_ids',
   'version',
   'created_at',
   'updated_at',
@@ -90,6 +91,8 @@ export function eventCsvRecord(event: Event): string {
     for (const figure of r.figures) claimed = add(claimed, `${name}: ${figureText(figure)}`);
     if (r.document && !documents.includes(r.document.url)) documents.push(r.document.url);
   }
+  let externalIds = '';
+  for (const source in event.external_ids) externalIds = add(externalIds, `${source}:${event.external_ids[source]}`);
   const { occurred, location } = event;
   return (
     `${csvField(event.id)},${csvField(event.type)},${csvField(event.status)},${csvField(event.title)},${csvField(event.description)},` +
@@ -97,7 +100,7 @@ export function eventCsvRecord(event: Event): string {
     `${csvField(location.name)},${csvField(location.admin1)},${csvField(location.admin2)},${csvField(location.country)},` +
     `${csvField(location.lat)},${csvField(location.lon)},${csvField(location.precision)},` +
     `${csvField(participants)},${csvField(figures)},${event.reports.length},${csvField(reporters)},${csvField(via)},` +
-    `${csvField(claimed)},${csvField(documents.join('; '))},${csvField(event.tags.join('; '))},` +
+    `${csvField(claimed)},${csvField(documents.join('; '))},${csvField(event.tags.join('; '))},${csvField(externalIds)},` +
     `${csvField(event.version)},${csvField(event.created_at)},${csvField(event.updated_at)}\r\n`
   );
 }

@@ -43,6 +43,14 @@ const Near = z
 
 const Uuid = z.uuid();
 
+const ExternalIdFilter = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]*:.+$/, 'external_id is source:id, such as acled:NGA12345')
+  .transform((value) => {
+    const colon = value.indexOf(':');
+    return { source: value.slice(0, colon), id: value.slice(colon + 1) };
+  });
+
 export const EventFilterFields = {
   include_deleted: QueryBoolean.optional().describe(
     'true also lists deleted (and merged) events, with their deleted_at set; they are left out otherwise',
@@ -68,6 +76,10 @@ export const EventFilterFields = {
     .describe('Full-text search over title, description and report quotes (web-search syntax)'),
   tag: commaList(z.string().min(1).max(64), 'Tags').optional(),
   updated_since: z.iso.datetime({ offset: true }).optional().describe('Events changed at or after this instant'),
+  external_id: commaList(
+    ExternalIdFilter,
+    'Identifiers in other systems as source:id (acled:NGA12345): the events that have them',
+  ).optional(),
 };
 
 export type EventFilters = {
@@ -138,6 +150,20 @@ export function eventConditions(filters: EventFilters, p: SqlParams): string[] {
   if (filters.q) where.push(`e.search @@ ${searchQuery(filters.q, p)}`);
   if (filters.tag) where.push(`e.tags && ${p.add(filters.tag, 'text[]')}`);
   if (filters.updated_since) where.push(`e.updated_at >= ${p.add(filters.updated_since, 'timestamptz')}`);
+  if (filters.external_id) {
+    // Found through the pairs' primary key, then the event by its id.
+    const sources = p.add(
+      filters.external_id.map((x) => x.source),
+      'text[]',
+    );
+    const ids = p.add(
+      filters.external_id.map((x) => x.id),
+      'text[]',
+    );
+    where.push(
+      `e.id IN (SELECT x.event_id FROM event_external_ids x WHERE (x.source, x.external_id) IN (SELECT * FROM unnest(${sources}, ${ids})))`,
+    );
+  }
   return where;
 }
 

@@ -29,6 +29,9 @@ export const EVENT_JSON = `json_build_object(
     SELECT json_agg(${REPORT_JSON} ORDER BY r.id) FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL
   ), '[]'::json),
   'tags', to_json(e.tags),
+  'external_ids', COALESCE((
+    SELECT json_object_agg(x.source, x.external_id ORDER BY x.source) FROM event_external_ids x WHERE x.event_id = e.id
+  ), '{}'::json),
   'relations', COALESCE((
     SELECT json_agg(json_build_object('event_id', x.related_event_id, 'relation', x.relation) ORDER BY x.created_at, x.related_event_id)
     FROM event_relations x WHERE x.event_id = e.id

@@ -139,11 +139,12 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       description:
         'Creates an event with at least one report (422 otherwise), its participants, figures, tags and relations, in one transaction. ' +
         'Actors are found by kind and normalised name or created; documents are found by URL or created. ' +
-        'A figure may give `value` with a qualifier instead of low/best/high. An unknown event type is a 400 listing the known codes.\n\n' +
+        'A figure may give `value` with a qualifier instead of low/best/high. An unknown event type is a 400 listing the known codes. ' +
+        '`external_ids` name the event in other systems; 409 (with `existing_id`) when another event has one of them already.\n\n' +
         IDEMPOTENCY_TEXT,
       headers: IdempotencyHeadersSchema,
       body: EventInputSchema,
-      response: { 201: EventSchema, ...problemResponses(400, 415, 422) },
+      response: { 201: EventSchema, ...problemResponses(400, 409, 415, 422) },
     },
     handler: async (request, reply) => {
       const response = await runWrite(
@@ -211,12 +212,13 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       description:
         'A JSON merge patch (RFC 7396), as application/merge-patch+json or application/json. Needs If-Match with the ETag read ' +
         '(428 without, 412 with the current version when another change came first). Answers the new event and its ETag; ' +
-        'every accepted PATCH is a new version and revision, whose changed_fields may be empty when it changed nothing.',
+        'every accepted PATCH is a new version and revision, whose changed_fields may be empty when it changed nothing. ' +
+        '409 (with `existing_id`) when another event has one of the new external ids.',
       params: IdParamsSchema,
       consumes: MERGE_PATCH_TYPES,
       headers: IfMatchHeadersSchema,
       body: EventPatchSchema,
-      response: { 200: EventSchema, ...problemResponses(400, 404, 410, 412, 415, 428) },
+      response: { 200: EventSchema, ...problemResponses(400, 404, 409, 410, 412, 415, 428) },
     },
     handler: async (request, reply) => {
       const { id } = request.params;
@@ -314,7 +316,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       tags: ['events'],
       summary: 'Merge a duplicate into another event',
       description:
-        'This event is a duplicate of `into`: its live reports, participants, tags and relations move to `into`, and it is ' +
+        'This event is a duplicate of `into`: its live reports, participants, tags and relations move to `into` (and its external ' +
+        'ids, for the sources `into` has none of), and it is ' +
         'deleted with merged_into set, so its GET answers 410 naming the survivor. A write to this event: it needs its If-Match. ' +
         'Both changes are revisions and appear in the change feed. Answers the surviving event.\n\n' +
         IDEMPOTENCY_TEXT,

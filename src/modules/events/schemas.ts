@@ -73,6 +73,25 @@ export const RelationInputSchema = z
   .meta({ id: 'Relation', description: 'A link from this event to another existing event' });
 export type RelationInput = z.infer<typeof RelationInputSchema>;
 
+const ExternalSourceSchema = z.string().regex(/^[a-z][a-z0-9_]*$/, 'sources are lower-case system names such as acled');
+const ExternalIdSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .regex(/^[^,]*$/, 'external ids must not contain commas (commas separate values in filters)');
+
+export const EventExternalIdsSchema = z
+  .record(ExternalSourceSchema, ExternalIdSchema)
+  .refine((ids) => Object.keys(ids).length <= 20, 'at most 20 sources')
+  .meta({
+    id: 'EventExternalIds',
+    description:
+      'Identifiers of the event in other systems, by source: { "acled": "NGA12345" }. Each (source, id) pair names one event ' +
+      'only (409 when another event has it), so data imported again finds the events it made. A deleted event keeps its ids.',
+    example: { acled: 'NGA12345' },
+  });
+
 const STATUS_SOURCE_TEXT =
   'Without a status, the reports decide it: reported, and corroborated from two unrelated reporters asserting the event on ' +
   '(status_source evidence). A status given by an editor is kept whatever the reports (status_source editor)';
@@ -94,6 +113,7 @@ export const EventInputSchema = z
       .describe('At least one: who says this happened'),
     tags: z.array(TagSchema).max(50).default([]),
     relations: z.array(RelationInputSchema).max(100).default([]),
+    external_ids: EventExternalIdsSchema.optional(),
   })
   .meta({
     id: 'EventCreate',
@@ -156,6 +176,10 @@ export const EventPatchSchema = z
     participants: z.array(ParticipantInputSchema).max(200).optional().describe('Replaces every participant'),
     figures: z.array(FigureInputSchema).max(100).optional().describe("Replaces the event's curated figures"),
     tags: z.array(TagSchema).max(50).optional().describe('Replaces the tags'),
+    external_ids: z
+      .record(ExternalSourceSchema, ExternalIdSchema.nullable())
+      .optional()
+      .describe('Merged source by source; null removes a source. 409 when another event has one of the new ids'),
   })
   .meta({
     id: 'EventPatch',
@@ -212,6 +236,7 @@ export const EventSchema = z
     figures: z.array(FigureSchema),
     reports: z.array(ReportSchema),
     tags: z.array(z.string()),
+    external_ids: z.record(z.string(), z.string()).describe('Identifiers in other systems, by source: { "acled": "NGA12345" }'),
     relations: z.array(z.object({ event_id: z.uuid(), relation: RelationKindSchema })),
     version: z.number().int().describe('Starts at 1 and grows by 1 on every change; also the ETag'),
     created_at: z.iso.datetime(),

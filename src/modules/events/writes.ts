@@ -36,6 +36,37 @@ async function assertRelatedEventsExist(tx: Transaction, relations: RelationInpu
   if (missing.length > 0) throw invalidInput(missing, 'The body relates to events that do not exist.');
 }
 
+/**
+ * Gives the event these external ids; 409 naming the holder when another event (live or
+ * deleted) has one of them already. A writer racing for the same pair waits on its key.
+ */
+export async function claimExternalIds(tx: Transaction, eventId: string, ids: Record<string, string>): Promise<void> {
+  const pairs = Object.entries(ids);
+  if (pairs.length === 0) return;
+  const claimed = await tx.$queryRaw<{ source: string }[]>`
+    INSERT INTO event_external_ids (source, external_id, event_id)
+    SELECT source, external_id, ${eventId}::uuid FROM unnest(${pairs.map(([source]) => source)}::text[], ${pairs.map(([, id]) => id)}::text[])
+      AS p(source, external_id)
+    ON CONFLICT DO NOTHING RETURNING source`;
+  if (claimed.length === pairs.length) return;
+  const taken = new Set(claimed.map((row) => row.source));
+  const clashes = await tx.$queryRaw<{ source: string; external_id: string; event_id: string }[]>`
+    SELECT source, external_id, event_id FROM event_external_ids
+    WHERE (source, external_id) IN (SELECT * FROM unnest(${pairs.map(([source]) => source)}::text[], ${pairs.map(([, id]) => id)}::text[]))
+      AND event_id <> ${eventId}::uuid
+    ORDER BY source`;
+  const first = clashes[0];
+  if (!first) throw new Error(`external ids of event ${eventId} were neither claimed nor held by another event: ${[...taken].join(',')}`);
+  throw new ApiError('conflict', `The external id ${first.source}:${first.external_id} belongs to the event ${first.event_id} already.`, {
+    extra: { existing_id: first.event_id },
+    errors: clashes.map((clash) => ({
+      path: `/external_ids/${clash.source}`,
+      in: 'body' as const,
+      message: `${clash.source}:${clash.external_id} belongs to the event ${clash.event_id}`,
+    })),
+  });
+}
+
 /** Writes an event's participants in the order given; the same actor named twice in one role counts once. */
 async function insertParticipants(ctx: WriteContext, eventId: string, participants: ParticipantInput[]): Promise<void> {
   const rows = [];
@@ -89,6 +120,7 @@ export async function createEvent(ctx: WriteContext, input: EventInput): Promise
   });
   ctx.changed('event', event.id, 'created');
 
+  await claimExternalIds(tx, event.id, input.external_ids ?? {});
   await insertParticipants(ctx, event.id, input.participants);
   await insertEventFigures(ctx, event.id, input.figures);
   for (const report of input.reports) await insertReport(ctx, event.id, report);
@@ -190,6 +222,12 @@ export async function patchEvent(ctx: WriteContext, id: string, patch: EventPatc
     await tx.figure.deleteMany({ where: { eventId: id } });
     await insertEventFigures(ctx, id, patch.figures);
   }
+  if (patch.external_ids !== undefined) {
+    const sources = Object.keys(patch.external_ids);
+    await tx.$executeRaw`DELETE FROM event_external_ids WHERE event_id = ${id}::uuid AND source = ANY(${sources}::text[])`;
+    const kept = Object.entries(patch.external_ids).filter((pair): pair is [string, string] => pair[1] !== null);
+    await claimExternalIds(tx, id, Object.fromEntries(kept));
+  }
   ctx.changed('event', id, 'updated');
 }
 
@@ -224,8 +262,8 @@ export async function removeRelation(ctx: WriteContext, id: string, relation: Re
 }
 
 /**
- * Merges the duplicate `id` into `into`: its live reports, participants, tags and
- * relations move to the survivor, and the duplicate is tombstoned with merged_into.
+ * Merges the duplicate `id` into `into`: its live reports, participants, tags, relations
+ * and external ids move to the survivor, and the duplicate is tombstoned with merged_into.
  * The caller has locked `id`; `into` is locked here.
  */
 export async function mergeEvent(ctx: WriteContext, id: string, into: string, reason: string | null): Promise<void> {
@@ -254,6 +292,10 @@ export async function mergeEvent(ctx: WriteContext, id: string, into: string, re
     SELECT ${into}::uuid, related_event_id, relation, ${ctx.author} FROM event_relations
     WHERE event_id = ${id}::uuid AND related_event_id <> ${into}::uuid
     ON CONFLICT DO NOTHING`;
+  // The duplicate's external ids now name the survivor, unless it has one from that source already.
+  await tx.$executeRaw`
+    UPDATE event_external_ids SET event_id = ${into}::uuid
+    WHERE event_id = ${id}::uuid AND source NOT IN (SELECT source FROM event_external_ids WHERE event_id = ${into}::uuid)`;
   ctx.changed('event', into, 'updated');
   await deleteEvent(ctx, id, reason ?? `merged into ${into}`, into);
 }
