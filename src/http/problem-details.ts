@@ -1,6 +1,7 @@
 // One error handler for the whole API: every failure leaves as RFC 9457
 // problem+json, and a 500 never carries a stack trace or SQL.
 import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import FindMyWay from 'find-my-way';
@@ -72,6 +73,16 @@ function violationsOf(issue: ZodIssueLike, base: string, part: Violation['in']):
   // A query value is one string however it is parsed (a list, a bbox): name the parameter itself.
   const path = part === 'query' ? (/^\/[^/]*/.exec(at)?.[0] ?? at) : at;
   return [{ path, message: issue.message ?? 'invalid value', in: part }];
+}
+
+/**
+ * Violations for zod issues, located as the API's 400s locate them (under `base`, a JSON
+ * pointer), for input validated outside a route, such as the lines of a bulk import.
+ */
+export function zodViolations(issues: readonly ZodIssueLike[], part: Violation['in'], base = ''): Violation[] {
+  return issues.flatMap((issue) =>
+    violationsOf({ ...issue, path: [] }, base + (issue.path ?? []).map((s) => `/${String(s)}`).join(''), part),
+  );
 }
 
 function fromValidation(
@@ -263,35 +274,43 @@ const isWellFormed = (text: string) => (text as string & { isWellFormed(): boole
  */
 export function rejectUnstorableText(app: FastifyInstance): void {
   app.addHook('preValidation', async (request) => {
-    const found: Violation[] = [];
-    // Iterative, with a depth bound: a body nested thousands deep must not exhaust the stack.
-    const pending: [value: unknown, path: string, part: Violation['in'], depth: number][] = [
-      [request.query, '', 'query', 0],
-      [request.params, '', 'path', 0],
-      [request.body, '', 'body', 0],
-    ];
-    while (pending.length > 0 && found.length < 20) {
-      const [value, path, part, depth] = pending.pop()!;
-      if (typeof value === 'string') {
-        if (value.includes('\u0000') || !isWellFormed(value)) {
-          found.push({ path, in: part, message: 'must not contain NUL characters or unpaired surrogates' });
-        }
-      } else if (value && typeof value === 'object') {
-        if (depth >= MAX_DEPTH) {
-          found.push({ path, in: part, message: `nested more than ${MAX_DEPTH} levels deep` });
-          continue;
-        }
-        for (const [key, item] of Object.entries(value)) {
-          const at = `${path}/${escapePointer(key)}`;
-          if (key.includes('\u0000') || !isWellFormed(key))
-            found.push({ path: at, in: part, message: 'names must not contain NUL characters' });
-          pending.push([item, at, part, depth + 1]);
-        }
-      }
-    }
+    // A streamed body (a bulk import) is checked line by line as it is read.
+    const body = request.body instanceof Readable ? undefined : request.body;
+    const found = unstorableText([
+      [request.query, 'query'],
+      [request.params, 'path'],
+      [body, 'body'],
+    ]);
     if (found.length > 0)
       throw new ApiError('invalid-input', 'The request holds text that cannot be stored; see errors.', { errors: found });
   });
+}
+
+/** Where the values hold text that cannot be stored, or nest too deep: up to 20 violations, [] when none. */
+export function unstorableText(roots: [value: unknown, part: Violation['in']][]): Violation[] {
+  const found: Violation[] = [];
+  // Iterative, with a depth bound: a body nested thousands deep must not exhaust the stack.
+  const pending = roots.map(([value, part]): [value: unknown, path: string, part: Violation['in'], depth: number] => [value, '', part, 0]);
+  while (pending.length > 0 && found.length < 20) {
+    const [value, path, part, depth] = pending.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000') || !isWellFormed(value)) {
+        found.push({ path, in: part, message: 'must not contain NUL characters or unpaired surrogates' });
+      }
+    } else if (value && typeof value === 'object') {
+      if (depth >= MAX_DEPTH) {
+        found.push({ path, in: part, message: `nested more than ${MAX_DEPTH} levels deep` });
+        continue;
+      }
+      for (const [key, item] of Object.entries(value)) {
+        const at = `${path}/${escapePointer(key)}`;
+        if (key.includes('\u0000') || !isWellFormed(key))
+          found.push({ path: at, in: part, message: 'names must not contain NUL characters' });
+        pending.push([item, at, part, depth + 1]);
+      }
+    }
+  }
+  return found;
 }
 
 /** A raw answer for requests Node's HTTP parser refuses before Fastify sees them (headers over 16 KB, garbage). */

@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import type { EventType as EventTypeRow } from '../../generated/prisma/client.js';
 import type { PrismaClient, Transaction } from '../../db/client.js';
-import { invalidInput } from '../../http/errors.js';
+import { invalidInput, type Violation } from '../../http/errors.js';
 import type { EventTypeSchema } from './schemas.js';
 
 type Db = PrismaClient | Transaction;
@@ -21,17 +21,22 @@ export async function listEventTypes(db: Db): Promise<EventTypeRow[]> {
   return db.eventType.findMany({ orderBy: { code: 'asc' } });
 }
 
+/** The codes of the vocabulary, in order. */
+export async function eventTypeCodes(db: Db): Promise<string[]> {
+  return (await db.eventType.findMany({ select: { code: true }, orderBy: { code: 'asc' } })).map((row) => row.code);
+}
+
+/** A violation for each of `codes` (each with its JSON pointer) that is not one of `known`, naming the known ones. */
+export function unknownEventTypes(known: string[], codes: [code: string, pointer: string][]): Violation[] {
+  return codes
+    .filter(([code]) => !known.includes(code))
+    .map(([code, pointer]) => ({ path: pointer, message: `unknown event type "${code}"; known types: ${known.join(', ')}`, in: 'body' }));
+}
+
 /** Throws a 400 naming the known codes when any of `codes` (each with its JSON pointer) is unknown. */
 export async function assertEventTypes(db: Db, codes: [code: string, pointer: string][]): Promise<void> {
-  const known = (await db.eventType.findMany({ select: { code: true }, orderBy: { code: 'asc' } })).map((row) => row.code);
-  const unknown = codes.filter(([code]) => !known.includes(code));
+  const known = await eventTypeCodes(db);
+  const unknown = unknownEventTypes(known, codes);
   if (unknown.length === 0) return;
-  throw invalidInput(
-    unknown.map(([code, pointer]) => ({
-      path: pointer,
-      message: `unknown event type "${code}"; known types: ${known.join(', ')}`,
-      in: 'body' as const,
-    })),
-    `Unknown event type; known types: ${known.join(', ')}.`,
-  );
+  throw invalidInput(unknown, `Unknown event type; known types: ${known.join(', ')}.`);
 }

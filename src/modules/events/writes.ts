@@ -13,7 +13,7 @@ import { unknownIds, type Located, type WriteContext } from '../write-context.js
 import type { EventInput, EventPatch, ParticipantInput, RelationInput } from './schemas.js';
 
 /** Every actor and document reference in an event body, with where it stands. */
-function eventReferences(input: Pick<EventInput, 'participants' | 'figures'> & { reports?: EventInput['reports'] }) {
+export function eventReferences(input: Pick<EventInput, 'participants' | 'figures'> & { reports?: EventInput['reports'] }) {
   const actors: Located<ActorRef>[] = [
     ...input.participants.map((p, i): Located<ActorRef> => [p.actor, `/participants/${i}/actor`]),
     ...figureSubjects(input.figures, '/figures'),

@@ -8,6 +8,17 @@ export function figureSubjects(figures: FigureInput[], pointer: string): Located
   return figures.flatMap((figure, i) => (figure.subject ? [[figure.subject, `${pointer}/${i}/subject`] as Located<ActorRef>] : []));
 }
 
+/** What a written figure stores, its subject aside: low/best/high normalised, a range named as one. */
+export function figureValues(figure: FigureInput) {
+  return {
+    measure: figure.measure,
+    ...normaliseFigure(figure),
+    qualifier: figure.qualifier ?? (figure.low != null && figure.high != null && figure.low !== figure.high ? 'range' : null),
+    text: figure.text ?? null,
+    unit: figure.unit ?? null,
+  } as const;
+}
+
 /** Rows for `figure.createMany`, owned by an event or by a report. */
 export async function figureRows(ctx: WriteContext, figures: FigureInput[], owner: { eventId: string } | { reportId: string }) {
   const rows = [];
@@ -15,11 +26,7 @@ export async function figureRows(ctx: WriteContext, figures: FigureInput[], owne
     rows.push({
       ...owner,
       position,
-      measure: figure.measure,
-      ...normaliseFigure(figure),
-      qualifier: figure.qualifier ?? (figure.low != null && figure.high != null && figure.low !== figure.high ? 'range' : null),
-      text: figure.text ?? null,
-      unit: figure.unit ?? null,
+      ...figureValues(figure),
       subjectId: figure.subject ? await ctx.actor(figure.subject) : null,
     } as const);
   }
