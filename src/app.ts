@@ -25,6 +25,7 @@ import { documentRoutes } from './modules/documents/routes.js';
 import { eventTypeRoutes } from './modules/event-types/routes.js';
 import { eventRoutes } from './modules/events/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
+import { importRoutes } from './modules/imports/routes.js';
 import { reportRoutes } from './modules/reports/routes.js';
 import { OPENAPI_INFO } from './openapi/info.js';
 import { markOptionalBodies, tidyComponents } from './openapi/tidy.js';
@@ -40,6 +41,8 @@ export interface AppDeps {
   /** A pino logger; without one the app logs nothing (as in tests). */
   logger?: FastifyBaseLogger;
   publicUrl?: string;
+  /** Largest body of POST /v1/imports (IMPORT_MAX_BYTES); 256 MiB without. */
+  importMaxBytes?: number;
 }
 
 export async function buildApp({
@@ -49,6 +52,7 @@ export async function buildApp({
   readAccess = 'public',
   corsOrigins = [],
   rateLimit,
+  importMaxBytes = 256 * 1024 * 1024,
 }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
@@ -99,6 +103,7 @@ export async function buildApp({
   await app.register(actorRoutes, deps);
   await app.register(documentRoutes, deps);
   await app.register(changeRoutes, deps);
+  await app.register(importRoutes, { ...deps, importMaxBytes });
   await app.register(keyRoutes, deps);
   return app;
 }

@@ -37,6 +37,12 @@ const ConfigSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
   /** Requests a minute allowed to each IP address calling without a key; 0 turns it off. */
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(0).default(300),
+  /** Largest body of POST /v1/imports (an NDJSON stream, read line by line): 256 MiB by default; JSON bodies stay at 1 MiB. */
+  IMPORT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(256 * 1024 * 1024),
   /** Origins whose browser scripts may call the API (CORS), comma-separated, or *; none when unset. */
   CORS_ORIGINS: z
     .string()

@@ -58,6 +58,7 @@ const app = await buildApp({
   readAccess: config.READ_ACCESS,
   corsOrigins: config.CORS_ORIGINS,
   rateLimit: { store: rateLimitStore, limits: rateLimits },
+  importMaxBytes: config.IMPORT_MAX_BYTES,
   ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
 });
 

@@ -1,0 +1,309 @@
+// The bulk import of events: records in (NDJSON lines, or any reader's), each validated
+// as POST /v1/events validates a body, written in batches of set-based statements
+// (batch.ts), each batch ending as every write does (derived columns, then the revisions
+// under the change feed's lock), and a report of what became of each line.
+//
+// Non-atomic: each batch is its own transaction. A batch the database refuses (a check,
+// a value out of range, an id taken by a racing writer) is run again line by line, so only
+// the failing line is lost. Atomic: one transaction, each batch under a savepoint (and line by
+// line when the database refuses it, as above), every line validated and written even after a
+// failure so the report names them all, then rolled back if any line failed. Its revisions are
+// written at the end, so other writers wait on the feed's lock for that last step only.
+import type { Database, Transaction } from '../../db/client.js';
+import { unstorableText, zodViolations } from '../../http/problem-details.js';
+import type { Violation } from '../../http/errors.js';
+import { recordRevisions, type ChangeSet, type Resource } from '../changes/record.js';
+import { refreshEvents } from '../events/refresh.js';
+import { EventInputSchema } from '../events/schemas.js';
+import { write } from '../writes.js';
+import { checkBatch, RisingIds, writeBatch, type Created, type LineError, type ValidLine } from './batch.js';
+import type { ImportRecord, LineViolation } from './records.js';
+import { MAX_REPORTED_ERRORS, type ImportReport } from './schemas.js';
+
+export interface ImportProgress {
+  /** The last line read. */
+  line: number;
+  accepted: number;
+  rejected: number;
+  skipped: number;
+}
+
+export interface ImportOptions {
+  atomic: boolean;
+  onProgress?: (progress: ImportProgress) => void;
+  /** Events per batch; the default suits most loads. */
+  batchSize?: number;
+}
+
+/** Events per batch: large enough that per-statement costs vanish, small enough to keep a batch's JSON small. */
+export const DEFAULT_BATCH_SIZE = 1000;
+
+/** Reading the input failed part way (the body was too large, the client went away): what was done until then. */
+export class ImportInterrupted extends Error {
+  constructor(
+    readonly report: ImportReport,
+    /** Whether anything was written: false for an atomic import. */
+    readonly wrote: boolean,
+    cause: unknown,
+  ) {
+    super(`the import stopped at line ${report.accepted + report.rejected + report.skipped}: ${(cause as Error)?.message ?? cause}`, {
+      cause,
+    });
+    this.name = 'ImportInterrupted';
+  }
+}
+
+/** The counts, and the errors of the first lines that had any. */
+class Tally {
+  accepted = 0;
+  rejected = 0;
+  skipped = 0;
+  line = 0;
+  private readonly errors: LineError[] = [];
+
+  reject(error: LineError): void {
+    this.rejected++;
+    if (this.errors.length < MAX_REPORTED_ERRORS) {
+      this.errors.push(error);
+      return;
+    }
+    // Batches retried line by line report out of order: keep the lowest line numbers.
+    let highest = 0;
+    for (let i = 1; i < this.errors.length; i++) if (this.errors[i]!.line > this.errors[highest]!.line) highest = i;
+    if (error.line < this.errors[highest]!.line) this.errors[highest] = error;
+  }
+
+  report(): ImportReport {
+    const errors = [...this.errors].sort((a, b) => a.line - b.line);
+    return { accepted: this.accepted, rejected: this.rejected, skipped: this.skipped, errors };
+  }
+
+  progress(): ImportProgress {
+    return { line: this.line, accepted: this.accepted, rejected: this.rejected, skipped: this.skipped };
+  }
+}
+
+const located = (violations: Violation[]) => violations.map(({ path, message }) => ({ path, message }));
+
+/** A record checked as POST /v1/events checks its body: storable text, then the schema. */
+export function validateRecord(record: ImportRecord): ValidLine | LineError {
+  if ('errors' in record) return record;
+  const unstorable = unstorableText([[record.value, 'body']]);
+  if (unstorable.length > 0) return { line: record.line, errors: located(unstorable) };
+  const parsed = EventInputSchema.safeParse(record.value);
+  if (!parsed.success) return { line: record.line, errors: located(zodViolations(parsed.error.issues, 'body')) };
+  return { line: record.line, input: parsed.data };
+}
+
+/** SQLSTATE classes of a statement the database refused because of the values it was given. */
+const REFUSALS: Record<string, string> = {
+  '22': 'a value is outside what can be stored (such as a year before 1 or a number too small to represent)',
+  '23': 'the database refused the line: it breaks a rule of the data',
+};
+
+/** The violation for a database error caused by a line's values, or null for any other failure (which stops the import). */
+function refusalOf(error: unknown): LineViolation[] | null {
+  const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; originalMessage?: unknown } } } }).meta
+    ?.driverAdapterError?.cause;
+  const code = cause?.originalCode ?? (error as { code?: unknown }).code;
+  const message = typeof code === 'string' ? REFUSALS[code.slice(0, 2)] : undefined;
+  if (!message) return null;
+  // The constraint's name says which rule; the rest of PostgreSQL's message may quote SQL, which is never shown.
+  const constraint = /constraint "([^"]+)"/.exec(String(cause?.originalMessage ?? ''))?.[1];
+  return [{ path: '', message: constraint ? `${message} (${constraint})` : message }];
+}
+
+/** Notes a batch's creations in a write context, for ctx.finish(). */
+function changeSetOf(created: Created): ChangeSet {
+  const set: ChangeSet = new Map();
+  const kinds: [Resource, string[]][] = [
+    ['actor', created.actors],
+    ['document', created.documents],
+    ['event', created.events],
+    ['report', created.reports],
+  ];
+  for (const [resource, ids] of kinds)
+    if (ids.length > 0)
+      set.set(
+        resource,
+        ids.map((id) => ({ id, action: 'created' as const })),
+      );
+  return set;
+}
+
+/**
+ * A batch's statements are estimated expensive enough for PostgreSQL to compile them (JIT), which
+ * took longer than running them: about 0.7 s a statement for a batch of 1,000 events.
+ */
+const NO_JIT = 'SET LOCAL jit = off';
+
+/** Thrown inside the atomic transaction to roll it back once every line has been read. */
+class RollBack extends Error {}
+
+/**
+ * Imports the events of `records` as `author`; see the top of this file. Resolves with the
+ * report; rejects with ImportInterrupted when reading the records fails part way, and with the
+ * error itself when the database fails for another reason than a line's values.
+ */
+export async function importEvents(
+  db: Database,
+  author: string,
+  records: AsyncIterable<ImportRecord>,
+  options: ImportOptions,
+): Promise<ImportReport> {
+  const tally = new Tally();
+  const ids = new RisingIds();
+  const size = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const progress = () => options.onProgress?.(tally.progress());
+
+  const tallyChecked = (checked: { valid: ValidLine[]; skipped: number[]; rejected: LineError[] }) => {
+    tally.accepted += checked.valid.length;
+    tally.skipped += checked.skipped.length;
+    for (const error of checked.rejected) tally.reject(error);
+  };
+
+  /**
+   * Reads every record, validating each and handing full batches to `flush`; the next batch is
+   * read and validated while the previous one is written.
+   */
+  async function readAll(flush: (lines: ValidLine[]) => Promise<void>): Promise<void> {
+    let lines: ValidLine[] = [];
+    let writing: Promise<{ error: unknown } | null> = Promise.resolve(null);
+    const hand = (batch: ValidLine[]) => {
+      // Caught at once (a rejection must not go unhandled while the next batch is read), rethrown when awaited.
+      writing = flush(batch).then(
+        () => null,
+        (error: unknown) => ({ error }),
+      );
+    };
+    const settle = async () => {
+      const outcome = await writing;
+      if (outcome) throw outcome.error;
+    };
+    try {
+      for await (const record of records) {
+        tally.line = record.line;
+        const checked = validateRecord(record);
+        if ('errors' in checked) {
+          tally.reject(checked);
+          continue;
+        }
+        lines.push(checked);
+        if (lines.length >= size) {
+          await settle();
+          hand(lines);
+          lines = [];
+        }
+      }
+    } catch (error) {
+      await settle();
+      throw new ReadFailure(error);
+    }
+    await settle();
+    if (lines.length > 0) {
+      hand(lines);
+      await settle();
+    }
+  }
+
+  if (!options.atomic) {
+    const flush = async (lines: ValidLine[]): Promise<void> => {
+      try {
+        const checked = await write(db, author, async (ctx) => {
+          await ctx.tx.$executeRawUnsafe(NO_JIT);
+          const result = await checkBatch(ctx.tx, lines);
+          const created = await writeBatch(ctx.tx, author, result.valid, ids);
+          for (const [resource, changes] of changeSetOf(created)) for (const change of changes) ctx.changed(resource, change.id, 'created');
+          await ctx.finish();
+          return result;
+        });
+        tallyChecked(checked);
+      } catch (error) {
+        const refusal = refusalOf(error);
+        if (!refusal) throw error;
+        if (lines.length === 1) tally.reject({ line: lines[0]!.line, errors: refusal });
+        else for (const line of lines) await flush([line]);
+      }
+      progress();
+    };
+    try {
+      await readAll(flush);
+    } catch (error) {
+      if (error instanceof ReadFailure) throw new ImportInterrupted(tally.report(), tally.accepted > 0, error.cause);
+      throw error;
+    }
+    progress();
+    return tally.report();
+  }
+
+  try {
+    await db.prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRawUnsafe(NO_JIT);
+        await tx.$executeRawUnsafe(`CREATE TEMP TABLE import_created (batch int, resource resource_kind, id uuid) ON COMMIT DROP`);
+        let batches = 0;
+        // Every batch is written, even after a failure, so the report also names the lines the
+        // database refuses; the transaction is rolled back at the end.
+        const flush = async (lines: ValidLine[]): Promise<void> => {
+          await tx.$executeRawUnsafe('SAVEPOINT import_batch');
+          try {
+            const checked = await checkBatch(tx, lines);
+            await keepCreated(tx, batches++, await writeBatch(tx, author, checked.valid, ids));
+            await tx.$executeRawUnsafe('RELEASE SAVEPOINT import_batch');
+            tallyChecked(checked);
+          } catch (error) {
+            await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT import_batch');
+            const refusal = refusalOf(error);
+            if (!refusal) throw error;
+            if (lines.length > 1) {
+              for (const line of lines) await flush([line]);
+              return;
+            }
+            tally.reject({ line: lines[0]!.line, errors: refusal });
+          }
+          progress();
+        };
+        await readAll(flush);
+        if (tally.rejected > 0) throw new RollBack();
+        // The revisions, batch by batch as a non-atomic import writes them, under the feed's lock until COMMIT.
+        for (let batch = 0; batch < batches; batch++) {
+          const rows = await tx.$queryRaw<{ resource: Resource; id: string }[]>`
+            SELECT resource::text AS resource, id FROM import_created WHERE batch = ${batch}`;
+          const created: Created = { actors: [], documents: [], events: [], reports: [] };
+          for (const row of rows) created[`${row.resource}s` as keyof Created].push(row.id);
+          await recordRevisions(tx, changeSetOf(created), author);
+        }
+      },
+      // One transaction for the whole input: as long as it takes to read it.
+      { maxWait: 10_000, timeout: 24 * 3_600_000 },
+    );
+  } catch (error) {
+    if (error instanceof ReadFailure) throw new ImportInterrupted(tally.report(), false, error.cause);
+    if (!(error instanceof RollBack)) throw error;
+  }
+  progress();
+  return tally.report();
+}
+
+/** Derives the columns of a batch's events now, and keeps what it created for the revisions written at the end. */
+async function keepCreated(tx: Transaction, batch: number, created: Created): Promise<void> {
+  if (created.events.length > 0) await refreshEvents(tx, created.events);
+  const kinds: [Resource, string[]][] = [
+    ['actor', created.actors],
+    ['document', created.documents],
+    ['event', created.events],
+    ['report', created.reports],
+  ];
+  for (const [resource, ids] of kinds) {
+    if (ids.length === 0) continue;
+    await tx.$executeRaw`INSERT INTO import_created (batch, resource, id)
+      SELECT ${batch}, ${resource}::resource_kind, unnest(${ids}::uuid[])`;
+  }
+}
+
+/** Reading the records failed: not the database's doing. */
+class ReadFailure extends Error {
+  constructor(cause: unknown) {
+    super('reading the import failed', { cause });
+  }
+}

@@ -1,0 +1,83 @@
+// What a bulk import reads: records, one per line of the input, each a parsed value or
+// the reason the line could not be read. Readers of other formats (ACLED's CSV) produce
+// the same records, so one pipeline (import.ts) validates and writes them all.
+import type { Readable } from 'node:stream';
+
+/** Where a value of a line breaks a rule: a JSON pointer into the line's value, and why. */
+export interface LineViolation {
+  path: string;
+  message: string;
+}
+
+/** One line of the input (numbered from 1): its value, or what kept the reader from parsing it. */
+export type ImportRecord = { line: number; value: unknown } | { line: number; errors: LineViolation[] };
+
+/** A line may be as long as a JSON request body may be (app.ts): one event is one body. */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
+const NEWLINE = 0x0a;
+const BLANK = /^[ \t\r]*$/;
+
+/**
+ * NDJSON: one JSON value per line (LF or CRLF). Blank lines are skipped but counted, so
+ * line numbers are those an editor shows. A line that is not UTF-8 or not JSON, or longer
+ * than MAX_LINE_BYTES, becomes a record with errors and reading goes on. Reads as the
+ * consumer asks for records, so a large input is never held in memory.
+ */
+export async function* ndjsonRecords(input: Readable): AsyncIterable<ImportRecord> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let line = 0;
+  let pieces: Buffer[] = [];
+  let length = 0;
+  let tooLong = false;
+
+  const take = (bytes: Buffer) => {
+    if (tooLong || bytes.length === 0) return;
+    if (length + bytes.length > MAX_LINE_BYTES) {
+      tooLong = true;
+      pieces = [];
+      return;
+    }
+    pieces.push(bytes);
+    length += bytes.length;
+  };
+
+  const end = (): ImportRecord | null => {
+    line++;
+    const bytes = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, length);
+    const long = tooLong;
+    pieces = [];
+    length = 0;
+    tooLong = false;
+    if (long) return { line, errors: [{ path: '', message: `the line is longer than ${MAX_LINE_BYTES} bytes` }] };
+    let text: string;
+    try {
+      text = decoder.decode(bytes);
+    } catch {
+      return { line, errors: [{ path: '', message: 'the line is not valid UTF-8' }] };
+    }
+    if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (BLANK.test(text)) return null;
+    try {
+      return { line, value: JSON.parse(text) as unknown };
+    } catch (error) {
+      return { line, errors: [{ path: '', message: `the line is not JSON: ${(error as Error).message}` }] };
+    }
+  };
+
+  for await (const chunk of input) {
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    let start = 0;
+    for (let newline = data.indexOf(NEWLINE, start); newline !== -1; newline = data.indexOf(NEWLINE, start)) {
+      take(data.subarray(start, newline));
+      const record = end();
+      if (record) yield record;
+      start = newline + 1;
+    }
+    take(data.subarray(start));
+  }
+  if (length > 0 || tooLong) {
+    const record = end();
+    if (record) yield record;
+  }
+}
