@@ -155,9 +155,19 @@ const isoOrNull = (value: string | null | undefined) => (value ? new Date(value)
  * Writes the events of `lines` (checked by checkBatch) with everything nested in them, and
  * the actors and documents they name that do not exist yet. Returns what it created.
  */
-export async function writeBatch(tx: Transaction, author: string, lines: ValidLine[], ids: RisingIds): Promise<Created> {
+export async function writeBatch(
+  tx: Transaction,
+  author: string,
+  lines: ValidLine[],
+  ids: RisingIds,
+  /** Called once the actors and documents are resolved and the rows have their ids: the next batch may start. */
+  ready: () => void = () => {},
+): Promise<Created> {
   const created: Created = { actors: [], documents: [], events: [], reports: [] };
-  if (lines.length === 0) return created;
+  if (lines.length === 0) {
+    ready();
+    return created;
+  }
 
   const actorIds = await findOrCreateActors(tx, author, lines, created);
   const documentIds = await findOrCreateDocuments(tx, author, lines, created);
@@ -252,6 +262,7 @@ export async function writeBatch(tx: Transaction, author: string, lines: ValidLi
       relations.push({ event_id: id, related_event_id: relation.event_id, relation: relation.relation });
   }
 
+  ready();
   const insert = async (sql: string, rows: unknown[]) => {
     if (rows.length > 0) await tx.$executeRawUnsafe(sql, JSON.stringify(rows), ...(sql.includes('$2') ? [author] : []));
   };

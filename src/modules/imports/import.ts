@@ -33,10 +33,18 @@ export interface ImportOptions {
   onProgress?: (progress: ImportProgress) => void;
   /** Events per batch; the default suits most loads. */
   batchSize?: number;
+  /** Batches written at once when not atomic (default IN_FLIGHT). */
+  inFlight?: number;
 }
 
 /** Events per batch: large enough that per-statement costs vanish, small enough to keep a batch's JSON small. */
 export const DEFAULT_BATCH_SIZE = 1000;
+
+/**
+ * Batches written at once by a non-atomic import, each in its own transaction and connection:
+ * while one waits on PostgreSQL another is prepared or runs on the other core.
+ */
+const IN_FLIGHT = 2;
 
 /** Reading the input failed part way (the body was too large, the client went away): what was done until then. */
 export class ImportInterrupted extends Error {
@@ -163,22 +171,36 @@ export async function importEvents(
   };
 
   /**
-   * Reads every record, validating each and handing full batches to `flush`; the next batch is
-   * read and validated while the previous one is written.
+   * Reads every record, validating each and handing full batches to `flush`. The next batch is
+   * read and validated while earlier ones are written. Up to `inFlight` batches are written at
+   * once, each starting when the one before has resolved its actors and documents and taken its
+   * ids (it calls `ready`): batches name new actors in line order, as one-by-one writes would.
    */
-  async function readAll(flush: (lines: ValidLine[]) => Promise<void>): Promise<void> {
+  async function readAll(flush: (lines: ValidLine[], ready: () => void) => Promise<void>, inFlight: number): Promise<void> {
     let lines: ValidLine[] = [];
-    let writing: Promise<{ error: unknown } | null> = Promise.resolve(null);
-    const hand = (batch: ValidLine[]) => {
-      // Caught at once (a rejection must not go unhandled while the next batch is read), rethrown when awaited.
-      writing = flush(batch).then(
-        () => null,
-        (error: unknown) => ({ error }),
-      );
-    };
-    const settle = async () => {
-      const outcome = await writing;
+    // Each caught at once (a rejection must not go unhandled while the next batch is read), rethrown when awaited.
+    const running: Promise<{ error: unknown } | null>[] = [];
+    let previousReady: Promise<void> = Promise.resolve();
+    const settleOldest = async () => {
+      const outcome = await running.shift();
       if (outcome) throw outcome.error;
+    };
+    const settleAll = async () => {
+      while (running.length > 0) await settleOldest();
+    };
+    const hand = async (batch: ValidLine[]) => {
+      await previousReady;
+      while (running.length >= inFlight) await settleOldest();
+      let ready!: () => void;
+      previousReady = new Promise((resolve) => (ready = resolve));
+      running.push(
+        flush(batch, ready).then(
+          () => null,
+          (error: unknown) => ({ error }),
+        ),
+      );
+      // A batch that fails before it is ready must not hold the next one back.
+      void running.at(-1)!.then(ready);
     };
     try {
       for await (const record of records) {
@@ -190,29 +212,25 @@ export async function importEvents(
         }
         lines.push(checked);
         if (lines.length >= size) {
-          await settle();
-          hand(lines);
+          await hand(lines);
           lines = [];
         }
       }
     } catch (error) {
-      await settle();
+      await settleAll();
       throw new ReadFailure(error);
     }
-    await settle();
-    if (lines.length > 0) {
-      hand(lines);
-      await settle();
-    }
+    if (lines.length > 0) await hand(lines);
+    await settleAll();
   }
 
   if (!options.atomic) {
-    const flush = async (lines: ValidLine[]): Promise<void> => {
+    const flush = async (lines: ValidLine[], ready: () => void = () => {}): Promise<void> => {
       try {
         const checked = await write(db, author, async (ctx) => {
           await ctx.tx.$executeRawUnsafe(NO_JIT);
           const result = await checkBatch(ctx.tx, lines);
-          const created = await writeBatch(ctx.tx, author, result.valid, ids);
+          const created = await writeBatch(ctx.tx, author, result.valid, ids, ready);
           for (const [resource, changes] of changeSetOf(created)) for (const change of changes) ctx.changed(resource, change.id, 'created');
           await ctx.finish();
           return result;
@@ -227,7 +245,7 @@ export async function importEvents(
       progress();
     };
     try {
-      await readAll(flush);
+      await readAll(flush, options.inFlight ?? IN_FLIGHT);
     } catch (error) {
       if (error instanceof ReadFailure) throw new ImportInterrupted(tally.report(), tally.accepted > 0, error.cause);
       throw error;
@@ -263,7 +281,7 @@ export async function importEvents(
           }
           progress();
         };
-        await readAll(flush);
+        await readAll(flush, 1);
         if (tally.rejected > 0) throw new RollBack();
         // The revisions, batch by batch as a non-atomic import writes them, under the feed's lock until COMMIT.
         for (let batch = 0; batch < batches; batch++) {
