@@ -26,6 +26,7 @@ import { eventTypeRoutes } from './modules/event-types/routes.js';
 import { eventRoutes } from './modules/events/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { reportRoutes } from './modules/reports/routes.js';
+import { statsRoutes } from './modules/stats/routes.js';
 import { OPENAPI_INFO } from './openapi/info.js';
 import { markOptionalBodies, tidyComponents } from './openapi/tidy.js';
 
@@ -99,6 +100,7 @@ export async function buildApp({
   await app.register(actorRoutes, deps);
   await app.register(documentRoutes, deps);
   await app.register(changeRoutes, deps);
+  await app.register(statsRoutes, deps);
   await app.register(keyRoutes, deps);
   return app;
 }

@@ -54,6 +54,7 @@ export const OPENAPI_INFO = {
     { name: 'actors', description: 'Named parties: states, forces, agencies, people, outlets, unnamed groups' },
     { name: 'documents', description: 'Where reports were read' },
     { name: 'event types', description: 'The controlled vocabulary of event types' },
+    { name: 'stats', description: 'Aggregates for dashboards: counts and figure sums grouped, and claims side by side' },
     { name: 'changes', description: 'The change feed: every create, update and delete in commit order, to mirror the data set' },
     { name: 'operations', description: 'Health and readiness' },
     { name: 'api keys', description: 'Who may read and write (admins only)' },
