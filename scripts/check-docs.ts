@@ -24,11 +24,24 @@ if (!existsSync(chromium)) {
   process.exit(2);
 }
 
+/** What the callbacks run in the page use of the browser (the project is typed without the DOM library). */
+interface InBrowser {
+  document: {
+    querySelector(selector: string): PageNode | null;
+    querySelectorAll(selector: string): Iterable<PageNode>;
+    addEventListener(type: 'securitypolicyviolation', listener: (event: { blockedURI: string; violatedDirective: string }) => void): void;
+  };
+}
+interface PageNode {
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+}
+
 interface Operation {
   summary: string;
   tags: string[];
 }
-interface Document {
+interface OpenApiDocument {
   info: { title: string };
   paths: Record<string, Record<string, { summary?: string; tags?: string[] }>>;
 }
@@ -45,8 +58,8 @@ try {
   if (!address || typeof address === 'string') throw new Error('the service has no TCP address');
   const origin = `http://127.0.0.1:${address.port}`;
 
-  const document = (await app.inject({ url: '/openapi.json' }).then((response) => response.json())) as Document;
-  const operations: Operation[] = Object.values(document.paths).flatMap((item) =>
+  const openapi = (await app.inject({ url: '/openapi.json' }).then((response) => response.json())) as OpenApiDocument;
+  const operations: Operation[] = Object.values(openapi.paths).flatMap((item) =>
     Object.values(item).map((operation) => ({ summary: operation.summary ?? '', tags: operation.tags ?? ['default'] })),
   );
 
@@ -75,6 +88,7 @@ try {
     if (message.type() === 'error' || message.type() === 'warn') problems.push(`console ${message.type()}: ${message.text()}`);
   });
   await page.evaluateOnNewDocument(() => {
+    const { document } = globalThis as unknown as InBrowser;
     document.addEventListener('securitypolicyviolation', (event) => {
       console.error(`CSP blocked ${event.blockedURI || 'inline code'} (${event.violatedDirective})`);
     });
@@ -83,14 +97,17 @@ try {
   const started = Date.now();
   await page.goto(`${origin}/docs`, { waitUntil: 'networkidle0' });
   await page.waitForSelector('.opblock-summary-description');
-  const rendered = await page.evaluate(() => ({
-    title: document.querySelector('.info .title')?.textContent ?? '',
-    summaries: [...document.querySelectorAll('.opblock .opblock-summary-description')].map((node) => node.textContent?.trim() ?? ''),
-    tags: [...document.querySelectorAll('.opblock-tag')].map((node) => node.getAttribute('data-tag') ?? ''),
-  }));
+  const rendered = await page.evaluate(() => {
+    const { document } = globalThis as unknown as InBrowser;
+    return {
+      title: document.querySelector('.info .title')?.textContent ?? '',
+      summaries: [...document.querySelectorAll('.opblock .opblock-summary-description')].map((node) => node.textContent?.trim() ?? ''),
+      tags: [...document.querySelectorAll('.opblock-tag')].map((node) => node.getAttribute('data-tag') ?? ''),
+    };
+  });
   const renderMs = Date.now() - started;
 
-  if (!rendered.title.includes(document.info.title)) problems.push(`title "${rendered.title}" lacks "${document.info.title}"`);
+  if (!rendered.title.includes(openapi.info.title)) problems.push(`title "${rendered.title}" lacks "${openapi.info.title}"`);
   const expected = operations.flatMap((operation) => operation.tags.map(() => operation.summary)).sort();
   const missing = expected.filter((summary) => !rendered.summaries.includes(summary));
   if (missing.length > 0) problems.push(`operations not shown: ${missing.join(' | ')}`);
@@ -108,7 +125,7 @@ try {
   const parameters = await page
     .waitForFunction(
       (selector, name) =>
-        [...document.querySelectorAll(`${selector} .parameters .parameter__name`)].some((node) =>
+        [...(globalThis as unknown as InBrowser).document.querySelectorAll(`${selector} .parameters .parameter__name`)].some((node) =>
           node.textContent?.trim().startsWith(name),
         ),
       {},
