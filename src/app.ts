@@ -12,6 +12,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Database } from './db/client.js';
 import { installAuth, type ReadAccess } from './http/auth.js';
+import { installDocs } from './http/docs.js';
 import { installHardening } from './http/hardening.js';
 import { installMetrics } from './http/metrics.js';
 import { clientErrorHandler, frameworkErrors, installProblemDetails, rejectUnstorableText } from './http/problem-details.js';
@@ -91,6 +92,7 @@ export async function buildApp({
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await installDocs(app);
 
   const deps: ModuleDeps = { db, ...(publicUrl ? { publicUrl } : {}) };
   await app.register(healthRoutes, deps);
