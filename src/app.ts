@@ -29,7 +29,7 @@ import { healthRoutes } from './modules/health/routes.js';
 import { reportRoutes } from './modules/reports/routes.js';
 import { statsRoutes } from './modules/stats/routes.js';
 import { OPENAPI_INFO } from './openapi/info.js';
-import { markOptionalBodies, tidyComponents } from './openapi/tidy.js';
+import { finishDocument } from './openapi/tidy.js';
 
 export interface AppDeps {
   db: Database;
@@ -87,8 +87,7 @@ export async function buildApp({
   await app.register(fastifySwagger, {
     openapi: { openapi: '3.1.0', ...OPENAPI_INFO },
     transform: jsonSchemaTransform,
-    transformObject: (input) =>
-      markOptionalBodies(tidyComponents(jsonSchemaTransformObject(input) as Parameters<typeof tidyComponents>[0])) as never,
+    transformObject: (input) => finishDocument(jsonSchemaTransformObject(input) as Parameters<typeof finishDocument>[0]) as never,
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

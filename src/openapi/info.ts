@@ -35,8 +35,11 @@ export const OPENAPI_INFO = {
       '|---|---|---|',
       problemList,
     ].join('\n'),
-    license: { name: 'Proprietary' },
+    // Not an SPDX-listed license: SPDX names such a one with a LicenseRef- identifier.
+    license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
   },
+  // The origin that serves this document: the committed file fits every deployment (PUBLIC_URL, proxies, ports).
+  servers: [{ url: '/', description: 'The origin that serves this document' }],
   components: {
     securitySchemes: {
       bearerAuth: {
