@@ -199,6 +199,8 @@ const HALF_WINDOW: Record<2 | 3, number> = { 2: 3, 3: 15 };
  * the period when only the week (2) or month (3) is known; a year or a longer range is 3 too.
  */
 export function acledDate(occurred: { start: string; end: string; precision: DatePrecision }): { date: string; precision: 1 | 2 | 3 } {
+  if (occurred.start === occurred.end && (occurred.precision === 'day' || occurred.precision === 'range'))
+    return { date: occurred.start, precision: 1 };
   const start = toDay(occurred.start);
   const span = toDay(occurred.end) - start;
   const date = fromDay(start + Math.floor(span / 2));
@@ -276,14 +278,20 @@ const ACLED_COUNTRY_NAMES: Record<string, string> = {
 };
 const BY_ACLED_NAME = new Map(Object.entries(ACLED_COUNTRY_NAMES).map(([code, name]) => [name.toLowerCase(), code]));
 
+const NO_COUNTRY = { iso: '', name: '' };
+/** Each country looked up once: an export asks for the same few countries on every row. */
+const ACLED_COUNTRIES = new Map<string, { iso: string; name: string }>();
+
 /** ACLED's iso (ISO 3166-1 numeric, without leading zeros) and country name of our alpha-3 code. */
 export function acledCountry(alpha3: string | null): { iso: string; name: string } {
-  if (!alpha3) return { iso: '', name: '' };
-  const numeric = countries.alpha3ToNumeric(alpha3);
-  return {
-    iso: numeric ? String(Number(numeric)) : '',
-    name: ACLED_COUNTRY_NAMES[alpha3] ?? countries.getName(alpha3, 'en') ?? '',
-  };
+  if (!alpha3) return NO_COUNTRY;
+  let country = ACLED_COUNTRIES.get(alpha3);
+  if (!country) {
+    const numeric = countries.alpha3ToNumeric(alpha3);
+    country = { iso: numeric ? String(Number(numeric)) : '', name: ACLED_COUNTRY_NAMES[alpha3] ?? countries.getName(alpha3, 'en') ?? '' };
+    ACLED_COUNTRIES.set(alpha3, country);
+  }
+  return country;
 }
 
 /** Our alpha-3 code of ACLED's iso (preferred) or country name; null when neither is known. */
