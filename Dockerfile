@@ -1,26 +1,39 @@
-# The service as an image: `docker compose up` runs it with PostgreSQL and Redis.
-# Node 20 as in development; dependencies from the lockfile, the Prisma client generated
-# offline (no engine download), the TypeScript compiled to dist/.
-FROM node:20-bookworm-slim
+# syntax=docker/dockerfile:1
+# The service as an image: `docker compose up --build` runs it with PostgreSQL and Redis.
+# Two stages: `build` compiles with the dev dependencies, `runtime` holds the compiled
+# service and the production dependencies only, and runs as the unprivileged `node` user.
+# npm's cache is a BuildKit cache mount: rebuilds reuse it and no layer keeps it.
+# CI runs these same steps without a Docker engine: scripts/check-container.ts.
+
+FROM node:20-bookworm-slim AS build
 WORKDIR /app
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
-
-# Install scripts are skipped: the project needs none in the image (no embedded PostgreSQL
-# here, DATABASE_URL is required) and Prisma's would try to download engines.
-COPY package.json package-lock.json prisma.config.ts tsconfig.json ./
+# Install scripts are skipped: Prisma's would try to download engines; the client is
+# generated below from the wasm engine, with no download.
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json prisma.config.ts ./
 COPY prisma ./prisma
-COPY scripts ./scripts
+COPY scripts/prisma-generate.mjs ./scripts/
 COPY src ./src
-RUN npm ci --ignore-scripts --no-audit --no-fund --include=dev \
- && node scripts/prisma-generate.mjs \
- && npm run build
+# The generated client is TypeScript under src/generated, so tsc compiles it into dist/ with the rest.
+RUN node scripts/prisma-generate.mjs && npm run build
 
-COPY data ./data
-
-# Dev dependencies stay: `npm run keys` (tsx) is how an operator makes the first API key:
-#   docker compose exec api npm run keys -- create --name admin --role admin
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
+WORKDIR /app
+# Production dependencies only. Optional ones are left out too: npm counts the Prisma CLI and
+# TypeScript (optional peers of @prisma/client) as such, and the embedded PostgreSQL's binaries
+# (the image always runs on DATABASE_URL) and pg's Cloudflare socket are unused here.
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund
+COPY --from=build /app/dist ./dist
+# The server applies these at every start (src/server.ts), under an advisory lock.
+COPY prisma/migrations ./prisma/migrations
+# Files stay root's: the service writes nothing to its own folder.
 USER node
 EXPOSE 3000
-HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
-  CMD node -e "fetch('http://127.0.0.1:3000/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+# Ready once the database answers; an operator makes the first API key with
+#   docker compose exec api node dist/cli/keys.js create --name admin --role admin
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/readyz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "dist/server.js"]

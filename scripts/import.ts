@@ -9,15 +9,15 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
-import { connectDatabase } from '../src/db/client.js';
+import { connectDatabase, type Database } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { locateDatabase } from '../src/db/open.js';
 import { DEFAULT_BATCH_SIZE, importEvents, ImportInterrupted } from '../src/modules/imports/import.js';
 import { ndjsonRecords, type ImportRecord } from '../src/modules/imports/records.js';
 import { Progress } from './synthetic/progress.js';
 
-/** The readers of each input format: one line each. */
-const FORMATS: Record<string, (input: Readable) => AsyncIterable<ImportRecord>> = {
+/** The readers of each input format, one entry each; a reader that needs the database (a vocabulary) has it. */
+const FORMATS: Record<string, (input: Readable, db: Database) => AsyncIterable<ImportRecord>> = {
   ndjson: ndjsonRecords,
 };
 
@@ -87,7 +87,7 @@ try {
   await runMigrations(url, { log: (message) => progress.log(message) });
   progress.phase = values.atomic ? 'importing (atomic)' : 'importing';
   progress.start();
-  const report = await importEvents(db, author, reader(createReadStream(file)), {
+  const report = await importEvents(db, author, reader(createReadStream(file), db), {
     atomic: values.atomic,
     batchSize: Number(values.batch),
     onProgress: (p) => {

@@ -34,6 +34,7 @@ import {
 import { COLUMNS, DOCUMENT_BASE, EventGenerator, TABLES, emptyRows, type Rows, type TableName } from './synthetic/events.js';
 import { Progress } from './synthetic/progress.js';
 import { REFRESH_EVENTS } from '../src/modules/events/refresh.js';
+import { rebuildStats } from '../src/modules/stats/derive.js';
 
 const USAGE = `Usage: npm run seed:synthetic -- --events N [--seed S] [--batch B] [--indexes auto|drop|keep]
 
@@ -194,6 +195,9 @@ async function load(db: pg.Client) {
     progress.phase = 'search vectors and rendered JSON';
     await db.query(`${REFRESH_EVENTS} WHERE e.rendered IS NULL`);
     await createIndexes(db, eventIndexes, (index) => (progress.phase = `re-creating ${index.name}`));
+    // The stats tables are derived like the rendered JSON: rebuilt whole, as the load bypassed the writers.
+    progress.phase = 'stats tables';
+    await rebuildStats(db);
     progress.phase = 'commit';
     await db.query('COMMIT');
     progress.phase = 'analyze';

@@ -12,6 +12,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Database } from './db/client.js';
 import { installAuth, type ReadAccess } from './http/auth.js';
+import { installDocs } from './http/docs.js';
 import { installHardening } from './http/hardening.js';
 import { installMetrics } from './http/metrics.js';
 import { clientErrorHandler, frameworkErrors, installProblemDetails, rejectUnstorableText } from './http/problem-details.js';
@@ -27,8 +28,9 @@ import { eventRoutes } from './modules/events/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { importRoutes } from './modules/imports/routes.js';
 import { reportRoutes } from './modules/reports/routes.js';
+import { statsRoutes } from './modules/stats/routes.js';
 import { OPENAPI_INFO } from './openapi/info.js';
-import { markOptionalBodies, tidyComponents } from './openapi/tidy.js';
+import { finishDocument } from './openapi/tidy.js';
 
 export interface AppDeps {
   db: Database;
@@ -89,11 +91,11 @@ export async function buildApp({
   await app.register(fastifySwagger, {
     openapi: { openapi: '3.1.0', ...OPENAPI_INFO },
     transform: jsonSchemaTransform,
-    transformObject: (input) =>
-      markOptionalBodies(tidyComponents(jsonSchemaTransformObject(input) as Parameters<typeof tidyComponents>[0])) as never,
+    transformObject: (input) => finishDocument(jsonSchemaTransformObject(input) as Parameters<typeof finishDocument>[0]) as never,
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await installDocs(app);
 
   const deps: ModuleDeps = { db, ...(publicUrl ? { publicUrl } : {}) };
   await app.register(healthRoutes, deps);
@@ -103,6 +105,7 @@ export async function buildApp({
   await app.register(actorRoutes, deps);
   await app.register(documentRoutes, deps);
   await app.register(changeRoutes, deps);
+  await app.register(statsRoutes, deps);
   await app.register(importRoutes, { ...deps, importMaxBytes });
   await app.register(keyRoutes, deps);
   return app;

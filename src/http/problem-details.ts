@@ -225,8 +225,10 @@ export function installProblemDetails(app: FastifyInstance): void {
     const path = request.url.split('?')[0] ?? '/';
     const match = known.find('GET', path);
     const url = (match?.store as { url?: string } | undefined)?.url;
-    if (url) {
-      const allow = [...(methodsByPath.get(url) ?? [])].sort().join(', ');
+    const allowed = url ? methodsByPath.get(url) : undefined;
+    // A route that serves this method and still found nothing (a missing file under a wildcard) is a 404.
+    if (allowed && !allowed.has(request.method)) {
+      const allow = [...allowed].sort().join(', ');
       return send(reply, request, 'method-not-allowed', `${request.method} is not allowed on ${path}; allowed: ${allow}.`, {
         headers: { allow },
       });

@@ -5,6 +5,7 @@
 import type { Transaction } from '../db/client.js';
 import { recordRevisions, type Action, type ChangeSet, type Resource } from './changes/record.js';
 import { refreshEvents } from './events/refresh.js';
+import { refreshDailyStats } from './stats/derive.js';
 import { invalidInput, type Violation } from '../http/errors.js';
 import { findOrCreateActor, normaliseName } from './actors/repository.js';
 import type { ActorRef } from './actors/schemas.js';
@@ -97,8 +98,9 @@ export class WriteContext {
 
   /**
    * Ends the writes of the transaction: bumps the version of every updated or deleted
-   * resource, re-derives the changed events' status, search vector and JSON, and writes
-   * the revisions (which takes the feed's lock, so nothing may be written after it).
+   * resource, re-derives the changed events' status, search vector, JSON and stats rows,
+   * writes the revisions (which takes the feed's lock, so no resource may change after it)
+   * and recounts the daily stats rollups under that lock.
    */
   async finish(): Promise<void> {
     if (this.finished) throw new Error('WriteContext.finish() called twice');
@@ -122,8 +124,10 @@ export class WriteContext {
       );
     }
     const events = [...(byResource.get('event') ?? []).map((c) => c.id), ...this.rerendered];
-    if (events.length > 0) await refreshEvents(this.tx, events);
+    const dailyKeys = events.length > 0 ? await refreshEvents(this.tx, events) : undefined;
     await recordRevisions(this.tx, byResource, this.author);
+    // After the revisions: the rollups are recounted under the lock recordRevisions took.
+    if (dailyKeys) await refreshDailyStats(this.tx, dailyKeys);
   }
 }
 

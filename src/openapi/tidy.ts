@@ -93,3 +93,23 @@ export function markOptionalBodies<T extends { paths?: Json; components?: { sche
   }
   return document;
 }
+
+/**
+ * installAuth (src/http/auth.ts) gives every route that needs or accepts a key its security
+ * requirement; an operation left without one is public, which the document says with `security: []`.
+ */
+export function markPublicOperations<T extends { paths?: Json }>(document: T): T {
+  for (const pathItem of Object.values((document.paths ?? {}) as Record<string, Record<string, { security?: unknown[] }>>)) {
+    for (const [method, operation] of Object.entries(pathItem)) if (HTTP_METHODS.has(method)) operation.security ??= [];
+  }
+  return document;
+}
+
+const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
+
+type Document = Parameters<typeof tidyComponents>[0];
+
+/** Every finishing step, in order, over what fastify-type-provider-zod made of the routes. */
+export function finishDocument<T extends Document>(document: T): T {
+  return markPublicOperations(markOptionalBodies(tidyComponents(document)));
+}

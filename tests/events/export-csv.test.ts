@@ -15,6 +15,7 @@ import { uuidv7 } from '../../src/db/uuid.js';
 import { inlineParameters } from '../../src/modules/events/copy-stream.js';
 import { CSV_COLUMNS, eventCsvRecord } from '../../src/modules/events/export.js';
 import { REFRESH_EVENTS } from '../../src/modules/events/refresh.js';
+import { rebuildStats } from '../../src/modules/stats/derive.js';
 import { EventSchema } from '../../src/modules/events/schemas.js';
 import { actorBody, documentBody, eventBody, reportBody, unique, walkPages } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -487,6 +488,7 @@ describe('the CSV export of everything', () => {
       expect(await exportCsv('')).toBe(before);
     } finally {
       await t.db.pool.query(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, [unrendered]);
+      await rebuildStats(t.db.pool);
     }
   });
 });
@@ -546,6 +548,7 @@ describe('the export stream and its database connection', () => {
       [ids.tricky, eventIds, reportIds],
     );
     await t.db.pool.query(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, [eventIds]);
+    await rebuildStats(t.db.pool);
   });
 
   /** Starts a CSV export of the bulk events over plain HTTP and resolves once its first bytes arrived. */

@@ -9,6 +9,7 @@ import { EventSchema } from '../../src/modules/events/schemas.js';
 import { actorBody, documentBody, eventBody, expectProblem, nextLink, reportBody, walkPages } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { REFRESH_EVENTS } from '../../src/modules/events/refresh.js';
+import { rebuildStats } from '../../src/modules/stats/derive.js';
 
 type Event = ReturnType<typeof EventSchema.parse>;
 
@@ -98,8 +99,9 @@ beforeAll(async () => {
      FROM reports r, unnest($2::uuid[], $3::uuid[]) AS x(event_id, report_id) WHERE r.event_id = $1`,
     [events.death!.id, eventIds, reportIds],
   );
-  // What the service's writers do after every change: derive the search vector and the rendered JSON.
+  // What the service's writers do after every change: derive the search vector, the rendered JSON and the stats rows.
   await t.db.pool.query(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, [eventIds]);
+  await rebuildStats(t.db.pool);
 });
 afterAll(async () => {
   await t.close();

@@ -8,6 +8,7 @@ import { EventSchema } from '../../src/modules/events/schemas.js';
 import { actorBody, documentBody, eventBody, expectProblem } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { REFRESH_EVENTS } from '../../src/modules/events/refresh.js';
+import { rebuildStats } from '../../src/modules/stats/derive.js';
 
 type Event = ReturnType<typeof EventSchema.parse>;
 
@@ -187,6 +188,7 @@ beforeAll(async () => {
   await t.db.pool.query(`UPDATE reports SET deleted_at = now() WHERE event_id = $1 AND quote LIKE '%narwhal%'`, [withdrawn]);
   // What withdrawing a report does to the event's derived columns (there is no DELETE endpoint yet).
   await t.db.pool.query(`${REFRESH_EVENTS} WHERE e.id = $1`, [withdrawn]);
+  await rebuildStats(t.db.pool);
 
   // Adding a report moves one event's updated_at past touchedSince.
   await new Promise((resolve) => setTimeout(resolve, 20));

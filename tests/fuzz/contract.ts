@@ -29,7 +29,7 @@ export interface Operation {
   body?: { required: boolean; content: Record<string, JsonSchema> };
   /** Declared responses: status (or "default") -> media type -> schema (undefined for no body). */
   responses: Record<string, Record<string, JsonSchema | undefined>>;
-  /** Whether anonymous callers may use it (a security requirement with an empty alternative, or none). */
+  /** Whether anonymous callers may use it (a security requirement with an empty alternative, none, or `[]`). */
   anonymous: boolean;
 }
 
@@ -81,7 +81,7 @@ export class Contract {
       operationId: raw.operationId,
       parameters: raw.parameters ?? [],
       responses,
-      anonymous: !raw.security || raw.security.some((requirement) => Object.keys(requirement).length === 0),
+      anonymous: !raw.security || raw.security.length === 0 || raw.security.some((requirement) => Object.keys(requirement).length === 0),
     };
     if (raw.requestBody) {
       operation.body = {

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
+import { STALE_STATS } from '../../src/modules/stats/derive.js';
 import supertest from 'supertest';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -95,6 +96,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
          WHERE e.rendered IS DISTINCT FROM (${EVENT_JSON})::text OR e.search IS DISTINCT FROM ${EVENT_SEARCH_VECTOR}
             OR (e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS})`,
       );
+      const staleStats = (await db.pool.query<{ table: string; rows: number }>(STALE_STATS)).rows.filter((row) => row.rows > 0);
       await app.close();
       await db.close();
       const client = new pg.Client({ connectionString: adminUrl });
@@ -104,6 +106,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       const n = stale.rows[0]?.n ?? 0;
       if (n > 0)
         throw new Error(`${n} event(s) have a stale status, rendered JSON or search vector: a write path skipped WriteContext.finish`);
+      if (staleStats.length > 0)
+        throw new Error(
+          `stale stats rows (${staleStats.map((s) => `${s.table}: ${s.rows}`).join(', ')}): a write path skipped WriteContext.finish`,
+        );
     },
   };
 }

@@ -57,6 +57,9 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       operationId: 'getActor',
       tags: ['actors'],
       summary: 'Get one actor',
+      description:
+        "The answer's ETag is the actor's version: send it as If-Match to edit the actor, or as If-None-Match to get 304 " +
+        'while it is unchanged.',
       params: IdParamsSchema,
       response: { 200: ActorSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404) },
     },

@@ -79,7 +79,8 @@ export type ChangeSet = Map<Resource, { id: string; action: Action }[]>;
 
 /**
  * Writes the revisions of every change of a transaction, with the resources' states
- * as they now stand. Must be the transaction's last statement before COMMIT.
+ * as they now stand. The last write of resources before COMMIT (only the stats rollups,
+ * derived data, are recounted after it under the same lock).
  */
 export async function recordRevisions(tx: Transaction, changes: ChangeSet, author: string): Promise<void> {
   // States of actors and documents come from the same mapping as their GET responses.

@@ -113,7 +113,7 @@ const CHUNK = 64 * 1024;
  * event through `render` (joined by `separator`), then `tail`. It passes on about 64 KB at a
  * time rather than a chunk per event, which cut the socket writes of the response.
  */
-function textTransform(render: (json: string) => string, head = '', tail = '', separator = ''): Transform {
+export function textTransform(render: (json: string) => string, head = '', tail = '', separator = ''): Transform {
   let first = true;
   let text = '';
   return new Transform({

@@ -8,7 +8,7 @@ import { EventFilterFields, refineEventFilters } from './filters.js';
 export const EVENT_SORTS = ['-occurred', 'occurred', '-updated', '-created', 'relevance'] as const;
 export type EventSort = (typeof EVENT_SORTS)[number];
 
-export const EVENT_FORMATS = ['json', 'csv', 'ndjson', 'geojson'] as const;
+export const EVENT_FORMATS = ['json', 'csv', 'ndjson', 'geojson', 'acled-csv'] as const;
 
 /** Page size when a JSON request names none; an export without `limit` streams every matching event. */
 export const DEFAULT_PAGE_SIZE = 50;
@@ -28,10 +28,16 @@ export const EventListQuerySchema = z
       .max(1000)
       .optional()
       .describe(
-        `Page size, 1 to 1000; default ${DEFAULT_PAGE_SIZE} for JSON. An export (csv, ndjson, geojson) without limit streams every matching event.`,
+        `Page size, 1 to 1000; default ${DEFAULT_PAGE_SIZE} for JSON. An export (csv, ndjson, geojson, acled-csv) without limit streams every matching event.`,
       ),
     cursor: CursorParamSchema,
-    format: z.enum(EVENT_FORMATS).optional().describe('Representation, instead of the Accept header: json, csv, ndjson or geojson'),
+    format: z
+      .enum(EVENT_FORMATS)
+      .optional()
+      .describe(
+        'Representation, instead of the Accept header: json, csv, ndjson, geojson, or acled-csv (text/csv in the columns of ' +
+          "ACLED's codebook, see docs/acled.md; only by this parameter, since text/csv in Accept means csv)",
+      ),
   })
   .superRefine((query, ctx) => {
     refineEventFilters(query, ctx);

@@ -4,6 +4,7 @@
 // test helpers check this after each file).
 import type pg from 'pg';
 import type { Transaction } from '../../db/client.js';
+import { refreshEventStats, type DailyKeys } from '../stats/derive.js';
 import { DERIVED_STATUS } from './evidence.js';
 import { EVENT_JSON } from './json-sql.js';
 import { EVENT_SEARCH_VECTOR } from './search.js';
@@ -18,15 +19,18 @@ export const REFRESH_EVENTS = `UPDATE events e SET search = ${EVENT_SEARCH_VECTO
 export const DERIVE_STATUS = `UPDATE events e SET status = ${DERIVED_STATUS}`;
 
 /**
- * Re-derives the status, search vector and rendered JSON of events after any change to them
- * or their reports. Two statements: an UPDATE's expressions see the row as it was before it.
+ * Re-derives the status, search vector, rendered JSON and stats rows of events after any
+ * change to them or their reports; returns the daily rollup keys to recount (see
+ * src/modules/stats/derive.ts). Separate statements: an UPDATE's expressions see the row as
+ * it was before it.
  */
-export async function refreshEvents(tx: Transaction, eventIds: string[]): Promise<void> {
+export async function refreshEvents(tx: Transaction, eventIds: string[]): Promise<DailyKeys> {
   await tx.$executeRawUnsafe(
     `${DERIVE_STATUS} WHERE e.id = ANY($1::uuid[]) AND e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS}`,
     eventIds,
   );
   await tx.$executeRawUnsafe(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, eventIds);
+  return refreshEventStats(tx, eventIds);
 }
 
 /**

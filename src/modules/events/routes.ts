@@ -9,6 +9,9 @@ import { authorOf } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { type ModuleDeps } from '../deps.js';
 import { toCsv, toGeoJson, toNdjson } from './export.js';
+import { AcledTypes } from '../acled/codebook.js';
+import { toAcledCsv } from '../acled/export.js';
+import { listEventTypes, toEventType } from '../event-types/repository.js';
 import { DEFAULT_PAGE_SIZE, EventListQuerySchema } from './list-query.js';
 import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
 import { requireIfMatch } from '../../http/preconditions.js';
@@ -82,6 +85,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         'Keyset pagination: pass `next_cursor` back as `cursor` with the same query (the Link header carries it); a cursor stays valid while data changes.',
         '',
         'Formats, by `format=` or the Accept header: JSON (default), CSV (one row per event), NDJSON, GeoJSON (events with coordinates).',
+        "`format=acled-csv` is CSV in ACLED's codebook columns (event_id_cnty, event_date, ..., timestamp): types, precisions, actors, " +
+          'sources and fatalities mapped as docs/acled.md describes; `npm run import -- --format acled FILE` reads it back.',
         'An export without `limit` streams every matching event; with `limit` it is one page, with a Link header to the next.',
       ].join('\n'),
       querystring: EventListQuerySchema,
@@ -90,7 +95,11 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
           description: 'A page of events, or the export',
           content: {
             'application/json': { schema: EventPageSchema },
-            'text/csv': { schema: z.string().describe('RFC 4180 CSV with a header row') },
+            'text/csv': {
+              schema: z
+                .string()
+                .describe("RFC 4180 CSV with a header row: this service's columns (csv), or ACLED's codebook columns (acled-csv)"),
+            },
             'application/x-ndjson': { schema: z.string().describe('One Event JSON object per line') },
             'application/geo+json': { schema: GeoJsonSchema },
           },
@@ -100,7 +109,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     },
     handler: async (request, reply) => {
       const { format, limit, cursor, sort, count, ...filters } = request.query;
-      const { format: chosen } = negotiate(request, REPRESENTATIONS, format);
+      // acled-csv is chosen by name only: in Accept, text/csv means this service's own CSV.
+      const chosen = format === 'acled-csv' ? format : negotiate(request, REPRESENTATIONS, format).format;
       reply.header('vary', 'accept');
       // Lists and exports read the replica when there is one (db.readPool): they may lag a moment.
       if (chosen === 'json') {
@@ -111,7 +121,12 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         ]);
         return sendJsonPage(request, reply, page, publicUrl, total === undefined ? {} : { total });
       }
-      const exporter = EXPORTERS[chosen];
+      let exporter = chosen === 'acled-csv' ? null : EXPORTERS[chosen];
+      if (!exporter) {
+        // ACLED's types come from the vocabulary, read once per export (a few rows).
+        const types = new AcledTypes((await listEventTypes(db.prisma)).map(toEventType));
+        exporter = { transform: () => toAcledCsv(types), contentType: EXPORTERS.csv.contentType };
+      }
       const request_ = { filters, sort, cursor, withCoordinates: chosen === 'geojson' };
       // Batches of event JSON texts: many from the database stream, or one page.
       let rows: Readable;

@@ -14,6 +14,7 @@ import { unstorableText, zodViolations } from '../../http/problem-details.js';
 import type { Violation } from '../../http/errors.js';
 import { recordRevisions, type ChangeSet, type Resource } from '../changes/record.js';
 import { refreshEvents } from '../events/refresh.js';
+import { refreshDailyStats } from '../stats/derive.js';
 import { EventInputSchema } from '../events/schemas.js';
 import { write } from '../writes.js';
 import { checkBatch, RisingIds, writeBatch, type Created, type LineError, type ValidLine } from './batch.js';
@@ -260,13 +261,14 @@ export async function importEvents(
         await tx.$executeRawUnsafe(NO_JIT);
         await tx.$executeRawUnsafe(`CREATE TEMP TABLE import_created (batch int, resource resource_kind, id uuid) ON COMMIT DROP`);
         let batches = 0;
+        const dailyKeys = new Map<string, [day: string, type: string]>();
         // Every batch is written, even after a failure, so the report also names the lines the
         // database refuses; the transaction is rolled back at the end.
         const flush = async (lines: ValidLine[]): Promise<void> => {
           await tx.$executeRawUnsafe('SAVEPOINT import_batch');
           try {
             const checked = await checkBatch(tx, lines);
-            await keepCreated(tx, batches++, await writeBatch(tx, author, checked.valid, ids));
+            await keepCreated(tx, batches++, await writeBatch(tx, author, checked.valid, ids), dailyKeys);
             await tx.$executeRawUnsafe('RELEASE SAVEPOINT import_batch');
             tallyChecked(checked);
           } catch (error) {
@@ -291,6 +293,9 @@ export async function importEvents(
           for (const row of rows) created[`${row.resource}s` as keyof Created].push(row.id);
           await recordRevisions(tx, changeSetOf(created), author);
         }
+        // As WriteContext.finish does: the daily rollups are recounted under the lock the revisions took.
+        const keys = [...dailyKeys.values()];
+        await refreshDailyStats(tx, { days: keys.map(([day]) => day), types: keys.map(([, type]) => type) });
       },
       // One transaction for the whole input: as long as it takes to read it.
       { maxWait: 10_000, timeout: 24 * 3_600_000 },
@@ -303,9 +308,15 @@ export async function importEvents(
   return tally.report();
 }
 
-/** Derives the columns of a batch's events now, and keeps what it created for the revisions written at the end. */
-async function keepCreated(tx: Transaction, batch: number, created: Created): Promise<void> {
-  if (created.events.length > 0) await refreshEvents(tx, created.events);
+/**
+ * Derives the columns and stats rows of a batch's events now, and keeps what it created (for the revisions) and the
+ * daily stats keys it touched (for the rollups), both written at the end.
+ */
+async function keepCreated(tx: Transaction, batch: number, created: Created, dailyKeys: Map<string, [string, string]>): Promise<void> {
+  if (created.events.length > 0) {
+    const keys = await refreshEvents(tx, created.events);
+    keys.days.forEach((day, i) => dailyKeys.set(`${day} ${keys.types[i]}`, [day, keys.types[i]!]));
+  }
   const kinds: [Resource, string[]][] = [
     ['actor', created.actors],
     ['document', created.documents],

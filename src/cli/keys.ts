@@ -2,15 +2,17 @@
 //                 list
 //                 revoke --name NAME
 // Works on the database of DATABASE_URL, or the embedded one when it is unset (as npm start does).
+// It lives in src/ so the build compiles it: where there is no tsx (the container image),
+// `node dist/cli/keys.js create ...` runs the same command.
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
-import { connectDatabase } from '../src/db/client.js';
-import { runMigrations } from '../src/db/migrate.js';
-import { locateDatabase } from '../src/db/open.js';
-import { createKey, listKeys, revokeKey, ROLES, toKeyInfo, type Role } from '../src/modules/keys/repository.js';
-import { KeyNameSchema } from '../src/modules/keys/schemas.js';
+import { loadConfig } from '../config.js';
+import { connectDatabase } from '../db/client.js';
+import { runMigrations } from '../db/migrate.js';
+import { locateDatabase } from '../db/open.js';
+import { createKey, listKeys, revokeKey, ROLES, toKeyInfo, type Role } from '../modules/keys/repository.js';
+import { KeyNameSchema } from '../modules/keys/schemas.js';
 
-const USAGE = 'usage: npm run keys -- create --name NAME --role reader|editor|admin | list | revoke --name NAME';
+const USAGE = 'usage: npm run keys -- (or node dist/cli/keys.js) create --name NAME --role reader|editor|admin | list | revoke --name NAME';
 /** Who a change made from the command line is attributed to. */
 const CLI_AUTHOR = 'keys-cli';
 

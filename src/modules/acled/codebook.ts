@@ -1,0 +1,353 @@
+// The one place that knows both ACLED's codebook and ours: the columns exported,
+// ACLED's event and sub-event types, the precision codes, countries, and the tags that
+// carry what neither side has a field for. The export (export.ts) and the import reader
+// (import.ts) both map through it, so a round trip goes through the same rules twice.
+// docs/acled.md is the human version of this file.
+import { createRequire } from 'node:module';
+import type { z } from 'zod';
+import type { DatePrecisionSchema, LocationPrecisionSchema, ParticipantRoleSchema } from '../events/schemas.js';
+
+/** ACLED's columns that the export writes, by ACLED's names and in the order of ACLED's own exports (a subset of its 31). */
+export const ACLED_COLUMNS = [
+  'event_id_cnty',
+  'event_date',
+  'year',
+  'time_precision',
+  'disorder_type',
+  'event_type',
+  'sub_event_type',
+  'actor1',
+  'assoc_actor_1',
+  'actor2',
+  'assoc_actor_2',
+  'iso',
+  'country',
+  'admin1',
+  'admin2',
+  'location',
+  'latitude',
+  'longitude',
+  'geo_precision',
+  'source',
+  'source_scale',
+  'notes',
+  'fatalities',
+  'tags',
+  'timestamp',
+] as const;
+export type AcledColumn = (typeof ACLED_COLUMNS)[number];
+
+/** ACLED separates the items of a list cell (sources, associated actors, tags) with a semicolon. */
+export const LIST_SEPARATOR = '; ';
+
+export function splitList(cell: string): string[] {
+  const items: string[] = [];
+  for (const part of cell.split(';')) {
+    const item = part.trim();
+    if (item !== '' && !items.includes(item)) items.push(item);
+  }
+  return items;
+}
+
+// ---------------------------------------------------------------- event types
+
+/** ACLED's 25 sub-event types, each with its event type and disorder type (ACLED codebook, table 2). */
+const SUB_EVENT_TYPES: Record<string, { eventType: string; disorderType: string }> = {};
+function subEvents(eventType: string, disorderType: string, names: string[]): void {
+  for (const name of names) SUB_EVENT_TYPES[name] = { eventType, disorderType };
+}
+subEvents('Battles', 'Political violence', ['Government regains territory', 'Non-state actor overtakes territory', 'Armed clash']);
+subEvents('Protests', 'Political violence; Demonstrations', ['Excessive force against protesters']);
+subEvents('Protests', 'Demonstrations', ['Protest with intervention', 'Peaceful protest']);
+subEvents('Riots', 'Demonstrations', ['Violent demonstration']);
+subEvents('Riots', 'Political violence', ['Mob violence']);
+subEvents('Explosions/Remote violence', 'Political violence', [
+  'Chemical weapon',
+  'Air/drone strike',
+  'Suicide bomb',
+  'Shelling/artillery/missile attack',
+  'Remote explosive/landmine/IED',
+  'Grenade',
+]);
+subEvents('Violence against civilians', 'Political violence', ['Sexual violence', 'Attack', 'Abduction/forced disappearance']);
+subEvents('Strategic developments', 'Strategic developments', [
+  'Agreement',
+  'Arrests',
+  'Change to group/activity',
+  'Disrupted weapons use',
+  'Headquarters or base established',
+  'Looting/property destruction',
+  'Non-violent transfer of territory',
+  'Other',
+]);
+
+/** ACLED's disorder type of a sub-event type; empty for one the codebook does not list. */
+export const disorderType = (subEventType: string): string => SUB_EVENT_TYPES[subEventType]?.disorderType ?? '';
+
+/**
+ * Catch-all sub-event types: each covers more than any one of our types (an Agreement may be a
+ * ceasefire as well as a prisoner exchange), so an import never reads our type from them alone.
+ */
+const CATCH_ALL_SUB_EVENT_TYPES = new Set(['Agreement', 'Other']);
+
+/** An entry of the event-type vocabulary (GET /v1/event-types), as far as ACLED is concerned. */
+export interface VocabularyEntry {
+  code: string;
+  label: string;
+  acled_event_type: string | null;
+  acled_sub_event_type: string | null;
+}
+
+export interface AcledPair {
+  eventType: string;
+  subEventType: string;
+}
+
+const pairKey = (pair: AcledPair) => `${pair.eventType}\u0000${pair.subEventType}`;
+
+/** The type of an event without an ACLED type, and of an ACLED row whose type we cannot place. */
+export const FALLBACK_TYPE = 'other';
+
+/**
+ * Our types <-> ACLED's, from the vocabulary table. Export: a code's ACLED pair, or none.
+ * Import: the one code whose pair it is, unless the sub-event type is a catch-all, else `other`.
+ */
+export class AcledTypes {
+  private readonly byCode = new Map<string, VocabularyEntry>();
+  private readonly byPair = new Map<string, string[]>();
+
+  constructor(vocabulary: readonly VocabularyEntry[]) {
+    for (const entry of vocabulary) {
+      this.byCode.set(entry.code, entry);
+      const pair = this.pairOf(entry.code);
+      if (!pair) continue;
+      const codes = this.byPair.get(pairKey(pair)) ?? [];
+      codes.push(entry.code);
+      this.byPair.set(pairKey(pair), codes);
+    }
+  }
+
+  has(code: string): boolean {
+    return this.byCode.has(code);
+  }
+
+  label(code: string): string {
+    return this.byCode.get(code)?.label ?? code;
+  }
+
+  /** The ACLED event and sub-event type the vocabulary gives a code, or null. */
+  pairOf(code: string): AcledPair | null {
+    const entry = this.byCode.get(code);
+    if (!entry?.acled_event_type || !entry.acled_sub_event_type) return null;
+    return { eventType: entry.acled_event_type, subEventType: entry.acled_sub_event_type };
+  }
+
+  /** Our code for an ACLED pair (null: none written): the only code with that pair, else `other`. */
+  codeOf(pair: AcledPair | null): string {
+    if (!pair || CATCH_ALL_SUB_EVENT_TYPES.has(pair.subEventType)) return FALLBACK_TYPE;
+    const codes = this.byPair.get(pairKey(pair));
+    return codes?.length === 1 ? codes[0]! : FALLBACK_TYPE;
+  }
+}
+
+export const samePair = (a: AcledPair | null, b: AcledPair | null): boolean =>
+  a === null || b === null ? a === b : a.eventType === b.eventType && a.subEventType === b.subEventType;
+
+// ---------------------------------------------------------------- tags that carry values
+
+/**
+ * Tags that carry what one side has no field for. `type=<code>`: our type, written to ACLED's tags
+ * when its event and sub-event type would not give it back. `acled:<column>=<value>`: an ACLED
+ * value we have no field for, kept on import and written back to its column on export.
+ */
+export const TYPE_TAG = 'type=';
+export const ACLED_TAG = 'acled:';
+export const ACLED_TAG_COLUMNS = ['event_type', 'sub_event_type', 'source_scale'] as const;
+export type AcledTagColumn = (typeof ACLED_TAG_COLUMNS)[number];
+
+export const acledTag = (column: AcledTagColumn, value: string) => `${ACLED_TAG}${column}=${value}`;
+
+/** The values of `acled:` tags by column (first one wins). */
+export function acledTagValues(tags: readonly string[]): Partial<Record<AcledTagColumn, string>> {
+  const values: Partial<Record<AcledTagColumn, string>> = {};
+  for (const tag of tags) {
+    if (!tag.startsWith(ACLED_TAG)) continue;
+    const at = tag.indexOf('=');
+    const column = tag.slice(ACLED_TAG.length, at) as AcledTagColumn;
+    if (at > 0 && ACLED_TAG_COLUMNS.includes(column)) values[column] ??= tag.slice(at + 1);
+  }
+  return values;
+}
+
+/** What our tags accept (events/schemas.ts TagSchema): 1 to 64 characters, no comma. */
+export const isStorableTag = (tag: string): boolean => tag.length >= 1 && tag.length <= 64 && !tag.includes(',');
+
+// ---------------------------------------------------------------- precision codes
+
+type DatePrecision = z.infer<typeof DatePrecisionSchema>;
+type LocationPrecision = z.infer<typeof LocationPrecisionSchema>;
+
+const DAY_MS = 86_400_000;
+const toDay = (date: string) => Date.parse(`${date}T00:00:00Z`) / DAY_MS;
+const fromDay = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
+
+/** Half the window an ACLED time precision stands for: 2 is a week around the date, 3 a month. */
+const HALF_WINDOW: Record<2 | 3, number> = { 2: 3, 3: 15 };
+
+/**
+ * event_date and time_precision of our occurred interval. ACLED gives one date, the middle of
+ * the period when only the week (2) or month (3) is known; a year or a longer range is 3 too.
+ */
+export function acledDate(occurred: { start: string; end: string; precision: DatePrecision }): { date: string; precision: 1 | 2 | 3 } {
+  if (occurred.start === occurred.end && (occurred.precision === 'day' || occurred.precision === 'range'))
+    return { date: occurred.start, precision: 1 };
+  const start = toDay(occurred.start);
+  const span = toDay(occurred.end) - start;
+  const date = fromDay(start + Math.floor(span / 2));
+  switch (occurred.precision) {
+    case 'day':
+      return { date: occurred.start, precision: 1 };
+    case 'week':
+      return { date, precision: 2 };
+    case 'month':
+    case 'year':
+      return { date, precision: 3 };
+    case 'range':
+      return { date, precision: span === 0 ? 1 : span <= 2 * HALF_WINDOW[2] ? 2 : 3 };
+  }
+}
+
+/** Our occurred interval for an ACLED date: the day (1), or the week (2) or month (3) centred on it. */
+export function occurredOf(date: string, timePrecision: 1 | 2 | 3): { start: string; end: string; precision: DatePrecision } {
+  if (timePrecision === 1) return { start: date, end: date, precision: 'day' };
+  const day = toDay(date);
+  const half = HALF_WINDOW[timePrecision];
+  return { start: fromDay(day - half), end: fromDay(day + half), precision: timePrecision === 2 ? 'week' : 'month' };
+}
+
+/** geo_precision of our location precision: 1 a named place, 2 near it or part of a region, 3 a larger region. */
+export const GEO_PRECISION: Record<LocationPrecision, 1 | 2 | 3 | null> = {
+  exact: 1,
+  near: 2,
+  admin2: 2,
+  admin1: 3,
+  country: 3,
+  water: 3,
+  unknown: null,
+};
+
+/** Our location precision of ACLED's geo_precision. */
+export const LOCATION_PRECISION: Record<1 | 2 | 3, LocationPrecision> = { 1: 'exact', 2: 'near', 3: 'admin1' };
+
+// ---------------------------------------------------------------- countries
+
+interface CountryCodes {
+  alpha3ToNumeric(code: string): string | undefined;
+  numericToAlpha3(code: string): string | undefined;
+  getName(code: string, lang: string): string | undefined;
+  getAlpha3Code(name: string, lang: string): string | undefined;
+  registerLocale(locale: unknown): void;
+}
+// The package's main entry loads every language; only English names are needed.
+const require = createRequire(import.meta.url);
+const countries = require('i18n-iso-countries/index.js') as CountryCodes;
+countries.registerLocale(require('i18n-iso-countries/langs/en.json'));
+
+/** ACLED's spelling where it differs from the ISO short name. */
+const ACLED_COUNTRY_NAMES: Record<string, string> = {
+  BRN: 'Brunei',
+  CIV: 'Ivory Coast',
+  COD: 'Democratic Republic of Congo',
+  COG: 'Republic of Congo',
+  CZE: 'Czech Republic',
+  GMB: 'Gambia',
+  IRN: 'Iran',
+  KOR: 'South Korea',
+  LAO: 'Laos',
+  MDA: 'Moldova',
+  MKD: 'North Macedonia',
+  PRK: 'North Korea',
+  PSE: 'Palestine',
+  RUS: 'Russia',
+  SWZ: 'eSwatini',
+  SYR: 'Syria',
+  TUR: 'Turkey',
+  TZA: 'Tanzania',
+  USA: 'United States',
+  XKX: 'Kosovo',
+};
+const BY_ACLED_NAME = new Map(Object.entries(ACLED_COUNTRY_NAMES).map(([code, name]) => [name.toLowerCase(), code]));
+
+const NO_COUNTRY = { iso: '', name: '' };
+/** Each country looked up once: an export asks for the same few countries on every row. */
+const ACLED_COUNTRIES = new Map<string, { iso: string; name: string }>();
+
+/** ACLED's iso (ISO 3166-1 numeric, without leading zeros) and country name of our alpha-3 code. */
+export function acledCountry(alpha3: string | null): { iso: string; name: string } {
+  if (!alpha3) return NO_COUNTRY;
+  let country = ACLED_COUNTRIES.get(alpha3);
+  if (!country) {
+    const numeric = countries.alpha3ToNumeric(alpha3);
+    country = { iso: numeric ? String(Number(numeric)) : '', name: ACLED_COUNTRY_NAMES[alpha3] ?? countries.getName(alpha3, 'en') ?? '' };
+    ACLED_COUNTRIES.set(alpha3, country);
+  }
+  return country;
+}
+
+/** Our alpha-3 code of ACLED's iso (preferred) or country name; null when neither is known. */
+export function countryOf(iso: string, name: string): string | null {
+  if (/^\d{1,3}$/.test(iso)) {
+    const code = countries.numericToAlpha3(iso.padStart(3, '0'));
+    if (code) return code;
+  }
+  if (!name) return null;
+  return BY_ACLED_NAME.get(name.toLowerCase()) ?? countries.getAlpha3Code(name, 'en') ?? null;
+}
+
+// ---------------------------------------------------------------- actors
+
+/** Our actor kind for ACLED's inter1/inter2, as text (current exports) or as the older numeric code. */
+const KIND_OF_INTER: Record<string, 'military' | 'group' | 'other'> = {
+  'state forces': 'military',
+  'rebel group': 'group',
+  'political militia': 'group',
+  'identity militia': 'group',
+  rioters: 'group',
+  protesters: 'group',
+  civilians: 'group',
+  'external/other forces': 'other',
+  '1': 'military',
+  '2': 'group',
+  '3': 'group',
+  '4': 'group',
+  '5': 'group',
+  '6': 'group',
+  '7': 'group',
+  '8': 'other',
+};
+
+/** ACLED's actors are collective (forces, groups, civilians): group unless inter says otherwise. */
+export const actorKindOf = (inter: string): 'military' | 'group' | 'other' => KIND_OF_INTER[inter.trim().toLowerCase()] ?? 'group';
+
+/** The reporter kind of a source: ACLED names outlets and organisations alike, mostly media. */
+export const SOURCE_KIND = 'media';
+
+type ParticipantRole = z.infer<typeof ParticipantRoleSchema>;
+
+/**
+ * ACLED's two sides, actor1 with assoc_actor_1 and actor2 with assoc_actor_2, of our roles.
+ * ACLED gives its sides no direction; ours do, and the export keeps the initiating roles first.
+ */
+export const SIDE_OF_ROLE: Record<ParticipantRole, 1 | 2> = {
+  perpetrator: 1,
+  sender: 1,
+  subject: 1,
+  other: 1,
+  supporter: 1,
+  target: 2,
+  victim: 2,
+  recipient: 2,
+};
+
+/** The role an import gives each side's actors. */
+export const ROLE_OF_SIDE: Record<1 | 2, ParticipantRole> = { 1: 'perpetrator', 2: 'target' };

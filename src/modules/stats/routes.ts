@@ -1,0 +1,49 @@
+// Aggregates for dashboards (API.md section 5): counts and figure sums grouped by any
+// keys, and every reporter's claims side by side.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { problemResponses } from '../../http/problem-details.js';
+import type { ModuleDeps } from '../deps.js';
+import { claimStats, eventStats, fillPeriods } from './repository.js';
+import { ClaimStatsQuerySchema, ClaimStatsSchema, EventStatsQuerySchema, EventStatsSchema } from './schemas.js';
+
+export const statsRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db }) => {
+  app.get('/v1/stats/events', {
+    schema: {
+      operationId: 'eventStats',
+      tags: ['stats'],
+      summary: 'Count events and sum their figures, grouped',
+      description: [
+        'Takes every filter of GET /v1/events and groups the matching events by `group_by` (any of period, type, status,',
+        'country, admin1, reporter, actor; none gives one row for all). An event counts in the period of its occurred start.',
+        "Each row holds its keys, `events`, `reports` and, per measure, the sums of the events' curated figures with how",
+        'many events gave each bound (a bound nobody gave is not a 0). Grouped by reporter or actor, an event counts under',
+        'each of its reporters or actors. Rows are ordered by their keys; more than 10,000 groups is a 400.',
+      ].join('\n'),
+      querystring: EventStatsQuerySchema,
+      response: { 200: EventStatsSchema, ...problemResponses(400) },
+    },
+    handler: async (request) => {
+      const query = request.query;
+      const rows = await eventStats(db.readPool, query);
+      if (!query.fill) return { data: rows };
+      const window = { from: query.occurred_from, to: query.occurred_to };
+      return { data: fillPeriods(rows, query.group_by ?? [], query.interval ?? 'month', window) };
+    },
+  });
+
+  app.get('/v1/stats/claims', {
+    schema: {
+      operationId: 'claimStats',
+      tags: ['stats'],
+      summary: 'Compare what each reporter claims',
+      description: [
+        'For the events matching every filter of GET /v1/events, what each reporter claims of one measure: per reporter,',
+        "reporter role and stance, how many events and reports, and the sums of the reports' own low, best and high figures",
+        'with how many reports gave each. A belligerent and an independent monitor appear side by side, with their numbers.',
+      ].join('\n'),
+      querystring: ClaimStatsQuerySchema,
+      response: { 200: ClaimStatsSchema, ...problemResponses(400) },
+    },
+    handler: async (request) => ({ measure: request.query.measure, data: await claimStats(db.readPool, request.query) }),
+  });
+};
