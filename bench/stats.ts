@@ -42,16 +42,20 @@ const BASELINE_SQL = `
     SELECT e.id, date_trunc('month', e.occurred_start::timestamp)::date AS period, e.type,
            (SELECT count(*) FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL) AS reports
     FROM events e WHERE e.deleted_at IS NULL),
-  fs AS (
+  per_event AS (
     SELECT f.event_id, f.measure, sum(f.low) AS low, sum(f.best) AS best, sum(f.high) AS high
-    FROM figures f WHERE f.event_id IS NOT NULL GROUP BY 1, 2)
-  SELECT to_char(ev.period, 'YYYY-MM-DD') AS period, ev.type, count(*)::int AS events, sum(ev.reports)::int AS reports,
-         (SELECT json_object_agg(measure, json_build_object('low', low, 'best', best, 'high', high,
-                   'low_n', low_n, 'best_n', best_n, 'high_n', high_n) ORDER BY measure)
-          FROM (SELECT fs.measure, sum(fs.low)::float8 AS low, count(fs.low)::int AS low_n, sum(fs.best)::float8 AS best,
-                       count(fs.best)::int AS best_n, sum(fs.high)::float8 AS high, count(fs.high)::int AS high_n
-                FROM ev e2 JOIN fs ON fs.event_id = e2.id WHERE e2.period = ev.period AND e2.type = ev.type GROUP BY fs.measure) m) AS figures
-  FROM ev GROUP BY ev.period, ev.type ORDER BY ev.period, ev.type`;
+    FROM figures f WHERE f.event_id IS NOT NULL GROUP BY 1, 2),
+  sums AS (
+    SELECT m.period, m.type, json_object_agg(m.measure, json_build_object('low', m.low, 'best', m.best, 'high', m.high,
+             'low_n', m.low_n, 'best_n', m.best_n, 'high_n', m.high_n) ORDER BY m.measure) AS figures
+    FROM (SELECT ev.period, ev.type, pe.measure, sum(pe.low)::float8 AS low, count(pe.low)::int AS low_n,
+                 sum(pe.best)::float8 AS best, count(pe.best)::int AS best_n, sum(pe.high)::float8 AS high, count(pe.high)::int AS high_n
+          FROM ev JOIN per_event pe ON pe.event_id = ev.id GROUP BY 1, 2, 3) m
+    GROUP BY 1, 2),
+  counts AS (SELECT period, type, count(*)::int AS events, sum(reports)::int AS reports FROM ev GROUP BY 1, 2)
+  SELECT to_char(c.period, 'YYYY-MM-DD') AS period, c.type, c.events, c.reports, COALESCE(s.figures, '{}'::json) AS figures
+  FROM counts c LEFT JOIN sums s ON s.period = c.period AND s.type = c.type
+  ORDER BY c.period, c.type`;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;

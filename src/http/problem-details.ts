@@ -134,12 +134,16 @@ function isDataException(error: unknown): boolean {
   return typeof code === 'string' && CLIENT_VALUE_ERRORS.has(code);
 }
 
-/** PostgreSQL and pool failures that mean "the database is unavailable", not "the request is wrong". */
+/**
+ * PostgreSQL and pool failures that mean "the database is unavailable", not "the request is wrong".
+ * P2028 is Prisma's "unable to start a transaction in the given time": writers queued past maxWait
+ * under overload, for which a retry later is the right answer too.
+ */
 function isDatabaseUnavailable(error: unknown): boolean {
   // Prisma reports a failed raw query as P2010 whatever the cause; the driver adapter's error kind says why.
   const kind = (error as { meta?: { driverAdapterError?: { cause?: { kind?: unknown } } } }).meta?.driverAdapterError?.cause?.kind;
   const text = `${(error as { code?: unknown }).code ?? ''} ${(error as Error).message ?? ''} ${typeof kind === 'string' ? kind : ''}`;
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|timeout exceeded when trying to connect|Connection terminated|57P0[123]|P1001|P1017|DatabaseNotReachable|ConnectionClosed|the database system is (starting up|shutting down)/i.test(
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|timeout exceeded when trying to connect|Connection terminated|57P0[123]|P1001|P1017|P2028|DatabaseNotReachable|ConnectionClosed|the database system is (starting up|shutting down)/i.test(
     text,
   );
 }
