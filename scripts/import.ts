@@ -1,4 +1,4 @@
-// npm run import -- [--format ndjson] [--atomic] [--author NAME] [--batch N] FILE
+// npm run import -- [--format ndjson|acled] [--atomic] [--author NAME] [--batch N] FILE
 //
 // Imports events from FILE into the database of DATABASE_URL, or the embedded one when it is
 // unset (as npm start does), migrating it first. A progress bar goes to stderr, the report
@@ -14,11 +14,17 @@ import { runMigrations } from '../src/db/migrate.js';
 import { locateDatabase } from '../src/db/open.js';
 import { DEFAULT_BATCH_SIZE, importEvents, ImportInterrupted } from '../src/modules/imports/import.js';
 import { ndjsonRecords, type ImportRecord } from '../src/modules/imports/records.js';
+import { acledRecords } from '../src/modules/acled/import.js';
+import { listEventTypes, toEventType } from '../src/modules/event-types/repository.js';
 import { Progress } from './synthetic/progress.js';
 
 /** The readers of each input format, one entry each; a reader that needs the database (a vocabulary) has it. */
 const FORMATS: Record<string, (input: Readable, db: Database) => AsyncIterable<ImportRecord>> = {
   ndjson: ndjsonRecords,
+  // ACLED's CSV: its types map back through the event-type vocabulary stored in the database.
+  acled: async function* (input, db) {
+    yield* acledRecords(input, (await listEventTypes(db.prisma)).map(toEventType));
+  },
 };
 
 const USAGE = `usage: npm run import -- [--format ${Object.keys(FORMATS).join('|')}] [--atomic] [--author NAME] [--batch N] FILE

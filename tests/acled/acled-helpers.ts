@@ -1,10 +1,12 @@
 // Helpers of the ACLED tests: export as ACLED CSV and parse it with an independent CSV
-// parser (csv-parse), read a CSV back with the import reader, and write its bodies.
+// parser (csv-parse), read a CSV back with the import reader, and import its bodies.
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { expect } from 'vitest';
 import { ACLED_COLUMNS, type VocabularyEntry } from '../../src/modules/acled/codebook.js';
 import { acledRecords, type ImportRecord } from '../../src/modules/acled/import.js';
+import { importEvents } from '../../src/modules/imports/import.js';
+import type { ImportReport } from '../../src/modules/imports/schemas.js';
 import type { TestApp } from '../helpers/test-app.js';
 
 export type AcledRow = Record<(typeof ACLED_COLUMNS)[number], string>;
@@ -35,19 +37,16 @@ export async function readAcled(text: string | Buffer, vocabulary: VocabularyEnt
   return records;
 }
 
-/**
- * POSTs the body of every record to /v1/events, in order.
- * TODO(import pipeline, issue 6): import through importEvents instead, keeping external_ids;
- * on this branch the event schema has no external_ids yet, so it is left out of the body.
- */
-export async function postRecords(t: TestApp, records: ImportRecord[]): Promise<string[]> {
-  const ids: string[] = [];
-  for (const record of records) {
-    if (!('value' in record)) throw new Error(`line ${record.line}: ${JSON.stringify(record.errors)}`);
-    const { external_ids: _externalIds, ...body } = record.value as Record<string, unknown>;
-    const response = await t.http.post('/v1/events').send(body);
-    if (response.status !== 201) throw new Error(`line ${record.line}: ${response.status} ${JSON.stringify(response.body)}`);
-    ids.push(response.body.id as string);
-  }
-  return ids;
+/** Imports the records through the bulk-import pipeline (as `npm run import -- --format acled` does); every line must be accepted. */
+export async function importRecords(t: TestApp, records: ImportRecord[]): Promise<ImportReport> {
+  const report = await importEvents(
+    t.db,
+    'acled-test',
+    (async function* () {
+      yield* records;
+    })(),
+    { atomic: false },
+  );
+  if (report.rejected > 0) throw new Error(`rejected lines: ${JSON.stringify(report.errors)}`);
+  return report;
 }

@@ -91,15 +91,26 @@ describe('npm run import', () => {
     expect(await tagged(tag)).toHaveLength(1);
   }, 60_000);
 
+  it('imports an ACLED export with --format acled, and a second run of the same file changes nothing', async () => {
+    const sample = new URL('../fixtures/acled-sample.csv', import.meta.url).pathname;
+    const first = await run(['--format', 'acled', sample]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual({ accepted: 14, rejected: 0, skipped: 0, errors: [] });
+    const imported = (await t.http.get('/v1/events?external_id=acled:NGA1001&limit=10').expect(200)).body.data;
+    expect(imported).toHaveLength(1);
+    const rows = await t.rowCounts();
+    const feed = (await t.http.get('/v1/changes?limit=1000').expect(200)).body.next_cursor;
+
+    const again = await run(['--format', 'acled', sample]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual({ accepted: 0, rejected: 0, skipped: 14, errors: [] });
+    expect(await t.rowCounts()).toEqual(rows);
+    expect((await t.http.get('/v1/changes?limit=1000').expect(200)).body.next_cursor).toBe(feed);
+  }, 60_000);
+
   it('exits 2 for usage errors: no file, an unknown format, a missing file', async () => {
     const some = await file('some.ndjson', [eventBody()]);
-    for (const args of [
-      [],
-      ['--format', 'acled', some],
-      ['--format', 'xml', some],
-      [path.join(folder, 'missing.ndjson')],
-      ['--bogus', some],
-    ]) {
+    for (const args of [[], ['--format', 'xml', some], [path.join(folder, 'missing.ndjson')], ['--bogus', some]]) {
       const result = await run(args);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr).toMatch(/usage: npm run import/);

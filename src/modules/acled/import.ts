@@ -21,13 +21,9 @@ import {
   type VocabularyEntry,
 } from './codebook.js';
 import { csvRecords } from './csv.js';
+import type { ImportRecord } from '../imports/records.js';
 
-/**
- * One input record of a bulk import: a body to write, or why the line could not become one.
- * This mirrors ImportRecord of src/modules/imports (the bulk-import pipeline of issue 6), which
- * this reader feeds; keep the two the same.
- */
-export type ImportRecord = { line: number; value: unknown } | { line: number; errors: { path: string; message: string }[] };
+export type { ImportRecord };
 
 type ImportError = { path: string; message: string };
 
