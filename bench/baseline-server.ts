@@ -9,6 +9,8 @@ import pg from 'pg';
 import { z } from 'zod';
 import { SESSION_OPTIONS } from '../src/db/client.js';
 import { EventPageSchema } from '../src/modules/events/schemas.js';
+// The one rule the event JSON derives that is not plain columns: shared, so both count the same reporters.
+import { INDEPENDENT_REPORTERS } from '../src/modules/events/evidence.js';
 
 const [databaseUrl, port = '3100'] = process.argv.slice(2);
 if (!databaseUrl) throw new Error('usage: baseline-server.ts <database-url> [port]');
@@ -22,7 +24,9 @@ const figures = (owner: string) => `COALESCE((SELECT json_agg(json_build_object(
   'subject', (SELECT ${actor} FROM actors a WHERE a.id = f.subject_id)) ORDER BY f.position) FROM figures f WHERE f.${owner}), '[]'::json)`;
 
 const SELECT = `SELECT e.id, to_char(e.occurred_start, 'YYYY-MM-DD') AS k, json_build_object(
-  'id', e.id, 'type', e.type, 'title', e.title, 'description', e.description, 'status', e.status,
+  'id', e.id, 'type', e.type, 'title', e.title, 'description', e.description, 'status', e.status, 'status_source', e.status_source,
+  'report_count', (SELECT count(*) FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL),
+  'independent_reporter_count', ${INDEPENDENT_REPORTERS},
   'occurred', json_build_object('start', e.occurred_start, 'end', e.occurred_end, 'precision', e.occurred_precision),
   'location', json_build_object('name', e.location_name, 'admin1', e.admin1, 'admin2', e.admin2, 'country', e.country,
     'lat', e.lat, 'lon', e.lon, 'precision', e.location_precision),
@@ -42,6 +46,7 @@ const SELECT = `SELECT e.id, to_char(e.occurred_start, 'YYYY-MM-DD') AS k, json_
       'updated_at', ${iso('r.updated_at')}, 'created_by', r.created_by) ORDER BY r.id)
     FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL), '[]'::json),
   'tags', e.tags,
+  'external_ids', COALESCE((SELECT json_object_agg(x.source, x.external_id) FROM event_external_ids x WHERE x.event_id = e.id), '{}'::json),
   'relations', COALESCE((SELECT json_agg(json_build_object('event_id', x.related_event_id, 'relation', x.relation)
     ORDER BY x.created_at, x.related_event_id) FROM event_relations x WHERE x.event_id = e.id), '[]'::json),
   'version', e.version, 'created_at', ${iso('e.created_at')}, 'updated_at', ${iso('e.updated_at')},

@@ -29,10 +29,14 @@ export interface Database {
 
 /**
  * Settings of every session the service opens: UTC, so dates and timestamps never depend on the
- * server's zone, and no parallel workers, whose start-up under concurrent API load on few cores
- * cost more than they saved (a 50-row page went from 56 ms to 5 ms without them; bench/PLANS.md).
+ * server's zone; no parallel workers, whose start-up under concurrent API load on few cores
+ * cost more than they saved (a 50-row page went from 56 ms to 5 ms without them; bench/PLANS.md);
+ * and no JIT. The list query's fallback that renders an event lacking its stored JSON is costed
+ * as if it ran for every row, so its estimate passes the JIT threshold and each page paid about
+ * 60 ms of compiling for 1 ms of running (measured on 1M events); the bulk import's batch
+ * statements paid about 0.7 s each, and a stats query 570 ms.
  */
-export const SESSION_OPTIONS = '-c TimeZone=UTC -c max_parallel_workers_per_gather=0';
+export const SESSION_OPTIONS = '-c TimeZone=UTC -c max_parallel_workers_per_gather=0 -c jit=off';
 
 function openPool(connectionString: string, max: number): pg.Pool {
   const pool = new pg.Pool({

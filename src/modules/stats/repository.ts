@@ -187,9 +187,7 @@ export async function eventStats(pool: pg.Pool, query: EventStatsQuery): Promise
   try {
     await client.query('BEGIN READ ONLY');
     // The stats scan many rows: two workers finish the large ones sooner (pages of lists run without).
-    // No JIT: compiling one of these plans took 570 ms on 1M events, more than running it.
     await client.query('SET LOCAL max_parallel_workers_per_gather = 2');
-    await client.query('SET LOCAL jit = off');
     const result = await client.query<EventStatsRow>(sql, p.values);
     await client.query('COMMIT');
     if (result.rows.length > MAX_GROUPS) {
