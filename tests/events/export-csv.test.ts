@@ -9,15 +9,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse } from 'csv-parse/sync';
-import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../../src/db/uuid.js';
 import { inlineParameters } from '../../src/modules/events/copy-stream.js';
 import { CSV_COLUMNS, eventCsvRecord } from '../../src/modules/events/export.js';
-import { REFRESH_EVENTS } from '../../src/modules/events/refresh.js';
-import { rebuildStats } from '../../src/modules/stats/derive.js';
 import { EventSchema } from '../../src/modules/events/schemas.js';
-import { actorBody, documentBody, eventBody, reportBody, unique, walkPages } from '../helpers/fixtures.js';
+import { actorBody, asText, deriveAfterRawWrites, documentBody, eventBody, reportBody, unique, walkPages } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 type Event = ReturnType<typeof EventSchema.parse>;
@@ -275,15 +272,6 @@ afterAll(async () => {
 
 // ---------------------------------------------------------------- helpers
 
-/** Reads any body as text, whatever its media type. */
-function asText(res: Response, done: (error: Error | null, body: string) => void) {
-  const stream = res as unknown as NodeJS.ReadableStream;
-  let text = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => (text += chunk));
-  stream.on('end', () => done(null, text));
-}
-
 async function exportCsv(query: string): Promise<string> {
   const response = await t.http
     .get(`/v1/events?format=csv${query ? `&${query}` : ''}`)
@@ -482,13 +470,12 @@ describe('the CSV export of everything', () => {
 
   it('exports events without stored JSON as if they had it', async () => {
     const before = await exportCsv('');
-    const unrendered = [ids.tricky, ids.unicode, ids.sparse];
+    const unrendered = [ids.tricky!, ids.unicode!, ids.sparse!];
     await t.db.pool.query('UPDATE events SET rendered = NULL WHERE id = ANY($1::uuid[])', [unrendered]);
     try {
       expect(await exportCsv('')).toBe(before);
     } finally {
-      await t.db.pool.query(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, [unrendered]);
-      await rebuildStats(t.db.pool);
+      await deriveAfterRawWrites(t.db.pool, unrendered);
     }
   });
 });
@@ -547,8 +534,7 @@ describe('the export stream and its database connection', () => {
        FROM (SELECT * FROM reports WHERE event_id = $1 ORDER BY id LIMIT 1) r, unnest($2::uuid[], $3::uuid[]) AS x(event_id, report_id)`,
       [ids.tricky, eventIds, reportIds],
     );
-    await t.db.pool.query(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, [eventIds]);
-    await rebuildStats(t.db.pool);
+    await deriveAfterRawWrites(t.db.pool, eventIds);
   });
 
   /** Starts a CSV export of the bulk events over plain HTTP and resolves once its first bytes arrived. */

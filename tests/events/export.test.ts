@@ -6,10 +6,18 @@ import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../../src/db/uuid.js';
 import { EventSchema } from '../../src/modules/events/schemas.js';
-import { actorBody, documentBody, eventBody, expectProblem, nextLink, reportBody, walkPages } from '../helpers/fixtures.js';
+import {
+  actorBody,
+  asText,
+  deriveAfterRawWrites,
+  documentBody,
+  eventBody,
+  expectProblem,
+  nextLink,
+  reportBody,
+  walkPages,
+} from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { REFRESH_EVENTS } from '../../src/modules/events/refresh.js';
-import { rebuildStats } from '../../src/modules/stats/derive.js';
 
 type Event = ReturnType<typeof EventSchema.parse>;
 
@@ -99,22 +107,11 @@ beforeAll(async () => {
      FROM reports r, unnest($2::uuid[], $3::uuid[]) AS x(event_id, report_id) WHERE r.event_id = $1`,
     [events.death!.id, eventIds, reportIds],
   );
-  // What the service's writers do after every change: derive the search vector, the rendered JSON and the stats rows.
-  await t.db.pool.query(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, [eventIds]);
-  await rebuildStats(t.db.pool);
+  await deriveAfterRawWrites(t.db.pool, eventIds);
 });
 afterAll(async () => {
   await t.close();
 });
-
-/** Reads any body as text, whatever its media type. */
-function asText(res: Response, done: (error: Error | null, body: string) => void) {
-  const stream = res as unknown as NodeJS.ReadableStream;
-  let text = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => (text += chunk));
-  stream.on('end', () => done(null, text));
-}
 
 async function fetchText(query: string, accept?: string): Promise<Response & { body: string }> {
   let request = t.http.get(`/v1/events?${query}`).buffer(true).parse(asText);

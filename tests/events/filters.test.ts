@@ -5,10 +5,8 @@
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventSchema } from '../../src/modules/events/schemas.js';
-import { actorBody, documentBody, eventBody, expectProblem } from '../helpers/fixtures.js';
+import { actorBody, deriveAfterRawWrites, documentBody, eventBody, expectProblem } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { REFRESH_EVENTS } from '../../src/modules/events/refresh.js';
-import { rebuildStats } from '../../src/modules/stats/derive.js';
 
 type Event = ReturnType<typeof EventSchema.parse>;
 
@@ -187,8 +185,7 @@ beforeAll(async () => {
   const withdrawn = [...keyOfId].find(([, key]) => key === 'withdrawn')![0];
   await t.db.pool.query(`UPDATE reports SET deleted_at = now() WHERE event_id = $1 AND quote LIKE '%narwhal%'`, [withdrawn]);
   // What withdrawing a report does to the event's derived columns (there is no DELETE endpoint yet).
-  await t.db.pool.query(`${REFRESH_EVENTS} WHERE e.id = $1`, [withdrawn]);
-  await rebuildStats(t.db.pool);
+  await deriveAfterRawWrites(t.db.pool, [withdrawn]);
 
   // Adding a report moves one event's updated_at past touchedSince.
   await new Promise((resolve) => setTimeout(resolve, 20));

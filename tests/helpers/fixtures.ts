@@ -1,6 +1,9 @@
 // Request bodies written for the tests: a minimal valid event, and variations.
 import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
 import type supertest from 'supertest';
+import { REFRESH_EVENTS } from '../../src/modules/events/refresh.js';
+import { rebuildStats } from '../../src/modules/stats/derive.js';
 import { expect } from 'vitest';
 
 /** A short random suffix so names and URLs from different tests never collide. */
@@ -112,4 +115,22 @@ export async function walkPages<T>(
     }
   }
   return { items, pages };
+}
+
+/** A supertest parser that reads any body as text, whatever its media type. */
+export function asText(res: supertest.Response, done: (error: Error | null, body: string) => void) {
+  const stream = res as unknown as NodeJS.ReadableStream;
+  let text = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => (text += chunk));
+  stream.on('end', () => done(null, text));
+}
+
+/**
+ * What the service's writers do after every change, for tests that write rows with plain SQL:
+ * derive the events' search vector and rendered JSON, and the stats tables.
+ */
+export async function deriveAfterRawWrites(pool: pg.Pool, eventIds: string[]): Promise<void> {
+  await pool.query(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, [eventIds]);
+  await rebuildStats(pool);
 }
