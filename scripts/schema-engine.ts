@@ -46,6 +46,23 @@ function initWasm(): Promise<void> {
   return initialised;
 }
 
+/**
+ * PrismaPg's executeScript splits a migration at every semicolon (a "crude implementation" by its
+ * own comment), which cuts a PL/pgSQL function body apart. The native engine behind `prisma migrate
+ * deploy` sends a script to PostgreSQL whole, as our runner does (src/db/migrate.ts): so does this.
+ */
+function wholeScripts(factory: PrismaPg, pool: pg.Pool): PrismaPg {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    adapter.executeScript = async (script: string) => {
+      await pool.query(script);
+    };
+    return adapter;
+  };
+  return factory;
+}
+
 export interface EngineHandle {
   engine: SchemaEngine;
   close(): Promise<void>;
@@ -60,7 +77,7 @@ export async function openSchemaEngine(connectionString: string, datamodel = '')
   await initWasm();
   const pool = new pg.Pool({ connectionString, max: 2 });
   try {
-    const factory = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool));
+    const factory = bindMigrationAwareSqlAdapterFactory(wholeScripts(new PrismaPg(pool), pool));
     const engine = await glue.SchemaEngine.new({ datamodels: [['schema.prisma', datamodel]] }, () => {}, factory);
     return {
       engine,

@@ -1,18 +1,19 @@
-// The CSV export of everything (no limit) streams the events' stored JSON with COPY and
-// formats it with eventCsvRecord. These tests hold it to the CSV of the JSON pages: for
-// every sort and filter, the export is byte for byte the header and eventCsvRecord of the
-// events the JSON pages list, in their order; eventCsvRecord is byte for byte the original
-// implementation (kept below as the reference); fields with quotes, commas, line breaks,
-// backslashes and non-ASCII text round-trip through a CSV parser; events without stored
-// JSON export the same; filter values are inlined into the COPY statement as exact literals;
-// a database failure aborts the response; a client leaving mid-export frees its connection.
+// The CSV export of everything (no limit) streams the events' stored CSV records with COPY;
+// PostgreSQL's event_csv_record makes each from the event's rendered JSON when it is written.
+// These tests hold it to the CSV of the JSON pages: for every sort and filter, the export is
+// byte for byte the header and the reference record (below: the format as first written, in
+// TypeScript) of the events the JSON pages list, in their order; event_csv_record is byte for
+// byte the reference for figure, report and number corner cases; fields with quotes, commas,
+// line breaks, backslashes and non-ASCII text round-trip through a CSV parser; events without
+// stored renderings export the same; filter values are inlined into the COPY statement as exact
+// literals; a database failure aborts the response; a client leaving mid-export frees its connection.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../../src/db/uuid.js';
 import { inlineParameters } from '../../src/modules/events/copy-stream.js';
-import { CSV_COLUMNS, eventCsvRecord } from '../../src/modules/events/export.js';
+import { CSV_COLUMNS } from '../../src/modules/events/export.js';
 import { EventSchema } from '../../src/modules/events/schemas.js';
 import { actorBody, asText, deriveAfterRawWrites, documentBody, eventBody, reportBody, unique, walkPages } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -292,7 +293,7 @@ async function expectExportMatchesPages(query: string): Promise<Event[]> {
     throw new Error(`${query}: ${error.message}`);
   });
   const csv = await exportCsv(query);
-  expect(csv).toBe(HEADER + events.map(eventCsvRecord).join(''));
+  expect(csv).toBe(HEADER + events.map(referenceCsvRecord).join(''));
   return events;
 }
 
@@ -306,11 +307,19 @@ const byId = async (name: string): Promise<Event> => EventSchema.parse((await t.
 
 // ---------------------------------------------------------------- tests
 
-describe('eventCsvRecord', () => {
-  it('is byte for byte the reference record for every stored event', async () => {
+/** What PostgreSQL's event_csv_record makes of an event's JSON. */
+async function sqlCsvRecord(event: Event): Promise<string> {
+  const result = await t.db.pool.query<{ record: string }>('SELECT event_csv_record($1::jsonb) AS record', [JSON.stringify(event)]);
+  return result.rows[0]!.record;
+}
+
+describe('event_csv_record, the stored CSV record', () => {
+  it('is stored for every event, byte for byte the reference record of its JSON', async () => {
     const events = await listed('');
     expect(events.length).toBe(Object.keys(ids).length);
-    for (const event of events) expect(eventCsvRecord(event)).toBe(referenceCsvRecord(event));
+    const stored = await t.db.pool.query<{ id: string; rendered_csv: string }>('SELECT id, rendered_csv FROM events');
+    const records = new Map(stored.rows.map((row) => [row.id, row.rendered_csv]));
+    for (const event of events) expect(records.get(event.id)).toBe(referenceCsvRecord(event));
   });
 
   it('is byte for byte the reference record for figure and report corner cases', async () => {
@@ -345,12 +354,17 @@ describe('eventCsvRecord', () => {
         location: { ...event.location, name: null, admin1: null, admin2: null, country: null, lat: null, lon: null },
       },
       { ...event, location: { ...event.location, lat: -0, lon: 1e-7 } },
+      { ...event, location: { ...event.location, lat: -1.5e-7, lon: 0.000015 } },
+      { ...event, location: { ...event.location, lat: -89.999999, lon: 179.12345678901234 } },
+      { ...event, location: { ...event.location, lat: 0.000001, lon: -0.0001 } },
+      { ...event, external_ids: { acled: 'UKR123', alpha_2: '"q"', zeta: 'z,1' } },
+      { ...event, title: 'tab\there; semicolon', description: '', tags: ['a; b', ''] },
       {
         ...event,
         reports: event.reports.map((r) => ({ ...r, document: null, stated_at: null, via: [], reliability: null, credibility: null })),
       },
     ];
-    for (const variant of variants) expect(eventCsvRecord(variant)).toBe(referenceCsvRecord(variant));
+    for (const variant of variants) expect(await sqlCsvRecord(variant)).toBe(referenceCsvRecord(variant));
   });
 });
 
@@ -399,7 +413,7 @@ describe('the CSV export of everything', () => {
     const cursor = first.body.next_cursor as string;
     const rest = await listed(`sort=occurred&cursor=${cursor}`);
     expect(rest.length).toBe(Object.keys(ids).length - 5);
-    expect(await exportCsv(`sort=occurred&cursor=${cursor}`)).toBe(HEADER + rest.map(eventCsvRecord).join(''));
+    expect(await exportCsv(`sort=occurred&cursor=${cursor}`)).toBe(HEADER + rest.map(referenceCsvRecord).join(''));
   });
 
   it('round-trips quotes, commas, line breaks, backslashes and non-ASCII text through a CSV parser', async () => {
@@ -468,12 +482,13 @@ describe('the CSV export of everything', () => {
     expect(undocumented.reporters).toContain(`${actors.second} (third_party, denies, B2, 2024-11-05T00:00:00.123Z)`);
   });
 
-  it('exports events without stored JSON as if they had it', async () => {
+  it('exports events without stored renderings as if they had them', async () => {
     const before = await exportCsv('');
     const unrendered = [ids.tricky!, ids.unicode!, ids.sparse!];
-    await t.db.pool.query('UPDATE events SET rendered = NULL WHERE id = ANY($1::uuid[])', [unrendered]);
+    await t.db.pool.query('UPDATE events SET rendered = NULL, rendered_csv = NULL WHERE id = ANY($1::uuid[])', [unrendered]);
     try {
       expect(await exportCsv('')).toBe(before);
+      expect(await exportCsv('limit=40')).toBe(before);
     } finally {
       await deriveAfterRawWrites(t.db.pool, unrendered);
     }
@@ -514,7 +529,7 @@ describe('COPY statements', () => {
 });
 
 describe('the export stream and its database connection', () => {
-  /** Bulk events, written in SQL: enough that an export cannot fit in socket buffers. */
+  /** Bulk events, written in SQL: enough that an export cannot fit in socket buffers (about 50 MB of CSV). */
   const BULK = 6000;
 
   beforeAll(async () => {
@@ -523,7 +538,7 @@ describe('the export stream and its database connection', () => {
     await t.db.pool.query(
       `INSERT INTO events (id, type, title, description, status, occurred_start, occurred_end, occurred_precision,
                            location_name, admin1, admin2, country, lat, lon, location_precision, tags)
-       SELECT x.id, e.type, e.title || ' ' || x.n, repeat(e.description, 20), e.status, e.occurred_start - 400, e.occurred_end - 400,
+       SELECT x.id, e.type, e.title || ' ' || x.n, repeat(e.description, 80), e.status, e.occurred_start - 400, e.occurred_end - 400,
               e.occurred_precision, e.location_name, e.admin1, e.admin2, e.country, e.lat, e.lon, e.location_precision, ARRAY['bulk']
        FROM events e, unnest($2::uuid[]) WITH ORDINALITY AS x(id, n) WHERE e.id = $1`,
       [ids.tricky, eventIds],

@@ -94,6 +94,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       const stale = await db.pool.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM events e
          WHERE e.rendered IS DISTINCT FROM (${EVENT_JSON})::text OR e.search IS DISTINCT FROM ${EVENT_SEARCH_VECTOR}
+            OR e.rendered_csv IS DISTINCT FROM event_csv_record((${EVENT_JSON})::jsonb)
             OR (e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS})`,
       );
       const staleStats = (await db.pool.query<{ table: string; rows: number }>(STALE_STATS)).rows.filter((row) => row.rows > 0);
@@ -105,7 +106,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await client.end();
       const n = stale.rows[0]?.n ?? 0;
       if (n > 0)
-        throw new Error(`${n} event(s) have a stale status, rendered JSON or search vector: a write path skipped WriteContext.finish`);
+        throw new Error(
+          `${n} event(s) have a stale status, rendered JSON or CSV record, or search vector: a write path skipped WriteContext.finish`,
+        );
       if (staleStats.length > 0)
         throw new Error(
           `stale stats rows (${staleStats.map((s) => `${s.table}: ${s.rows}`).join(', ')}): a write path skipped WriteContext.finish`,

@@ -1,5 +1,5 @@
 // The columns derived from an event and everything attached to it: its status (while
-// the evidence sets it), its search vector and its rendered JSON. WriteContext.finish
+// the evidence sets it), its search vector, its rendered JSON and CSV record. WriteContext.finish
 // refreshes every event a transaction changed, so a read never sees them stale (the
 // test helpers check this after each file).
 import type pg from 'pg';
@@ -12,8 +12,17 @@ import { EVENT_SEARCH_VECTOR } from './search.js';
 /** The event `e` as served: its rendered JSON, or, while it has none yet, built on the spot. */
 export const RENDERED_EVENT = `COALESCE(e.rendered, (${EVENT_JSON})::text)`;
 
-/** An UPDATE that re-derives both columns of the events `e` its caller's WHERE clause selects. */
-export const REFRESH_EVENTS = `UPDATE events e SET search = ${EVENT_SEARCH_VECTOR}, rendered = (${EVENT_JSON})::text`;
+/** The event `e` as a record of the CSV export: stored with its JSON, or, while it has none yet, made on the spot. */
+export const RENDERED_CSV = `COALESCE(e.rendered_csv, event_csv_record((${RENDERED_EVENT})::jsonb))`;
+
+/**
+ * Sets the rendered JSON of the event `e` and its CSV record, which the SQL function
+ * event_csv_record (in the migrations) makes from that JSON: one rendering, two forms.
+ */
+const RENDER = `(rendered, rendered_csv) = (SELECT j::text, event_csv_record(j::jsonb) FROM (SELECT ${EVENT_JSON} AS j) rendering)`;
+
+/** An UPDATE that re-derives the search vector and renderings of the events `e` its caller's WHERE clause selects. */
+export const REFRESH_EVENTS = `UPDATE events e SET search = ${EVENT_SEARCH_VECTOR}, ${RENDER}`;
 
 /** An UPDATE that sets the status the evidence gives to the events `e` (its caller's WHERE clause) whose status it owns. */
 export const DERIVE_STATUS = `UPDATE events e SET status = ${DERIVED_STATUS}`;
@@ -46,7 +55,7 @@ export async function renderMissingEvents(
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const result = await client.query<{ id: string }>(
-      `UPDATE events e SET rendered = (${EVENT_JSON})::text
+      `UPDATE events e SET ${RENDER}
        WHERE e.id IN (SELECT id FROM events WHERE id > $1 AND rendered IS NULL ORDER BY id LIMIT $2)
        RETURNING e.id`,
       [after, batch],

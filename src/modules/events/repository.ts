@@ -6,7 +6,7 @@ import { SqlParams } from '../../db/sql.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import { copyTextColumn } from './copy-stream.js';
 import { eventConditions, type EventFilters } from './filters.js';
-import { RENDERED_EVENT } from './refresh.js';
+import { RENDERED_CSV, RENDERED_EVENT } from './refresh.js';
 import { searchQuery } from './search.js';
 import type { EventSort } from './list-query.js';
 
@@ -102,7 +102,11 @@ export interface EventPageRequest {
   limit?: number | undefined;
   /** Leave out events without coordinates (GeoJSON). */
   withCoordinates?: boolean;
+  /** What each row carries: the event's JSON (the default) or its stored CSV record. */
+  rendering?: 'json' | 'csv';
 }
+
+const renderedAs = (request: EventPageRequest) => (request.rendering === 'csv' ? RENDERED_CSV : RENDERED_EVENT);
 
 /** The parameters, sort and conditions (filters, coordinates, cursor) shared by a page and an export. */
 function eventSelection(request: EventPageRequest) {
@@ -118,13 +122,13 @@ function eventSelection(request: EventPageRequest) {
   return { p, sort, where };
 }
 
-/** The SQL of one page (or, without limit, of the whole result) in sort order, each row `{ json, sort_key, id }`; exported for bench/explain.ts. */
+/** The SQL of one page (or, without limit, of the whole result) in sort order, each row `{ body, sort_key, id }`; exported for bench/explain.ts. */
 export function eventPageSql(request: EventPageRequest): { text: string; values: unknown[]; sort: SortPlan } {
   const { p, sort, where } = eventSelection(request);
   const limit = request.limit === undefined ? '' : `LIMIT ${request.limit + 1}`;
   // Order narrow rows first, then fetch each event's JSON in that order: a sort over whole
   // event rows would have to finish before an export's first row left.
-  const text = `SELECT s.id, s.sort_key, (SELECT ${RENDERED_EVENT} FROM events e WHERE e.id = s.id) AS json
+  const text = `SELECT s.id, s.sort_key, (SELECT ${renderedAs(request)} FROM events e WHERE e.id = s.id) AS body
     FROM (
       SELECT e.id, ${sort.keyText} AS sort_key, ${sort.column} AS sort_column
       FROM events e WHERE ${where.join(' AND ')}
@@ -135,14 +139,14 @@ export function eventPageSql(request: EventPageRequest): { text: string; values:
 }
 
 /**
- * The SQL of an export of everything that matches, each row `{ json }` in sort order. One
- * level, unlike a page: walking a sort index it reads each row's stored JSON as it passes,
+ * The SQL of an export of everything that matches, each row `{ body }` in sort order. One
+ * level, unlike a page: walking a sort index it reads each row's stored text as it passes,
  * and a sort carries only a TOAST pointer to it, so nothing is fetched twice (a second
  * lookup by id per event took about a third of PostgreSQL's time in a full export).
  */
 export function eventExportSql(request: Omit<EventPageRequest, 'limit'>): { text: string; values: unknown[] } {
   const { p, sort, where } = eventSelection(request);
-  const text = `SELECT ${RENDERED_EVENT} AS json FROM events e WHERE ${where.join(' AND ')}
+  const text = `SELECT ${renderedAs(request)} AS body FROM events e WHERE ${where.join(' AND ')}
     ORDER BY ${sort.column} ${sort.direction}, e.id ${sort.direction}`;
   return { text, values: p.values };
 }
@@ -150,17 +154,17 @@ export function eventExportSql(request: Omit<EventPageRequest, 'limit'>): { text
 interface PageRow {
   id: string;
   sort_key: string;
-  json: string;
+  body: string;
 }
 
-/** One page of events as JSON texts, with the cursor of the next page. */
+/** One page of events as texts (JSON, or CSV records), with the cursor of the next page. */
 export async function listEvents(pool: pg.Pool, request: EventPageRequest & { limit: number }) {
   const { text, values } = eventPageSql(request);
   const rows = (await pool.query<PageRow>(text, values)).rows;
   const page = rows.slice(0, request.limit);
   const last = page.at(-1);
   const nextCursor = rows.length > request.limit && last ? encodeCursor({ sort: request.sort, key: last.sort_key, id: last.id }) : null;
-  return { items: page.map((row) => row.json), nextCursor };
+  return { items: page.map((row) => row.body), nextCursor };
 }
 
 /** How many live events match the filters (the cursor and limit play no part). */
@@ -172,7 +176,7 @@ export async function countEvents(pool: pg.Pool, filters: EventFilters): Promise
 }
 
 /**
- * Every matching event in sort order, as a stream of batches of JSON texts (string[]), read
+ * Every matching event in sort order, as a stream of batches of texts (string[]: JSON, or CSV records), read
  * with COPY (copy-stream.ts), so memory stays flat however many rows match. The connection
  * returns to the pool when the stream ends, and is closed if it fails or is destroyed.
  */

@@ -44,10 +44,17 @@ const REPRESENTATIONS = [
   { format: 'geojson', mediaType: 'application/geo+json' },
 ] as const;
 
-const EXPORTERS: Record<'csv' | 'ndjson' | 'geojson', { transform: () => Transform; contentType: string }> = {
-  csv: { transform: toCsv, contentType: 'text/csv; charset=utf-8; header=present' },
-  ndjson: { transform: toNdjson, contentType: 'application/x-ndjson; charset=utf-8' },
-  geojson: { transform: toGeoJson, contentType: 'application/geo+json; charset=utf-8' },
+/** Each export format: the rendering its rows are read in, and the transform that writes them out. */
+interface Exporter {
+  rendering: 'json' | 'csv';
+  transform: () => Transform;
+  contentType: string;
+}
+
+const EXPORTERS: Record<'csv' | 'ndjson' | 'geojson', Exporter> = {
+  csv: { rendering: 'csv', transform: toCsv, contentType: 'text/csv; charset=utf-8; header=present' },
+  ndjson: { rendering: 'json', transform: toNdjson, contentType: 'application/x-ndjson; charset=utf-8' },
+  geojson: { rendering: 'json', transform: toGeoJson, contentType: 'application/geo+json; charset=utf-8' },
 };
 
 const GeoJsonSchema = z
@@ -125,10 +132,10 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       if (!exporter) {
         // ACLED's types come from the vocabulary, read once per export (a few rows).
         const types = new AcledTypes((await listEventTypes(db.prisma)).map(toEventType));
-        exporter = { transform: () => toAcledCsv(types), contentType: EXPORTERS.csv.contentType };
+        exporter = { rendering: 'json', transform: () => toAcledCsv(types), contentType: EXPORTERS.csv.contentType };
       }
-      const request_ = { filters, sort, cursor, withCoordinates: chosen === 'geojson' };
-      // Batches of event JSON texts: many from the database stream, or one page.
+      const request_ = { filters, sort, cursor, withCoordinates: chosen === 'geojson', rendering: exporter.rendering };
+      // Batches of the events' texts: many from the database stream, or one page.
       let rows: Readable;
       if (limit === undefined) {
         rows = await streamEvents(db.readPool, request_);
