@@ -42,24 +42,43 @@ export function linkNext(request: FastifyRequest, reply: FastifyReply, nextCurso
   reply.header('link', `<${url.toString()}>; rel="next"`);
 }
 
+const PAGE_HEAD = Buffer.from('{"data":[');
+const COMMA = Buffer.from(',');
+
 /**
- * Sends a page whose items are already JSON text (stored or built by PostgreSQL): they are
- * joined into the envelope, not parsed and serialised again. `extra` adds members.
+ * Sends a page whose items are already JSON text (stored, or built by PostgreSQL), as strings or
+ * as UTF-8 bytes: they are joined into the envelope, not parsed and serialised again. `extra`
+ * adds members.
  */
 export function sendJsonPage(
   request: FastifyRequest,
   reply: FastifyReply,
-  page: { items: string[]; nextCursor: string | null },
+  page: { items: (string | Buffer)[]; nextCursor: string | null },
   baseUrl?: string,
   extra: Record<string, unknown> = {},
 ) {
   linkNext(request, reply, page.nextCursor, baseUrl);
   const members = Object.entries(extra).map(([key, value]) => `,${JSON.stringify(key)}:${JSON.stringify(value)}`);
-  return sendJsonText(reply, `{"data":[${page.items.join(',')}],"next_cursor":${JSON.stringify(page.nextCursor)}${members.join('')}}`);
+  const parts: Buffer[] = [PAGE_HEAD];
+  page.items.forEach((item, i) => {
+    if (i > 0) parts.push(COMMA);
+    parts.push(typeof item === 'string' ? Buffer.from(item, 'utf8') : item);
+  });
+  parts.push(Buffer.from(`],"next_cursor":${JSON.stringify(page.nextCursor)}${members.join('')}}`, 'utf8'));
+  return sendJson(reply, Buffer.concat(parts));
 }
 
-/** Sends JSON that is already text (stored, or built by PostgreSQL) as it is, past the schema serialiser. */
+/**
+ * Sends JSON that is already text (stored, or built by PostgreSQL) as it is, past the schema
+ * serialiser, encoded to UTF-8 once here: given a string, the reply would scan it once for its
+ * byte length and encode it again when writing, which took about a third of the service's CPU
+ * on 50-event pages (about 170 KB each) under load.
+ */
 export function sendJsonText(reply: FastifyReply, json: string) {
+  return sendJson(reply, Buffer.from(json, 'utf8'));
+}
+
+function sendJson(reply: FastifyReply, json: Buffer) {
   return reply
     .type('application/json; charset=utf-8')
     .serializer((payload) => payload as string)

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { eventBody, reportBody, unique } from '../helpers/fixtures.js';
+import { asText, eventBody, reportBody, unique } from '../helpers/fixtures.js';
+import { CSV_COLUMNS } from '../../src/modules/events/export.js';
 import { renderMissingEvents } from '../../src/modules/events/refresh.js';
 
 let t: TestApp;
@@ -266,10 +267,21 @@ describe('the rendered JSON of events', () => {
     expect(JSON.parse(rows[0]!.rendered)).toEqual(created);
 
     // A row loaded in bulk has none yet: the reads build it, and the bulk renderer writes it.
-    await t.db.pool.query('UPDATE events SET rendered = NULL WHERE id = $1', [created.id]);
+    const stored = await t.db.pool.query<{ rendered_csv: string }>('SELECT rendered_csv FROM events WHERE id = $1', [created.id]);
+    await t.db.pool.query('UPDATE events SET rendered = NULL, rendered_csv = NULL WHERE id = $1', [created.id]);
     expect((await t.http.get(`/v1/events/${created.id}`).expect(200)).body).toEqual(created);
+    // A list page reads the stored texts alone and builds the missing ones apart.
+    const page = await t.http.get(`/v1/events?sort=-created&limit=3`).expect(200);
+    expect(page.body.data[0]).toEqual(created);
+    expect(page.body.data).toHaveLength(Math.min(3, (await t.rowCounts()).events!));
+    const csvPage = await t.http.get(`/v1/events?sort=-created&limit=1&format=csv`).buffer(true).parse(asText).expect(200);
+    expect(csvPage.body).toBe(`${CSV_COLUMNS.join(',')}\r\n${stored.rows[0]!.rendered_csv}`);
     expect(await renderMissingEvents(t.db.pool)).toBe(1);
-    const after = await t.db.pool.query<{ rendered: string | null }>('SELECT rendered FROM events WHERE id = $1', [created.id]);
+    const after = await t.db.pool.query<{ rendered: string | null; rendered_csv: string | null }>(
+      'SELECT rendered, rendered_csv FROM events WHERE id = $1',
+      [created.id],
+    );
     expect(JSON.parse(after.rows[0]!.rendered!)).toEqual(created);
+    expect(after.rows[0]!.rendered_csv).toBe(stored.rows[0]!.rendered_csv);
   });
 });
