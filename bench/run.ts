@@ -102,7 +102,7 @@ const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.fl
 
 /**
  * The PostgreSQL backend running the export (same machine), to read its CPU time; null if not
- * found. The export's statement reads the stored JSON as COALESCE(e.rendered, ...) (RENDERED_EVENT).
+ * found. The export's statement reads the stored text as COALESCE(e.rendered_csv, ...) (RENDERED_CSV).
  */
 async function exportBackend(): Promise<{ pid: number; cpu: number } | null> {
   const client = new pg.Client({ connectionString: databaseUrl });

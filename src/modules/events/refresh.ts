@@ -18,8 +18,10 @@ export const RENDERED_CSV = `COALESCE(e.rendered_csv, event_csv_record((${RENDER
 /**
  * Sets the rendered JSON of the event `e` and its CSV record, which the SQL function
  * event_csv_record (in the migrations) makes from that JSON: one rendering, two forms.
+ * OFFSET 0 keeps the rendering a subquery of its own: flattened, the planner would put the
+ * JSON expression in both places and build it twice.
  */
-const RENDER = `(rendered, rendered_csv) = (SELECT j::text, event_csv_record(j::jsonb) FROM (SELECT ${EVENT_JSON} AS j) rendering)`;
+const RENDER = `(rendered, rendered_csv) = (SELECT j::text, event_csv_record(j::jsonb) FROM (SELECT ${EVENT_JSON} AS j OFFSET 0) rendering)`;
 
 /** An UPDATE that re-derives the search vector and renderings of the events `e` its caller's WHERE clause selects. */
 export const REFRESH_EVENTS = `UPDATE events e SET search = ${EVENT_SEARCH_VECTOR}, ${RENDER}`;
