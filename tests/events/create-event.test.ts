@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { asText, eventBody, reportBody, unique } from '../helpers/fixtures.js';
 import { CSV_COLUMNS } from '../../src/modules/events/export.js';
-import { renderMissingEvents } from '../../src/modules/events/refresh.js';
+import { REFRESH_EVENTS, renderMissingEvents } from '../../src/modules/events/refresh.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -256,6 +256,16 @@ describe('POST /v1/events with invalid bodies', () => {
 });
 
 describe('the rendered JSON of events', () => {
+  it('is built once by a refresh, for both the JSON and the CSV record', async () => {
+    // Flattened, the rendering subquery would put the whole JSON expression in the plan twice.
+    const plan = await t.db.pool.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (VERBOSE, COSTS OFF) ${REFRESH_EVENTS} WHERE e.id = '00000000-0000-0000-0000-000000000000'`,
+    );
+    const text = plan.rows.map((row) => row['QUERY PLAN']).join('\n');
+    expect(text).toContain('event_csv_record');
+    expect(text.split("'independent_reporter_count'").length - 1).toBe(1);
+  });
+
   it('is what the reads serve, built on the spot while missing, and renderMissingEvents fills it in', async () => {
     const created = (
       await t.http
