@@ -3,7 +3,7 @@
 // precision, sides of participants, sources, fatalities, kept acled: tags) checked on
 // values; the filters, the sort and pages apply as to every export.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventBody, nextLink, reportBody, unique } from '../helpers/fixtures.js';
+import { eventBody, nextLink, postEvent, reportBody, unique } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { exportAcled, type AcledRow } from './acled-helpers.js';
 
@@ -14,9 +14,7 @@ const name = (text: string) => `${text} ${run}`;
 const actor = (text: string, kind = 'group') => ({ name: name(text), kind });
 
 async function post(key: string, body: Record<string, unknown>): Promise<void> {
-  const response = await t.http.post('/v1/events').send(body);
-  if (response.status !== 201) throw new Error(`${key}: ${response.status} ${JSON.stringify(response.body)}`);
-  ids[key] = response.body.id;
+  ids[key] = await postEvent(t.http, key, body);
 }
 
 const NOTES = 'Troops clashed at dawn, "heavily";\nthree were killed, by one count.';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACLED_COLUMNS, ROLE_OF_SIDE, SIDE_OF_ROLE } from '../../src/modules/acled/codebook.js';
-import { eventBody, reportBody, unique } from '../helpers/fixtures.js';
+import { eventBody, postEvent, reportBody, unique } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { exportAcled, importRecords, readAcled, vocabularyOf, type AcledRow } from './acled-helpers.js';
 
@@ -113,10 +113,7 @@ const project = (row: AcledRow) => Object.fromEntries(COMPARED.map((column) => [
 
 beforeAll(async () => {
   [source, target, sampleTarget] = await Promise.all([startTestApp(), startTestApp(), startTestApp()]);
-  for (const body of EVENTS) {
-    const response = await source.http.post('/v1/events').send(body);
-    if (response.status !== 201) throw new Error(`${response.status} ${JSON.stringify(response.body)}`);
-  }
+  for (const [i, body] of EVENTS.entries()) await postEvent(source.http, `event ${i}`, body);
 });
 
 afterAll(async () => {

@@ -15,7 +15,17 @@ import { uuidv7 } from '../../src/db/uuid.js';
 import { inlineParameters } from '../../src/modules/events/copy-stream.js';
 import { CSV_COLUMNS } from '../../src/modules/events/export.js';
 import { EventSchema } from '../../src/modules/events/schemas.js';
-import { actorBody, asText, deriveAfterRawWrites, documentBody, eventBody, reportBody, unique, walkPages } from '../helpers/fixtures.js';
+import {
+  actorBody,
+  asText,
+  deriveAfterRawWrites,
+  documentBody,
+  eventBody,
+  postEvent,
+  reportBody,
+  unique,
+  walkPages,
+} from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 type Event = ReturnType<typeof EventSchema.parse>;
@@ -104,9 +114,7 @@ const TRICKY = {
 };
 
 async function post(name: string, body: Record<string, unknown>): Promise<void> {
-  const response = await t.http.post('/v1/events').send(body);
-  if (response.status !== 201) throw new Error(`${name}: ${response.status} ${JSON.stringify(response.body)}`);
-  ids[name] = response.body.id;
+  ids[name] = await postEvent(t.http, name, body);
 }
 
 beforeAll(async () => {

@@ -117,6 +117,13 @@ export async function walkPages<T>(
   return { items, pages };
 }
 
+/** POSTs an event and returns its id; any answer but 201 fails, naming `label` and the answer. */
+export async function postEvent(http: ReturnType<typeof supertest.agent>, label: string, body: Record<string, unknown>): Promise<string> {
+  const response = await http.post('/v1/events').send(body);
+  if (response.status !== 201) throw new Error(`${label}: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body.id as string;
+}
+
 /** A supertest parser that reads any body as text, whatever its media type. */
 export function asText(res: supertest.Response, done: (error: Error | null, body: string) => void) {
   const stream = res as unknown as NodeJS.ReadableStream;
@@ -128,7 +135,7 @@ export function asText(res: supertest.Response, done: (error: Error | null, body
 
 /**
  * What the service's writers do after every change, for tests that write rows with plain SQL:
- * derive the events' search vector and rendered JSON, and the stats tables.
+ * derive the events' search vector, rendered JSON and CSV record, and the stats tables.
  */
 export async function deriveAfterRawWrites(pool: pg.Pool, eventIds: string[]): Promise<void> {
   await pool.query(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, [eventIds]);
