@@ -203,6 +203,7 @@ async function load(db: pg.Client) {
     progress.phase = 'analyze';
     await db.query('ANALYZE actors, documents, events, reports, report_via, participants, figures, event_relations');
     progress.phase = 'done';
+    progress.log(`Time by phase: ${progress.phaseSummary()}`);
     return {
       rows: { actors: actors.created, ...generator.counts },
       actorsReused: world.actors.length - actors.created,

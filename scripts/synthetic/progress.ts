@@ -6,14 +6,33 @@ export class Progress {
   private readonly started = Date.now();
   private readonly tty = process.stderr.isTTY === true;
   private lastLine = 0;
+  private currentPhase = 'starting';
+  private phaseStarted = Date.now();
+  /** Seconds spent in each phase so far, in the order the phases came. */
+  private readonly phaseSeconds = new Map<string, number>();
   done = 0;
-  phase = 'starting';
 
   constructor(private readonly total: number) {}
 
   start(): void {
     this.timer = setInterval(() => this.draw(), 250);
     this.timer.unref();
+  }
+
+  get phase(): string {
+    return this.currentPhase;
+  }
+
+  set phase(next: string) {
+    const now = Date.now();
+    this.phaseSeconds.set(this.currentPhase, (this.phaseSeconds.get(this.currentPhase) ?? 0) + (now - this.phaseStarted) / 1000);
+    this.currentPhase = next;
+    this.phaseStarted = now;
+  }
+
+  /** Where the time went, for example `loading 26.1 s, rendering 40.2 s`. */
+  phaseSummary(): string {
+    return [...this.phaseSeconds].map(([name, seconds]) => `${name} ${seconds.toFixed(1)} s`).join(', ');
   }
 
   elapsedSeconds(): number {
