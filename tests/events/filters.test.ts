@@ -62,7 +62,10 @@ function fixtures(): Record<string, Record<string, unknown>> {
       occurred: { start: '2024-11-01', end: '2024-11-30', precision: 'month' },
       location: { admin1: 'Kursk Oblast', country: 'RUS', lat: 51.7, lon: 36.2, precision: 'admin1' },
       participants: [{ actor: { id: ids.kpa }, role: 'subject' }],
-      reports: [report('nis', { reliability: 'A', document: { id: ids.docB } }), report('mod', { stance: 'denies', reliability: 'C' })],
+      reports: [
+        report('nis', { reliability: 'A', document: { id: ids.docB } }),
+        report('mod', { stance: 'denies', reliability: 'C', via: [{ id: ids.isw }] }),
+      ],
       tags: ['north-korea'],
     },
     death: {
@@ -461,8 +464,8 @@ describe('report filters', () => {
   });
 
   it('via: the actor anywhere in the chain', async () => {
-    // isw is second in capture's chain and first in death's.
-    expect(await matching(`via=${ids.isw}`)).toEqual(['capture', 'death']);
+    // isw is second in capture's chain, first in death's and in that of deploy's denial.
+    expect(await matching(`via=${ids.isw}`)).toEqual(['capture', 'death', 'deploy']);
     expect(await matching(`via=${ids.friend}`)).toEqual(['capture', 'nowhere']);
     expect(await matching(`via=${ids.nis}`)).toEqual([]);
   });
@@ -497,7 +500,10 @@ describe('report filters', () => {
     expect(await matching(`document=${ids.docB}&reporter=${ids.mod}`)).toEqual([]);
     // capture's one report is by nis, via isw, in docA.
     expect(await matching(`reporter=${ids.nis}&via=${ids.isw}&document=${ids.docA}`)).toEqual(['capture']);
-    expect(await matching(`reporter=${ids.mod}&via=${ids.isw}`)).toEqual(['death']);
+    expect(await matching(`reporter=${ids.mod}&via=${ids.isw}`)).toEqual(['death', 'deploy']);
+    // deploy has a report by nis and one via isw, but not one by nis via isw.
+    expect(await matching(`reporter=${ids.nis}&via=${ids.isw}`)).toEqual(['capture']);
+    expect(await matching(`reporter=${ids.nis}&stance=denies,asserts&via=${ids.isw}`)).toEqual(['capture']);
   });
 
   it('a withdrawn (deleted) report counts for nothing', async () => {

@@ -13,7 +13,7 @@ import { connectDatabase, type Database } from '../../src/db/client.js';
 import { withDatabase } from './global-setup.js';
 import { EVENT_JSON } from '../../src/modules/events/json-sql.js';
 import { EVENT_SEARCH_VECTOR } from '../../src/modules/events/search.js';
-import { DERIVED_STATUS } from '../../src/modules/events/evidence.js';
+import { DERIVED_STATUS, REPORTER_IDS, VIA_IDS } from '../../src/modules/events/evidence.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -28,6 +28,8 @@ export interface TestApp {
   as: Record<Role, ReturnType<typeof supertest.agent>>;
   /** The keys themselves, by role. */
   keys: Record<Role, string>;
+  /** The events whose derived columns differ from what their rows give, and the stats tables' stale rows. */
+  staleRows(): Promise<StaleRows>;
   /** Number of rows in each table, to prove a rejected write changed nothing. */
   rowCounts(): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -47,6 +49,25 @@ const TABLES = [
   'api_keys',
   'event_types',
 ];
+
+export interface StaleRows {
+  /** How many events have a status, search vector, report actor set, rendered JSON or CSV record other than derived. */
+  events: number;
+  /** Each stats table with stale rows, and how many. */
+  stats: { table: string; rows: number }[];
+}
+
+async function staleRows(pool: pg.Pool): Promise<StaleRows> {
+  const stale = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM events e
+     WHERE e.rendered IS DISTINCT FROM (${EVENT_JSON})::text OR e.search IS DISTINCT FROM ${EVENT_SEARCH_VECTOR}
+        OR e.rendered_csv IS DISTINCT FROM event_csv_record((${EVENT_JSON})::jsonb)
+        OR e.reporter_ids IS DISTINCT FROM ${REPORTER_IDS} OR e.via_ids IS DISTINCT FROM ${VIA_IDS}
+        OR (e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS})`,
+  );
+  const stats = (await pool.query<{ table: string; rows: number }>(STALE_STATS)).rows.filter((row) => row.rows > 0);
+  return { events: stale.rows[0]?.n ?? 0, stats };
+}
 
 export interface TestAppOptions {
   /** READ_ACCESS of the app: public (default) or key. */
@@ -89,25 +110,19 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       }
       return counts;
     },
+    staleRows: () => staleRows(db.pool),
     async close() {
       // Every writer must keep the derived columns current (WriteContext.finish, src/modules/events/refresh.ts).
-      const stale = await db.pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM events e
-         WHERE e.rendered IS DISTINCT FROM (${EVENT_JSON})::text OR e.search IS DISTINCT FROM ${EVENT_SEARCH_VECTOR}
-            OR e.rendered_csv IS DISTINCT FROM event_csv_record((${EVENT_JSON})::jsonb)
-            OR (e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS})`,
-      );
-      const staleStats = (await db.pool.query<{ table: string; rows: number }>(STALE_STATS)).rows.filter((row) => row.rows > 0);
+      const { events: n, stats: staleStats } = await staleRows(db.pool);
       await app.close();
       await db.close();
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
-      const n = stale.rows[0]?.n ?? 0;
       if (n > 0)
         throw new Error(
-          `${n} event(s) have a stale status, rendered JSON or CSV record, or search vector: a write path skipped WriteContext.finish`,
+          `${n} event(s) have a stale status, rendered JSON or CSV record, search vector, or reporter or via set: a write path skipped WriteContext.finish`,
         );
       if (staleStats.length > 0)
         throw new Error(

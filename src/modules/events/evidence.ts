@@ -19,3 +19,13 @@ export const REPORT_COUNT = `(SELECT count(*)::int FROM reports r WHERE r.event_
 
 /** The status the evidence gives the event `e`. */
 export const DERIVED_STATUS = `(CASE WHEN ${INDEPENDENT_REPORTERS} >= 2 THEN 'corroborated' ELSE 'reported' END)::event_status`;
+
+/**
+ * The reporters of the event `e`'s live reports, and the actors their via chains cite, each
+ * set sorted: stored in events.reporter_ids and events.via_ids, so the reporter and via filters
+ * test the events row itself (src/modules/events/filters.ts).
+ */
+export const REPORTER_IDS = `ARRAY(SELECT DISTINCT r.reporter_id FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL ORDER BY 1)`;
+export const VIA_IDS = `ARRAY(
+  SELECT DISTINCT v.actor_id FROM reports r JOIN report_via v ON v.report_id = r.id
+  WHERE r.event_id = e.id AND r.deleted_at IS NULL ORDER BY 1)`;

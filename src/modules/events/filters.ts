@@ -96,6 +96,9 @@ export function refineEventFilters(filters: EventFilters, ctx: z.RefinementCtx):
   if (filters.radius_km !== undefined && !filters.near) ctx.addIssue({ code: 'custom', path: ['near'], message: 'radius_km needs near' });
 }
 
+/** The event filters that select by report. */
+const REPORT_FILTERS = Object.keys(ReportFilterFields) as (keyof typeof ReportFilterFields)[];
+
 /** SQL conditions on the events row aliased `e`, ANDed by the caller. Deleted events are left out unless asked for. */
 export function eventConditions(filters: EventFilters, p: SqlParams): string[] {
   const where = filters.include_deleted ? ['TRUE'] : ['e.deleted_at IS NULL'];
@@ -142,9 +145,16 @@ export function eventConditions(filters: EventFilters, p: SqlParams): string[] {
     if (filters.role) conditions.push(`p.role = ANY(${p.add(filters.role, 'participant_role[]')})`);
     where.push(`EXISTS (SELECT 1 FROM participants p WHERE ${conditions.join(' AND ')})`);
   }
-  // One report must satisfy every report filter at once ("a report by X that denies").
-  const report = reportConditions(filters, p);
-  if (report.length > 0) {
+  // One report must satisfy every report filter at once ("a report by X that denies"). A reporter or
+  // via filter is first tested on the events row (reporter_ids, via_ids: refresh.ts keeps them), so a
+  // walk of the sort index passes over other events without probing their reports; on its own, that
+  // test is the whole answer.
+  if (filters.reporter) where.push(`e.reporter_ids && ${p.add(filters.reporter, 'uuid[]')}`);
+  if (filters.via) where.push(`e.via_ids && ${p.add(filters.via, 'uuid[]')}`);
+  const reportFilters = REPORT_FILTERS.filter((name) => filters[name] !== undefined);
+  const answeredByRow = reportFilters.length === 1 && (reportFilters[0] === 'reporter' || reportFilters[0] === 'via');
+  if (reportFilters.length > 0 && !answeredByRow) {
+    const report = reportConditions(filters, p);
     where.push(`EXISTS (SELECT 1 FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL AND ${report.join(' AND ')})`);
   }
   if (filters.q) where.push(`e.search @@ ${searchQuery(filters.q, p)}`);

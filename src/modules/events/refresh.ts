@@ -1,11 +1,12 @@
 // The columns derived from an event and everything attached to it: its status (while
-// the evidence sets it), its search vector, its rendered JSON and CSV record. WriteContext.finish
+// the evidence sets it), its search vector, the actors of its reports, its rendered JSON
+// and CSV record. WriteContext.finish
 // refreshes every event a transaction changed, so a read never sees them stale (the
 // test helpers check this after each file).
 import type pg from 'pg';
 import type { Transaction } from '../../db/client.js';
 import { refreshEventStats, type DailyKeys } from '../stats/derive.js';
-import { DERIVED_STATUS } from './evidence.js';
+import { DERIVED_STATUS, REPORTER_IDS, VIA_IDS } from './evidence.js';
 import { EVENT_JSON } from './json-sql.js';
 import { EVENT_SEARCH_VECTOR } from './search.js';
 
@@ -23,14 +24,24 @@ export const RENDERED_CSV = `COALESCE(e.rendered_csv, event_csv_record((${RENDER
  */
 const RENDER = `(rendered, rendered_csv) = (SELECT j::text, event_csv_record(j::jsonb) FROM (SELECT ${EVENT_JSON} AS j OFFSET 0) rendering)`;
 
-/** An UPDATE that re-derives the search vector and renderings of the events `e` its caller's WHERE clause selects. */
-export const REFRESH_EVENTS = `UPDATE events e SET search = ${EVENT_SEARCH_VECTOR}, ${RENDER}`;
+/** The derived columns of the event `e` besides its renderings, each with its expression. */
+const DERIVED_COLUMNS: [column: string, expression: string][] = [
+  ['search', EVENT_SEARCH_VECTOR],
+  ['reporter_ids', REPORTER_IDS],
+  ['via_ids', VIA_IDS],
+];
+
+/**
+ * An UPDATE that re-derives the search vector, the reporter and via actor sets and the
+ * renderings of the events `e` its caller's WHERE clause selects.
+ */
+export const REFRESH_EVENTS = `UPDATE events e SET ${DERIVED_COLUMNS.map(([column, expression]) => `${column} = ${expression}`).join(', ')}, ${RENDER}`;
 
 /** An UPDATE that sets the status the evidence gives to the events `e` (its caller's WHERE clause) whose status it owns. */
 export const DERIVE_STATUS = `UPDATE events e SET status = ${DERIVED_STATUS}`;
 
 /**
- * Re-derives the status, search vector, rendered JSON and stats rows of events after any
+ * Re-derives the status, search vector, report actors, rendered JSON and stats rows of events after any
  * change to them or their reports; returns the daily rollup keys to recount (see
  * src/modules/stats/derive.ts). Separate statements: an UPDATE's expressions see the row as
  * it was before it.
