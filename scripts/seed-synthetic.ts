@@ -7,9 +7,14 @@
 //
 // Decisions:
 // - The whole load is one transaction: an interrupted or failed run appends nothing,
-//   and the secondary indexes dropped for speed come back by rollback whatever happens
-//   (even a killed process, as the server rolls back a dropped connection). The price:
-//   the loaded tables are locked against other sessions until the load commits.
+//   and the secondary indexes and foreign keys dropped for speed come back by rollback
+//   whatever happens (even a killed process, as the server rolls back a dropped
+//   connection). The price: the loaded tables are locked against other sessions until
+//   the load commits.
+// - A large load (see --indexes) copies the events into a temporary table first and
+//   inserts them into events with their derived columns at the end, once their reports
+//   are in: each event row is written once (insertDerivedEvents). A small one copies them
+//   into events and derives their columns in place, keeping every key checked as it goes.
 // - Appends only. Actors are found by (kind, normalized_name) as the API does, so a
 //   second run (same seed or not) reuses them; documents get new URLs numbered after
 //   the highest synthetic one stored, so every run adds its own documents.
@@ -23,17 +28,19 @@ import { runMigrations } from '../src/db/migrate.js';
 import { locateDatabase } from '../src/db/open.js';
 import { buildActors } from './synthetic/actors.js';
 import {
+  addForeignKeys,
   copyRows,
   createIndexes,
+  dropForeignKeys,
   dropIndexes,
+  foreignKeys,
   nextDocumentNumber,
   resolveActors,
   secondaryIndexes,
-  type IndexDefinition,
 } from './synthetic/database.js';
-import { COLUMNS, DOCUMENT_BASE, EventGenerator, TABLES, emptyRows, type Rows, type TableName } from './synthetic/events.js';
+import { COLUMNS, DOCUMENT_BASE, EventGenerator, TABLES, emptyRows, type Rows } from './synthetic/events.js';
 import { Progress } from './synthetic/progress.js';
-import { REFRESH_EVENTS } from '../src/modules/events/refresh.js';
+import { insertDerivedEvents, REFRESH_EVENTS } from '../src/modules/events/refresh.js';
 import { rebuildStats } from '../src/modules/stats/derive.js';
 
 const USAGE = `Usage: npm run seed:synthetic -- --events N [--seed S] [--batch B] [--indexes auto|drop|keep]
@@ -42,9 +49,10 @@ const USAGE = `Usage: npm run seed:synthetic -- --events N [--seed S] [--batch B
   --seed S      seed of the generator; the same seed gives the same data (default 1)
   --batch B     events generated and copied per chunk (default 5000; larger
                 chunks use more memory and are not faster)
-  --indexes M   drop the secondary indexes of the big tables during the load and
-                re-create them after: drop, keep, or auto (default: drop when the load
-                is large next to the data already there)
+  --indexes M   drop the secondary indexes and foreign keys of the loaded tables
+                during the load and re-create them after (checking every row once):
+                drop, keep, or auto (default: drop when the load is large next to
+                the data already there)
 
 Loads into DATABASE_URL, or the embedded PostgreSQL when it is unset.`;
 
@@ -93,6 +101,9 @@ function parseOptions() {
 
 /** The tables whose secondary indexes are worth dropping: the ones that get millions of rows. */
 const BIG_TABLES = ['events', 'reports', 'report_via', 'participants', 'figures'];
+/** The temporary table a bulk load copies the events into (see the decisions above). */
+const STAGED_EVENTS = 'staged_events';
+
 /** Arbitrary key: two seeders at once would only queue behind each other's locks anyway; this says so sooner. */
 const SEEDER_LOCK_KEY = 0x5eed5eed;
 
@@ -145,10 +156,16 @@ async function load(db: pg.Client) {
     await db.query(`SET LOCAL synchronous_commit = off`);
 
     progress.phase = 'indexes';
-    const indexes = await chooseIndexesToDrop(db);
+    const bulk = await isBulkLoad(db);
+    const indexes = bulk ? await secondaryIndexes(db, BIG_TABLES) : [];
+    const keys = bulk ? await foreignKeys(db, TABLES) : [];
     await dropIndexes(db, indexes);
-    if (indexes.length > 0)
+    await dropForeignKeys(db, keys);
+    if (bulk) {
       progress.log(`Dropped ${indexes.length} secondary indexes for the load: ${indexes.map((i) => i.name).join(', ')}`);
+      progress.log(`Dropped ${keys.length} foreign keys for the load: ${keys.map((k) => k.name).join(', ')}`);
+      await db.query(`CREATE TEMP TABLE ${STAGED_EVENTS} (LIKE events INCLUDING DEFAULTS) ON COMMIT DROP`);
+    }
 
     progress.phase = 'actors';
     const world = buildActors(options.seed);
@@ -180,21 +197,25 @@ async function load(db: pg.Client) {
       const rows: Rows = await next;
       const to = Math.min(from + options.batch, options.events);
       next = to < options.events ? build(to, Math.min(to + options.batch, options.events)) : null;
-      await copyChunk(db, rows, from, to);
+      await copyChunk(db, rows, from, to, bulk ? STAGED_EVENTS : 'events');
       if (interrupted) throw new Error('interrupted');
     }
 
-    // The service's writers keep each event's search vector and rendered JSON current
-    // (src/modules/events/refresh.ts); derive them for the new events the same way, in one
-    // pass. Their lookups need the other tables' indexes and statistics, but not the events'
-    // own secondary indexes, which are built after (cheaper than updating them row by row).
+    // The service's writers keep each event's derived columns (search vector, report actors,
+    // rendered JSON and CSV record) current (src/modules/events/refresh.ts); derive them for the
+    // new events the same way, in one pass. Their lookups need the other tables' indexes and
+    // statistics, but not the events' own secondary indexes, which are built after (cheaper
+    // than updating them row by row).
     const [eventIndexes, otherIndexes] = [indexes.filter((i) => i.table === 'events'), indexes.filter((i) => i.table !== 'events')];
     progress.phase = 're-creating indexes';
     await createIndexes(db, otherIndexes, (index) => (progress.phase = `re-creating ${index.name}`));
     await db.query('ANALYZE actors, documents, reports, report_via, participants, figures, event_relations');
-    progress.phase = 'search vectors and rendered JSON';
-    await db.query(`${REFRESH_EVENTS} WHERE e.rendered IS NULL`);
+    progress.phase = 'derived columns';
+    if (bulk) await db.query(insertDerivedEvents(STAGED_EVENTS, COLUMNS.events.split(', ')));
+    else await db.query(`${REFRESH_EVENTS} WHERE e.rendered IS NULL`);
     await createIndexes(db, eventIndexes, (index) => (progress.phase = `re-creating ${index.name}`));
+    progress.phase = 'foreign keys';
+    await addForeignKeys(db, keys);
     // The stats tables are derived like the rendered JSON: rebuilt whole, as the load bypassed the writers.
     progress.phase = 'stats tables';
     await rebuildStats(db);
@@ -214,25 +235,27 @@ async function load(db: pg.Client) {
   }
 }
 
-/** `auto` drops them when the load is at least a fifth of what is there: re-indexing everything then costs less than inserting into the indexes. */
-async function chooseIndexesToDrop(db: pg.Client): Promise<IndexDefinition[]> {
-  if (options.indexes === 'keep') return [];
-  if (options.indexes === 'auto') {
-    const { rows } = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM events`);
-    const existing = Number(rows[0]?.n ?? 0);
-    if (options.events < 50_000 || options.events < existing / 5) return [];
-  }
-  return secondaryIndexes(db, BIG_TABLES);
+/**
+ * Whether to load in bulk: with the secondary indexes and foreign keys dropped, and the
+ * events staged. `auto` does when the load is at least a fifth of what is there: re-indexing
+ * and re-checking everything then costs less than doing it row by row.
+ */
+async function isBulkLoad(db: pg.Client): Promise<boolean> {
+  if (options.indexes !== 'auto') return options.indexes === 'drop';
+  const { rows } = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM events`);
+  const existing = Number(rows[0]?.n ?? 0);
+  return options.events >= 50_000 && options.events >= existing / 5;
 }
 
-async function copyChunk(db: pg.Client, rows: Rows, from: number, to: number): Promise<void> {
+/** Copies a chunk's rows into their tables, the events into `eventsTable`. */
+async function copyChunk(db: pg.Client, rows: Rows, from: number, to: number, eventsTable: string): Promise<void> {
   // Progress within the chunk follows the characters sent, over all its tables.
   let total = 0;
   for (const table of TABLES) for (const row of rows[table]) total += row.length;
   let before = 0;
   for (const table of TABLES) {
     const chars = rows[table].reduce((sum, row) => sum + row.length, 0);
-    await copyRows(db, table satisfies TableName, COLUMNS[table], rows[table], (sent) => {
+    await copyRows(db, table === 'events' ? eventsTable : table, COLUMNS[table], rows[table], (sent) => {
       progress.done = from + Math.floor(((to - from) * (before + sent)) / Math.max(1, total));
     });
     before += chars;

@@ -37,6 +37,21 @@ const DERIVED_COLUMNS: [column: string, expression: string][] = [
  */
 export const REFRESH_EVENTS = `UPDATE events e SET ${DERIVED_COLUMNS.map(([column, expression]) => `${column} = ${expression}`).join(', ')}, ${RENDER}`;
 
+/**
+ * An INSERT into events of every row of `source` (a table with the events' columns, holding
+ * `columns`), with all their derived columns, for a bulk load whose reports and other rows are
+ * already in place: written once, where inserting then running REFRESH_EVENTS writes each event
+ * twice and leaves the first version as a dead row. The rendering is a subquery kept whole by
+ * OFFSET 0, as in RENDER.
+ */
+export function insertDerivedEvents(source: string, columns: readonly string[]): string {
+  const derived = DERIVED_COLUMNS.map(([column]) => column);
+  return `INSERT INTO events (${[...columns, ...derived, 'rendered', 'rendered_csv'].join(', ')})
+    SELECT ${[...columns.map((column) => `e.${column}`), ...DERIVED_COLUMNS.map(([, expression]) => expression)].join(', ')},
+           e.rendering::text, event_csv_record(e.rendering::jsonb)
+    FROM (SELECT e.*, ${EVENT_JSON} AS rendering FROM ${source} e OFFSET 0) e`;
+}
+
 /** An UPDATE that sets the status the evidence gives to the events `e` (its caller's WHERE clause) whose status it owns. */
 export const DERIVE_STATUS = `UPDATE events e SET status = ${DERIVED_STATUS}`;
 

@@ -1,0 +1,112 @@
+// `npm run seed:synthetic` end to end, as a user runs it: a child process on the test's
+// database, in both of its ways (a bulk load, with the indexes and foreign keys dropped and
+// the events staged; and a small load in place), then the data read back through the API.
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventSchema } from '../../src/modules/events/schemas.js';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+function seed(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/seed-synthetic.ts', ...args], {
+      env: { ...process.env, DATABASE_URL: t.databaseUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Every index, constraint and comment on them, as PostgreSQL describes them: what a load must leave as it found. */
+async function schemaObjects(): Promise<string[]> {
+  const { rows } = await t.db.pool.query<{ line: string }>(
+    `SELECT 'index ' || i.indexdef || coalesce(' -- ' || obj_description(c.oid, 'pg_class'), '') AS line
+       FROM pg_indexes i JOIN pg_class c ON c.relname = i.indexname AND c.relnamespace = current_schema()::regnamespace
+      WHERE i.schemaname = current_schema()
+     UNION ALL
+     SELECT 'constraint ' || k.conrelid::regclass || ' ' || k.conname || ' ' || pg_get_constraintdef(k.oid)
+            || CASE WHEN k.convalidated THEN '' ELSE ' NOT VALID' END
+            || coalesce(' -- ' || obj_description(k.oid, 'pg_constraint'), '') AS line
+       FROM pg_constraint k WHERE k.connamespace = current_schema()::regnamespace
+     ORDER BY 1`,
+  );
+  return rows.map((row) => row.line);
+}
+
+const count = async (table: string) => Number((await t.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n);
+
+describe('npm run seed:synthetic', () => {
+  let before: string[];
+
+  it('a bulk load: every event served, derived columns and stats current, indexes and keys as they were', async () => {
+    before = await schemaObjects();
+    expect(before.filter((line) => line.includes('FOREIGN KEY')).length).toBeGreaterThan(10);
+    const run = await seed(['--events', '300', '--seed', '7', '--indexes', 'drop']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/seed:synthetic done: .*events=300 /);
+    expect(run.stderr).toMatch(/Dropped \d+ foreign keys for the load/);
+    expect(run.stderr).toMatch(/Time by phase: .*derived columns \d+\.\d s/);
+
+    expect(await schemaObjects()).toEqual(before);
+    expect(await t.staleRows()).toEqual({ events: 0, stats: [] });
+    expect(await count('events')).toBe(300);
+    expect(await count('reports')).toBeGreaterThan(300);
+
+    const page = await t.http.get('/v1/events?limit=1000').expect(200);
+    expect(page.body.data).toHaveLength(300);
+    for (const item of page.body.data) EventSchema.parse(item);
+  });
+
+  it('the reporter and via filters find what the reports say', async () => {
+    const { rows } = await t.db.pool.query<{ reporter_id: string; via: string }>(
+      `SELECT (SELECT reporter_id FROM reports GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1) AS reporter_id,
+              (SELECT actor_id FROM report_via GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1) AS via`,
+    );
+    const { reporter_id: reporter, via } = rows[0]!;
+    const expected = async (condition: string, actor: string) =>
+      (
+        await t.db.pool.query<{ id: string }>(
+          `SELECT e.id FROM events e WHERE e.deleted_at IS NULL AND EXISTS (
+             SELECT 1 FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL AND ${condition}) ORDER BY e.id`,
+          [actor],
+        )
+      ).rows.map((row) => row.id);
+    const served = async (query: string) =>
+      ((await t.http.get(`/v1/events?limit=1000&${query}`).expect(200)).body.data as { id: string }[]).map((e) => e.id).sort();
+
+    const byReporter = await expected('r.reporter_id = $1', reporter);
+    expect(byReporter.length).toBeGreaterThan(1);
+    expect(await served(`reporter=${reporter}`)).toEqual(byReporter);
+    const byVia = await expected('EXISTS (SELECT 1 FROM report_via v WHERE v.report_id = r.id AND v.actor_id = $1)', via);
+    expect(byVia.length).toBeGreaterThan(1);
+    expect(await served(`via=${via}`)).toEqual(byVia);
+  });
+
+  it('a small load in place appends to what is there, as current', async () => {
+    const run = await seed(['--events', '200', '--seed', '8', '--indexes', 'keep']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).not.toMatch(/Dropped/);
+    expect(await count('events')).toBe(500);
+    expect(await schemaObjects()).toEqual(before);
+    expect(await t.staleRows()).toEqual({ events: 0, stats: [] });
+  });
+
+  it('a bad option: exit 2 with the usage, nothing loaded', async () => {
+    const run = await seed(['--events', 'many']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--events must be an integer, got "many"/);
+    expect(await count('events')).toBe(500);
+  });
+});
