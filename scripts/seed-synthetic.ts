@@ -249,16 +249,15 @@ async function isBulkLoad(db: pg.Client): Promise<boolean> {
 
 /** Copies a chunk's rows into their tables, the events into `eventsTable`. */
 async function copyChunk(db: pg.Client, rows: Rows, from: number, to: number, eventsTable: string): Promise<void> {
-  // Progress within the chunk follows the characters sent, over all its tables.
+  // Progress within the chunk follows the bytes sent, over all its tables.
   let total = 0;
-  for (const table of TABLES) for (const row of rows[table]) total += row.length;
+  for (const table of TABLES) total += rows[table].byteLength;
   let before = 0;
   for (const table of TABLES) {
-    const chars = rows[table].reduce((sum, row) => sum + row.length, 0);
     await copyRows(db, table === 'events' ? eventsTable : table, COLUMNS[table], rows[table], (sent) => {
       progress.done = from + Math.floor(((to - from) * (before + sent)) / Math.max(1, total));
     });
-    before += chars;
+    before += rows[table].byteLength;
   }
   progress.done = to;
 }

@@ -5,41 +5,31 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { ActorSpec } from './actors.js';
-import { text, textArray, timestamp } from './copy-text.js';
+import { CopyBuffer, text, textArray, timestamp } from './copy-text.js';
 import { uuidv7 } from '../../src/db/uuid.js';
 import { Rng } from './random.js';
 
-/** Rows are sent in pieces of about this many characters, so back-pressure has something to hold back. */
-const PIECE_CHARS = 256 * 1024;
+/** Rows are sent in pieces of this many bytes, so back-pressure has something to hold back. */
+const PIECE_BYTES = 256 * 1024;
 
 /**
- * COPYs text-format rows into `table`; `onProgress` hears how many characters have
- * been handed to the socket so far (pipeline only pulls the next piece when the
- * connection has drained, so that follows what the server has received).
+ * COPYs text-format rows into `table`; `onProgress` hears how many bytes have been handed
+ * to the socket so far (pipeline only pulls the next piece when the connection has drained,
+ * so that follows what the server has received).
  */
 export async function copyRows(
   client: pg.Client,
   table: string,
   columns: string,
-  rows: string[],
-  onProgress?: (chars: number) => void,
+  rows: CopyBuffer,
+  onProgress?: (bytes: number) => void,
 ): Promise<void> {
-  if (rows.length === 0) return;
-  function* pieces(): Generator<string> {
-    let piece = '';
+  if (rows.rows === 0) return;
+  function* pieces(): Generator<Buffer> {
     let sent = 0;
-    for (const row of rows) {
-      piece += row;
-      if (piece.length >= PIECE_CHARS) {
-        sent += piece.length;
-        yield piece;
-        onProgress?.(sent);
-        piece = '';
-      }
-    }
-    if (piece.length > 0) {
-      sent += piece.length;
+    for (const piece of rows.pieces(PIECE_BYTES)) {
       yield piece;
+      sent += piece.length;
       onProgress?.(sent);
     }
   }
@@ -159,9 +149,12 @@ export async function resolveActors(client: pg.Client, actors: readonly ActorSpe
   await client.query(
     `CREATE TEMP TABLE synthetic_actors (ord integer, id uuid, kind actor_kind, name text, normalized_name text, country char(3), aliases text[], created_at timestamptz(3)) ON COMMIT DROP`,
   );
-  const rows = actors.map((a, i) => {
+  const rows = new CopyBuffer();
+  actors.forEach((a, i) => {
     const created = base + Math.floor(rng.next() * 30 * 86_400_000);
-    return `${i}\t${uuidv7(created)}\t${a.kind}\t${text(a.name)}\t${text(a.normalized)}\t${text(a.country)}\t${textArray(a.aliases)}\t${timestamp(created)}\n`;
+    rows.push(
+      `${i}\t${uuidv7(created)}\t${a.kind}\t${text(a.name)}\t${text(a.normalized)}\t${text(a.country)}\t${textArray(a.aliases)}\t${timestamp(created)}\n`,
+    );
   });
   await copyRows(client, 'synthetic_actors', 'ord, id, kind, name, normalized_name, country, aliases, created_at', rows);
   const inserted = await client.query(

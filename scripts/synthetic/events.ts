@@ -5,7 +5,7 @@
 // shared by the reports of nearby events and ids grow with created_at.
 import { uuidv7 } from '../../src/db/uuid.js';
 import type { ActorWorld, CountryActors } from './actors.js';
-import { DAY_MS, HOUR_MS, day, grouped, num, text, textArray, timestamp } from './copy-text.js';
+import { CopyBuffer, DAY_MS, HOUR_MS, day, grouped, num, text, textArray, timestamp } from './copy-text.js';
 import { Rng, Weighted } from './random.js';
 import {
   AFTERMATHS,
@@ -38,10 +38,11 @@ export const COLUMNS: Record<TableName, string> = {
   event_relations: 'event_id, related_event_id, relation, created_at, created_by',
 };
 
-export type Rows = Record<TableName, string[]>;
+/** A chunk's rows, table by table. */
+export type Rows = Record<TableName, CopyBuffer>;
 
 export function emptyRows(): Rows {
-  return { documents: [], events: [], reports: [], report_via: [], participants: [], figures: [], event_relations: [] };
+  return Object.fromEntries(TABLES.map((table) => [table, new CopyBuffer()])) as Rows;
 }
 
 const AUTHOR = 'synthetic';
