@@ -56,8 +56,8 @@ const EXPECTED_CHECKS: Record<string, string[]> = {
   event_external_ids: ['event_external_ids_source_format_check', 'event_external_ids_external_id_not_blank_check'],
 };
 
-/** Hand-written indexes (expression, GIN and GiST ones Prisma cannot model), by name. */
-const EXPECTED_INDEXES = ['events_occurred_span_idx', 'events_unrendered_idx'];
+/** Hand-written indexes (expression, partial and covering ones Prisma cannot model), by name. */
+const EXPECTED_INDEXES = ['events_occurred_span_idx', 'events_unrendered_idx', 'events_occurred_start_id_idx'];
 
 /** Hand-written SQL functions (the CSV export's record of an event), by name and arguments. */
 const EXPECTED_FUNCTIONS = [
