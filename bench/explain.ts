@@ -18,16 +18,20 @@ if (!args['database-url']) throw new Error('--database-url is required');
 const pool = new pg.Pool({ connectionString: args['database-url'], max: 2, options: SESSION_OPTIONS });
 
 const one = async <T>(sql: string) => (await pool.query<T & pg.QueryResultRow>(sql)).rows[0] as T;
-const busy = await one<{ country: string; lat: number; lon: number; actor: string; tag: string }>(`
+const busy = await one<{ country: string; lat: number; lon: number; actor: string; tag: string; reporter: string; via: string }>(`
   SELECT (SELECT country FROM events GROUP BY 1 ORDER BY count(*) DESC LIMIT 1) AS country,
          (SELECT lat FROM events WHERE lat IS NOT NULL LIMIT 1) AS lat, (SELECT lon FROM events WHERE lat IS NOT NULL LIMIT 1) AS lon,
          (SELECT actor_id FROM participants GROUP BY 1 ORDER BY count(*) DESC LIMIT 1 OFFSET 20) AS actor,
-         (SELECT t FROM events, unnest(tags) t GROUP BY 1 ORDER BY count(*) DESC LIMIT 1 OFFSET 5) AS tag`);
+         (SELECT t FROM events, unnest(tags) t GROUP BY 1 ORDER BY count(*) DESC LIMIT 1 OFFSET 5) AS tag,
+         (SELECT reporter_id FROM reports GROUP BY 1 ORDER BY count(*) DESC LIMIT 1 OFFSET 5) AS reporter,
+         (SELECT actor_id FROM report_via GROUP BY 1 ORDER BY count(*) DESC LIMIT 1 OFFSET 5) AS via`);
 const shapes = [
   ...(await discoverShapes(pool)),
   { name: 'country + year window', query: `country=${busy.country}&occurred_from=2023-01-01&occurred_to=2023-12-31&limit=50` },
   { name: 'actor + role', query: `actor=${busy.actor}&role=perpetrator,target&limit=50` },
   { name: 'stance + min_reliability', query: 'stance=denies,disputes&min_reliability=B&limit=50' },
+  { name: 'via', query: `via=${busy.via}&limit=50` },
+  { name: 'reporter + stance (one report)', query: `reporter=${busy.reporter}&stance=denies,disputes&limit=50` },
   { name: 'tag', query: `tag=${encodeURIComponent(busy.tag)}&limit=50` },
   { name: 'near 50 km', query: `near=${busy.lat},${busy.lon}&radius_km=50&limit=50` },
   { name: 'updated since, sort -updated', query: `updated_since=2025-06-01T00:00:00Z&sort=-updated&limit=50` },
