@@ -14,6 +14,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { waitUntilAnswering } from './wait.js';
 import pg from 'pg';
 import { cpuSeconds, memory } from './proc.js';
 import { discoverShapes } from './shapes.js';
@@ -50,18 +51,8 @@ function start(name: string, port: number, command: string[], env: NodeJS.Proces
   return { name, child, port };
 }
 
-async function waitUntilServing(server: Server, path: string): Promise<void> {
-  for (let i = 0; i < 240; i += 1) {
-    try {
-      // Connection: close, so no idle pooled socket is left for the export to reuse after the server closed it.
-      if ((await fetch(`http://127.0.0.1:${server.port}${path}`, { headers: { connection: 'close' } })).ok) return;
-    } catch {
-      // not yet listening
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${server.name} did not start`);
-}
+/** Waits for a started server to answer `path`, for up to a minute. */
+const waitUntilServing = (server: Server, path: string) => waitUntilAnswering(`http://127.0.0.1:${server.port}${path}`, 60);
 
 // ---------------------------------------------------------------- load
 

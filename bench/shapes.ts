@@ -23,6 +23,7 @@ export async function discoverShapes(pool: pg.Pool): Promise<{ name: string; que
   const deep = await one<{ id: string; key: string }>(`
     SELECT id, to_char(occurred_start, 'YYYY-MM-DD') AS key FROM events WHERE deleted_at IS NULL
     ORDER BY occurred_start DESC, id DESC OFFSET 49949 LIMIT 1`);
+  if (!deep) throw new Error('the shapes need at least 50,000 live events (page 1,000 of 50-event pages); seed more');
   const round = (n: number) => n.toFixed(2);
   return [
     { name: 'first page (no filter)', query: 'limit=50' },

@@ -19,6 +19,7 @@ import http from 'node:http';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { waitUntilAnswering } from './wait.js';
 import { connectDatabase } from '../src/db/client.js';
 import { createKey, revokeKey } from '../src/modules/keys/repository.js';
 import { cpuSeconds, memory } from './proc.js';
@@ -116,18 +117,8 @@ createInterface({ input: service.stdout! }).on('line', (line) => {
   if (logShown++ < 20) console.error(`[service] ${line.slice(0, 2000)}`);
 });
 
-async function waitUntilReady(): Promise<void> {
-  for (let i = 0; i < 480; i += 1) {
-    if (serviceExit) throw new Error(`the service did not start: ${serviceExit}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/readyz`, { headers: { connection: 'close' } })).ok) return;
-    } catch {
-      // not yet listening
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error('the service did not become ready in 2 minutes');
-}
+/** Waits up to 2 minutes for the service to be ready, failing at once if it exits. */
+const waitUntilReady = () => waitUntilAnswering(`http://127.0.0.1:${port}/readyz`, 120, () => serviceExit);
 
 // ---------------------------------------------------------------- HTTP
 
