@@ -16,8 +16,9 @@ export async function discoverShapes(pool: pg.Pool): Promise<{ name: string; que
     SELECT percentile_cont(0.3) WITHIN GROUP (ORDER BY lon) AS minlon, percentile_cont(0.3) WITHIN GROUP (ORDER BY lat) AS minlat,
            percentile_cont(0.7) WITHIN GROUP (ORDER BY lon) AS maxlon, percentile_cont(0.7) WITHIN GROUP (ORDER BY lat) AS maxlat
     FROM events WHERE country = (SELECT country FROM events GROUP BY 1 ORDER BY count(*) DESC LIMIT 1) AND lat IS NOT NULL`);
+  // A fixed sample (REPEATABLE), so every run on a database searches the same word and q runs compare.
   const word = await one<{ word: string }>(`
-    SELECT word FROM ts_stat($$SELECT to_tsvector('english', title) FROM events TABLESAMPLE SYSTEM (1)$$)
+    SELECT word FROM ts_stat($$SELECT to_tsvector('english', title) FROM events TABLESAMPLE SYSTEM (1) REPEATABLE (1)$$)
     AS t(word, ndoc, nentry) WHERE length(word) > 4 ORDER BY ndoc DESC LIMIT 1 OFFSET 10`);
   // Page 1,000 of a walk of 50-event pages starts after the 49,950th event.
   const deep = await one<{ id: string; key: string }>(`
