@@ -1,10 +1,10 @@
 // `npm run import -- FILE` end to end, as a user runs it: a child process on the test's
 // database, the report as JSON on stdout, progress on stderr, exit codes 0, 1 and 2.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runScript } from '../helpers/run-script.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { eventBody, unique } from '../helpers/fixtures.js';
 
@@ -19,20 +19,7 @@ afterAll(async () => {
   await rm(folder, { recursive: true, force: true });
 });
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/import.ts', ...args], {
-      env: { ...process.env, DATABASE_URL: t.databaseUrl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => runScript('scripts/import.ts', args, t.databaseUrl);
 
 async function file(name: string, lines: unknown[]): Promise<string> {
   const at = path.join(folder, name);

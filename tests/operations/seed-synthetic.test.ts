@@ -1,9 +1,9 @@
 // `npm run seed:synthetic` end to end, as a user runs it: a child process on the test's
 // database, in both of its ways (a bulk load, with the indexes and foreign keys dropped and
 // the events staged; and a small load in place), then the data read back through the API.
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventSchema } from '../../src/modules/events/schemas.js';
+import { runScript } from '../helpers/run-script.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 let t: TestApp;
@@ -14,20 +14,7 @@ afterAll(async () => {
   await t.close();
 });
 
-function seed(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/seed-synthetic.ts', ...args], {
-      env: { ...process.env, DATABASE_URL: t.databaseUrl },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const seed = (args: string[]) => runScript('scripts/seed-synthetic.ts', args, t.databaseUrl);
 
 /** Every index, constraint and comment on them, as PostgreSQL describes them: what a load must leave as it found. */
 async function schemaObjects(): Promise<string[]> {
