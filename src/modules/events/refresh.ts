@@ -16,13 +16,16 @@ export const RENDERED_EVENT = `COALESCE(e.rendered, (${EVENT_JSON})::text)`;
 /** The event `e` as a record of the CSV export: stored with its JSON, or, while it has none yet, made on the spot. */
 export const RENDERED_CSV = `COALESCE(e.rendered_csv, event_csv_record((${RENDERED_EVENT})::jsonb))`;
 
+/** The values of rendered and rendered_csv, from the event's JSON built as `json`. */
+const renderings = (json: string) => `${json}::text, event_csv_record(${json}::jsonb)`;
+
 /**
  * Sets the rendered JSON of the event `e` and its CSV record, which the SQL function
  * event_csv_record (in the migrations) makes from that JSON: one rendering, two forms.
  * OFFSET 0 keeps the rendering a subquery of its own: flattened, the planner would put the
  * JSON expression in both places and build it twice.
  */
-const RENDER = `(rendered, rendered_csv) = (SELECT j::text, event_csv_record(j::jsonb) FROM (SELECT ${EVENT_JSON} AS j OFFSET 0) rendering)`;
+const RENDER = `(rendered, rendered_csv) = (SELECT ${renderings('j')} FROM (SELECT ${EVENT_JSON} AS j OFFSET 0) rendering)`;
 
 /** The derived columns of the event `e` besides its renderings, each with its expression. */
 const DERIVED_COLUMNS: [column: string, expression: string][] = [
@@ -48,7 +51,7 @@ export function insertDerivedEvents(source: string, columns: readonly string[]):
   const derived = DERIVED_COLUMNS.map(([column]) => column);
   return `INSERT INTO events (${[...columns, ...derived, 'rendered', 'rendered_csv'].join(', ')})
     SELECT ${[...columns.map((column) => `e.${column}`), ...DERIVED_COLUMNS.map(([, expression]) => expression)].join(', ')},
-           e.rendering::text, event_csv_record(e.rendering::jsonb)
+           ${renderings('e.rendering')}
     FROM (SELECT e.*, ${EVENT_JSON} AS rendering FROM ${source} e OFFSET 0) e`;
 }
 
