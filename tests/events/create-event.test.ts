@@ -294,4 +294,28 @@ describe('the rendered JSON of events', () => {
     expect(JSON.parse(after.rows[0]!.rendered!)).toEqual(created);
     expect(after.rows[0]!.rendered_csv).toBe(stored.rows[0]!.rendered_csv);
   });
+
+  it('is stored compressed with LZ4 where the server has it, else with the default pglz (the rendered_lz4 migration)', async () => {
+    const probe = await t.db.pool.connect();
+    let hasLz4 = true;
+    try {
+      await probe.query('CREATE TEMP TABLE lz4_probe (t text COMPRESSION lz4)');
+    } catch (error) {
+      expect((error as { code?: string }).code).toBe('0A000'); // feature_not_supported: a server built without LZ4
+      hasLz4 = false;
+    } finally {
+      await probe.query('DROP TABLE IF EXISTS lz4_probe');
+      probe.release();
+    }
+    const created = await t.http
+      .post('/v1/events')
+      .send(eventBody({ description: `A long account, ${'told by several sources at length. '.repeat(120)}` }))
+      .expect(201);
+    const { rows } = await t.db.pool.query<{ rendered: string | null; rendered_csv: string | null }>(
+      'SELECT pg_column_compression(rendered) AS rendered, pg_column_compression(rendered_csv) AS rendered_csv FROM events WHERE id = $1',
+      [created.body.id],
+    );
+    const method = hasLz4 ? 'lz4' : 'pglz';
+    expect(rows[0]).toEqual({ rendered: method, rendered_csv: method });
+  });
 });
