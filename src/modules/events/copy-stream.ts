@@ -131,17 +131,17 @@ export async function copyAllRows(pool: pg.Pool, text: string, values: readonly 
 }
 
 /**
- * The one text column of a query, as a stream of string batches (string[]) in order, for the
- * exports of everything that matches; a NULL fails the stream.
+ * The one text column of a query, as a stream of batches of its values' UTF-8 bytes (Buffer[])
+ * in order, for the exports of everything that matches; a NULL fails the stream.
  */
 export async function copyTextColumn(pool: pg.Pool, text: string, values: readonly unknown[]): Promise<Readable> {
   const toTexts = new Transform({
     objectMode: true,
     transform(batch: CopyRow[], _encoding, done) {
-      const texts: string[] = [];
+      const texts: Buffer[] = [];
       for (const [field] of batch) {
         if (!field) return done(new Error('binary COPY row with a NULL text'));
-        texts.push(field.toString('utf8'));
+        texts.push(field);
       }
       done(null, texts);
     },

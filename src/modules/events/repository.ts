@@ -199,7 +199,7 @@ export async function countEvents(pool: pg.Pool, filters: EventFilters): Promise
 }
 
 /**
- * Every matching event in sort order, as a stream of batches of texts (string[]: JSON, or CSV records), read
+ * Every matching event in sort order, as a stream of batches of texts (Buffer[] of UTF-8: JSON, or CSV records), read
  * with COPY (copy-stream.ts), so memory stays flat however many rows match. The connection
  * returns to the pool when the stream ends, and is closed if it fails or is destroyed.
  */

@@ -142,7 +142,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       } else {
         const page = await listEvents(db.readPool, { ...request_, limit });
         linkNext(request, reply, page.nextCursor, publicUrl);
-        rows = Readable.from([page.items.map((item) => item.toString('utf8'))]);
+        rows = Readable.from([page.items]);
       }
       // pipeline, not pipe: a database failure mid-export must abort the response, not leave it hanging.
       const body = pipeline(rows, exporter.transform(), (error) => {
