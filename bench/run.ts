@@ -1,12 +1,12 @@
 // The list and export benchmark (run by hand, never in CI):
 //
-//   npm run build && node --import tsx bench/run.ts --database-url postgresql://... [--duration 10] [--rounds 3]
+//   npm run build && node --import tsx bench/run.ts --database-url postgresql://... [--duration 10] [--rounds 3] [--warmup 5]
 //   npm run build && node --import tsx bench/run.ts --database-url postgresql://... --export-only
 //
 // On a database loaded by `npm run seed:synthetic`, it starts the service (node
 // dist/server.js) and the raw-SQL baseline (bench/baseline-server.ts) side by side,
-// loads each list query shape on both with autocannon from a separate process,
-// interleaved round by round, then exports the whole table as CSV from the
+// loads each list query shape on both with autocannon from a separate process (after
+// --warmup seconds of each shape on both, not measured), interleaved round by round, then exports the whole table as CSV from the
 // service. It writes bench/RESULTS.md: req/s, p50, p99, the ratio service /
 // baseline, peak RSS, and rows/s and peak RSS of the export. With --export-only it
 // starts the service alone, runs only the export and prints its figures (no file written).
@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
   options: {
     'database-url': { type: 'string' },
     duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '10' },
     'skip-export': { type: 'boolean', default: false },
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
 const databaseUrl = args['database-url'];
 if (!databaseUrl) throw new Error('--database-url is required (a database loaded by npm run seed:synthetic)');
 const duration = Number(args.duration);
+const warmup = Number(args.warmup);
 const rounds = Number(args.rounds);
 const connections = Number(args.connections);
 const SERVICE_PORT = 3201;
@@ -65,10 +67,10 @@ interface Load {
 }
 
 /** autocannon in its own process, so the load generator does not share the server's event loop. */
-function autocannon(url: string): Load {
+function autocannon(url: string, seconds = duration): Load {
   const out = execFileSync(
     process.execPath,
-    ['node_modules/autocannon/autocannon.js', '-j', '-c', String(connections), '-d', String(duration), url],
+    ['node_modules/autocannon/autocannon.js', '-j', '-c', String(connections), '-d', String(seconds), url],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] },
   );
   const result = JSON.parse(out) as {
@@ -194,6 +196,13 @@ const stopAll = () => {
 process.on('exit', stopAll);
 await Promise.all([waitUntilServing(service, '/readyz'), waitUntilServing(baseline, '/v1/events?limit=1')]);
 
+// Every shape once on both servers, unmeasured: the first shape measured used to pay for the
+// servers' warm-up (JIT, PostgreSQL's caches), up to a third of its throughput.
+if (warmup > 0) {
+  for (const shape of queryShapes)
+    for (const server of [service, baseline]) autocannon(`http://127.0.0.1:${server.port}/v1/events?${shape.query}`, warmup);
+}
+
 const results: { shape: string; service: Load[]; baseline: Load[] }[] = [];
 for (const shape of queryShapes) {
   const entry = { shape: shape.name, service: [] as Load[], baseline: [] as Load[] };
@@ -233,7 +242,7 @@ const lines = [
   `npm run build && node --import tsx bench/run.ts --database-url <url> --duration ${duration} --rounds ${rounds} --connections ${connections}`,
   '```',
   '',
-  `Each shape: ${rounds} rounds of ${duration} s at ${connections} connections with autocannon (a separate process), the service and the`,
+  `Each shape: ${rounds} rounds of ${duration} s at ${connections} connections with autocannon (a separate process), after ${warmup} s of every shape on both servers unmeasured; the service and the`,
   "baseline (one hand-written SQL query over `pg`, Fastify's serialiser: bench/baseline-server.ts) interleaved, first mover alternating.",
   'Figures are the medians over rounds; ratio = service req/s / baseline req/s. Everything shares the 2 cores: server, PostgreSQL and load generator.',
   '',
