@@ -11,9 +11,7 @@ import type { ReadAccess } from '../../src/http/auth.js';
 import { createKey, ROLES, type Role } from '../../src/modules/keys/repository.js';
 import { connectDatabase, type Database } from '../../src/db/client.js';
 import { withDatabase } from './global-setup.js';
-import { EVENT_JSON } from '../../src/modules/events/json-sql.js';
-import { EVENT_SEARCH_VECTOR } from '../../src/modules/events/search.js';
-import { DERIVED_STATUS, REPORTER_IDS, VIA_IDS } from '../../src/modules/events/evidence.js';
+import { STALE_EVENT } from '../../src/modules/events/refresh.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -58,13 +56,7 @@ export interface StaleRows {
 }
 
 async function staleRows(pool: pg.Pool): Promise<StaleRows> {
-  const stale = await pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM events e
-     WHERE e.rendered IS DISTINCT FROM (${EVENT_JSON})::text OR e.search IS DISTINCT FROM ${EVENT_SEARCH_VECTOR}
-        OR e.rendered_csv IS DISTINCT FROM event_csv_record((${EVENT_JSON})::jsonb)
-        OR e.reporter_ids IS DISTINCT FROM ${REPORTER_IDS} OR e.via_ids IS DISTINCT FROM ${VIA_IDS}
-        OR (e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS})`,
-  );
+  const stale = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM events e WHERE ${STALE_EVENT}`);
   const stats = (await pool.query<{ table: string; rows: number }>(STALE_STATS)).rows.filter((row) => row.rows > 0);
   return { events: stale.rows[0]?.n ?? 0, stats };
 }

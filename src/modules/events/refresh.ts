@@ -16,8 +16,11 @@ export const RENDERED_EVENT = `COALESCE(e.rendered, (${EVENT_JSON})::text)`;
 /** The event `e` as a record of the CSV export: stored with its JSON, or, while it has none yet, made on the spot. */
 export const RENDERED_CSV = `COALESCE(e.rendered_csv, event_csv_record((${RENDERED_EVENT})::jsonb))`;
 
+/** The columns of the event's two renderings, in the order renderings() gives their values. */
+const RENDERED_COLUMNS = ['rendered', 'rendered_csv'];
+
 /** The values of rendered and rendered_csv, from the event's JSON built as `json`. */
-const renderings = (json: string) => `${json}::text, event_csv_record(${json}::jsonb)`;
+const renderings = (json: string) => [`${json}::text`, `event_csv_record(${json}::jsonb)`];
 
 /**
  * Sets the rendered JSON of the event `e` and its CSV record, which the SQL function
@@ -25,7 +28,7 @@ const renderings = (json: string) => `${json}::text, event_csv_record(${json}::j
  * OFFSET 0 keeps the rendering a subquery of its own: flattened, the planner would put the
  * JSON expression in both places and build it twice.
  */
-const RENDER = `(rendered, rendered_csv) = (SELECT ${renderings('j')} FROM (SELECT ${EVENT_JSON} AS j OFFSET 0) rendering)`;
+const RENDER = `(${RENDERED_COLUMNS.join(', ')}) = (SELECT ${renderings('j').join(', ')} FROM (SELECT ${EVENT_JSON} AS j OFFSET 0) rendering)`;
 
 /** The derived columns of the event `e` besides its renderings, each with its expression. */
 const DERIVED_COLUMNS: [column: string, expression: string][] = [
@@ -49,11 +52,22 @@ export const REFRESH_EVENTS = `UPDATE events e SET ${DERIVED_COLUMNS.map(([colum
  */
 export function insertDerivedEvents(source: string, columns: readonly string[]): string {
   const derived = DERIVED_COLUMNS.map(([column]) => column);
-  return `INSERT INTO events (${[...columns, ...derived, 'rendered', 'rendered_csv'].join(', ')})
+  return `INSERT INTO events (${[...columns, ...derived, ...RENDERED_COLUMNS].join(', ')})
     SELECT ${[...columns.map((column) => `e.${column}`), ...DERIVED_COLUMNS.map(([, expression]) => expression)].join(', ')},
-           ${renderings('e.rendering')}
+           ${renderings('e.rendering').join(', ')}
     FROM (SELECT e.*, ${EVENT_JSON} AS rendering FROM ${source} e OFFSET 0) e`;
 }
+
+/**
+ * True for an event `e` whose derived columns are not what its rows give now: every column
+ * REFRESH_EVENTS and insertDerivedEvents write, and the status while the evidence owns it. The
+ * test helpers count such events after every test file (like STALE_STATS for the stats tables).
+ */
+export const STALE_EVENT = [
+  ...DERIVED_COLUMNS.map(([column, expression]) => `e.${column} IS DISTINCT FROM ${expression}`),
+  ...renderings(`(${EVENT_JSON})`).map((expression, i) => `e.${RENDERED_COLUMNS[i]} IS DISTINCT FROM ${expression}`),
+  `(e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS})`,
+].join('\n  OR ');
 
 /** An UPDATE that sets the status the evidence gives to the events `e` (its caller's WHERE clause) whose status it owns. */
 export const DERIVE_STATUS = `UPDATE events e SET status = ${DERIVED_STATUS}`;
