@@ -8,6 +8,8 @@ export class Progress {
   private lastLine = 0;
   private currentPhase = 'starting';
   private phaseStarted = Date.now();
+  /** When the count of `done` began: the start, or the last counted phase (countPhase). */
+  private countStarted = Date.now();
   /** Seconds spent in each phase so far, in the order the phases came. */
   private readonly phaseSeconds = new Map<string, number>();
   done = 0;
@@ -15,6 +17,7 @@ export class Progress {
   constructor(private readonly total: number) {}
 
   start(): void {
+    this.countStarted = Date.now();
     this.timer = setInterval(() => this.draw(), 250);
     this.timer.unref();
   }
@@ -28,6 +31,16 @@ export class Progress {
     this.phaseSeconds.set(this.currentPhase, (this.phaseSeconds.get(this.currentPhase) ?? 0) + (now - this.phaseStarted) / 1000);
     this.currentPhase = next;
     this.phaseStarted = now;
+  }
+
+  /**
+   * Starts a phase that counts the events again, from 0 to the same total, with its own rate
+   * and ETA: a second pass over every event (the derived columns) shows how far it is.
+   */
+  countPhase(next: string): void {
+    this.phase = next;
+    this.done = 0;
+    this.countStarted = Date.now();
   }
 
   /** Where the time went, for example `loading 26.1 s, rendering 40.2 s`. */
@@ -46,7 +59,8 @@ export class Progress {
     const share = this.total > 0 ? Math.min(1, this.done / this.total) : 1;
     const width = 30;
     const filled = Math.round(share * width);
-    const rate = seconds > 0 ? this.done / seconds : 0;
+    const counting = (Date.now() - this.countStarted) / 1000;
+    const rate = counting > 0 ? this.done / counting : 0;
     const eta = rate > 0 && this.done < this.total ? `${Math.ceil((this.total - this.done) / rate)}s` : '-';
     const line =
       `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done.toLocaleString('en-US')}/${this.total.toLocaleString('en-US')} events ` +
