@@ -23,6 +23,8 @@ const ConfigSchema = z.object({
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
   /** Size of the database connection pool of one instance. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /** Exports of everything (a pooled connection each while they stream) one instance runs at once; unset: half the pool. */
+  EXPORT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(200).optional(),
   /** Base URL used in Link headers and the OpenAPI servers list, when behind a proxy. */
   PUBLIC_URL: z.url().optional(),
   /** public: anyone may read; key: reads need an API key too (any role). Writes always need an editor key. */
@@ -63,6 +65,16 @@ const ConfigSchema = z.object({
     .default([]),
 });
 
+/** The checks that involve two settings. */
+const CheckedConfigSchema = ConfigSchema.superRefine((config, ctx) => {
+  if (config.EXPORT_MAX_CONCURRENT !== undefined && config.EXPORT_MAX_CONCURRENT > config.DATABASE_POOL_SIZE)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['EXPORT_MAX_CONCURRENT'],
+      message: `must be at most DATABASE_POOL_SIZE (${config.DATABASE_POOL_SIZE}): each export holds one of its connections`,
+    });
+});
+
 export type Config = z.infer<typeof ConfigSchema>;
 
 export class ConfigError extends Error {
@@ -76,7 +88,7 @@ export class ConfigError extends Error {
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   // Empty strings count as unset, as shells and compose files often export them that way.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = ConfigSchema.safeParse(cleaned);
+  const parsed = CheckedConfigSchema.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }

@@ -23,7 +23,7 @@ const applied = await runMigrations(databaseUrl, { log: (message) => logger.info
 if (applied.length > 0) logger.info({ applied }, 'applied migrations');
 
 // Lists and exports read the replica at DATABASE_READ_URL when there is one; writes and the rest use the primary.
-const db = connectDatabase(databaseUrl, config.DATABASE_POOL_SIZE, config.DATABASE_READ_URL);
+const db = connectDatabase(databaseUrl, config.DATABASE_POOL_SIZE, config.DATABASE_READ_URL, config.EXPORT_MAX_CONCURRENT);
 // The embedded default is for trying the service out: an empty one gets the demo data.
 if (embedded && (await db.prisma.event.count()) === 0) {
   const seeded = await seedDemo(db);

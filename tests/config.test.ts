@@ -20,6 +20,14 @@ describe('loadConfig', () => {
     expect(config.PUBLIC_URL).toBeUndefined();
   });
 
+  it('lets exports hold at most the whole pool, half of it unless told', () => {
+    expect(loadConfig({}).EXPORT_MAX_CONCURRENT).toBeUndefined();
+    expect(loadConfig({ DATABASE_POOL_SIZE: '4', EXPORT_MAX_CONCURRENT: '4' }).EXPORT_MAX_CONCURRENT).toBe(4);
+    expect(() => loadConfig({ DATABASE_POOL_SIZE: '4', EXPORT_MAX_CONCURRENT: '5' })).toThrow(
+      /EXPORT_MAX_CONCURRENT: must be at most DATABASE_POOL_SIZE \(4\)/,
+    );
+  });
+
   it('reports every problem at once', () => {
     let error: unknown;
     try {

@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { defaultMaxExports, ExportSlots } from './export-slots.js';
 
 export type { PrismaClient };
 export type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
@@ -24,6 +25,8 @@ export interface Database {
    * that follows it and then fetches the changed resources reads both in one commit order.
    */
   readPool: pg.Pool;
+  /** The exports of everything (a `readPool` connection each while they stream) that may run at once. */
+  exports: ExportSlots;
   close(): Promise<void>;
 }
 
@@ -54,9 +57,15 @@ function openPool(connectionString: string, max: number): pg.Pool {
 
 /**
  * Pools of `poolSize` connections to the primary and, when `readUrl` is given, as many to the
- * read replica (DATABASE_READ_URL).
+ * read replica (DATABASE_READ_URL); at most `maxExports` of the read pool's connections stream
+ * exports at once (EXPORT_MAX_CONCURRENT; half the pool by default).
  */
-export function connectDatabase(connectionString: string, poolSize = 10, readUrl?: string): Database {
+export function connectDatabase(
+  connectionString: string,
+  poolSize = 10,
+  readUrl?: string,
+  maxExports = defaultMaxExports(poolSize),
+): Database {
   const pool = openPool(connectionString, poolSize);
   const readPool = readUrl ? openPool(readUrl, poolSize) : pool;
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
@@ -64,6 +73,7 @@ export function connectDatabase(connectionString: string, poolSize = 10, readUrl
     prisma,
     pool,
     readPool,
+    exports: new ExportSlots(maxExports),
     async close() {
       await prisma.$disconnect();
       await pool.end();

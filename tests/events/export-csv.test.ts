@@ -626,4 +626,36 @@ describe('the export stream and its database connection', () => {
     expect(parseCsv(await exportCsv('tag=bulk'))).toHaveLength(BULK);
     await t.http.get('/v1/events?limit=1').expect(200);
   });
+
+  it('exports beyond the export slots answer 503 with Retry-After while pages and writes go on', async () => {
+    const slots = t.db.exports.max;
+    expect(slots).toBeLessThan(t.db.pool.options.max!);
+    const streaming = [];
+    for (let i = 0; i < slots; i++) streaming.push(await startExport());
+    expect(t.db.exports.inUse).toBe(slots);
+
+    const refused = await t.http.get('/v1/events?format=ndjson&tag=bulk').expect(503);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(refused.headers['retry-after']).toBe('5');
+    expect(refused.body).toMatchObject({ type: '/problems/service-unavailable', status: 503 });
+    expect(refused.body.detail).toContain(`already streaming ${slots} exports`);
+    // The rest of the pool still serves: a page, a one-page export, a write.
+    await t.http.get('/v1/events?limit=1').expect(200);
+    const page = await t.http.get('/v1/events?format=csv&tag=bulk&limit=3').expect(200);
+    expect(parseCsv(page.text)).toHaveLength(3);
+    const [one] = parseCsv(page.text);
+    await t.http
+      .patch(`/v1/events/${one!.id}`)
+      .set('if-match', '"1"')
+      .set('content-type', 'application/merge-patch+json')
+      .send({ tags: ['bulk', 'edited'] })
+      .expect(200);
+
+    // A slot comes back when its export ends, here by the client leaving.
+    streaming[0]!.request.destroy();
+    await eventually(async () => t.db.exports.inUse === slots - 1, 'the slot is free');
+    expect(parseCsv(await exportCsv('tag=bulk'))).toHaveLength(BULK);
+    for (const { request } of streaming.slice(1)) request.destroy();
+    await eventually(async () => t.db.exports.inUse === 0 && t.db.pool.totalCount === t.db.pool.idleCount, 'every export ends');
+  });
 });

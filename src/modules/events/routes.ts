@@ -71,6 +71,15 @@ const GeoJsonSchema = z
   })
   .meta({ id: 'EventFeatureCollection', description: 'RFC 7946 FeatureCollection of the events that have coordinates' });
 
+/** The 503 of an export of everything while every export slot is taken (src/db/export-slots.ts). */
+function busyExporting(max: number): never {
+  throw new ApiError(
+    'service-unavailable',
+    `This server is already streaming ${max} exports, as many as it runs at once; retry shortly, or ask for pages with limit.`,
+    { headers: { 'retry-after': '5' } },
+  );
+}
+
 /** The body of a 410 for a deleted event: its tombstone. */
 function tombstone(event: StoredEvent, id: string): ApiError {
   return new ApiError('gone', `The event ${id} was deleted.`, {
@@ -95,6 +104,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         "`format=acled-csv` is CSV in ACLED's codebook columns (event_id_cnty, event_date, ..., timestamp): types, precisions, actors, " +
           'sources and fatalities mapped as docs/acled.md describes; `npm run import -- --format acled FILE` reads it back.',
         'An export without `limit` streams every matching event; with `limit` it is one page, with a Link header to the next.',
+        'A server streams a limited number of exports at once (EXPORT_MAX_CONCURRENT, half its connection pool by default); beyond that, 503 with Retry-After.',
       ].join('\n'),
       querystring: EventListQuerySchema,
       response: {
@@ -111,7 +121,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
             'application/geo+json': { schema: GeoJsonSchema },
           },
         },
-        ...problemResponses(400, 406),
+        ...problemResponses(400, 406, 503),
       },
     },
     handler: async (request, reply) => {
@@ -137,8 +147,16 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       const request_ = { filters, sort, cursor, withCoordinates: chosen === 'geojson', rendering: exporter.rendering };
       // Batches of the events' texts: many from the database stream, or one page.
       let rows: Readable;
+      // An export of everything holds a connection while it streams: it needs one of the export slots.
+      let release = () => {};
       if (limit === undefined) {
-        rows = await streamEvents(db.readPool, request_);
+        release = db.exports.take() ?? busyExporting(db.exports.max);
+        try {
+          rows = await streamEvents(db.readPool, request_);
+        } catch (error) {
+          release();
+          throw error;
+        }
       } else {
         const page = await listEvents(db.readPool, { ...request_, limit });
         linkNext(request, reply, page.nextCursor, publicUrl);
@@ -146,6 +164,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       }
       // pipeline, not pipe: a database failure mid-export must abort the response, not leave it hanging.
       const body = pipeline(rows, exporter.transform(), (error) => {
+        release();
         if (error && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') request.log.error({ err: error }, 'export failed');
       });
       // A stream is sent as it is read; the typed reply only knows the JSON shapes, hence the cast.
