@@ -638,7 +638,7 @@ describe('the export stream and its database connection', () => {
     expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(refused.headers['retry-after']).toBe('5');
     expect(refused.body).toMatchObject({ type: '/problems/service-unavailable', status: 503 });
-    expect(refused.body.detail).toContain(`already streaming ${slots} exports`);
+    expect(refused.body.detail).toContain(`as many exports as it runs at once (${slots})`);
     // The rest of the pool still serves: a page, a one-page export, a write.
     await t.http.get('/v1/events?limit=1').expect(200);
     const page = await t.http.get('/v1/events?format=csv&tag=bulk&limit=3').expect(200);

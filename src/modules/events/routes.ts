@@ -75,7 +75,7 @@ const GeoJsonSchema = z
 function busyExporting(max: number): never {
   throw new ApiError(
     'service-unavailable',
-    `This server is already streaming ${max} exports, as many as it runs at once; retry shortly, or ask for pages with limit.`,
+    `This server is streaming as many exports as it runs at once (${max}); retry shortly, or ask for pages with limit.`,
     { headers: { 'retry-after': '5' } },
   );
 }
