@@ -1,12 +1,14 @@
 // GET /metrics in the Prometheus text format: requests and their latency by route and
-// status, the database pool, the process (memory, CPU, event-loop lag) and build info.
+// status, the database pool and the export slots, the process (memory, CPU, event-loop lag)
+// and build info.
 // Each app has its own registry, so several apps in one process (tests) never collide.
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ExportSlots } from '../db/export-slots.js';
 import { OPENAPI_INFO } from '../openapi/info.js';
 
-export function installMetrics(app: FastifyInstance, pools: { pool: pg.Pool; readPool: pg.Pool }): void {
+export function installMetrics(app: FastifyInstance, pools: { pool: pg.Pool; readPool: pg.Pool; exports: ExportSlots }): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'route', 'status'] as const;
@@ -33,6 +35,18 @@ export function installMetrics(app: FastifyInstance, pools: { pool: pg.Pool; rea
   poolGauge('db_pool_connections', 'Connections the pool holds', (pool) => pool.totalCount);
   poolGauge('db_pool_idle_connections', 'Connections the pool holds idle', (pool) => pool.idleCount);
   poolGauge('db_pool_waiting_requests', 'Queries waiting for a connection', (pool) => pool.waitingCount);
+  // Streaming exports at their maximum is when a further export gets 503 (src/db/export-slots.ts).
+  new Gauge({
+    name: 'exports_streaming',
+    help: 'Exports of everything streaming now',
+    registers: [registry],
+    collect() {
+      this.set(pools.exports.inUse);
+    },
+  });
+  new Gauge({ name: 'exports_max', help: 'Exports of everything one instance streams at once', registers: [registry] }).set(
+    pools.exports.max,
+  );
   new Gauge({ name: 'build_info', help: 'The running build', labelNames: ['version', 'node'], registers: [registry] }).set(
     { version: OPENAPI_INFO.info.version, node: process.version },
     1,

@@ -633,6 +633,7 @@ describe('the export stream and its database connection', () => {
     const streaming = [];
     for (let i = 0; i < slots; i++) streaming.push(await startExport());
     expect(t.db.exports.inUse).toBe(slots);
+    expect((await t.http.get('/metrics').expect(200)).text).toMatch(new RegExp(`^exports_streaming ${slots}$`, 'm'));
 
     const refused = await t.http.get('/v1/events?format=ndjson&tag=bulk').expect(503);
     expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);

@@ -75,6 +75,8 @@ describe('GET /metrics', () => {
     if (event) expect(text).not.toContain(event.id);
     expect(text).toMatch(/^db_pool_connections\{pool="primary"\} \d+$/m);
     expect(text).toMatch(/^db_pool_waiting_requests\{pool="primary"\} 0$/m);
+    expect(text).toMatch(/^exports_streaming 0$/m);
+    expect(text).toMatch(/^exports_max [1-9]\d*$/m);
     expect(text).toMatch(/^build_info\{version="[^"]+",node="v20[^"]*"\} 1$/m);
     expect(text).toMatch(/^process_resident_memory_bytes \d+$/m);
   });
