@@ -627,6 +627,19 @@ describe('the export stream and its database connection', () => {
     await t.http.get('/v1/events?limit=1').expect(200);
   });
 
+  it('HEAD of an export answers its headers and holds no connection, however many times', async () => {
+    for (let i = 0; i < t.db.pool.options.max! + 2; i++) {
+      const head = await t.http.head('/v1/events?format=csv&tag=bulk').expect(200);
+      expect(head.headers['content-type']).toMatch(/^text\/csv/);
+    }
+    const page = await t.http.head('/v1/events?format=ndjson&tag=bulk&limit=2').expect(200);
+    expect(page.headers['content-type']).toMatch(/^application\/x-ndjson/);
+    expect(page.headers.link).toContain('rel="next"');
+    expect(t.db.exports.inUse).toBe(0);
+    await eventually(async () => t.db.pool.totalCount === t.db.pool.idleCount, 'every connection is idle');
+    expect(parseCsv(await exportCsv('tag=bulk'))).toHaveLength(BULK);
+  });
+
   it('exports beyond the export slots answer 503 with Retry-After while pages and writes go on', async () => {
     const slots = t.db.exports.max;
     expect(slots).toBeLessThan(t.db.pool.options.max!);

@@ -150,6 +150,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       // An export of everything holds a connection while it streams: it needs one of the export slots.
       let release = () => {};
       if (limit === undefined) {
+        // HEAD gets the headers alone: Fastify never reads a HEAD's stream, which would hold its connection and slot for good.
+        if (request.method === 'HEAD') return reply.type(exporter.contentType).send(undefined as never);
         release = db.exports.take() ?? busyExporting(db.exports.max);
         try {
           rows = await streamEvents(db.readPool, request_);
