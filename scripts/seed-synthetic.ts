@@ -267,10 +267,10 @@ async function isBulkLoad(db: pg.Client): Promise<boolean> {
 /**
  * Inserts the staged events into events with their derived columns (insertDerivedEvents), a
  * slice of the staged table's pages holding about --batch events at a time (a TID range scan
- * each), so the bar counts the
- * longest phase of a load, about half a millisecond an event, instead of sitting at 100 %.
- * JIT is off meanwhile: it compiled the rendering's subqueries for 1.2 to 1.5 s per statement
- * (EXPLAIN ANALYZE of a 10,000-event slice) and made them no faster.
+ * each), so the bar counts the longest phase of a load, about half a millisecond an event,
+ * instead of sitting at 100 %. JIT is off meanwhile: it compiled the rendering's subqueries
+ * for 1.2 to 1.5 s per statement (EXPLAIN ANALYZE of a 10,000-event slice) and made them no
+ * faster.
  */
 async function insertStagedEvents(db: pg.Client): Promise<void> {
   progress.countPhase('derived columns');
