@@ -6,8 +6,8 @@
 // On a database loaded by `npm run seed:synthetic`, it starts the service (node
 // dist/server.js) and the raw-SQL baseline (bench/baseline-server.ts) side by side,
 // loads each list query shape on both with autocannon from a separate process (after
-// --warmup seconds of each shape on both, not measured), interleaved round by round, then exports the whole table as CSV from the
-// service. It writes bench/RESULTS.md: req/s, p50, p99, the ratio service /
+// --warmup seconds of each shape on both, not measured), interleaved round by round,
+// then exports the whole table as CSV from the service. It writes bench/RESULTS.md: req/s, p50, p99, the ratio service /
 // baseline, peak RSS, and rows/s and peak RSS of the export. With --export-only it
 // starts the service alone, runs only the export and prints its figures (no file written).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';

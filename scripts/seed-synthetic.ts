@@ -216,24 +216,20 @@ async function load(db: pg.Client) {
     // statistics, but not the events' own secondary indexes, which are built after (cheaper
     // than updating them row by row).
     const onTables = (tables: string[]) => indexes.filter((index) => tables.includes(index.table));
-    const [eventIndexes, statsIndexes] = [onTables(['events']), onTables(STATS_TABLES)];
+    const recreate = (tables: string[]) => createIndexes(db, onTables(tables), (index) => (progress.phase = `re-creating ${index.name}`));
     progress.phase = 're-creating indexes';
-    await createIndexes(
-      db,
-      onTables(BIG_TABLES.filter((table) => table !== 'events')),
-      (index) => (progress.phase = `re-creating ${index.name}`),
-    );
+    await recreate(BIG_TABLES.filter((table) => table !== 'events'));
     await db.query('ANALYZE actors, documents, reports, report_via, participants, figures, event_relations');
     if (bulk) await insertStagedEvents(db);
     else {
       progress.phase = 'derived columns';
       await db.query(`${REFRESH_EVENTS} WHERE e.rendered IS NULL`);
     }
-    await createIndexes(db, eventIndexes, (index) => (progress.phase = `re-creating ${index.name}`));
+    await recreate(['events']);
     // The stats tables are derived like the rendered JSON: rebuilt whole, as the load bypassed the writers.
     progress.phase = 'stats tables';
     await rebuildStats(db);
-    await createIndexes(db, statsIndexes, (index) => (progress.phase = `re-creating ${index.name}`));
+    await recreate(STATS_TABLES);
     progress.phase = 'foreign keys';
     await addForeignKeys(db, keys);
     progress.phase = 'commit';
@@ -280,11 +276,12 @@ async function insertStagedEvents(db: pg.Client): Promise<void> {
   );
   const pages = rows[0]?.pages ?? 0;
   const step = Math.max(1, Math.ceil((pages * options.batch) / options.events));
+  const columns = COLUMNS.events.split(', ');
   for (let from = 0; from < pages; from += step) {
     // The last slice is open-ended, so no row is left behind whatever the page count said.
     const upTo = from + step < pages ? ` AND ctid < '(${from + step},0)'::tid` : '';
     const slice = `(SELECT * FROM ${STAGED_EVENTS} WHERE ctid >= '(${from},0)'::tid${upTo})`;
-    const result = await db.query(insertDerivedEvents(slice, COLUMNS.events.split(', ')));
+    const result = await db.query(insertDerivedEvents(slice, columns));
     progress.done += result.rowCount ?? 0;
     if (interrupted) throw new Error('interrupted');
   }

@@ -5,10 +5,10 @@
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ExportSlots } from '../db/export-slots.js';
+import type { Database } from '../db/client.js';
 import { OPENAPI_INFO } from '../openapi/info.js';
 
-export function installMetrics(app: FastifyInstance, pools: { pool: pg.Pool; readPool: pg.Pool; exports: ExportSlots }): void {
+export function installMetrics(app: FastifyInstance, db: Pick<Database, 'pool' | 'readPool' | 'exports'>): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'route', 'status'] as const;
@@ -21,7 +21,7 @@ export function installMetrics(app: FastifyInstance, pools: { pool: pg.Pool; rea
     registers: [registry],
   });
   // Labelled by pool: "primary", and "replica" when lists and exports read one (DATABASE_READ_URL).
-  const byPool = Object.entries({ primary: pools.pool, ...(pools.readPool !== pools.pool ? { replica: pools.readPool } : {}) });
+  const byPool = Object.entries({ primary: db.pool, ...(db.readPool !== db.pool ? { replica: db.readPool } : {}) });
   const poolGauge = (name: string, help: string, read: (pool: pg.Pool) => number) =>
     new Gauge({
       name,
@@ -41,12 +41,10 @@ export function installMetrics(app: FastifyInstance, pools: { pool: pg.Pool; rea
     help: 'Exports of everything streaming now',
     registers: [registry],
     collect() {
-      this.set(pools.exports.inUse);
+      this.set(db.exports.inUse);
     },
   });
-  new Gauge({ name: 'exports_max', help: 'Exports of everything one instance streams at once', registers: [registry] }).set(
-    pools.exports.max,
-  );
+  new Gauge({ name: 'exports_max', help: 'Exports of everything one instance streams at once', registers: [registry] }).set(db.exports.max);
   new Gauge({ name: 'build_info', help: 'The running build', labelNames: ['version', 'node'], registers: [registry] }).set(
     { version: OPENAPI_INFO.info.version, node: process.version },
     1,
