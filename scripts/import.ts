@@ -6,6 +6,7 @@
 // was rejected, 1 otherwise (or when the import failed), 2 for a usage error.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
@@ -65,7 +66,9 @@ if (values.help) {
 const reader = Object.hasOwn(FORMATS, values.format) ? FORMATS[values.format] : undefined;
 if (!reader) usage(`unknown format "${values.format}"; known: ${Object.keys(FORMATS).join(', ')}`);
 if (positionals.length !== 1) usage(positionals.length === 0 ? 'FILE is required' : 'give one FILE');
-const file = positionals[0]!;
+const config = loadConfig();
+// Relative to the folder npm was run from (npm runs scripts in the project's root).
+const file = resolve(config.INIT_CWD ?? process.cwd(), positionals[0]!);
 const author = values.author.trim();
 if (author === '' || author.length > 200) usage('--author must be 1 to 200 characters');
 if (!/^\d+$/.test(values.batch) || Number(values.batch) < 1 || Number(values.batch) > 50_000) usage('--batch must be 1 to 50000');
@@ -85,7 +88,6 @@ async function countLines(path: string): Promise<number> {
 }
 
 const progress = new Progress(await countLines(file));
-const config = loadConfig();
 const { url, embedded } = await locateDatabase(config, (message) => progress.log(message));
 const db = connectDatabase(url, 2);
 let exitCode = 1;

@@ -45,6 +45,8 @@ const ConfigSchema = z.object({
     .int()
     .min(1024 * 1024)
     .default(256 * 1024 * 1024),
+  /** Set by npm to the folder it was run from: the commands read file arguments relative to it, not to the project's root. */
+  INIT_CWD: z.string().min(1).optional(),
   /** Origins whose browser scripts may call the API (CORS), comma-separated, or *; none when unset. */
   CORS_ORIGINS: z
     .string()
