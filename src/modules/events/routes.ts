@@ -5,7 +5,7 @@ import { ApiError, notFound } from '../../http/errors.js';
 import { isNotModified } from '../../http/etag.js';
 import { negotiate } from '../../http/negotiation.js';
 import { IdParamsSchema, linkNext, sendJsonPage, sendJsonText } from '../../http/pagination.js';
-import { authorOf } from '../../http/auth.js';
+import { authorOf, canReadDeleted } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { type ModuleDeps } from '../deps.js';
 import { toCsv, toGeoJson, toNdjson } from './export.js';
@@ -211,7 +211,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       description:
         'The ETag is the version; send it in If-None-Match to get 304 when unchanged. A deleted event answers 410 with its tombstone ' +
         '(merged_into names the survivor of a merge). With `as_of`, the event as it stood at that time, from its revisions: ' +
-        '404 if it did not exist yet, 410 if it was deleted by then.',
+        '404 if it did not exist yet, 410 if it was deleted by then. The past states of an event deleted since are for editors: ' +
+        'others get its 410 tombstone.',
       params: IdParamsSchema,
       querystring: EventGetQuerySchema,
       response: { 200: EventSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404, 410) },
@@ -219,6 +220,11 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     handler: async (request, reply) => {
       const { id } = request.params;
       const asOf = request.query.as_of;
+      // A deleted event's past states are its tombstone's contents: editors only, the tombstone for others.
+      if (asOf && !canReadDeleted(request)) {
+        const current = await getEvent(db.pool, id);
+        if (current?.deleted_at) throw tombstone(current, id);
+      }
       const event = asOf ? await eventAsOf(id, asOf) : await getEvent(db.pool, id);
       if (!event) throw notFound('event', id);
       if (event.deleted_at) throw tombstone(event, id);
