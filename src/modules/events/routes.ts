@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError, notFound } from '../../http/errors.js';
 import { isNotModified } from '../../http/etag.js';
-import { negotiate } from '../../http/negotiation.js';
+import { addVary, negotiate } from '../../http/negotiation.js';
 import { IdParamsSchema, linkNext, sendJsonPage, sendJsonText } from '../../http/pagination.js';
 import { authorOf, canReadDeleted } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
@@ -128,7 +128,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       const { format, limit, cursor, sort, count, ...filters } = request.query;
       // acled-csv is chosen by name only: in Accept, text/csv means this service's own CSV.
       const chosen = format === 'acled-csv' ? format : negotiate(request, REPRESENTATIONS, format).format;
-      reply.header('vary', 'accept');
+      addVary(reply, 'Accept');
       // Lists and exports read the replica when there is one (db.readPool): they may lag a moment.
       if (chosen === 'json') {
         const size = limit ?? DEFAULT_PAGE_SIZE;

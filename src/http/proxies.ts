@@ -1,0 +1,74 @@
+// Which X-Forwarded-* headers to believe (TRUST_PROXY), and what the client's address and this
+// service's public origin are then. A client can write any X-Forwarded-For it likes: only the
+// entries added by proxies we trust say who the client is, so none are believed by default.
+import { isIP } from 'node:net';
+import proxyAddr from '@fastify/proxy-addr';
+import type { FastifyRequest } from 'fastify';
+
+/**
+ * TRUST_PROXY parsed: false (no proxy: the socket's peer is the client), true (every hop: only
+ * behind a proxy that overwrites X-Forwarded-For), a hop count (the nearest N proxies, whatever
+ * their address), or addresses, CIDR ranges and proxy-addr's names (loopback, linklocal, uniquelocal).
+ */
+export type TrustProxy = boolean | number | string[];
+
+const NAMED_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** TRUST_PROXY's text as a setting, or an error message. */
+export function parseTrustProxy(text: string): TrustProxy | { error: string } {
+  const value = text.trim();
+  if (value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  if (entries.length === 0) return { error: 'must be true, false, a hop count, or addresses and CIDR ranges separated by commas' };
+  for (const entry of entries) {
+    // proxy-addr reads '1.2.3' and '0x10' as addresses; only the forms everyone reads alike are taken.
+    if (!NAMED_RANGES.has(entry) && isIP(entry.split('/')[0]!) === 0)
+      return { error: `"${entry}" is not an IP address, a CIDR range or one of ${[...NAMED_RANGES].join(', ')}` };
+  }
+  try {
+    proxyAddr.compile(entries);
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+  return entries;
+}
+
+/**
+ * Fastify's trustProxy option for a setting. A hop count becomes a function: Fastify itself
+ * trusts no forwarded header given a bare number, where TRUST_PROXY means the nearest N hops.
+ */
+export function trustProxyOption(setting: TrustProxy): boolean | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return setting > 0 ? (_address, hop) => hop < setting : false;
+  if (Array.isArray(setting)) return proxyAddr.compile(setting);
+  return setting;
+}
+
+/**
+ * The client's address: request.ip as TRUST_PROXY allows. When a trusted proxy forwarded something
+ * that is no address, the proxy's own address stands in: a garbage value never becomes a key.
+ */
+export function clientAddress(request: FastifyRequest): string {
+  const ip = request.ip;
+  return isIP(ip) !== 0 ? ip : (request.socket.remoteAddress ?? 'unknown');
+}
+
+/** A Host value: a DNS name or IPv4 address, or a bracketed IPv6 address, with an optional port. */
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The origin this request reached, for absolute links: PUBLIC_URL when set, else the protocol and
+ * host (forwarded ones only from trusted proxies, as Fastify applies TRUST_PROXY). Null when the
+ * host or protocol is not one a link may carry: the caller then links relatively.
+ */
+export function publicOrigin(request: FastifyRequest, publicUrl?: string): string | null {
+  if (publicUrl) return publicUrl;
+  const protocol = request.protocol;
+  const host = request.host;
+  if ((protocol !== 'http' && protocol !== 'https') || host.length > 260 || !HOST.test(host)) return null;
+  return `${protocol}://${host}`;
+}
