@@ -104,6 +104,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         "`format=acled-csv` is CSV in ACLED's codebook columns (event_id_cnty, event_date, ..., timestamp): types, precisions, actors, " +
           'sources and fatalities mapped as docs/acled.md describes; `npm run import -- --format acled FILE` reads it back.',
         'An export without `limit` streams every matching event; with `limit` it is one page, with a Link header to the next.',
+        "In both CSVs a text cell that a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR, or a fullwidth =, +, - or @) gets a leading single quote (OWASP's CSV-injection advice); numeric columns keep their sign, and the ACLED import drops the quote.",
         'A server streams a limited number of exports at once (EXPORT_MAX_CONCURRENT, half its connection pool by default); beyond that, 503 with Retry-After.',
       ].join('\n'),
       querystring: EventListQuerySchema,
