@@ -154,7 +154,8 @@ export function installProblemDetails(app: FastifyInstance): void {
     if (!route.schema || !route.url.startsWith('/v1/')) return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const readsOnly = methods.every((method) => method === 'GET' || method === 'HEAD');
-    const common = readsOnly ? problemResponses(414) : problemResponses(413, 414, 415);
+    // 429: the rate limiter runs before every /v1 route; 503: each touches the database (finishDocument adds their headers).
+    const common = readsOnly ? problemResponses(414, 429, 503) : problemResponses(413, 414, 415, 429, 503);
     route.schema.response = { ...common, ...(route.schema.response as object | undefined) };
   });
 
@@ -243,12 +244,12 @@ export function installProblemDetails(app: FastifyInstance): void {
 
 /**
  * Declares problem+json responses for an operation's error statuses, for the OpenAPI
- * document, plus a `default` for what any operation may answer: 500 and 503.
+ * document, plus a `default` for what any operation may answer: a 500.
  */
 export function problemResponses(...statuses: number[]) {
   const problem = { 'application/problem+json': { schema: ProblemSchema } };
   const declared: Record<number | 'default', { description: string; content: typeof problem }> = {
-    default: { description: 'Internal server error (500), or the database is unavailable (503, with Retry-After)', content: problem },
+    default: { description: 'Internal server error (500)', content: problem },
   };
   for (const status of statuses) {
     const titles = Object.values(PROBLEMS)
