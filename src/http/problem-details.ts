@@ -154,8 +154,10 @@ export function installProblemDetails(app: FastifyInstance): void {
     if (!route.schema || !route.url.startsWith('/v1/')) return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const readsOnly = methods.every((method) => method === 'GET' || method === 'HEAD');
-    // 429: the rate limiter runs before every /v1 route; 503: each touches the database (finishDocument adds their headers).
-    const common = readsOnly ? problemResponses(414, 429, 503) : problemResponses(413, 414, 415, 429, 503);
+    // 408 and 431: Node's parser (clientErrorHandler); 429: the rate limiter runs before every /v1 route;
+    // 503: each touches the database (finishDocument adds their headers).
+    const any = [408, 414, 429, 431, 503];
+    const common = readsOnly ? problemResponses(...any) : problemResponses(413, 415, ...any);
     route.schema.response = { ...common, ...(route.schema.response as object | undefined) };
   });
 
