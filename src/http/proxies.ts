@@ -57,6 +57,28 @@ export function clientAddress(request: FastifyRequest): string {
   return isIP(ip) !== 0 ? ip : (request.socket.remoteAddress ?? 'unknown');
 }
 
+/**
+ * The address a rate limit counts: an IPv4 address as it is, an IPv6 one by its /64 network (one
+ * subscriber's usual allocation: a client must not get a fresh count for each of its 2^64 addresses).
+ * IPv4-mapped IPv6 addresses count as their IPv4 address.
+ */
+export function rateLimitAddress(ip: string): string {
+  if (isIP(ip) !== 6) return ip;
+  const address = ip.split('%')[0]!.toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(address);
+  if (mapped) return mapped[1]!;
+  // Expand '::' into the zero groups it stands for; an embedded IPv4 tail counts as two groups.
+  const [head = '', tail] = address.split('::');
+  const groupsOf = (part: string) => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])));
+  const left = groupsOf(head);
+  const right = tail === undefined ? [] : groupsOf(tail);
+  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
 /** A Host value: a DNS name or IPv4 address, or a bracketed IPv6 address, with an optional port. */
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 

@@ -1,5 +1,5 @@
 // Rate limits per API key, and per IP for callers without one (the client's address as
-// TRUST_PROXY allows, src/http/proxies.ts), counted in fixed one-minute
+// TRUST_PROXY allows, an IPv6 one by its /64; src/http/proxies.ts), counted in fixed one-minute
 // windows in a store every instance shares: Redis when REDIS_URL is set, PostgreSQL (an
 // unlogged table) otherwise. Answers carry RateLimit and RateLimit-Policy headers
 // (IETF draft-ietf-httpapi-ratelimit-headers); over the limit, 429 with Retry-After.
@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { ApiError } from './errors.js';
-import { clientAddress } from './proxies.js';
+import { clientAddress, rateLimitAddress } from './proxies.js';
 
 const WINDOW_MS = 60_000;
 
@@ -114,7 +114,7 @@ export function installRateLimit(app: FastifyInstance, store: RateLimitStore, li
     if (!request.url.startsWith('/v1/')) return;
     const [client, limit] = request.principal
       ? [`key:${request.principal.name}`, limits.perKey]
-      : [`ip:${clientAddress(request)}`, limits.perAnonymousIp];
+      : [`ip:${rateLimitAddress(clientAddress(request))}`, limits.perAnonymousIp];
     if (limit === 0) return;
     let used: { count: number; resetMs: number };
     try {

@@ -83,6 +83,17 @@ describe('TRUST_PROXY', () => {
     await http.get('/v1/event-types').set('x-forwarded-for', '198.51.100.21').expect(200);
   });
 
+  it('an IPv6 client is counted by its /64: another address of the same network gets no fresh count', async () => {
+    const http = await extraApp({ limit: 1, trustProxy: ['loopback'] });
+    const as = (forwarded: string) => http.get('/v1/event-types').set('x-forwarded-for', forwarded);
+    await as('2001:db8:1:2::1').expect(200);
+    await expectProblem(as('2001:db8:1:2:ffff::99'), 429);
+    await as('2001:db8:1:3::1').expect(200);
+    // An IPv4-mapped address is its IPv4 address.
+    await as('192.0.2.77').expect(200);
+    await expectProblem(as('::ffff:192.0.2.77'), 429);
+  });
+
   it('a forwarded value that is no address never becomes a rate-limit key (a 3 KB one was stored)', async () => {
     const http = await extraApp({ limit: 100, trustProxy: ['loopback'] });
     await http.get('/v1/event-types').set('x-forwarded-for', 'x'.repeat(3000)).expect(200);
