@@ -79,8 +79,11 @@ export function rateLimitAddress(ip: string): string {
     .join(':')}::/64`;
 }
 
-/** A Host value: a DNS name or IPv4 address, or a bracketed IPv6 address, with an optional port. */
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+/**
+ * A Host value: a host name (underscores allowed, as container names have them) or IPv4 address, or a
+ * bracketed IPv6 address, with an optional port. Nothing else can end or extend the link.
+ */
+const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /**
  * The origin this request reached, for absolute links: PUBLIC_URL when set, else the protocol and
@@ -92,5 +95,7 @@ export function publicOrigin(request: FastifyRequest, publicUrl?: string): strin
   const protocol = request.protocol;
   const host = request.host;
   if ((protocol !== 'http' && protocol !== 'https') || host.length > 260 || !HOST.test(host)) return null;
-  return `${protocol}://${host}`;
+  const origin = `${protocol}://${host}`;
+  // The URL parser has the last word (a port over 65535, a bracketed value that is no IPv6 address).
+  return URL.canParse(origin) ? origin : null;
 }

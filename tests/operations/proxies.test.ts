@@ -163,6 +163,8 @@ describe('the Link header', () => {
       ['host', 'a b'],
       ['host', 'evil.example>; rel="prev", <http://evil.example'],
       ['host', 'x@evil.example'],
+      ['host', 'example.org:99999'],
+      ['host', '[:::::]'],
       ['x-forwarded-host', 'evil.example/path?'],
       ['x-forwarded-proto', 'javascript'],
     ];
