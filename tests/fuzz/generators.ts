@@ -503,6 +503,14 @@ export class Generators {
         return fc.oneof(
           text(200),
           pick(() => this.world.actorNames.map((a) => a.name), fc.constant('Kursk')),
+          // Runs of web-search operators: 33 dashes overflowed websearch_to_tsquery's stack (a 500).
+          fc
+            .tuple(
+              fc.integer({ min: 1, max: 120 }),
+              fc.constantFrom('-', '- ', '-(', '-!', '-<', '"-', 'or -'),
+              fc.constantFrom('', 'Kursk'),
+            )
+            .map(([n, unit, word]) => `${unit.repeat(n).slice(0, 480)}${word}`),
         );
       case 'publisher':
         return fc.oneof(fc.constantFrom('Example Wire', 'Example News'), text(300));
