@@ -16,6 +16,7 @@ import { installDocs } from './http/docs.js';
 import { installHardening } from './http/hardening.js';
 import { installMetrics } from './http/metrics.js';
 import { clientErrorHandler, frameworkErrors, installProblemDetails, rejectUnstorableText } from './http/problem-details.js';
+import { trustProxyOption, type TrustProxy } from './http/proxies.js';
 import { installRateLimit, type RateLimits, type RateLimitStore } from './http/rate-limit.js';
 import { installRequestLog, requestId } from './http/request-log.js';
 import { actorRoutes } from './modules/actors/routes.js';
@@ -42,7 +43,10 @@ export interface AppDeps {
   rateLimit?: { store: RateLimitStore; limits: RateLimits };
   /** A pino logger; without one the app logs nothing (as in tests). */
   logger?: FastifyBaseLogger;
+  /** Base URL of Link headers (PUBLIC_URL); without, the request's own protocol and host. */
   publicUrl?: string;
+  /** Which proxies' X-Forwarded-* headers to believe (TRUST_PROXY); none without. */
+  trustProxy?: TrustProxy;
   /** Largest body of POST /v1/imports (IMPORT_MAX_BYTES); 256 MiB without. */
   importMaxBytes?: number;
 }
@@ -54,12 +58,13 @@ export async function buildApp({
   readAccess = 'public',
   corsOrigins = [],
   rateLimit,
+  trustProxy = false,
   importMaxBytes = 256 * 1024 * 1024,
 }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
-    // Behind a proxy the client's address and protocol come from X-Forwarded-*.
-    trustProxy: true,
+    // Behind a proxy the client's address, host and protocol come from X-Forwarded-*, from trusted proxies only.
+    trustProxy: trustProxyOption(trustProxy),
     bodyLimit: 1024 * 1024,
     // A client that takes longer than this to send its request is cut off (slow-loris).
     requestTimeout: 30_000,

@@ -2,6 +2,7 @@
 // and every problem is reported at once, so a misconfigured deployment fails at
 // start with the full list rather than one complaint per restart.
 import { z } from 'zod';
+import { parseTrustProxy, type TrustProxy } from './http/proxies.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -27,6 +28,21 @@ const ConfigSchema = z.object({
   EXPORT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(200).optional(),
   /** Base URL used in Link headers and the OpenAPI servers list, when behind a proxy. */
   PUBLIC_URL: z.url().optional(),
+  /**
+   * Which proxies' X-Forwarded-For, -Host and -Proto to believe, for the client's address (the rate
+   * limit's key) and links: off by default; a hop count, true, or addresses and CIDR ranges.
+   */
+  TRUST_PROXY: z
+    .string()
+    .transform((text, ctx): TrustProxy => {
+      const parsed = parseTrustProxy(text);
+      if (typeof parsed === 'object' && !Array.isArray(parsed)) {
+        ctx.addIssue({ code: 'custom', message: parsed.error });
+        return z.NEVER;
+      }
+      return parsed;
+    })
+    .default(false),
   /** public: anyone may read; key: reads need an API key too (any role). Writes always need an editor key. */
   READ_ACCESS: z.enum(['public', 'key']).default('public'),
   /** Redis for the rate limiter's counts, shared by every instance; PostgreSQL holds them when unset. */

@@ -59,6 +59,7 @@ const app = await buildApp({
   corsOrigins: config.CORS_ORIGINS,
   rateLimit: { store: rateLimitStore, limits: rateLimits },
   importMaxBytes: config.IMPORT_MAX_BYTES,
+  trustProxy: config.TRUST_PROXY,
   ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
 });
 

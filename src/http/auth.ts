@@ -34,6 +34,18 @@ export function authorOf(request: FastifyRequest): string {
   return request.principal.name;
 }
 
+/** Whether the caller may read deleted data: include_deleted=true, a deleted event's revisions, reports and past states. */
+export function canReadDeleted(request: FastifyRequest): boolean {
+  return request.principal !== null && ROLE_RANK[request.principal.role] >= ROLE_RANK.editor;
+}
+
+/** Reads of deleted data need the editor role (API.md section 10): a 403 naming `what` for anyone else. */
+export function requireDeletedAccess(request: FastifyRequest, what: string): void {
+  if (canReadDeleted(request)) return;
+  const who = request.principal ? `The API key "${request.principal.name}" is a ${request.principal.role} key` : 'No API key was sent';
+  throw new ApiError('forbidden', `${who}; ${what} needs an API key with the editor role.`);
+}
+
 function accessOf(method: string | string[], url: string, configured: Access | undefined): Access {
   if (configured) return configured;
   if (!url.startsWith('/v1/')) return 'public';
@@ -57,7 +69,17 @@ export function installAuth(app: FastifyInstance, options: { prisma: PrismaClien
     const optional = access === 'read' && options.readAccess === 'public';
     route.schema.security = optional ? [{ bearerAuth: [] }, {}] : [{ bearerAuth: [] }];
     const statuses = optional ? [401] : [401, 403];
+    // A query with include_deleted may be refused by the hook below.
+    const query = (route.schema.querystring as { shape?: Record<string, unknown> } | undefined)?.shape;
+    if (query && 'include_deleted' in query && !statuses.includes(403)) statuses.push(403);
     route.schema.response = { ...problemResponses(...statuses), ...(route.schema.response as object | undefined) };
+  });
+
+  // include_deleted=true on any list, export or stats needs the editor role; checked once the query is parsed.
+  app.addHook('preHandler', async (request) => {
+    if ((request.query as { include_deleted?: unknown } | undefined)?.include_deleted === true) {
+      requireDeletedAccess(request, 'include_deleted=true');
+    }
   });
 
   app.addHook('onRequest', async (request) => {

@@ -1,6 +1,6 @@
 // Choosing a representation: `format=` wins, else the Accept header (with q
 // values); no Accept or */* means JSON. Nothing acceptable is a 406.
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from './errors.js';
 
 export interface Representation<F extends string> {
@@ -37,4 +37,21 @@ export function negotiate<F extends string>(
     'not-acceptable',
     `None of the accepted types (${accept}) is available; this resource serves ${formats.map((f) => f.mediaType).join(', ')}.`,
   );
+}
+
+/**
+ * Adds `names` to the answer's Vary header, keeping what is there (CORS adds Origin before the
+ * route runs; setting the header would drop it, and a cache would then serve one origin's answer
+ * to another).
+ */
+export function addVary(reply: FastifyReply, ...names: string[]): void {
+  const current = String(reply.getHeader('vary') ?? '');
+  const listed = current
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (listed.includes('*')) return;
+  const known = new Set(listed.map((name) => name.toLowerCase()));
+  const added = names.filter((name) => !known.has(name.toLowerCase()));
+  if (added.length > 0) reply.header('vary', [...listed, ...added].join(', '));
 }

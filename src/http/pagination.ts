@@ -2,6 +2,7 @@
 // Link header pointing at the next page with the same query.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { publicOrigin } from './proxies.js';
 
 export const LimitSchema = z.coerce.number().int().min(1).max(1000).default(50).describe('Page size, 1 to 1000');
 
@@ -34,12 +35,17 @@ export function pageReply<Row, Wire>(
   return { data: page.rows.map(toWire), next_cursor: page.nextCursor };
 }
 
-/** Sets `Link: <...>; rel="next"` to this request's URL with the next cursor, when there is a next page. */
+/**
+ * Sets `Link: <...>; rel="next"` to this request's URL with the next cursor, when there is a next page:
+ * absolute on PUBLIC_URL or the request's origin (publicOrigin), relative when the Host sent is not one
+ * a link may carry. The URL serialiser percent-encodes what could end the link (<, >, quotes, spaces).
+ */
 export function linkNext(request: FastifyRequest, reply: FastifyReply, nextCursor: string | null, baseUrl?: string): void {
   if (!nextCursor) return;
-  const url = new URL(request.url, baseUrl ?? `${request.protocol}://${request.host}`);
+  const origin = publicOrigin(request, baseUrl);
+  const url = new URL(request.url, origin ?? 'http://relative.invalid');
   url.searchParams.set('cursor', nextCursor);
-  reply.header('link', `<${url.toString()}>; rel="next"`);
+  reply.header('link', `<${origin ? url.toString() : url.pathname + url.search}>; rel="next"`);
 }
 
 const PAGE_HEAD = Buffer.from('{"data":[');

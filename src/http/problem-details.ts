@@ -154,7 +154,10 @@ export function installProblemDetails(app: FastifyInstance): void {
     if (!route.schema || !route.url.startsWith('/v1/')) return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const readsOnly = methods.every((method) => method === 'GET' || method === 'HEAD');
-    const common = readsOnly ? problemResponses(414) : problemResponses(413, 414, 415);
+    // 408 and 431: Node's parser (clientErrorHandler); 429: the rate limiter runs before every /v1 route;
+    // 503: each touches the database (finishDocument adds their headers).
+    const any = [408, 414, 429, 431, 503];
+    const common = readsOnly ? problemResponses(...any) : problemResponses(413, 415, ...any);
     route.schema.response = { ...common, ...(route.schema.response as object | undefined) };
   });
 
@@ -243,12 +246,12 @@ export function installProblemDetails(app: FastifyInstance): void {
 
 /**
  * Declares problem+json responses for an operation's error statuses, for the OpenAPI
- * document, plus a `default` for what any operation may answer: 500 and 503.
+ * document, plus a `default` for what any operation may answer: a 500.
  */
 export function problemResponses(...statuses: number[]) {
   const problem = { 'application/problem+json': { schema: ProblemSchema } };
   const declared: Record<number | 'default', { description: string; content: typeof problem }> = {
-    default: { description: 'Internal server error (500), or the database is unavailable (503, with Retry-After)', content: problem },
+    default: { description: 'Internal server error (500)', content: problem },
   };
   for (const status of statuses) {
     const titles = Object.values(PROBLEMS)

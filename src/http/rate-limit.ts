@@ -1,4 +1,5 @@
-// Rate limits per API key, and per IP for callers without one, counted in fixed one-minute
+// Rate limits per API key, and per IP for callers without one (the client's address as
+// TRUST_PROXY allows, an IPv6 one by its /64; src/http/proxies.ts), counted in fixed one-minute
 // windows in a store every instance shares: Redis when REDIS_URL is set, PostgreSQL (an
 // unlogged table) otherwise. Answers carry RateLimit and RateLimit-Policy headers
 // (IETF draft-ietf-httpapi-ratelimit-headers); over the limit, 429 with Retry-After.
@@ -6,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { ApiError } from './errors.js';
+import { clientAddress, rateLimitAddress } from './proxies.js';
 
 const WINDOW_MS = 60_000;
 
@@ -21,10 +23,42 @@ function windowOf(now: number): { window: number; resetMs: number } {
   return { window, resetMs: (window + 1) * WINDOW_MS - now };
 }
 
-export function postgresStore(pool: pg.Pool): RateLimitStore {
+/** Windows older than the current one deleted per statement, so a sweep's work is bounded. */
+const SWEEP_BATCH = 5_000;
+
+/**
+ * Counts in the rate_limits table, one row per client. A client's row is reset when it comes back
+ * in a later window; the rows of clients that do not come back are deleted by a sweep that runs
+ * at most once a minute per instance, in the background of a hit, in batches of SWEEP_BATCH.
+ * `now` is for tests.
+ */
+export function postgresStore(pool: pg.Pool, options: { now?: () => number } = {}): RateLimitStore {
+  const now = options.now ?? Date.now;
+  let nextSweep = 0;
+  let sweeping: Promise<void> | null = null;
+  async function sweep(current: number): Promise<void> {
+    // A few batches at most: with more clients than that a minute, the next sweep goes on.
+    for (let batch = 0; batch < 10; batch++) {
+      const deleted = await pool.query(
+        `DELETE FROM rate_limits WHERE key IN (SELECT key FROM rate_limits WHERE "window" < $1 LIMIT ${SWEEP_BATCH})`,
+        [current],
+      );
+      if ((deleted.rowCount ?? 0) < SWEEP_BATCH) return;
+    }
+  }
   return {
     async hit(client) {
-      const { window, resetMs } = windowOf(Date.now());
+      const at = now();
+      const { window, resetMs } = windowOf(at);
+      if (at >= nextSweep && !sweeping) {
+        nextSweep = at + WINDOW_MS;
+        // In the background: a failed sweep is retried a minute later, and never fails the request.
+        sweeping = sweep(window)
+          .catch(() => {})
+          .finally(() => {
+            sweeping = null;
+          });
+      }
       const result = await pool.query<{ count: number }>(
         `INSERT INTO rate_limits (key, "window", count) VALUES ($1, $2, 1)
          ON CONFLICT (key) DO UPDATE SET
@@ -35,7 +69,9 @@ export function postgresStore(pool: pg.Pool): RateLimitStore {
       );
       return { count: result.rows[0]?.count ?? 1, resetMs };
     },
-    async close() {},
+    async close() {
+      await sweeping;
+    },
   };
 }
 
@@ -78,7 +114,7 @@ export function installRateLimit(app: FastifyInstance, store: RateLimitStore, li
     if (!request.url.startsWith('/v1/')) return;
     const [client, limit] = request.principal
       ? [`key:${request.principal.name}`, limits.perKey]
-      : [`ip:${request.ip}`, limits.perAnonymousIp];
+      : [`ip:${rateLimitAddress(clientAddress(request))}`, limits.perAnonymousIp];
     if (limit === 0) return;
     let used: { count: number; resetMs: number };
     try {

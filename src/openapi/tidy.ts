@@ -107,9 +107,50 @@ export function markPublicOperations<T extends { paths?: Json }>(document: T): T
 
 const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 
+/** The headers of 429 and 503 answers (src/http/rate-limit.ts, problem-details.ts, the health routes), described once. */
+const RETRY_HEADERS = {
+  RetryAfter: {
+    description: 'Seconds to wait before retrying',
+    schema: { type: 'integer', minimum: 0 },
+  },
+  RateLimit: {
+    description: 'Where the caller stands in its window: `limit=N, remaining=N, reset=SECONDS` (IETF draft-ietf-httpapi-ratelimit-headers)',
+    schema: { type: 'string' },
+  },
+  RateLimitPolicy: {
+    description: 'The limit that applies: `N;w=60`, N requests a 60-second window',
+    schema: { type: 'string' },
+  },
+};
+
+const HEADER_REF = (name: keyof typeof RETRY_HEADERS) => ({ $ref: `#/components/headers/${name}` });
+
+/**
+ * Fastify's route schemas carry no response headers: a 429 says Retry-After and the RateLimit
+ * headers, and a 503 Retry-After, added here to every such response of the document.
+ */
+export function declareRetryHeaders<T extends { paths?: Json; components?: object }>(document: T): T {
+  for (const pathItem of Object.values(
+    (document.paths ?? {}) as Record<string, Record<string, { responses?: Record<string, { headers?: object }> }>>,
+  )) {
+    for (const [method, operation] of Object.entries(pathItem)) {
+      if (!HTTP_METHODS.has(method)) continue;
+      const responses = operation.responses ?? {};
+      if (responses['429'])
+        responses['429'].headers = {
+          'Retry-After': HEADER_REF('RetryAfter'),
+          RateLimit: HEADER_REF('RateLimit'),
+          'RateLimit-Policy': HEADER_REF('RateLimitPolicy'),
+        };
+      if (responses['503']) responses['503'].headers = { 'Retry-After': HEADER_REF('RetryAfter') };
+    }
+  }
+  return { ...document, components: { ...document.components, headers: RETRY_HEADERS } };
+}
+
 type Document = Parameters<typeof tidyComponents>[0];
 
 /** Every finishing step, in order, over what fastify-type-provider-zod made of the routes. */
 export function finishDocument<T extends Document>(document: T): T {
-  return markPublicOperations(markOptionalBodies(tidyComponents(document)));
+  return declareRetryHeaders(markPublicOperations(markOptionalBodies(tidyComponents(document))));
 }

@@ -10,7 +10,7 @@ import { validBodyOf } from './bodies.js';
 import { operationsOf, plannedRequests, REPLAY_RUNS, runsOf } from './budgets.js';
 import { Contract, type OpenApiDocument } from './contract.js';
 import { emptyWorld, Generators, type World } from './generators.js';
-import { captureErrors, Harness, SEED } from './harness.js';
+import { captureErrors, FUZZ_APP, Harness, SEED } from './harness.js';
 import { seedWorld } from './world.js';
 import { WriteFuzzer } from './writing.js';
 
@@ -24,7 +24,7 @@ let g: Generators;
 let w: WriteFuzzer;
 
 beforeAll(async () => {
-  t = await startTestApp({ extend: captureErrors });
+  t = await startTestApp({ extend: captureErrors, ...FUZZ_APP });
   contract = new Contract((await t.http.get('/openapi.json').expect(200)).body as OpenApiDocument);
   h = new Harness('creates', contract, (t.app.server.address() as { port: number }).port, t.keys);
   world = emptyWorld();

@@ -11,7 +11,7 @@ import { validBodyOf } from './bodies.js';
 import { operationsOf, plannedRequests, runsOf } from './budgets.js';
 import { Contract, type OpenApiDocument } from './contract.js';
 import { emptyWorld, Generators, pick, type World } from './generators.js';
-import { captureErrors, Harness, SEED, type FuzzRequest } from './harness.js';
+import { captureErrors, FUZZ_APP, Harness, SEED, type FuzzRequest } from './harness.js';
 import { seedWorld } from './world.js';
 import { WriteFuzzer } from './writing.js';
 
@@ -55,7 +55,7 @@ async function supply(): Promise<void> {
 }
 
 beforeAll(async () => {
-  t = await startTestApp({ extend: captureErrors });
+  t = await startTestApp({ extend: captureErrors, ...FUZZ_APP });
   contract = new Contract((await t.http.get('/openapi.json').expect(200)).body as OpenApiDocument);
   h = new Harness('edits', contract, (t.app.server.address() as { port: number }).port, t.keys);
   world = emptyWorld();

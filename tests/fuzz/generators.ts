@@ -503,6 +503,14 @@ export class Generators {
         return fc.oneof(
           text(200),
           pick(() => this.world.actorNames.map((a) => a.name), fc.constant('Kursk')),
+          // Runs of web-search operators: 33 dashes overflowed websearch_to_tsquery's stack (a 500).
+          fc
+            .tuple(
+              fc.integer({ min: 1, max: 120 }),
+              fc.constantFrom('-', '- ', '-(', '-!', '-<', '"-', 'or -'),
+              fc.constantFrom('', 'Kursk'),
+            )
+            .map(([n, unit, word]) => `${unit.repeat(n).slice(0, 480)}${word}`),
         );
       case 'publisher':
         return fc.oneof(fc.constantFrom('Example Wire', 'Example News'), text(300));
@@ -629,6 +637,7 @@ export class Generators {
         ? validBody.map((value): BodyChoice | undefined => ({ kind: 'valid', text: JSON.stringify(value) }))
         : fc.constant<BodyChoice | undefined>(undefined),
       contentType: types.length > 0 ? fc.constantFrom(...types) : none,
+      proxy: fc.constant({}),
     });
 
     // Every part drawn independently, each now and then wrong.
@@ -678,10 +687,11 @@ export class Generators {
       accept: reading ? acceptArb : none,
       body,
       contentType: contentTypeArb(types.length > 0 ? types : ['application/json']),
+      proxy: proxyHeadersArb,
     });
 
     return fc.oneof({ weight: 1, arbitrary: clean }, { weight: 2, arbitrary: mixed }).map((draft) => {
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { ...draft.proxy };
       if (draft.authorization !== undefined) headers.authorization = draft.authorization;
       if (draft.ifMatch !== undefined) headers['if-match'] = draft.ifMatch;
       if (draft.idempotency !== undefined) headers['idempotency-key'] = draft.idempotency;
@@ -989,5 +999,53 @@ export const acceptArb: fc.Arbitrary<string | undefined> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc.constantFrom(...ACCEPTS),
+  },
+);
+
+/** X-Forwarded-For values: addresses and chains of them, with a client's own entries first, and garbage (3 KB of it too). */
+const forwardedForArb: fc.Arbitrary<string> = fc.oneof(
+  { weight: 4, arbitrary: fc.oneof(fc.ipV4(), fc.ipV6()) },
+  { weight: 3, arbitrary: fc.array(fc.oneof(fc.ipV4(), fc.ipV6()), { minLength: 2, maxLength: 5 }).map((chain) => chain.join(', ')) },
+  { weight: 2, arbitrary: fc.tuple(nastyArb, fc.ipV4()).map(([spoofed, proxy]) => `${spoofed}, ${proxy}`) },
+  { weight: 2, arbitrary: nastyArb },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('x'.repeat(3000), `${'9'.repeat(200)}, junk`, 'unknown', '127.0.0.1', '::ffff:10.0.0.1', ',', ' , '),
+  },
+);
+
+/** X-Forwarded-Host values (and Host ones): names, with ports, and what must never reach a Link header. */
+const forwardedHostArb: fc.Arbitrary<string> = fc.oneof(
+  { weight: 3, arbitrary: fc.domain() },
+  { weight: 1, arbitrary: fc.tuple(fc.domain(), fc.integer({ min: 1, max: 65535 })).map(([host, port]) => `${host}:${port}`) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      'a b',
+      'evil.example>; rel="prev", <http://evil.example',
+      'x@evil.example',
+      'evil.example/path?',
+      '[::1]:8080',
+      '',
+      ':',
+    ),
+  },
+  { weight: 1, arbitrary: nastyArb },
+);
+
+/** The headers a proxy in front would set, and a client could forge: none mostly, else any of them. */
+export const proxyHeadersArb: fc.Arbitrary<Record<string, string>> = fc.oneof(
+  { weight: 6, arbitrary: fc.constant({}) },
+  {
+    weight: 3,
+    arbitrary: fc.record(
+      {
+        'x-forwarded-for': forwardedForArb,
+        'x-forwarded-host': forwardedHostArb,
+        'x-forwarded-proto': fc.constantFrom('https', 'http', 'javascript', 'https, http', ''),
+        host: forwardedHostArb.filter((host) => host.trim() !== ''),
+      },
+      { requiredKeys: [] },
+    ),
   },
 );

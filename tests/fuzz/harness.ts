@@ -4,7 +4,18 @@
 import http from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../src/db/client.js';
+import type { RateLimits } from '../../src/http/rate-limit.js';
 import { Contract, mediaTypeOf, type Operation } from './contract.js';
+
+/**
+ * The app the fuzz runs against: behind a trusted proxy on loopback (so the X-Forwarded-* headers it
+ * sends are read) and with the rate limiter on, at limits the fuzz never reaches, so every
+ * forwarded address becomes a rate-limit key.
+ */
+export const FUZZ_APP: { trustProxy: string[]; rateLimits: RateLimits } = {
+  trustProxy: ['loopback'],
+  rateLimits: { perKey: 1_000_000, perAnonymousIp: 1_000_000 },
+};
 
 /** The fixed seed of every property; FUZZ_SEED overrides it to explore. */
 export const SEED = Number(process.env.FUZZ_SEED ?? 20_250_112);
@@ -58,7 +69,7 @@ export class Harness {
   readonly agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   readonly byClass: Record<string, number> = { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, none: 0 };
   readonly byOperation = new Map<string, Map<number, number>>();
-  /** 4xx statuses an operation answered that its document does not declare: reported, not failed. */
+  /** 4xx statuses an operation answered that its document does not declare (each also a failure). */
   readonly undeclared = new Map<string, number>();
   /** Why requests were refused (with FUZZ_VERBOSE), to see what the generators hit. */
   readonly reasons = new Map<string, number>();
@@ -163,11 +174,20 @@ export class Harness {
     }
     const mediaType = mediaTypeOf(response.headers['content-type']);
     const hasBody = request.method !== 'HEAD';
+    // Whatever Host or X-Forwarded-* a client sends, a Link is one well-formed URI reference.
+    const link = response.headers.link;
+    if (link !== undefined && !(typeof link === 'string' && /^<[^<>"\s]+>; rel="next"$/.test(link)))
+      return fail(`malformed Link header ${String(link)}`);
+    // Reads of deleted data need the editor role (API.md section 10).
+    if (status < 400 && /(^|&)include_deleted=true(&|$)/.test(request.query ?? '') && !['editor', 'admin'].includes(request.as ?? 'editor'))
+      return fail(`include_deleted=true answered ${status} to ${request.as ?? 'editor'}`);
 
     if (status >= 400) {
       if (mediaType !== 'application/problem+json') return fail(`4xx with Content-Type ${response.headers['content-type'] ?? '(none)'}`);
+      // A generated client knows only the statuses the document declares: any other is a failure.
       if (operation && !operation.responses[String(status)]) {
         this.undeclared.set(`${label} ${status}`, (this.undeclared.get(`${label} ${status}`) ?? 0) + 1);
+        fail(`status ${status} is not declared by ${operation.operationId}`);
       }
       if (!hasBody) return;
       let problem: Record<string, unknown>;

@@ -8,7 +8,7 @@ import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { OUTSIDE_RUNS, operationsOf, plannedRequests, runsOf, SUITE_MINIMUM } from './budgets.js';
 import { Contract, type OpenApiDocument } from './contract.js';
 import { emptyWorld, encode, Generators, nastyArb, type World } from './generators.js';
-import { captureErrors, Harness, SEED, type FuzzRequest } from './harness.js';
+import { captureErrors, FUZZ_APP, Harness, SEED, type FuzzRequest } from './harness.js';
 import { absorb, seedWorld } from './world.js';
 
 const READS = operationsOf('reads');
@@ -20,7 +20,7 @@ let world: World;
 let g: Generators;
 
 beforeAll(async () => {
-  t = await startTestApp({ extend: captureErrors });
+  t = await startTestApp({ extend: captureErrors, ...FUZZ_APP });
   contract = new Contract((await t.http.get('/openapi.json').expect(200)).body as OpenApiDocument);
   h = new Harness('reads', contract, (t.app.server.address() as { port: number }).port, t.keys);
   world = emptyWorld();

@@ -6,7 +6,7 @@ import { eventBody, reportBody } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { Contract, type OpenApiDocument } from './contract.js';
 import { emptyWorld } from './generators.js';
-import { captureErrors, Harness, type FuzzRequest } from './harness.js';
+import { captureErrors, FUZZ_APP, Harness, type FuzzRequest } from './harness.js';
 import { WriteFuzzer } from './writing.js';
 
 let t: TestApp;
@@ -16,7 +16,7 @@ let w: WriteFuzzer;
 let eventId: string;
 
 beforeAll(async () => {
-  t = await startTestApp({ extend: captureErrors });
+  t = await startTestApp({ extend: captureErrors, ...FUZZ_APP });
   contract = new Contract((await t.http.get('/openapi.json').expect(200)).body as OpenApiDocument);
   h = new Harness('regressions', contract, (t.app.server.address() as { port: number }).port, t.keys);
   eventId = (await t.http.post('/v1/events').send(eventBody()).expect(201)).body.id;

@@ -8,6 +8,8 @@ import supertest from 'supertest';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { ReadAccess } from '../../src/http/auth.js';
+import type { TrustProxy } from '../../src/http/proxies.js';
+import { postgresStore, type RateLimits } from '../../src/http/rate-limit.js';
 import { createKey, ROLES, type Role } from '../../src/modules/keys/repository.js';
 import { connectDatabase, type Database } from '../../src/db/client.js';
 import { withDatabase } from './global-setup.js';
@@ -64,6 +66,10 @@ async function staleRows(pool: pg.Pool): Promise<StaleRows> {
 export interface TestAppOptions {
   /** READ_ACCESS of the app: public (default) or key. */
   readAccess?: ReadAccess;
+  /** TRUST_PROXY of the app: none by default. */
+  trustProxy?: TrustProxy;
+  /** Rate limits, counted in PostgreSQL (the test database); none by default. */
+  rateLimits?: RateLimits;
   /** Runs after buildApp and before listen, to add routes or hooks a test needs (such as one that throws). */
   extend?(app: FastifyInstance): void | Promise<void>;
 }
@@ -80,7 +86,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const db = connectDatabase(databaseUrl, 5);
   const keys = {} as Record<Role, string>;
   for (const role of ROLES) keys[role] = (await createKey(db.prisma, `test-${role}`, role, 'test-setup')).key;
-  const app = await buildApp({ db, readAccess: options.readAccess ?? 'public' });
+  const app = await buildApp({
+    db,
+    readAccess: options.readAccess ?? 'public',
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+    ...(options.rateLimits ? { rateLimit: { store: postgresStore(db.pool), limits: options.rateLimits } } : {}),
+  });
   await options.extend?.(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const as = Object.fromEntries(

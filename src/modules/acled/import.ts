@@ -20,6 +20,7 @@ import {
   TYPE_TAG,
   type VocabularyEntry,
 } from './codebook.js';
+import { csvText } from '../events/export.js';
 import { csvRecords } from './csv.js';
 import type { ImportRecord } from '../imports/records.js';
 
@@ -206,7 +207,8 @@ export async function* acledRecords(
     const index = columns;
     const result = rowBody((column) => {
       const at = index.get(column);
-      return at === undefined ? '' : fields[at]!.trim();
+      // Without the quote the export puts before text a spreadsheet would run (csvField).
+      return at === undefined ? '' : csvText(fields[at]!.trim()).trim();
     }, types);
     yield 'errors' in result ? { line: record.line, errors: result.errors } : { line: record.line, value: result.value };
   }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { requireDeletedAccess } from '../../http/auth.js';
 import { notFound } from '../../http/errors.js';
 import { IdParamsSchema, sendJsonPage, sendJsonText } from '../../http/pagination.js';
 import { problemResponses } from '../../http/problem-details.js';
@@ -37,14 +38,17 @@ export const changeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       summary: "An event's revisions",
       description:
         'Every version of the event, oldest first: who made it, when, which fields changed, and the whole event as it then stood. ' +
-        'Deleted and merged events keep their revisions.',
+        'Deleted and merged events keep their revisions; those of a deleted event need the editor role (403 otherwise).',
       params: IdParamsSchema,
       querystring: RevisionListQuerySchema,
-      response: { 200: EventRevisionPageSchema, ...problemResponses(400, 404) },
+      response: { 200: EventRevisionPageSchema, ...problemResponses(400, 403, 404) },
     },
     handler: async (request, reply) => {
-      const exists = await db.pool.query('SELECT 1 FROM events WHERE id = $1', [request.params.id]);
-      if (exists.rowCount === 0) throw notFound('event', request.params.id);
+      const found = await db.pool.query<{ deleted: boolean }>('SELECT deleted_at IS NOT NULL AS deleted FROM events WHERE id = $1', [
+        request.params.id,
+      ]);
+      if (found.rowCount === 0) throw notFound('event', request.params.id);
+      if (found.rows[0]?.deleted) requireDeletedAccess(request, "a deleted event's revisions");
       return sendJsonPage(request, reply, await listEventRevisions(db.pool, request.params.id, request.query), publicUrl);
     },
   });

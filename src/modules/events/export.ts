@@ -10,11 +10,28 @@ type Event = z.infer<typeof EventSchema>;
 
 const NEEDS_QUOTES = /[",\r\n]/;
 
-/** RFC 4180: quote a field holding a comma, quote, CR or LF; double its quotes. */
+/**
+ * The first characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection): =, +,
+ * -, @, tab, CR, and their fullwidth forms, which some spreadsheets read alike. csv_field in the
+ * migrations holds the same set.
+ */
+export const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+
+/**
+ * RFC 4180: quote a field holding a comma, quote, CR or LF; double its quotes. Text that a spreadsheet
+ * would run as a formula gets a leading single quote (so `=HYPERLINK(...)` shows as text); numbers are
+ * written as they are, so a negative one stays a number.
+ */
 export function csvField(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return String(value);
-  return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  const text = FORMULA_START.test(value) ? `'${value}` : value;
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** A cell as csvField wrote it, read back: without the single quote that kept it from running as a formula. */
+export function csvText(cell: string): string {
+  return cell.startsWith("'") && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : cell;
 }
 
 /** The columns of the CSV export, in the order event_csv_record (in the migrations) writes them. */

@@ -53,7 +53,7 @@ const ExternalIdFilter = z
 
 export const EventFilterFields = {
   include_deleted: QueryBoolean.optional().describe(
-    'true also lists deleted (and merged) events, with their deleted_at set; they are left out otherwise',
+    'true also lists deleted (and merged) events, with their deleted_at set (editors only: 403 otherwise); they are left out otherwise',
   ),
   type: commaList(z.string().regex(/^[a-z0-9_]+$/, 'event-type codes are lower-case words'), 'Event-type codes').optional(),
   status: commaList(EventStatusSchema, 'Statuses').optional(),

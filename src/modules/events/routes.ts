@@ -3,9 +3,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError, notFound } from '../../http/errors.js';
 import { isNotModified } from '../../http/etag.js';
-import { negotiate } from '../../http/negotiation.js';
+import { addVary, negotiate } from '../../http/negotiation.js';
 import { IdParamsSchema, linkNext, sendJsonPage, sendJsonText } from '../../http/pagination.js';
-import { authorOf } from '../../http/auth.js';
+import { authorOf, canReadDeleted } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { type ModuleDeps } from '../deps.js';
 import { toCsv, toGeoJson, toNdjson } from './export.js';
@@ -104,6 +104,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         "`format=acled-csv` is CSV in ACLED's codebook columns (event_id_cnty, event_date, ..., timestamp): types, precisions, actors, " +
           'sources and fatalities mapped as docs/acled.md describes; `npm run import -- --format acled FILE` reads it back.',
         'An export without `limit` streams every matching event; with `limit` it is one page, with a Link header to the next.',
+        "In both CSVs a text cell that a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR, or a fullwidth =, +, - or @) gets a leading single quote (OWASP's CSV-injection advice); numeric columns keep their sign, and the ACLED import drops the quote.",
         'A server streams a limited number of exports at once (EXPORT_MAX_CONCURRENT, half its connection pool by default); beyond that, 503 with Retry-After.',
       ].join('\n'),
       querystring: EventListQuerySchema,
@@ -128,7 +129,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       const { format, limit, cursor, sort, count, ...filters } = request.query;
       // acled-csv is chosen by name only: in Accept, text/csv means this service's own CSV.
       const chosen = format === 'acled-csv' ? format : negotiate(request, REPRESENTATIONS, format).format;
-      reply.header('vary', 'accept');
+      addVary(reply, 'Accept');
       // Lists and exports read the replica when there is one (db.readPool): they may lag a moment.
       if (chosen === 'json') {
         const size = limit ?? DEFAULT_PAGE_SIZE;
@@ -211,7 +212,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       description:
         'The ETag is the version; send it in If-None-Match to get 304 when unchanged. A deleted event answers 410 with its tombstone ' +
         '(merged_into names the survivor of a merge). With `as_of`, the event as it stood at that time, from its revisions: ' +
-        '404 if it did not exist yet, 410 if it was deleted by then.',
+        '404 if it did not exist yet, 410 if it was deleted by then. The past states of an event deleted since are for editors: ' +
+        'others get its 410 tombstone.',
       params: IdParamsSchema,
       querystring: EventGetQuerySchema,
       response: { 200: EventSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404, 410) },
@@ -219,6 +221,11 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     handler: async (request, reply) => {
       const { id } = request.params;
       const asOf = request.query.as_of;
+      // A deleted event's past states are its tombstone's contents: editors only, the tombstone for others.
+      if (asOf && !canReadDeleted(request)) {
+        const current = await getEvent(db.pool, id);
+        if (current?.deleted_at) throw tombstone(current, id);
+      }
       const event = asOf ? await eventAsOf(id, asOf) : await getEvent(db.pool, id);
       if (!event) throw notFound('event', id);
       if (event.deleted_at) throw tombstone(event, id);

@@ -66,9 +66,18 @@ export async function insertReportFigures(ctx: WriteContext, reportId: string, f
 export async function getReport(
   pool: pg.Pool,
   id: string,
-): Promise<{ json: string; version: number; deleted_at: string | null; deleted_by: string | null; delete_reason: string | null } | null> {
+): Promise<{
+  json: string;
+  version: number;
+  deleted_at: string | null;
+  deleted_by: string | null;
+  delete_reason: string | null;
+  event_id: string;
+  event_deleted_at: string | null;
+} | null> {
   const result = await pool.query(
-    `SELECT (${REPORT_JSON})::text AS json, r.version, ${isoTimestamp('r.deleted_at')} AS deleted_at, r.deleted_by, r.delete_reason
+    `SELECT (${REPORT_JSON})::text AS json, r.version, ${isoTimestamp('r.deleted_at')} AS deleted_at, r.deleted_by, r.delete_reason,
+            r.event_id, (SELECT ${isoTimestamp('e.deleted_at')} FROM events e WHERE e.id = r.event_id) AS event_deleted_at
      FROM reports r WHERE r.id = $1`,
     [id],
   );
@@ -78,15 +87,24 @@ export async function getReport(
 export const REPORT_SORTS = ['-created', 'created'] as const;
 
 /**
- * A page of live reports as JSON texts, by creation (ids are time-ordered UUIDv7,
+ * A page of live reports as JSON texts (of live events unless `ofDeletedEvents`), by creation (ids are time-ordered UUIDv7,
  * so the id is the whole sort key), with the cursor of the next page.
  */
 export async function listReports(
   pool: pg.Pool,
-  request: { filters: ReportFilters; eventId?: string; sort: (typeof REPORT_SORTS)[number]; cursor?: string | undefined; limit: number },
+  request: {
+    filters: ReportFilters;
+    eventId?: string;
+    sort: (typeof REPORT_SORTS)[number];
+    cursor?: string | undefined;
+    limit: number;
+    /** Whether reports of deleted events are listed too (editors'); they are left out otherwise. */
+    ofDeletedEvents: boolean;
+  },
 ) {
   const p = new SqlParams();
   const where = ['r.deleted_at IS NULL', ...reportConditions(request.filters, p)];
+  if (!request.ofDeletedEvents) where.push('EXISTS (SELECT 1 FROM events e WHERE e.id = r.event_id AND e.deleted_at IS NULL)');
   if (request.eventId) where.push(`r.event_id = ${p.add(request.eventId, 'uuid')}`);
   const direction = request.sort === 'created' ? 'ASC' : 'DESC';
   if (request.cursor) {

@@ -7,7 +7,8 @@ import { optionalIfMatch, requireIfMatch } from '../../http/preconditions.js';
 import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
 import { DeleteBodySchema } from '../events/schemas.js';
 import { idempotencyClaim, resourceResponse, runWrite, sendWrite } from '../writes.js';
-import { authorOf } from '../../http/auth.js';
+import { authorOf, canReadDeleted, requireDeletedAccess } from '../../http/auth.js';
+import { QueryBoolean } from '../../http/query-values.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { type ModuleDeps } from '../deps.js';
 import { ReportFilterFields, StatedAtFilterFields } from './filters.js';
@@ -21,6 +22,9 @@ const ReportListQuerySchema = z
   .strictObject({
     ...ReportFilterFields,
     ...StatedAtFilterFields,
+    include_deleted: QueryBoolean.optional().describe(
+      'true also lists the reports of deleted (and merged) events (editors only); they are left out otherwise',
+    ),
     sort: z.enum(REPORT_SORTS).default('-created').describe('-created (newest first, default) or created'),
     limit: LimitSchema,
     cursor: CursorParamSchema,
@@ -40,14 +44,16 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       tags: ['reports'],
       summary: 'List reports across events',
       description:
-        'Live reports of live and deleted events alike, newest first by default. Filters combine with AND; commas inside one mean OR. ' +
+        'Live reports of live events (and of deleted ones too with include_deleted=true, for editors), newest first by default. ' +
+        'Filters combine with AND; commas inside one mean OR. ' +
         '`via` matches an actor anywhere in the chain. Keyset pagination as for events.',
       querystring: ReportListQuerySchema,
       response: { 200: ReportPageSchema, ...problemResponses(400) },
     },
     handler: async (request, reply) => {
-      const { sort, limit, cursor, ...filters } = request.query;
-      return sendJsonPage(request, reply, await listReports(db.readPool, { filters, sort, cursor, limit }), publicUrl);
+      const { sort, limit, cursor, include_deleted, ...filters } = request.query;
+      const page = await listReports(db.readPool, { filters, sort, cursor, limit, ofDeletedEvents: include_deleted ?? false });
+      return sendJsonPage(request, reply, page, publicUrl);
     },
   });
 
@@ -56,15 +62,22 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       operationId: 'listEventReports',
       tags: ['reports'],
       summary: "List an event's reports",
-      description: 'The live reports of one event, oldest first.',
+      description: 'The live reports of one event, oldest first. Those of a deleted event need the editor role (403 otherwise).',
       params: IdParamsSchema,
       querystring: EventReportsQuerySchema,
-      response: { 200: ReportPageSchema, ...problemResponses(400, 404) },
+      response: { 200: ReportPageSchema, ...problemResponses(400, 403, 404) },
     },
     handler: async (request, reply) => {
-      const event = await db.prisma.event.findUnique({ where: { id: request.params.id }, select: { id: true } });
+      const event = await db.prisma.event.findUnique({ where: { id: request.params.id }, select: { deletedAt: true } });
       if (!event) throw notFound('event', request.params.id);
-      const page = await listReports(db.pool, { filters: {}, eventId: request.params.id, sort: 'created', ...request.query });
+      if (event.deletedAt) requireDeletedAccess(request, "a deleted event's reports");
+      const page = await listReports(db.pool, {
+        filters: {},
+        eventId: request.params.id,
+        sort: 'created',
+        ofDeletedEvents: true,
+        ...request.query,
+      });
       return sendJsonPage(request, reply, page, publicUrl);
     },
   });
@@ -101,7 +114,9 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       operationId: 'getReport',
       tags: ['reports'],
       summary: 'Get one report',
-      description: 'The ETag is the version (If-None-Match gives 304). A withdrawn report answers 410 with its tombstone.',
+      description:
+        'The ETag is the version (If-None-Match gives 304). A withdrawn report answers 410 with its tombstone; so does a report ' +
+        'of a deleted event, except to editors.',
       params: IdParamsSchema,
       response: { 200: ReportSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404, 410) },
     },
@@ -111,6 +126,12 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       if (report.deleted_at) {
         throw new ApiError('gone', `The report ${request.params.id} was withdrawn.`, {
           extra: { deleted_at: report.deleted_at, deleted_by: report.deleted_by, reason: report.delete_reason },
+        });
+      }
+      // A deleted event's reports are its tombstone's contents: editors only.
+      if (report.event_deleted_at && !canReadDeleted(request)) {
+        throw new ApiError('gone', `The report ${request.params.id} belongs to the event ${report.event_id}, which was deleted.`, {
+          extra: { event_id: report.event_id, deleted_at: report.event_deleted_at },
         });
       }
       if (isNotModified(request, reply, report.version)) return reply.code(304).send();
