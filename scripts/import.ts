@@ -16,14 +16,18 @@ import { DEFAULT_BATCH_SIZE, importEvents, ImportInterrupted } from '../src/modu
 import { ndjsonRecords, type ImportRecord } from '../src/modules/imports/records.js';
 import { acledRecords } from '../src/modules/acled/import.js';
 import { listEventTypes, toEventType } from '../src/modules/event-types/repository.js';
+import { actorKindsByName } from '../src/modules/actors/repository.js';
 import { Progress } from './synthetic/progress.js';
 
 /** The readers of each input format, one entry each; a reader that needs the database (a vocabulary) has it. */
 const FORMATS: Record<string, (input: Readable, db: Database) => AsyncIterable<ImportRecord>> = {
   ndjson: ndjsonRecords,
   // ACLED's CSV: its types map back through the event-type vocabulary stored in the database.
+  // Actors it names are matched by name to existing ones, whatever their kind.
   acled: async function* (input, db) {
-    yield* acledRecords(input, (await listEventTypes(db.prisma)).map(toEventType));
+    yield* acledRecords(input, (await listEventTypes(db.prisma)).map(toEventType), {
+      existingKinds: (names) => actorKindsByName(db.prisma, names),
+    });
   },
 };
 

@@ -132,7 +132,12 @@ beforeAll(async () => {
       description: 'A strategic development of ACLED type Other, kept from an ACLED import.',
       occurred: { start: '2025-04-02', precision: 'day' },
       reports: [reportBody()],
-      tags: ['acled:event_type=Strategic developments', 'acled:sub_event_type=Other', 'acled:source_scale=New media-National', 'crowd size=no report'],
+      tags: [
+        'acled:event_type=Strategic developments',
+        'acled:sub_event_type=Other',
+        'acled:source_scale=New media-National',
+        'crowd size=no report',
+      ],
     }),
   );
   // Imported before the vocabulary had a type for shelling: still `other`, with the types kept.

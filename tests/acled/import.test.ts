@@ -93,7 +93,9 @@ describe('acledRecords on the sample file', () => {
     // Agreement: the type labelled as ACLED's own, not prisoner_exchange, which shares its pair but is narrower.
     expect(byId.get('SDN3001')!.type).toBe('agreement');
     expect(byId.get('YEM7001')!.type).toBe('other'); // Other: deployment or equipment transfer?
-    expect(byId.get('YEM7001')!.tags).toEqual(expect.arrayContaining(['acled:event_type=Strategic developments', 'acled:sub_event_type=Other']));
+    expect(byId.get('YEM7001')!.tags).toEqual(
+      expect.arrayContaining(['acled:event_type=Strategic developments', 'acled:sub_event_type=Other']),
+    );
     expect(byId.get('SYR4001')!.type).toBe('protest');
     expect(byId.get('SYR4001')!.tags).toEqual(['crowd size=around 200', 'acled:source_scale=Other']);
     expect(byId.get('SYR4001')!.participants.map((p: Body) => p.actor.name)).toEqual([
@@ -154,7 +156,12 @@ describe('acledRecords on broken input', () => {
     });
     expect(records[4]).toEqual({
       line: 9,
-      errors: [{ path: 'event_date', message: expect.stringMatching(/^event_date "2023-02-30" is not a date \(read are forms such as 2024-08-05/) }],
+      errors: [
+        {
+          path: 'event_date',
+          message: expect.stringMatching(/^event_date "2023-02-30" is not a date \(read are forms such as 2024-08-05/),
+        },
+      ],
     });
     expect(records[5]).toEqual({ line: 10, errors: [{ path: '', message: 'a quoted field is never closed (a quote is missing)' }] });
   });

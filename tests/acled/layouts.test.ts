@@ -11,9 +11,11 @@ import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitList, type VocabularyEntry } from '../../src/modules/acled/codebook.js';
-import { acledRecords, parseAcledDate } from '../../src/modules/acled/import.js';
+import { acledRecords, parseAcledDate, type ImportRecord } from '../../src/modules/acled/import.js';
+import { actorKindsByName } from '../../src/modules/actors/repository.js';
 import { importEvents } from '../../src/modules/imports/import.js';
 import type { ImportReport } from '../../src/modules/imports/schemas.js';
+import { eventBody, postEvent, reportBody } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { exportAcled, vocabularyOf, type AcledRow } from './acled-helpers.js';
 
@@ -36,7 +38,11 @@ const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', '
 /** The fixtures' date forms, read here on their own (each file writes one form): the ISO date. */
 function isoDate(file: File, value: string): string {
   const [, day, month, year] =
-    file === 'afghanistan' ? /^(\d+) (\w+) (\d{4})$/.exec(value)! : file === 'india' ? /^(\d+)-(\w+)-(\d{4})$/.exec(value)! : /^(\d+)-(\w+)-(\d{2})$/.exec(value)!;
+    file === 'afghanistan'
+      ? /^(\d+) (\w+) (\d{4})$/.exec(value)!
+      : file === 'india'
+        ? /^(\d+)-(\w+)-(\d{4})$/.exec(value)!
+        : /^(\d+)-(\w+)-(\d{2})$/.exec(value)!;
   const full = year!.length === 2 ? `20${year}` : year!;
   return `${full}-${String(MONTHS.indexOf(month!.slice(0, 3).toLowerCase()) + 1).padStart(2, '0')}-${day!.padStart(2, '0')}`;
 }
@@ -52,10 +58,7 @@ function eventsOf(rows: Row[]): Map<string, Row[]> {
 function sidesOf(rows: Row[]): string[][] {
   if (!('actor2' in rows[0]!)) return rows.map((row) => [row.actor1!, ...splitList(row.assoc_actor_1!)].filter(Boolean));
   const row = rows[0]!;
-  return [
-    [row.actor1!, ...splitList(row.assoc_actor_1!)].filter(Boolean),
-    [row.actor2!, ...splitList(row.assoc_actor_2!)].filter(Boolean),
-  ];
+  return [[row.actor1!, ...splitList(row.assoc_actor_1!)].filter(Boolean), [row.actor2!, ...splitList(row.assoc_actor_2!)].filter(Boolean)];
 }
 
 let t: TestApp;
@@ -64,8 +67,16 @@ const reports = {} as Record<File, ImportReport>;
 /** Imported events by ACLED id. */
 const events = new Map<string, Body>();
 
+/** As `npm run import -- --format acled` imports a file: actors matched by name to existing ones. */
 async function importCsv(csv: string): Promise<ImportReport> {
-  return importEvents(t.db, 'acled-layouts', acledRecords(Readable.from([csv]), vocabulary), { atomic: false });
+  const existingKinds = (names: string[]) => actorKindsByName(t.db.prisma, names);
+  return importEvents(t.db, 'acled-layouts', acledRecords(Readable.from([csv]), vocabulary, { existingKinds }), { atomic: false });
+}
+
+async function readCsv(csv: string, mergeWindow?: number): Promise<ImportRecord[]> {
+  const records: ImportRecord[] = [];
+  for await (const record of acledRecords(Readable.from([csv]), vocabulary, { mergeWindow })) records.push(record);
+  return records;
 }
 
 async function listAll(query: string): Promise<Body[]> {
@@ -91,7 +102,8 @@ describe('1. event_date in every form ACLED and spreadsheets write', () => {
       const rows = rowsOf(text(file));
       expect(rows.length).toBeGreaterThan(15);
       expect(reports[file], file).toMatchObject({ accepted: rows.length, rejected: 0, skipped: 0, errors: [] });
-      for (const row of rows) expect(events.get(row.event_id_cnty!)?.occurred.start, row.event_id_cnty).toBe(isoDate(file, row.event_date!));
+      for (const row of rows)
+        expect(events.get(row.event_id_cnty!)?.occurred.start, row.event_id_cnty).toBe(isoDate(file, row.event_date!));
     }
   });
 
@@ -167,6 +179,58 @@ describe('2. every side of every layout', () => {
     expect(checked).toBeGreaterThan(60);
   });
 
+  it('imports an event whole or not at all: a bad row, or rows that disagree, reject every row of it; rows too far apart are an error', async () => {
+    const csv = [
+      'event_id_cnty,event_date,event_type,sub_event_type,actor1,assoc_actor_1,inter1,source,fatalities',
+      'A1,2024-08-05,Riots,Mob violence,Rioters (Bangladesh),,Rioters,Outlet,1',
+      'B1,2024-08-05,Riots,Mob violence,Rioters (Bangladesh),,Rioters,Outlet,0',
+      'A1,2024-08-05,Riots,Mob violence,Civilians (Bangladesh),,Civilians,Other outlet,1',
+      'C1,2024-08-06,Riots,Mob violence,Rioters (Bangladesh),,Rioters,Outlet,3',
+      'C1,2024-08-06,Riots,Mob violence,Civilians (Bangladesh),,Civilians,Outlet,4',
+      'D1,2024-08-07,Riots,Mob violence,Rioters (Bangladesh),,Rioters,Outlet,0',
+      'D1,05/08/2024,Riots,Mob violence,Civilians (Bangladesh),,Civilians,Outlet,0',
+      'E1,2024-08-08,Riots,Mob violence,Rioters (Bangladesh),,Rioters,Outlet,0',
+      'F1,2024-08-08,Riots,Mob violence,Rioters (Bangladesh),,Rioters,Outlet,0',
+      'G1,2024-08-08,Riots,Mob violence,Rioters (Bangladesh),,Rioters,Outlet,0',
+      'H1,2024-08-08,Riots,Mob violence,Rioters (Bangladesh),,Rioters,Outlet,0',
+      'E1,2024-08-08,Riots,Mob violence,Civilians (Bangladesh),,Civilians,Outlet,0',
+    ].join('\n');
+    const records = await readCsv(csv, 3);
+    expect(
+      records.map((record) => [
+        record.line,
+        'value' in record ? (record.value as Body).external_ids.acled : 'errors',
+        'merged' in record ? record.merged : undefined,
+      ]),
+    ).toEqual([
+      [2, 'A1', 1],
+      [3, 'B1', 0],
+      [5, 'errors', undefined],
+      [6, 'errors', undefined],
+      [7, 'errors', undefined],
+      [8, 'errors', undefined],
+      [9, 'E1', 0],
+      [10, 'F1', 0],
+      [11, 'G1', 0],
+      [12, 'H1', 0],
+      [13, 'errors', undefined],
+    ]);
+    const errors = new Map(records.flatMap((record) => ('errors' in record ? [[record.line, record.errors]] : [])));
+    expect(errors.get(5)).toEqual([{ path: '', message: 'another row of event C1 (line 6) was rejected, so the event is not imported' }]);
+    expect(errors.get(6)).toEqual([{ path: 'fatalities', message: 'fatalities "4" differs from "3" on line 5, another row of event C1' }]);
+    expect(errors.get(7)).toEqual([{ path: '', message: 'another row of event D1 (line 8) was rejected, so the event is not imported' }]);
+    expect(errors.get(8)).toEqual([{ path: 'event_date', message: expect.stringMatching(/^event_date "05\/08\/2024" is ambiguous/) }]);
+    expect(errors.get(13)).toEqual([
+      { path: 'event_id_cnty', message: expect.stringMatching(/^event E1 began on line 9, more than 3 rows before/) },
+    ]);
+    const merged = (records[0] as { value: Body }).value;
+    expect(merged.participants.map((p: Body) => [p.actor.name, p.role])).toEqual([
+      ['Rioters (Bangladesh)', 'perpetrator'],
+      ['Civilians (Bangladesh)', 'target'],
+    ]);
+    expect(merged.reports.map((r: Body) => r.reporter.name)).toEqual(['Outlet', 'Other outlet']);
+  });
+
   it('exports a merged event as one ACLED row with both sides', async () => {
     const { rows } = await exportAcled(t, 'country=BGD');
     const byEvent = eventsOf(rowsOf(text('bangladesh')));
@@ -194,10 +258,37 @@ describe('3. one actor per ACLED name', () => {
     expect(russia.body.data.map((actor: Body) => [actor.name, actor.kind])).toEqual([['Military Forces of Russia (2000-)', 'military']]);
     const inEvents = await listAll(`actor=${russia.body.data[0].id}`);
     const expected = rowsOf(text('ukraine')).filter((row) =>
-      [row.actor1, row.actor2, ...splitList(row.assoc_actor_1!), ...splitList(row.assoc_actor_2!)].includes('Military Forces of Russia (2000-)'),
+      [row.actor1, row.actor2, ...splitList(row.assoc_actor_1!), ...splitList(row.assoc_actor_2!)].includes(
+        'Military Forces of Russia (2000-)',
+      ),
     );
     expect(inEvents.length).toBe(expected.length);
     expect(expected.length).toBeGreaterThan(15);
+  });
+});
+
+describe('3. one actor per ACLED name, also with actors made before', () => {
+  it('names the actor that has the name already, in whatever kind an editor gave it', async () => {
+    const posted = await postEvent(
+      t.http,
+      'existing actor',
+      eventBody({
+        participants: [{ actor: { name: 'Private Security Forces (Moldova)', kind: 'unit' }, role: 'perpetrator' }],
+        reports: [reportBody()],
+      }),
+    );
+    const existing = (await t.http.get(`/v1/events/${posted}`).expect(200)).body.participants[0].actor;
+    const csv = [
+      'event_id_cnty,event_date,event_type,sub_event_type,actor1,assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,iso,source',
+      'MDA201,2024-05-02,Battles,Armed clash,Military Forces of Moldova (1991-),Private Security Forces (Moldova),1,Unidentified Armed Group (Moldova),,3,498,Moldpres',
+      'MDA202,2024-05-03,Strategic developments,Arrests,Private Security Forces (Moldova),,8,Civilians (Moldova),,7,498,Moldpres',
+    ].join('\n');
+    expect(await importCsv(csv)).toMatchObject({ accepted: 2, rejected: 0 });
+    const named = (await listAll('external_id=acled:MDA201,acled:MDA202')).flatMap((event) =>
+      event.participants.filter((p: Body) => p.actor.name === 'Private Security Forces (Moldova)').map((p: Body) => p.actor),
+    );
+    expect(named).toEqual([existing, existing]);
+    expect(existing.kind).toBe('unit');
   });
 });
 
@@ -239,7 +330,10 @@ describe('5. week- and month-precision rows stay in the month and week of their 
     const header = 'event_id_cnty,event_date,time_precision,event_type,sub_event_type,actor1,iso,source,fatalities';
     const csv = [
       header,
-      ...rows.map(([id, precision, date, killed]) => `${id},${date},${precision},Battles,Armed clash,Military Forces of Moldova (1991-),498,Moldpres,${killed}`),
+      ...rows.map(
+        ([id, precision, date, killed]) =>
+          `${id},${date},${precision},Battles,Armed clash,Military Forces of Moldova (1991-),498,Moldpres,${killed}`,
+      ),
     ].join('\n');
     expect(await importCsv(csv)).toMatchObject({ accepted: rows.length, rejected: 0 });
 
@@ -249,7 +343,9 @@ describe('5. week- and month-precision rows stay in the month and week of their 
         const total = totals.get(bucket(date)) ?? { events: 0, killed: 0 };
         totals.set(bucket(date), { events: total.events + 1, killed: total.killed + killed });
       }
-      return [...totals].map(([period, { events, killed }]) => ({ period, events, killed })).sort((a, b) => a.period.localeCompare(b.period));
+      return [...totals]
+        .map(([period, { events, killed }]) => ({ period, events, killed }))
+        .sort((a, b) => a.period.localeCompare(b.period));
     };
     const monday = (date: string) => {
       const day = new Date(`${date}T00:00:00Z`);
@@ -261,7 +357,9 @@ describe('5. week- and month-precision rows stay in the month and week of their 
       ['week', monday],
       ['day', (date: string) => date],
     ] as const) {
-      const response = await t.anonymous.get(`/v1/stats/events?group_by=period&interval=${interval}&country=MDA&occurred_from=2022-01-01&occurred_to=2022-12-31`);
+      const response = await t.anonymous.get(
+        `/v1/stats/events?group_by=period&interval=${interval}&country=MDA&occurred_from=2022-01-01&occurred_to=2022-12-31`,
+      );
       expect(response.status).toBe(200);
       const got = response.body.data.map((row: Body) => ({ period: row.period, events: row.events, killed: row.figures.killed?.low ?? 0 }));
       expect(got.length).toBeGreaterThan(2);

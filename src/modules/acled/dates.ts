@@ -10,12 +10,15 @@ const WEEKDAY = /^(mon|tue|wed|thu|fri|sat|sun)[a-z]*$/i;
 /** A month's number (1-12) from its English name, in full or by its first three letters (or "Sept"); 0 if neither. */
 function monthNumber(name: string): number {
   const lower = name.toLowerCase();
-  const match = MONTHS.findIndex((full) => full === lower || (lower.length === 3 && full.startsWith(lower)) || (lower === 'sept' && full === 'september'));
+  const match = MONTHS.findIndex(
+    (full) => full === lower || (lower.length === 3 && full.startsWith(lower)) || (lower === 'sept' && full === 'september'),
+  );
   return match + 1;
 }
 
 /** A year of two digits as spreadsheets read it: 00-29 are 2000-2029, 30-99 are 1930-1999 (ACLED's data start in 1997). */
-const fullYear = (digits: string): number => (digits.length === 4 ? Number(digits) : Number(digits) < 30 ? 2000 + Number(digits) : 1900 + Number(digits));
+const fullYear = (digits: string): number =>
+  digits.length === 4 ? Number(digits) : Number(digits) < 30 ? 2000 + Number(digits) : 1900 + Number(digits);
 
 /** YYYY-MM-DD of a calendar day, or null when there is no such day (31 February). */
 function calendarDay(year: number, month: number, day: number): string | null {

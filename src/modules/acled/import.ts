@@ -25,6 +25,7 @@ import {
 } from './codebook.js';
 import { csvRecords } from './csv.js';
 import { parseAcledDate } from './dates.js';
+import { normaliseName } from '../actors/repository.js';
 import type { ImportRecord } from '../imports/records.js';
 
 export type { ImportRecord };
@@ -178,7 +179,7 @@ function readRow(line: number, cell: (column: string) => string, types: AcledTyp
  * The first row's first side is the initiating side (perpetrator), every other side the receiving
  * one (target): ACLED gives its sides no direction, and the export writes them back in this order.
  */
-function eventBody(rows: Row[], monadic: boolean): Record<string, unknown> {
+function eventBody(rows: Row[], monadic: boolean, kindOf: (name: string) => string): Record<string, unknown> {
   // A monadic row has actor1 and assoc_actor_1 only: its side is the first.
   const sides = monadic ? rows.map((row) => row.sides[0]!) : rows[0]!.sides;
   const participants: { actor: { name: string; kind: string }; role: string }[] = [];
@@ -188,18 +189,14 @@ function eventBody(rows: Row[], monadic: boolean): Record<string, unknown> {
     for (const name of side) {
       if (seen.has(`${role}\u0000${name}`)) continue;
       seen.add(`${role}\u0000${name}`);
-      participants.push({ actor: { name, kind: actorKindOf(name) }, role });
+      participants.push({ actor: { name, kind: kindOf(name) }, role });
     }
   }
   const first = rows[0]!;
   const union = (lists: string[][]) => [...new Set(lists.flat())];
   return {
     ...first.body,
-    title: titleOf(
-      first.what,
-      sides.flatMap((side) => side.slice(0, 1)).slice(0, 2),
-      first.where,
-    ),
+    title: titleOf(first.what, sides.flatMap((side) => side.slice(0, 1)).slice(0, 2), first.where),
     participants,
     reports: union(rows.map((row) => row.sources)).map((name) => ({ reporter: { name, kind: SOURCE_KIND } })),
     tags: union(rows.map((row) => row.tags)),
@@ -207,7 +204,7 @@ function eventBody(rows: Row[], monadic: boolean): Record<string, unknown> {
 }
 
 /** The records of an event's rows: one body (and the number of rows merged into it), or every row's errors. */
-function eventRecords(rows: Row[], rejected: Map<number, ImportError[]>): ImportRecord[] {
+function eventRecords(rows: Row[], rejected: Map<number, ImportError[]>, kindOf: (name: string) => string): ImportRecord[] {
   const first = rows[0]!;
   const disagreements = new Map<number, ImportError[]>();
   for (const row of rows.slice(1)) {
@@ -221,7 +218,8 @@ function eventRecords(rows: Row[], rejected: Map<number, ImportError[]>): Import
         })),
       );
   }
-  if (rejected.size === 0 && disagreements.size === 0) return [{ line: first.line, value: eventBody(rows, true), merged: rows.length - 1 }];
+  if (rejected.size === 0 && disagreements.size === 0)
+    return [{ line: first.line, value: eventBody(rows, true, kindOf), merged: rows.length - 1 }];
   // An event is imported whole or not at all: a later import of the mended file would skip it as imported.
   const bad = [...rejected.keys(), ...disagreements.keys()];
   const reason = {
@@ -239,6 +237,16 @@ function eventRecords(rows: Row[], rejected: Map<number, ImportError[]>): Import
  */
 export const MERGE_WINDOW = 10_000;
 
+export interface AcledReadOptions {
+  /** Rows of one event may be this far apart (default MERGE_WINDOW). */
+  mergeWindow?: number;
+  /**
+   * The kinds of existing actors by normalised name (actorKindsByName), so an ACLED name that an
+   * actor has already, in whatever kind an editor gave it, names that actor.
+   */
+  existingKinds?: (names: string[]) => Promise<Map<string, string[]>>;
+}
+
 /**
  * The import records of an ACLED CSV: a POST /v1/events body per event, or its errors. The
  * vocabulary (GET /v1/event-types) maps ACLED's types to ours, as the export maps ours to
@@ -249,9 +257,24 @@ export const MERGE_WINDOW = 10_000;
 export async function* acledRecords(
   input: AsyncIterable<string | Uint8Array>,
   vocabulary: readonly VocabularyEntry[],
-  mergeWindow = MERGE_WINDOW,
+  options: AcledReadOptions = {},
 ): AsyncGenerator<ImportRecord> {
   const types = new AcledTypes(vocabulary);
+  const mergeWindow = options.mergeWindow ?? MERGE_WINDOW;
+  /** Each actor name's kind, decided once (see kindsOf) by normalised name. */
+  const kinds = new Map<string, string>();
+  const kindOf = (name: string) => kinds.get(normaliseName(name)) ?? actorKindOf(name);
+  /** Decides the kinds of names not met before: an existing actor's kind, the one the name gives if one has it, else the oldest's. */
+  const kindsOf = async (names: string[]) => {
+    const fresh = [...new Set(names.filter((name) => !kinds.has(normaliseName(name))))];
+    if (fresh.length === 0) return;
+    const existing = options.existingKinds ? await options.existingKinds(fresh) : new Map<string, string[]>();
+    for (const name of fresh) {
+      const found = existing.get(normaliseName(name)) ?? [];
+      const kind = actorKindOf(name);
+      kinds.set(normaliseName(name), found.length === 0 || found.includes(kind) ? kind : found[0]!);
+    }
+  };
   let columns: Map<string, number> | null = null;
   let width = 0;
   let monadic = false;
@@ -276,7 +299,7 @@ export async function* acledRecords(
       if (!all && rowCount - event.first < mergeWindow) break;
       open.delete(event.id);
       done.set(event.id, Math.min(...event.rows.map((row) => row.line), ...event.rejected.keys()));
-      if (event.rows.length > 0) yield* eventRecords(event.rows, event.rejected);
+      if (event.rows.length > 0) yield* eventRecords(event.rows, event.rejected, kindOf);
       else yield* [...event.rejected].map(([line, errors]) => ({ line, errors }));
     }
     // Drop what was handed on, now and then, so the queue holds about a window's rows.
@@ -316,9 +339,12 @@ export async function* acledRecords(
         return at === undefined ? '' : fields[at]!.trim();
       };
       const row = readRow(record.line, cell, types);
+      if (!('errors' in row)) await kindsOf(row.sides.flat());
       const id = cell('event_id_cnty');
       if (!monadic || id === '') {
-        ready('errors' in row ? { line: record.line, errors: row.errors } : { line: record.line, value: eventBody([row], monadic) });
+        ready(
+          'errors' in row ? { line: record.line, errors: row.errors } : { line: record.line, value: eventBody([row], monadic, kindOf) },
+        );
       } else if (done.has(id)) {
         ready({
           line: record.line,

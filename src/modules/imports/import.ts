@@ -55,9 +55,12 @@ export class ImportInterrupted extends Error {
     readonly wrote: boolean,
     cause: unknown,
   ) {
-    super(`the import stopped at line ${report.accepted + report.rejected + report.skipped + (report.merged ?? 0)}: ${(cause as Error)?.message ?? cause}`, {
-      cause,
-    });
+    super(
+      `the import stopped at line ${report.accepted + report.rejected + report.skipped + (report.merged ?? 0)}: ${(cause as Error)?.message ?? cause}`,
+      {
+        cause,
+      },
+    );
     this.name = 'ImportInterrupted';
   }
 }
