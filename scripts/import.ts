@@ -110,7 +110,9 @@ try {
   const seconds = progress.elapsedSeconds();
   if (values.atomic && report.rejected > 0) progress.log(`atomic: ${report.rejected} line(s) rejected, so nothing was written`);
   progress.log(
-    `${report.accepted} accepted, ${report.rejected} rejected, ${report.skipped} skipped in ${seconds.toFixed(1)} s` +
+    `${report.accepted} accepted, ${report.rejected} rejected, ${report.skipped} skipped` +
+      (report.merged === undefined ? '' : `, ${report.merged} merged into an earlier line's event`) +
+      ` in ${seconds.toFixed(1)} s` +
       (report.accepted > 0 && !(values.atomic && report.rejected > 0) ? ` (${Math.round(report.accepted / seconds)} events/s)` : ''),
   );
   exitCode = report.rejected === 0 ? 0 : 1;
