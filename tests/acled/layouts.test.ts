@@ -305,6 +305,11 @@ describe("4. ACLED's event types keep their meaning", () => {
         const back: AcledRow = byId.get(row.event_id_cnty!)!;
         expect([back.event_type, back.sub_event_type], row.event_id_cnty).toEqual([row.event_type, row.sub_event_type]);
         if (row.disorder_type) expect(back.disorder_type, row.event_id_cnty).toBe(row.disorder_type);
+        // Dyadic rows come back with the same sides (monadic ones: see 2).
+        if ('actor2' in row) {
+          const sides = [back.actor1, back.assoc_actor_1, back.actor2, back.assoc_actor_2];
+          expect(sides, row.event_id_cnty).toEqual([row.actor1, row.assoc_actor_1, row.actor2, row.assoc_actor_2]);
+        }
         subEventTypes.add(row.sub_event_type!);
         checked++;
       }
@@ -365,6 +370,20 @@ describe('5. week- and month-precision rows stay in the month and week of their 
       expect(got.length).toBeGreaterThan(2);
       expect(got, interval).toEqual(expected(bucket));
     }
+  });
+
+  it("gives the Ukraine file's monthly events and fatalities by event_date", async () => {
+    const expected = new Map<string, { events: number; killed: number }>();
+    for (const row of rowsOf(text('ukraine'))) {
+      const month = `${isoDate('ukraine', row.event_date!).slice(0, 7)}-01`;
+      const total = expected.get(month) ?? { events: 0, killed: 0 };
+      expected.set(month, { events: total.events + 1, killed: total.killed + Number(row.fatalities) });
+    }
+    const response = await t.anonymous.get('/v1/stats/events?group_by=period&interval=month&country=UKR');
+    expect(response.status).toBe(200);
+    const got = response.body.data.map((row: Body) => [row.period, { events: row.events, killed: row.figures.killed?.low ?? 0 }]);
+    expect(got.length).toBe(3);
+    expect(got).toEqual([...expected].sort());
   });
 
   it('exports event_date back as it was read, for every precision', async () => {
