@@ -339,8 +339,8 @@ try {
   );
 } finally {
   child.kill('SIGTERM');
-  await revokeKey(db.prisma, editor.row.id).catch(() => {});
-  await revokeKey(db.prisma, importer.row.id).catch(() => {});
+  await revokeKey(db.prisma, editor.row.name, 'bench/abuse.ts').catch(() => {});
+  await revokeKey(db.prisma, importer.row.name, 'bench/abuse.ts').catch(() => {});
   await db.close();
 }
 

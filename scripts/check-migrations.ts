@@ -82,6 +82,28 @@ const EXPECTED_EVENT_TYPES = [
   'prisoner_exchange',
   'statement',
   'strike',
+  // ACLED's sub-event types (migration acled_event_types)
+  'abduction',
+  'agreement',
+  'arrest',
+  'base_established',
+  'chemical_weapon',
+  'excessive_force',
+  'explosive_device',
+  'grenade',
+  'group_change',
+  'looting',
+  'mob_violence',
+  'protest',
+  'protest_intervention',
+  'riot',
+  'sexual_violence',
+  'shelling',
+  'suicide_bomb',
+  'territory_regained',
+  'territory_taken',
+  'territory_transfer',
+  'weapons_disrupted',
 ];
 
 const MIGRATIONS_TABLE = '_prisma_migrations';

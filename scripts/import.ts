@@ -17,14 +17,18 @@ import { DEFAULT_BATCH_SIZE, importEvents, ImportInterrupted } from '../src/modu
 import { ndjsonRecords, type ImportRecord } from '../src/modules/imports/records.js';
 import { acledRecords } from '../src/modules/acled/import.js';
 import { listEventTypes, toEventType } from '../src/modules/event-types/repository.js';
+import { actorKindsByName } from '../src/modules/actors/repository.js';
 import { Progress } from './synthetic/progress.js';
 
 /** The readers of each input format, one entry each; a reader that needs the database (a vocabulary) has it. */
 const FORMATS: Record<string, (input: Readable, db: Database) => AsyncIterable<ImportRecord>> = {
   ndjson: ndjsonRecords,
   // ACLED's CSV: its types map back through the event-type vocabulary stored in the database.
+  // Actors it names are matched by name to existing ones, whatever their kind.
   acled: async function* (input, db) {
-    yield* acledRecords(input, (await listEventTypes(db.prisma)).map(toEventType));
+    yield* acledRecords(input, (await listEventTypes(db.prisma)).map(toEventType), {
+      existingKinds: (names) => actorKindsByName(db.prisma, names),
+    });
   },
 };
 
@@ -108,7 +112,9 @@ try {
   const seconds = progress.elapsedSeconds();
   if (values.atomic && report.rejected > 0) progress.log(`atomic: ${report.rejected} line(s) rejected, so nothing was written`);
   progress.log(
-    `${report.accepted} accepted, ${report.rejected} rejected, ${report.skipped} skipped in ${seconds.toFixed(1)} s` +
+    `${report.accepted} accepted, ${report.rejected} rejected, ${report.skipped} skipped` +
+      (report.merged === undefined ? '' : `, ${report.merged} merged into an earlier line's event`) +
+      ` in ${seconds.toFixed(1)} s` +
       (report.accepted > 0 && !(values.atomic && report.rejected > 0) ? ` (${Math.round(report.accepted / seconds)} events/s)` : ''),
   );
   exitCode = report.rejected === 0 ? 0 : 1;

@@ -129,15 +129,26 @@ beforeAll(async () => {
     'kept-types',
     eventBody({
       type: 'other',
-      description: 'Shelling, kept from an ACLED import.',
+      description: 'A strategic development of ACLED type Other, kept from an ACLED import.',
       occurred: { start: '2025-04-02', precision: 'day' },
       reports: [reportBody()],
       tags: [
-        'acled:event_type=Explosions/Remote violence',
-        'acled:sub_event_type=Shelling/artillery/missile attack',
+        'acled:event_type=Strategic developments',
+        'acled:sub_event_type=Other',
         'acled:source_scale=New media-National',
         'crowd size=no report',
       ],
+    }),
+  );
+  // Imported before the vocabulary had a type for shelling: still `other`, with the types kept.
+  await post(
+    'kept-before',
+    eventBody({
+      type: 'other',
+      description: 'Shelling, kept from an ACLED import before the shelling type.',
+      occurred: { start: '2025-04-02', precision: 'day' },
+      reports: [reportBody()],
+      tags: ['acled:event_type=Explosions/Remote violence', 'acled:sub_event_type=Shelling/artillery/missile attack'],
     }),
   );
   await post(
@@ -222,16 +233,16 @@ describe('format=acled-csv', () => {
     expect(rows.get(ids['range-long']!)!.tags).toBe('');
   });
 
-  it('maps occurred to event_date and time_precision: the day, or the middle of a week, month, year or range', async () => {
+  it('maps occurred to event_date and time_precision: the start, and the precision (a range by its length)', async () => {
     const rows = await rowsById();
     const dates = (key: string) => [rows.get(ids[key]!)!.event_date, rows.get(ids[key]!)!.time_precision, rows.get(ids[key]!)!.year];
     expect(dates('battle')).toEqual(['2025-01-10', '1', '2025']);
-    expect(dates('capture')).toEqual(['2025-01-09', '2', '2025']);
-    expect(dates('deployment')).toEqual(['2025-02-14', '3', '2025']);
-    expect(dates('strike-year')).toEqual(['2024-07-01', '3', '2024']);
-    expect(dates('range-short')).toEqual(['2025-03-02', '2', '2025']);
+    expect(dates('capture')).toEqual(['2025-01-06', '2', '2025']);
+    expect(dates('deployment')).toEqual(['2025-02-01', '3', '2025']);
+    expect(dates('strike-year')).toEqual(['2024-01-01', '3', '2024']);
+    expect(dates('range-short')).toEqual(['2025-03-01', '2', '2025']);
     expect(dates('range-one-day')).toEqual(['2025-03-05', '1', '2025']);
-    expect(dates('range-long')).toEqual(['2025-03-23', '3', '2025']);
+    expect(dates('range-long')).toEqual(['2025-03-01', '3', '2025']);
   });
 
   it('maps location precision to geo_precision, and the country to ISO numeric and name', async () => {
@@ -262,11 +273,18 @@ describe('format=acled-csv', () => {
     const rows = await rowsById();
     const kept = rows.get(ids['kept-types']!)!;
     expect([kept.event_type, kept.sub_event_type, kept.disorder_type, kept.source_scale, kept.tags]).toEqual([
-      'Explosions/Remote violence',
-      'Shelling/artillery/missile attack',
-      'Political violence',
+      'Strategic developments',
+      'Other',
+      'Strategic developments',
       'New media-National',
       'crowd size=no report',
+    ]);
+    // The vocabulary now reads these types as shelling, so the type= tag keeps the event's own.
+    const before = rows.get(ids['kept-before']!)!;
+    expect([before.event_type, before.sub_event_type, before.tags]).toEqual([
+      'Explosions/Remote violence',
+      'Shelling/artillery/missile attack',
+      'type=other',
     ]);
     const retyped = rows.get(ids.retyped!)!;
     expect([retyped.event_type, retyped.sub_event_type, retyped.tags]).toEqual(['Battles', 'Armed clash', '']);
@@ -289,6 +307,7 @@ describe('format=acled-csv', () => {
       ids['range-long'],
       ids['range-one-day'],
       ids['kept-types'],
+      ids['kept-before'],
       ids.retyped,
     ]);
     const none = await exportAcled(t, 'type=death');

@@ -30,7 +30,8 @@ export function examplesOf(markdown: string): Example[] {
   blocks.forEach((block, index) => {
     if (block.lang !== 'sh') return;
     const next = blocks[index + 1];
-    const shown = next && (next.lang === 'json' || next.lang === 'text') ? { kind: next.lang, text: next.text } : undefined;
+    const kind: 'json' | 'text' | undefined = next?.lang === 'json' || next?.lang === 'text' ? next.lang : undefined;
+    const shown = kind && next ? { kind, text: next.text } : undefined;
     examples.push({ line: block.line, command: block.text, ...(shown ? { shown } : {}) });
   });
   return examples;

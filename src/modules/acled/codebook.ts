@@ -85,8 +85,9 @@ subEvents('Strategic developments', 'Strategic developments', [
 export const disorderType = (subEventType: string): string => SUB_EVENT_TYPES[subEventType]?.disorderType ?? '';
 
 /**
- * Catch-all sub-event types: each covers more than any one of our types (an Agreement may be a
- * ceasefire as well as a prisoner exchange), so an import never reads our type from them alone.
+ * Catch-all sub-event types: each covers more than a narrower type of ours that shares its pair
+ * (an Agreement may be a ceasefire as well as a prisoner exchange), so an import reads them only
+ * as the type that stands for the ACLED type itself (see AcledTypes.codeOf).
  */
 const CATCH_ALL_SUB_EVENT_TYPES = new Set(['Agreement', 'Other']);
 
@@ -110,7 +111,9 @@ export const FALLBACK_TYPE = 'other';
 
 /**
  * Our types <-> ACLED's, from the vocabulary table. Export: a code's ACLED pair, or none.
- * Import: the one code whose pair it is, unless the sub-event type is a catch-all, else `other`.
+ * Import: the code whose pair it is and whose label is the sub-event type's name (the type that
+ * stands for ACLED's own, as the vocabulary seeds them); else the only code with that pair,
+ * unless the sub-event type is a catch-all; else `other`.
  */
 export class AcledTypes {
   private readonly byCode = new Map<string, VocabularyEntry>();
@@ -142,11 +145,13 @@ export class AcledTypes {
     return { eventType: entry.acled_event_type, subEventType: entry.acled_sub_event_type };
   }
 
-  /** Our code for an ACLED pair (null: none written): the only code with that pair, else `other`. */
+  /** Our code for an ACLED pair (null: none written); see the class. */
   codeOf(pair: AcledPair | null): string {
-    if (!pair || CATCH_ALL_SUB_EVENT_TYPES.has(pair.subEventType)) return FALLBACK_TYPE;
-    const codes = this.byPair.get(pairKey(pair));
-    return codes?.length === 1 ? codes[0]! : FALLBACK_TYPE;
+    if (!pair) return FALLBACK_TYPE;
+    const codes = this.byPair.get(pairKey(pair)) ?? [];
+    const own = codes.filter((code) => this.label(code).toLowerCase() === pair.subEventType.toLowerCase());
+    if (own.length === 1) return own[0]!;
+    return codes.length === 1 && !CATCH_ALL_SUB_EVENT_TYPES.has(pair.subEventType) ? codes[0]! : FALLBACK_TYPE;
   }
 }
 
@@ -191,38 +196,34 @@ const DAY_MS = 86_400_000;
 const toDay = (date: string) => Date.parse(`${date}T00:00:00Z`) / DAY_MS;
 const fromDay = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
 
-/** Half the window an ACLED time precision stands for: 2 is a week around the date, 3 a month. */
-const HALF_WINDOW: Record<2 | 3, number> = { 2: 3, 3: 15 };
+/** Days after event_date that an ACLED time precision spans: 2 is a week (7 days), 3 a month (31 days). */
+const WINDOW_AFTER: Record<2 | 3, number> = { 2: 6, 3: 30 };
 
 /**
- * event_date and time_precision of our occurred interval. ACLED gives one date, the middle of
- * the period when only the week (2) or month (3) is known; a year or a longer range is 3 too.
+ * event_date and time_precision of our occurred interval. event_date is always the start: ACLED
+ * counts an event on its event_date whatever its precision, and the stats here count it in the
+ * period of its occurred start, so both count it in the same day, week, month and year.
+ * time_precision: a day 1, a week 2, a month or a year 3; a range by its length.
  */
 export function acledDate(occurred: { start: string; end: string; precision: DatePrecision }): { date: string; precision: 1 | 2 | 3 } {
-  if (occurred.start === occurred.end && (occurred.precision === 'day' || occurred.precision === 'range'))
-    return { date: occurred.start, precision: 1 };
-  const start = toDay(occurred.start);
-  const span = toDay(occurred.end) - start;
-  const date = fromDay(start + Math.floor(span / 2));
-  switch (occurred.precision) {
-    case 'day':
-      return { date: occurred.start, precision: 1 };
-    case 'week':
-      return { date, precision: 2 };
-    case 'month':
-    case 'year':
-      return { date, precision: 3 };
-    case 'range':
-      return { date, precision: span === 0 ? 1 : span <= 2 * HALF_WINDOW[2] ? 2 : 3 };
-  }
+  const span = toDay(occurred.end) - toDay(occurred.start);
+  const precisions: Record<DatePrecision, 1 | 2 | 3> = {
+    day: 1,
+    week: 2,
+    month: 3,
+    year: 3,
+    range: span === 0 ? 1 : span <= WINDOW_AFTER[2] ? 2 : 3,
+  };
+  return { date: occurred.start, precision: precisions[occurred.precision] };
 }
 
-/** Our occurred interval for an ACLED date: the day (1), or the week (2) or month (3) centred on it. */
+/**
+ * Our occurred interval for an ACLED date: the day (1), or a week (2) or a month (3) from it.
+ * It starts on event_date, so that the event counts where ACLED counts it (see acledDate).
+ */
 export function occurredOf(date: string, timePrecision: 1 | 2 | 3): { start: string; end: string; precision: DatePrecision } {
   if (timePrecision === 1) return { start: date, end: date, precision: 'day' };
-  const day = toDay(date);
-  const half = HALF_WINDOW[timePrecision];
-  return { start: fromDay(day - half), end: fromDay(day + half), precision: timePrecision === 2 ? 'week' : 'month' };
+  return { start: date, end: fromDay(toDay(date) + WINDOW_AFTER[timePrecision]), precision: timePrecision === 2 ? 'week' : 'month' };
 }
 
 /** geo_precision of our location precision: 1 a named place, 2 near it or part of a region, 3 a larger region. */
@@ -294,40 +295,34 @@ export function acledCountry(alpha3: string | null): { iso: string; name: string
   return country;
 }
 
-/** Our alpha-3 code of ACLED's iso (preferred) or country name; null when neither is known. */
-export function countryOf(iso: string, name: string): string | null {
+/** Our alpha-3 code of ACLED's iso (preferred), iso3 (files before 2023) or country name; null when none is known. */
+export function countryOf(iso: string, name: string, iso3 = ''): string | null {
   if (/^\d{1,3}$/.test(iso)) {
     const code = countries.numericToAlpha3(iso.padStart(3, '0'));
     if (code) return code;
   }
+  const alpha3 = iso3.toUpperCase();
+  if (/^[A-Z]{3}$/.test(alpha3) && (countries.alpha3ToNumeric(alpha3) || ACLED_COUNTRY_NAMES[alpha3])) return alpha3;
   if (!name) return null;
   return BY_ACLED_NAME.get(name.toLowerCase()) ?? countries.getAlpha3Code(name, 'en') ?? null;
 }
 
 // ---------------------------------------------------------------- actors
 
-/** Our actor kind for ACLED's inter1/inter2, as text (current exports) or as the older numeric code. */
-const KIND_OF_INTER: Record<string, 'military' | 'group' | 'other'> = {
-  'state forces': 'military',
-  'rebel group': 'group',
-  'political militia': 'group',
-  'identity militia': 'group',
-  rioters: 'group',
-  protesters: 'group',
-  civilians: 'group',
-  'external/other forces': 'other',
-  '1': 'military',
-  '2': 'group',
-  '3': 'group',
-  '4': 'group',
-  '5': 'group',
-  '6': 'group',
-  '7': 'group',
-  '8': 'other',
-};
-
-/** ACLED's actors are collective (forces, groups, civilians): group unless inter says otherwise. */
-export const actorKindOf = (inter: string): 'military' | 'group' | 'other' => KIND_OF_INTER[inter.trim().toLowerCase()] ?? 'group';
+/**
+ * Our actor kind of an ACLED actor, from its name alone, so that one name is one actor wherever
+ * it appears (actors are found by kind and name). Not from inter1/inter2: ACLED codes one actor
+ * by where it acts (Russia's forces are State forces in Russia, External/Other forces in
+ * Ukraine), and associated actors have no inter at all. ACLED names the state forces of its
+ * category 1 "Military Forces of <country> (<years>)" and "Police Forces of <country> (<years>)",
+ * with a unit after it at times, and governments "Government of <country> (<years>)"; every other
+ * ACLED actor is collective (a group, a militia, protesters, civilians): group.
+ */
+export function actorKindOf(name: string): 'military' | 'state' | 'group' {
+  if (/^(military|police) forces of /i.test(name)) return 'military';
+  if (/^government of /i.test(name)) return 'state';
+  return 'group';
+}
 
 /** The reporter kind of a source: ACLED names outlets and organisations alike, mostly media. */
 export const SOURCE_KIND = 'media';

@@ -14,6 +14,7 @@ import {
   type AcledPair,
   type AcledTypes,
   disorderType,
+  FALLBACK_TYPE,
   GEO_PRECISION,
   LIST_SEPARATOR,
   SIDE_OF_ROLE,
@@ -27,8 +28,10 @@ type Event = z.infer<typeof EventSchema> & { external_ids?: Record<string, strin
 function acledTypes(event: Event, types: AcledTypes): { pair: AcledPair | null; typeTag: string | null } {
   const kept = acledTagValues(event.tags);
   const keptPair = kept.event_type && kept.sub_event_type ? { eventType: kept.event_type, subEventType: kept.sub_event_type } : null;
-  // Types kept from an ACLED import are written back while the event still has the type they were read as.
-  const pair = keptPair && types.codeOf(keptPair) === event.type ? keptPair : types.pairOf(event.type);
+  // Types kept from an ACLED import are written back while the event still has the type they were read as:
+  // `other`, or what the vocabulary reads them as now (an import before a type was added kept them on `other`).
+  const readAs = keptPair && (event.type === FALLBACK_TYPE || types.codeOf(keptPair) === event.type);
+  const pair = readAs ? keptPair : types.pairOf(event.type);
   // The import reads the last type= tag: after a tag of the event's own that looks like one, ours must follow.
   const needed = types.codeOf(pair) !== event.type || event.tags.some((tag) => tag.startsWith(TYPE_TAG));
   return { pair, typeTag: needed ? `${TYPE_TAG}${event.type}` : null };

@@ -1,8 +1,11 @@
-// The ACLED import reader: each row of an ACLED CSV export becomes the body of a
+// The ACLED import reader: each event of an ACLED CSV export becomes the body of a
 // POST /v1/events (EventInputSchema) with external_ids.acled = event_id_cnty and one
 // report per source, mapped through codebook.ts. Columns are found by name, in any order;
-// columns it does not use are ignored. Rows it cannot read come back as errors naming
-// their column, at the CSV line where the row starts (the header is line 1).
+// columns it does not use are ignored, so every layout since 2019 reads alike (with or without
+// data_id, event_id_no_cnty, iso3; disorder_type, civilian_targeting, tags). In ACLED's
+// one-row-per-side ("monadic") layout, which has no actor2 column, the rows of one event are
+// merged into one body. Rows it cannot read come back as errors naming their column, at the
+// CSV line where the row starts (the header is line 1).
 import {
   ACLED_TAG_COLUMNS,
   acledTag,
@@ -22,37 +25,17 @@ import {
 } from './codebook.js';
 import { csvText } from '../events/export.js';
 import { csvRecords } from './csv.js';
+import { parseAcledDate } from './dates.js';
+import { normaliseName } from '../actors/repository.js';
 import type { ImportRecord } from '../imports/records.js';
 
 export type { ImportRecord };
+export { parseAcledDate };
 
 type ImportError = { path: string; message: string };
 
 /** Columns every ACLED export has and an event cannot do without: its id, date and sources (an event needs a report). */
 export const REQUIRED_COLUMNS = ['event_id_cnty', 'event_date', 'source'] as const;
-
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
-
-/**
- * A calendar date from ACLED's event_date: year-month-day (the codebook's form), or day, month
- * name and year ("16 February 2023", "16-Feb-2023") as some exports write it. Null if neither.
- */
-export function parseAcledDate(text: string): string | null {
-  let year: number;
-  let month: number;
-  let day: number;
-  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  const named = /^(\d{1,2})[ -]([A-Za-z]{3,9})[ -](\d{4})$/.exec(text);
-  if (iso) [year, month, day] = [Number(iso[1]), Number(iso[2]), Number(iso[3])];
-  else if (named) {
-    const name = named[2]!.toLowerCase();
-    month = MONTHS.findIndex((full) => full === name || (name.length === 3 && full.startsWith(name))) + 1;
-    [year, day] = [Number(named[3]), Number(named[1])];
-  } else return null;
-  const date = new Date(Date.UTC(year, month - 1, day));
-  if (month < 1 || date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null;
-  return date.toISOString().slice(0, 10);
-}
 
 /** A number from a cell, within bounds; undefined when the cell is empty, NaN when it is not a number in range. */
 function numberCell(text: string, min: number, max: number): number | undefined {
@@ -67,8 +50,42 @@ function titleOf(what: string, actors: string[], where: string): string {
   return title.length <= 500 ? title : `${title.slice(0, 499)}…`;
 }
 
-/** The event body of one row, or the errors that keep it from being one. */
-function rowBody(cell: (column: string) => string, types: AcledTypes): { value: Record<string, unknown> } | { errors: ImportError[] } {
+/** One row read: the event it describes, less what the rows of one event add up (sides, sources, tags). */
+interface Row {
+  line: number;
+  id: string;
+  /** The event's fields but participants, reports, tags and title. */
+  body: Record<string, unknown>;
+  /** The actors of each side the row gives (actor1 with assoc_actor_1, then actor2 with assoc_actor_2), primary first. */
+  sides: string[][];
+  sources: string[];
+  tags: string[];
+  /** What happened and where, for the title. */
+  what: string;
+  where: string;
+  /** The cells that the rows of one event must agree on, by column. */
+  shared: Record<string, string>;
+}
+
+/** Columns that the rows of one event in the one-row-per-side layout repeat: they must agree. */
+const SHARED_COLUMNS = [
+  'event_date',
+  'time_precision',
+  'event_type',
+  'sub_event_type',
+  'iso',
+  'country',
+  'admin1',
+  'admin2',
+  'location',
+  'latitude',
+  'longitude',
+  'geo_precision',
+  'fatalities',
+] as const;
+
+/** One row, or the errors that keep it from being read. */
+function readRow(line: number, cell: (column: string) => string, types: AcledTypes): Row | { errors: ImportError[] } {
   const errors: ImportError[] = [];
   const fail = (path: string, message: string) => errors.push({ path, message });
 
@@ -77,9 +94,9 @@ function rowBody(cell: (column: string) => string, types: AcledTypes): { value: 
   else if (id.length > 200) fail('event_id_cnty', 'event_id_cnty is longer than 200 characters');
 
   const dateText = cell('event_date');
-  const date = parseAcledDate(dateText);
-  if (dateText === '') fail('event_date', 'event_date is empty');
-  else if (!date) fail('event_date', `event_date "${dateText}" is not a date (YYYY-MM-DD, or day, month name and year)`);
+  const date = dateText === '' ? null : parseAcledDate(dateText);
+  if (!date) fail('event_date', 'event_date is empty');
+  else if ('error' in date) fail('event_date', `event_date ${date.error}`);
 
   const timeText = cell('time_precision');
   const timePrecision = timeText === '' ? 1 : Number(timeText);
@@ -105,7 +122,7 @@ function rowBody(cell: (column: string) => string, types: AcledTypes): { value: 
   const fatalities = fatalitiesText === '' ? 0 : /^\d+$/.test(fatalitiesText) ? Number(fatalitiesText) : NaN;
   if (!(fatalities <= 2_000_000_000)) fail('fatalities', `fatalities "${fatalitiesText}" is not a whole number of 0 or more`);
 
-  if (errors.length > 0) return { errors };
+  if (errors.length > 0 || !date || 'error' in date) return { errors };
 
   // Types: a `type=` tag names our type outright; else ACLED's pair, through the vocabulary.
   const eventType = cell('event_type');
@@ -127,89 +144,234 @@ function rowBody(cell: (column: string) => string, types: AcledTypes): { value: 
     if (kept[column] && isStorableTag(tag)) tags.push(tag);
   }
 
-  const participants: { actor: { name: string; kind: string }; role: string }[] = [];
-  for (const which of [1, 2] as const) {
-    const kind = actorKindOf(cell(`inter${which}`));
-    const named = [cell(`actor${which}`), ...splitList(cell(`assoc_actor_${which}`))].filter(Boolean);
-    for (const [index, name] of [...new Set(named)].entries()) {
-      participants.push({ actor: { name, kind: index === 0 ? kind : 'group' }, role: ROLE_OF_SIDE[which] });
-    }
-  }
-
-  const country = countryOf(cell('iso'), cell('country'));
+  const sides = [1, 2].map((which) => [cell(`actor${which}`), ...splitList(cell(`assoc_actor_${which}`))].filter(Boolean));
   const location = {
     name: cell('location') || null,
     admin1: cell('admin1') || null,
     admin2: cell('admin2') || null,
-    country,
+    country: countryOf(cell('iso'), cell('country'), cell('iso3')),
     lat: lat ?? null,
     lon: lon ?? null,
     precision: geoPrecision ? LOCATION_PRECISION[geoPrecision as 1 | 2 | 3] : 'unknown',
   };
-  const notes = cell('notes');
-  const actors = [cell('actor1'), cell('actor2')].filter(Boolean);
   return {
-    value: {
+    line,
+    id,
+    body: {
       type,
-      title: titleOf(subEventType || eventType || types.label(type), actors, cell('location') || cell('admin1') || cell('country')),
-      description: notes || null,
-      occurred: occurredOf(date!, timePrecision as 1 | 2 | 3),
+      description: cell('notes') || null,
+      occurred: occurredOf(date.date, timePrecision as 1 | 2 | 3),
       location,
-      participants,
       // ACLED's fatalities are its most conservative figure; 0 also means none reported, so it adds no figure.
       figures: fatalities > 0 ? [{ measure: 'killed', low: fatalities }] : [],
-      reports: sources.map((name) => ({ reporter: { name, kind: SOURCE_KIND } })),
-      tags,
       external_ids: { acled: id },
     },
+    sides,
+    sources,
+    tags,
+    what: subEventType || eventType || types.label(type),
+    where: cell('location') || cell('admin1') || cell('country'),
+    shared: Object.fromEntries(SHARED_COLUMNS.map((column) => [column, cell(column)])),
   };
 }
 
 /**
- * The import records of an ACLED CSV: a POST /v1/events body per row, or its errors. The
+ * The body of an event from its rows (one in the dyadic layouts; one per side in the monadic one).
+ * The first row's first side is the initiating side (perpetrator), every other side the receiving
+ * one (target): ACLED gives its sides no direction, and the export writes them back in this order.
+ */
+function eventBody(rows: Row[], monadic: boolean, kindOf: (name: string) => string): Record<string, unknown> {
+  // A monadic row has actor1 and assoc_actor_1 only: its side is the first.
+  const sides = monadic ? rows.map((row) => row.sides[0]!) : rows[0]!.sides;
+  const participants: { actor: { name: string; kind: string }; role: string }[] = [];
+  const seen = new Set<string>();
+  for (const [index, side] of sides.entries()) {
+    const role = ROLE_OF_SIDE[index === 0 ? 1 : 2];
+    for (const name of side) {
+      if (seen.has(`${role}\u0000${name}`)) continue;
+      seen.add(`${role}\u0000${name}`);
+      participants.push({ actor: { name, kind: kindOf(name) }, role });
+    }
+  }
+  const first = rows[0]!;
+  const union = (lists: string[][]) => [...new Set(lists.flat())];
+  return {
+    ...first.body,
+    title: titleOf(first.what, sides.flatMap((side) => side.slice(0, 1)).slice(0, 2), first.where),
+    participants,
+    reports: union(rows.map((row) => row.sources)).map((name) => ({ reporter: { name, kind: SOURCE_KIND } })),
+    tags: union(rows.map((row) => row.tags)),
+  };
+}
+
+/** The records of an event's rows: one body (and the number of rows merged into it), or every row's errors. */
+function eventRecords(rows: Row[], rejected: Map<number, ImportError[]>, kindOf: (name: string) => string): ImportRecord[] {
+  const first = rows[0]!;
+  const disagreements = new Map<number, ImportError[]>();
+  for (const row of rows.slice(1)) {
+    const differ = SHARED_COLUMNS.filter((column) => row.shared[column] !== first.shared[column]);
+    if (differ.length > 0)
+      disagreements.set(
+        row.line,
+        differ.map((column) => ({
+          path: column,
+          message: `${column} "${row.shared[column]}" differs from "${first.shared[column]}" on line ${first.line}, another row of event ${first.id}`,
+        })),
+      );
+  }
+  if (rejected.size === 0 && disagreements.size === 0)
+    return [{ line: first.line, value: eventBody(rows, true, kindOf), merged: rows.length - 1 }];
+  // An event is imported whole or not at all: a later import of the mended file would skip it as imported.
+  const bad = [...rejected.keys(), ...disagreements.keys()];
+  const reason = {
+    path: '',
+    message: `another row of event ${first.id} (line ${bad.join(', ')}) was rejected, so the event is not imported`,
+  };
+  const lines = [...new Set([...rows.map((row) => row.line), ...bad])].sort((a, b) => a - b);
+  return lines.map((line) => ({ line, errors: rejected.get(line) ?? disagreements.get(line) ?? [reason] }));
+}
+
+/**
+ * How far apart (in rows) the rows of one event may be in the one-row-per-side layout. ACLED
+ * writes them next to each other; a file sorted by date, country or actor keeps them within a
+ * day's rows. An event is held until this many rows follow its first, so memory stays bounded.
+ */
+export const MERGE_WINDOW = 10_000;
+
+export interface AcledReadOptions {
+  /** Rows of one event may be this far apart (default MERGE_WINDOW). */
+  mergeWindow?: number;
+  /**
+   * The kinds of existing actors by normalised name (actorKindsByName), so an ACLED name that an
+   * actor has already, in whatever kind an editor gave it, names that actor.
+   */
+  existingKinds?: (names: string[]) => Promise<Map<string, string[]>>;
+}
+
+/**
+ * The import records of an ACLED CSV: a POST /v1/events body per event, or its errors. The
  * vocabulary (GET /v1/event-types) maps ACLED's types to ours, as the export maps ours to
  * theirs. A header without a required column is one error at line 1, and nothing else is read.
+ * In the one-row-per-side layout (no actor2 column) the rows with one event_id_cnty become one
+ * event, its record at the line of its first row with `merged` the number of further rows.
  */
 export async function* acledRecords(
   input: AsyncIterable<string | Uint8Array>,
   vocabulary: readonly VocabularyEntry[],
+  options: AcledReadOptions = {},
 ): AsyncGenerator<ImportRecord> {
   const types = new AcledTypes(vocabulary);
+  const mergeWindow = options.mergeWindow ?? MERGE_WINDOW;
+  /** Each actor name's kind, decided once (see kindsOf) by normalised name. */
+  const kinds = new Map<string, string>();
+  const kindOf = (name: string) => kinds.get(normaliseName(name)) ?? actorKindOf(name);
+  /** Decides the kinds of names not met before: an existing actor's kind, the one the name gives if one has it, else the oldest's. */
+  const kindsOf = async (names: string[]) => {
+    const fresh = [...new Set(names.filter((name) => !kinds.has(normaliseName(name))))];
+    if (fresh.length === 0) return;
+    const existing = options.existingKinds ? await options.existingKinds(fresh) : new Map<string, string[]>();
+    for (const name of fresh) {
+      const found = existing.get(normaliseName(name)) ?? [];
+      const kind = actorKindOf(name);
+      kinds.set(normaliseName(name), found.length === 0 || found.includes(kind) ? kind : found[0]!);
+    }
+  };
   let columns: Map<string, number> | null = null;
   let width = 0;
+  let monadic = false;
+  type OpenEvent = { id: string; rows: Row[]; rejected: Map<number, ImportError[]>; first: number };
+  /** What is read, in line order: records ready to go, and events (monadic layout) whose rows may still come. */
+  const queue: ({ record: ImportRecord } | { event: OpenEvent })[] = [];
+  let head = 0;
+  /** Monadic layout: the events in the queue by id, and those already handed on with the line of their first row. */
+  const open = new Map<string, OpenEvent>();
+  const done = new Map<string, number>();
+  let rowCount = 0;
+
+  /** Hands on the queue's records up to the first event whose rows may still come (all of them at the end). */
+  function* release(all: boolean): Generator<ImportRecord> {
+    for (; head < queue.length; head++) {
+      const entry = queue[head]!;
+      if ('record' in entry) {
+        yield entry.record;
+        continue;
+      }
+      const { event } = entry;
+      if (!all && rowCount - event.first < mergeWindow) break;
+      open.delete(event.id);
+      done.set(event.id, Math.min(...event.rows.map((row) => row.line), ...event.rejected.keys()));
+      if (event.rows.length > 0) yield* eventRecords(event.rows, event.rejected, kindOf);
+      else yield* [...event.rejected].map(([line, errors]) => ({ line, errors }));
+    }
+    // Drop what was handed on, now and then, so the queue holds about a window's rows.
+    if (head > 1024 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
+    }
+  }
+  const ready = (record: ImportRecord) => queue.push({ record });
+
   for await (const record of csvRecords(input)) {
     if ('error' in record) {
-      yield { line: record.line, errors: [{ path: '', message: record.error }] };
-      continue;
-    }
-    if (!columns) {
+      ready({ line: record.line, errors: [{ path: '', message: record.error }] });
+    } else if (!columns) {
       columns = new Map();
       for (const [index, name] of record.fields.entries()) {
         const column = name.trim().toLowerCase();
         if (!columns.has(column)) columns.set(column, index);
       }
       width = record.fields.length;
+      monadic = columns.has('actor1') && !columns.has('actor2');
       const missing = REQUIRED_COLUMNS.filter((column) => !columns!.has(column));
       if (missing.length > 0) {
         yield { line: record.line, errors: missing.map((column) => ({ path: column, message: `the header has no ${column} column` })) };
         return;
       }
-      continue;
-    }
-    if (record.fields.length !== width) {
-      yield {
+    } else if (record.fields.length !== width) {
+      ready({
         line: record.line,
         errors: [{ path: '', message: `the row has ${record.fields.length} fields and the header ${width} (an unquoted comma?)` }],
+      });
+    } else {
+      const fields = record.fields;
+      const index = columns;
+      const cell = (column: string) => {
+        const at = index.get(column);
+        // Without the quote the export puts before text a spreadsheet would run (csvField).
+        return at === undefined ? '' : csvText(fields[at]!.trim()).trim();
       };
-      continue;
+      const row = readRow(record.line, cell, types);
+      if (!('errors' in row)) await kindsOf(row.sides.flat());
+      const id = cell('event_id_cnty');
+      if (!monadic || id === '') {
+        ready(
+          'errors' in row ? { line: record.line, errors: row.errors } : { line: record.line, value: eventBody([row], monadic, kindOf) },
+        );
+      } else if (done.has(id)) {
+        ready({
+          line: record.line,
+          errors: [
+            {
+              path: 'event_id_cnty',
+              message:
+                `event ${id} began on line ${done.get(id)}, more than ${mergeWindow} rows before, and was imported without this row: ` +
+                'the rows of one event must be closer together (sort the file by event_id_cnty)',
+            },
+          ],
+        });
+      } else {
+        rowCount++;
+        let event = open.get(id);
+        if (!event) {
+          event = { id, rows: [], rejected: new Map(), first: rowCount };
+          open.set(id, event);
+          queue.push({ event });
+        }
+        if ('errors' in row) event.rejected.set(record.line, row.errors);
+        else event.rows.push(row);
+      }
     }
-    const fields = record.fields;
-    const index = columns;
-    const result = rowBody((column) => {
-      const at = index.get(column);
-      // Without the quote the export puts before text a spreadsheet would run (csvField).
-      return at === undefined ? '' : csvText(fields[at]!.trim()).trim();
-    }, types);
-    yield 'errors' in result ? { line: record.line, errors: result.errors } : { line: record.line, value: result.value };
+    yield* release(false);
   }
+  yield* release(true);
 }

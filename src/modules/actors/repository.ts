@@ -58,6 +58,21 @@ export async function findOrCreateActor(db: Db, input: ActorByName, author: stri
   return { actor, created: inserted.length > 0 };
 }
 
+/**
+ * The kinds of the actors with these names (any kind), by normalised name, oldest actor first: for an
+ * importer that names actors without knowing the kind an editor gave them (the ACLED import).
+ */
+export async function actorKindsByName(db: Db, names: string[]): Promise<Map<string, ActorKind[]>> {
+  const rows = await db.actor.findMany({
+    where: { normalizedName: { in: [...new Set(names.map(normaliseName))] } },
+    select: { kind: true, normalizedName: true },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+  });
+  const kinds = new Map<string, ActorKind[]>();
+  for (const row of rows) kinds.set(row.normalizedName, [...(kinds.get(row.normalizedName) ?? []), row.kind]);
+  return kinds;
+}
+
 export async function getActor(db: Db, id: string): Promise<ActorRow | null> {
   return db.actor.findUnique({ where: { id } });
 }

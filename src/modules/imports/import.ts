@@ -55,9 +55,12 @@ export class ImportInterrupted extends Error {
     readonly wrote: boolean,
     cause: unknown,
   ) {
-    super(`the import stopped at line ${report.accepted + report.rejected + report.skipped}: ${(cause as Error)?.message ?? cause}`, {
-      cause,
-    });
+    super(
+      `the import stopped at line ${report.accepted + report.rejected + report.skipped + (report.merged ?? 0)}: ${(cause as Error)?.message ?? cause}`,
+      {
+        cause,
+      },
+    );
     this.name = 'ImportInterrupted';
   }
 }
@@ -67,6 +70,8 @@ class Tally {
   accepted = 0;
   rejected = 0;
   skipped = 0;
+  /** Set once a record says it joined lines (a format that can): then the report has `merged`. */
+  merged: number | undefined;
   line = 0;
   private readonly errors: LineError[] = [];
 
@@ -84,7 +89,8 @@ class Tally {
 
   report(): ImportReport {
     const errors = [...this.errors].sort((a, b) => a.line - b.line);
-    return { accepted: this.accepted, rejected: this.rejected, skipped: this.skipped, errors };
+    const merged = this.merged === undefined ? {} : { merged: this.merged };
+    return { accepted: this.accepted, rejected: this.rejected, skipped: this.skipped, ...merged, errors };
   }
 
   progress(): ImportProgress {
@@ -200,6 +206,7 @@ export async function importEvents(
     try {
       for await (const record of records) {
         tally.line = record.line;
+        if ('merged' in record) tally.merged = (tally.merged ?? 0) + (record.merged ?? 0);
         const checked = validateRecord(record);
         if ('errors' in checked) {
           tally.reject(checked);

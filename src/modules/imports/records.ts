@@ -9,8 +9,12 @@ export interface LineViolation {
   message: string;
 }
 
-/** One line of the input (numbered from 1): its value, or what kept the reader from parsing it. */
-export type ImportRecord = { line: number; value: unknown } | { line: number; errors: LineViolation[] };
+/**
+ * One line of the input (numbered from 1): its value, or what kept the reader from parsing it.
+ * `merged`: further lines the reader joined into this value (the rows of one event in ACLED's
+ * one-row-per-side layout), counted in the report's `merged`.
+ */
+export type ImportRecord = { line: number; value: unknown; merged?: number } | { line: number; errors: LineViolation[] };
 
 /** A line may be as long as a JSON request body may be (app.ts): one event is one body. */
 export const MAX_LINE_BYTES = 1024 * 1024;

@@ -29,6 +29,15 @@ export const ImportReportSchema = z
       .number()
       .int()
       .describe('Lines whose event has an external id that an event has already: imported before, so left as they are'),
+    merged: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        "Lines joined to an earlier line's event, whatever became of it (the further rows of one event in ACLED's " +
+          'one-row-per-side layout): not counted in accepted, rejected or skipped. Present for inputs whose format joins lines',
+      ),
     errors: z
       .array(ImportLineErrorSchema)
       .describe(`The rejected lines in order, the first ${MAX_REPORTED_ERRORS} of them (rejected counts them all)`),

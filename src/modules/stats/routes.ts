@@ -14,7 +14,9 @@ export const statsRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db }
       summary: 'Count events and sum their figures, grouped',
       description: [
         'Takes every filter of GET /v1/events and groups the matching events by `group_by` (any of period, type, status,',
-        'country, admin1, reporter, actor; none gives one row for all). An event counts in the period of its occurred start.',
+        'country, admin1, reporter, actor; none gives one row for all). An event counts in the period of its occurred start,',
+        'whatever its precision: one bucket per event, never spread over the periods its interval spans (an ACLED import',
+        "starts the interval on event_date, so these counts agree with ACLED's own by event_date).",
         "Each row holds its keys, `events`, `reports` and, per measure, the sums of the events' curated figures with how",
         'many events gave each bound (a bound nobody gave is not a 0). Grouped by reporter or actor, an event counts under',
         'each of its reporters or actors. Rows are ordered by their keys; more than 10,000 groups is a 400.',
