@@ -21,6 +21,7 @@ import {
   type VocabularyEntry,
 } from './codebook.js';
 import { csvRecords } from './csv.js';
+import { externalIdsOfAcledId } from './event-id.js';
 import type { ImportRecord } from '../imports/records.js';
 
 export type { ImportRecord };
@@ -159,7 +160,7 @@ function rowBody(cell: (column: string) => string, types: AcledTypes): { value: 
       figures: fatalities > 0 ? [{ measure: 'killed', low: fatalities }] : [],
       reports: sources.map((name) => ({ reporter: { name, kind: SOURCE_KIND } })),
       tags,
-      external_ids: { acled: id },
+      external_ids: externalIdsOfAcledId(id),
     },
   };
 }
