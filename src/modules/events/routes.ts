@@ -11,7 +11,7 @@ import { type ModuleDeps } from '../deps.js';
 import { toCsv, toGeoJson, toNdjson } from './export.js';
 import { AcledTypes } from '../acled/codebook.js';
 import { toAcledCsv } from '../acled/export.js';
-import { listEventTypes, toEventType } from '../event-types/repository.js';
+import { assertKnownTypeFilter, listEventTypes, toEventType } from '../event-types/repository.js';
 import { DEFAULT_PAGE_SIZE, EventListQuerySchema } from './list-query.js';
 import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
 import { requireIfMatch } from '../../http/preconditions.js';
@@ -126,6 +126,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     },
     handler: async (request, reply) => {
       const { format, limit, cursor, sort, count, ...filters } = request.query;
+      await assertKnownTypeFilter(db.prisma, filters.type);
       // acled-csv is chosen by name only: in Accept, text/csv means this service's own CSV.
       const chosen = format === 'acled-csv' ? format : negotiate(request, REPRESENTATIONS, format).format;
       reply.header('vary', 'accept');
