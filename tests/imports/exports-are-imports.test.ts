@@ -3,7 +3,11 @@
 // and an ACLED-CSV export of events that were posted, imported back, finds the same events.
 // Round trips: NDJSON export -> import into an empty instance -> the same ACLED CSV (but for
 // `timestamp`); any export -> import into the same instance -> nothing added.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runScript } from '../helpers/run-script.js';
 import { ACLED_COLUMNS } from '../../src/modules/acled/codebook.js';
 import { documentBody, eventBody, reportBody, unique } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
@@ -133,6 +137,21 @@ describe('an NDJSON export is an import', () => {
     });
     expect(await target.rowCounts()).toEqual(before);
   });
+
+  it('npm run import takes the export file as it is: back into the same instance, every line skipped', async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'exports-are-imports-'));
+    try {
+      const file = path.join(folder, 'export.ndjson');
+      await writeFile(file, await ndjsonExport(source));
+      const before = await source.rowCounts();
+      const result = await runScript('scripts/import.ts', [file], source.databaseUrl);
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual({ accepted: 0, rejected: 0, skipped: EVENTS.length, errors: [] });
+      expect(await source.rowCounts()).toEqual(before);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('maps only what is read-only: an unknown field is still refused by name', async () => {
     const line = JSON.parse((await ndjsonExport(source)).split('\n')[0]!);
