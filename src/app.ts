@@ -4,8 +4,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
+  createJsonSchemaTransform,
+  createJsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
@@ -15,6 +15,7 @@ import { installAuth, type ReadAccess } from './http/auth.js';
 import { installDocs } from './http/docs.js';
 import { installHardening } from './http/hardening.js';
 import { installMetrics } from './http/metrics.js';
+import { openApiOverride } from './http/query-values.js';
 import { clientErrorHandler, frameworkErrors, installProblemDetails, rejectUnstorableText } from './http/problem-details.js';
 import { trustProxyOption, type TrustProxy } from './http/proxies.js';
 import { installRateLimit, type RateLimits, type RateLimitStore } from './http/rate-limit.js';
@@ -95,8 +96,11 @@ export async function buildApp({
 
   await app.register(fastifySwagger, {
     openapi: { openapi: '3.1.0', ...OPENAPI_INFO },
-    transform: jsonSchemaTransform,
-    transformObject: (input) => finishDocument(jsonSchemaTransformObject(input) as Parameters<typeof finishDocument>[0]) as never,
+    transform: createJsonSchemaTransform({ zodToJsonConfig: { override: openApiOverride } }),
+    transformObject: (input) =>
+      finishDocument(
+        createJsonSchemaTransformObject({ zodToJsonConfig: { override: openApiOverride } })(input) as Parameters<typeof finishDocument>[0],
+      ) as never,
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -31,6 +31,10 @@ afterAll(async () => {
 /** Every route of the foundation with the error statuses it must declare. */
 const ROUTES: [method: string, path: string, errors: number[]][] = [
   ['get', '/v1/events', [400, 406]],
+  ['get', '/v1/events.csv', [400]],
+  ['get', '/v1/events.ndjson', [400]],
+  ['get', '/v1/events.geojson', [400]],
+  ['get', '/v1/events.acled.csv', [400]],
   ['get', '/v1/reports', [400]],
   ['post', '/v1/events', [400, 409, 415, 422]],
   ['get', '/v1/events/{id}', [400, 404, 410]],

@@ -20,7 +20,7 @@ export const ProblemSchema = z
   .object({
     type: z.string().describe('Stable URI reference naming the kind of problem, such as /problems/invalid-input'),
     title: z.string(),
-    status: z.number().int(),
+    status: z.number().int().min(100).max(599),
     detail: z.string(),
     instance: z.string().describe('The request path that failed'),
     errors: z.array(ViolationSchema).optional(),
@@ -98,6 +98,31 @@ function fromValidation(
   );
 }
 
+/**
+ * A query parameter that is not one of an enum's values (sort=, format=, measure=...) is named
+ * with the value sent, as the comma lists do (src/http/query-values.ts): zod's issue lists the
+ * known values but not the one it refused, which the raw query string still has.
+ */
+function namingQueryValues(
+  violations: Violation[],
+  error: FastifyError & { validation: { instancePath: string; keyword: string; params: Record<string, unknown> }[] },
+  query: unknown,
+): Violation[] {
+  const raw = (query ?? {}) as Record<string, unknown>;
+  const enums = new Map<string, unknown[]>();
+  for (const issue of error.validation) {
+    const values = issue.params.values;
+    if (issue.keyword === 'invalid_value' && Array.isArray(values) && /^\/[^/]+$/.test(issue.instancePath))
+      enums.set(issue.instancePath, values);
+  }
+  return violations.map((violation) => {
+    const values = enums.get(violation.path);
+    const sent = raw[violation.path.slice(1)];
+    if (!values || typeof sent !== 'string') return violation;
+    return { ...violation, message: `unknown value "${sent}"; known values: ${values.map(String).join(', ')}` };
+  });
+}
+
 function send(
   reply: FastifyReply,
   request: FastifyRequest,
@@ -167,7 +192,7 @@ export function installProblemDetails(app: FastifyInstance): void {
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const part = PART[(error as { validationContext?: string }).validationContext ?? 'body'] ?? 'body';
-      const errors = fromValidation(error, part);
+      const errors = part === 'query' ? namingQueryValues(fromValidation(error, part), error, request.query) : fromValidation(error, part);
       if (errors.every((violation) => RULE_MESSAGES.has(violation.message))) {
         return send(reply, request, 'rule-violation', errors.map((v) => v.message).join('; '), { errors });
       }

@@ -3,6 +3,7 @@
 // the two are one component, and components no operation reaches are noise for
 // generated clients. This folds the twins into `X` and drops unreachable components.
 import { isDeepStrictEqual } from 'node:util';
+import { COMMA_LIST_MARK } from '../http/query-values.js';
 
 type Json = unknown;
 type Schemas = Record<string, Json>;
@@ -148,9 +149,35 @@ export function declareRetryHeaders<T extends { paths?: Json; components?: objec
   return { ...document, components: { ...document.components, headers: RETRY_HEADERS } };
 }
 
+type Parameter = { in: string; name: string; required?: boolean; style?: string; explode?: boolean; schema?: Record<string, Json> };
+type ParameterOperation = { parameters?: Parameter[]; responses?: Record<string, unknown> };
+
+/**
+ * Query lists marked by commaList (src/http/query-values.ts) are arrays sent comma-separated:
+ * style form, explode false (`status=reported,confirmed`). If-Match is required where a
+ * missing one is a 428: the validator leaves it optional so that the handler answers 428
+ * (src/http/preconditions.ts) rather than the validator a 400, but a client must send it.
+ */
+export function typeParameters<T extends { paths?: Json }>(document: T): T {
+  for (const pathItem of Object.values((document.paths ?? {}) as Record<string, Record<string, ParameterOperation>>)) {
+    for (const [method, operation] of Object.entries(pathItem)) {
+      if (!HTTP_METHODS.has(method)) continue;
+      for (const parameter of operation.parameters ?? []) {
+        if (parameter.schema?.[COMMA_LIST_MARK]) {
+          delete parameter.schema[COMMA_LIST_MARK];
+          parameter.style = 'form';
+          parameter.explode = false;
+        }
+        if (parameter.in === 'header' && parameter.name === 'if-match' && operation.responses?.['428']) parameter.required = true;
+      }
+    }
+  }
+  return document;
+}
+
 type Document = Parameters<typeof tidyComponents>[0];
 
 /** Every finishing step, in order, over what fastify-type-provider-zod made of the routes. */
 export function finishDocument<T extends Document>(document: T): T {
-  return declareRetryHeaders(markPublicOperations(markOptionalBodies(tidyComponents(document))));
+  return declareRetryHeaders(typeParameters(markPublicOperations(markOptionalBodies(tidyComponents(document)))));
 }

@@ -20,6 +20,8 @@ export function connect(baseUrl: string, apiKey: string): Client {
   return createClient<paths, 'application/json' | 'application/problem+json'>({
     baseUrl,
     headers: { authorization: `Bearer ${apiKey}` },
+    // The document's list parameters are style form, explode false: status=reported,confirmed.
+    querySerializer: { array: { style: 'form', explode: false } },
   });
 }
 

@@ -1,6 +1,7 @@
 // TypeScript types for a client of the API, generated from an OpenAPI document with
 // openapi-typescript, and a check that tests/openapi/client-scenario.ts compiles against them.
-//   npm run openapi:client   writes tests/openapi/generated/api.d.ts (git-ignored) from openapi/openapi.json
+//   npm run openapi:client   writes tests/openapi/generated/api.d.ts (git-ignored) from openapi/openapi.json, and the
+//   clients of generators.ts
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -73,5 +74,8 @@ export async function compileScenario(types: string): Promise<{ code: number; ou
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   await writeClientTypes();
-  console.log(`Wrote ${GENERATED}`);
+  // The clients of @hey-api/openapi-ts and orval too, for the scenarios of generators.test.ts.
+  const { generateClients } = await import('./generators.js');
+  await generateClients(DOCUMENT);
+  console.log(`Wrote ${GENERATED}, and the hey-api and orval clients beside it`);
 }

@@ -69,11 +69,11 @@ describe('the scenario, through openapi-fetch against the app', () => {
     const undisputed = disputedCapture('An undisputed capture', '2024-12-27', tag);
     await createEvent(client, { ...undisputed, reports: undisputed.reports.slice(0, 1) }, randomUUID());
 
-    // type is an array: openapi-fetch sends it as a repeated parameter, which the API reads as OR.
+    // Lists are arrays, sent comma-separated as the document says (style form, explode false); commas mean OR.
     const pages = await everyPage(client, {
-      tag,
+      tag: [tag],
       type: ['capture', 'death'],
-      stance: 'denies',
+      stance: ['denies'],
       occurred_from: '2024-12-01',
       sort: 'occurred',
       limit: 2,

@@ -20,6 +20,7 @@ import {
   SIDE_OF_ROLE,
   TYPE_TAG,
 } from './codebook.js';
+import { acledEventId } from './event-id.js';
 
 // external_ids arrives with the import pipeline (issue 6); read it when the event has it.
 type Event = z.infer<typeof EventSchema> & { external_ids?: Record<string, string> };
@@ -67,7 +68,7 @@ export function acledCsvRecord(event: Event, types: AcledTypes): string {
   const side2 = side(event, 2);
   const country = acledCountry(location.country);
   const values: Record<AcledColumn, string | number | null> = {
-    event_id_cnty: event.external_ids?.acled ?? event.id,
+    event_id_cnty: acledEventId(event),
     event_date: date,
     year: date.slice(0, 4),
     time_precision: precision,

@@ -27,6 +27,7 @@ import { csvText } from '../events/export.js';
 import { csvRecords } from './csv.js';
 import { parseAcledDate } from './dates.js';
 import { normaliseName } from '../actors/repository.js';
+import { externalIdsOfAcledId } from './event-id.js';
 import type { ImportRecord } from '../imports/records.js';
 
 export type { ImportRecord };
@@ -164,7 +165,7 @@ function readRow(line: number, cell: (column: string) => string, types: AcledTyp
       location,
       // ACLED's fatalities are its most conservative figure; 0 also means none reported, so it adds no figure.
       figures: fatalities > 0 ? [{ measure: 'killed', low: fatalities }] : [],
-      external_ids: { acled: id },
+      external_ids: externalIdsOfAcledId(id),
     },
     sides,
     sources,

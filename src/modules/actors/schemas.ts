@@ -75,7 +75,7 @@ export const ActorSchema = z
     country: z.string().nullable(),
     aliases: z.array(z.string()),
     external_ids: z.record(z.string(), z.string()),
-    version: z.number().int(),
+    version: z.number().int().min(1),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })

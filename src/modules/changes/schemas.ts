@@ -8,7 +8,7 @@ export const ChangeActionSchema = z.enum(ACTIONS).meta({ id: 'ChangeAction' });
 
 export const EventRevisionSchema = z
   .object({
-    version: z.number().int(),
+    version: z.number().int().min(1),
     action: ChangeActionSchema,
     author: z.string().describe('Who made the change: the API key\'s principal, or "anonymous"'),
     at: z.iso.datetime().describe('When the change was made: the updated_at of that version'),
@@ -37,11 +37,11 @@ export const ChangeListQuerySchema = z.strictObject({ since: SinceSchema, limit:
 
 export const ChangeSchema = z
   .object({
-    seq: z.number().int().describe('Position in commit order; grows with every change'),
+    seq: z.number().int().min(1).describe('Position in commit order; grows with every change'),
     resource: z.enum(RESOURCES),
     id: z.uuid(),
     action: ChangeActionSchema,
-    version: z.number().int().describe('The version the change produced: GET the resource for its state'),
+    version: z.number().int().min(1).describe('The version the change produced: GET the resource for its state'),
     at: z.iso.datetime(),
   })
   .meta({ id: 'Change' });

@@ -54,7 +54,7 @@ export const DocumentSchema = DocumentSummarySchema.extend({
   language: z.string().nullable(),
   archive_url: z.string().nullable(),
   content_hash: z.string().nullable(),
-  version: z.number().int(),
+  version: z.number().int().min(1),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
 }).meta({

@@ -40,3 +40,22 @@ export async function assertEventTypes(db: Db, codes: [code: string, pointer: st
   if (unknown.length === 0) return;
   throw invalidInput(unknown, `Unknown event type; known types: ${known.join(', ')}.`);
 }
+
+/**
+ * A 400 naming each unknown code of a `type` query filter and the known ones: a mistyped code
+ * would match nothing, an empty 200. Checked against the stored vocabulary, which admins extend.
+ */
+export async function assertKnownTypeFilter(db: Db, codes: string[] | undefined): Promise<void> {
+  if (!codes || codes.length === 0) return;
+  const known = await eventTypeCodes(db);
+  const unknown = [...new Set(codes.filter((code) => !known.includes(code)))];
+  if (unknown.length === 0) return;
+  throw invalidInput(
+    unknown.map((code) => ({
+      path: '/type',
+      in: 'query' as const,
+      message: `unknown event type "${code}"; known types: ${known.join(', ')}`,
+    })),
+    `Unknown event type in the type filter; known types: ${known.join(', ')}.`,
+  );
+}

@@ -55,7 +55,11 @@ export const EventFilterFields = {
   include_deleted: QueryBoolean.optional().describe(
     'true also lists deleted (and merged) events, with their deleted_at set (editors only: 403 otherwise); they are left out otherwise',
   ),
-  type: commaList(z.string().regex(/^[a-z0-9_]+$/, 'event-type codes are lower-case words'), 'Event-type codes').optional(),
+  // Not an enum: the vocabulary is stored and admins extend it, so the handlers check the codes (assertKnownTypes).
+  type: commaList(
+    z.string().regex(/^[a-z0-9_]+$/, 'event-type codes are lower-case words'),
+    'Event-type codes of GET /v1/event-types (a code it does not list is a 400 naming the known ones)',
+  ).optional(),
   status: commaList(EventStatusSchema, 'Statuses').optional(),
   occurred_from: z.iso.date().optional().describe('Events whose occurred interval ends on or after this date'),
   occurred_to: z.iso.date().optional().describe('Events whose occurred interval starts on or before this date'),

@@ -13,24 +13,34 @@ export const EVENT_FORMATS = ['json', 'csv', 'ndjson', 'geojson', 'acled-csv'] a
 /** Page size when a JSON request names none; an export without `limit` streams every matching event. */
 export const DEFAULT_PAGE_SIZE = 50;
 
+/** The filters, sort and paging of a list or an export. */
+const ListFields = {
+  ...EventFilterFields,
+  sort: z
+    .enum(EVENT_SORTS)
+    .default('-occurred')
+    .describe('-occurred (default), occurred, -updated, -created, or relevance (with q); every order ends on the id'),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe(
+      `Page size, 1 to 1000; default ${DEFAULT_PAGE_SIZE} for JSON. An export (csv, ndjson, geojson, acled-csv) without limit streams every matching event.`,
+    ),
+  cursor: CursorParamSchema,
+};
+
+function refineList(query: z.output<z.ZodObject<typeof ListFields>>, ctx: z.RefinementCtx): void {
+  refineEventFilters(query, ctx);
+  if (query.sort === 'relevance' && !query.q) ctx.addIssue({ code: 'custom', path: ['sort'], message: 'sort=relevance needs q' });
+}
+
 export const EventListQuerySchema = z
   .strictObject({
-    ...EventFilterFields,
-    sort: z
-      .enum(EVENT_SORTS)
-      .default('-occurred')
-      .describe('-occurred (default), occurred, -updated, -created, or relevance (with q); every order ends on the id'),
+    ...ListFields,
     count: QueryBoolean.optional().describe('true adds `total`, the number of matching events (costs a count)'),
-    limit: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(1000)
-      .optional()
-      .describe(
-        `Page size, 1 to 1000; default ${DEFAULT_PAGE_SIZE} for JSON. An export (csv, ndjson, geojson, acled-csv) without limit streams every matching event.`,
-      ),
-    cursor: CursorParamSchema,
     format: z
       .enum(EVENT_FORMATS)
       .optional()
@@ -39,9 +49,9 @@ export const EventListQuerySchema = z
           "ACLED's codebook, see docs/acled.md; only by this parameter, since text/csv in Accept means csv)",
       ),
   })
-  .superRefine((query, ctx) => {
-    refineEventFilters(query, ctx);
-    if (query.sort === 'relevance' && !query.q) ctx.addIssue({ code: 'custom', path: ['sort'], message: 'sort=relevance needs q' });
-  });
+  .superRefine(refineList);
 
 export type EventListQuery = z.output<typeof EventListQuerySchema>;
+
+/** The query string of the export operations (GET /v1/events.csv, ...): a list's, the format being in the path. */
+export const EventExportQuerySchema = z.strictObject(ListFields).superRefine(refineList);

@@ -1,4 +1,5 @@
 import { pipeline, Readable, type Transform } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError, notFound } from '../../http/errors.js';
@@ -11,8 +12,9 @@ import { type ModuleDeps } from '../deps.js';
 import { toCsv, toGeoJson, toNdjson } from './export.js';
 import { AcledTypes } from '../acled/codebook.js';
 import { toAcledCsv } from '../acled/export.js';
-import { listEventTypes, toEventType } from '../event-types/repository.js';
-import { DEFAULT_PAGE_SIZE, EventListQuerySchema } from './list-query.js';
+import { assertKnownTypeFilter, listEventTypes, toEventType } from '../event-types/repository.js';
+import { DEFAULT_PAGE_SIZE, EventExportQuerySchema, EventListQuerySchema, type EventSort } from './list-query.js';
+import type { EventFilters } from './filters.js';
 import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
 import { requireIfMatch } from '../../http/preconditions.js';
 import { eventRevisionAt } from '../changes/repository.js';
@@ -71,6 +73,55 @@ const GeoJsonSchema = z
   })
   .meta({ id: 'EventFeatureCollection', description: 'RFC 7946 FeatureCollection of the events that have coordinates' });
 
+type ExportFormat = 'csv' | 'ndjson' | 'geojson' | 'acled-csv';
+
+const CSV_TEXT = z
+  .string()
+  .describe("RFC 4180 CSV with a header row: this service's columns (csv), or ACLED's codebook columns (acled-csv)");
+const NDJSON_TEXT = z.string().describe('One Event JSON object per line');
+
+const EXPORT_OPERATIONS: {
+  format: ExportFormat;
+  path: string;
+  operationId: string;
+  summary: string;
+  mediaType: string;
+  schema: z.ZodType;
+}[] = [
+  {
+    format: 'csv',
+    path: '/v1/events.csv',
+    operationId: 'exportEventsCsv',
+    summary: 'Export events as CSV',
+    mediaType: 'text/csv',
+    schema: CSV_TEXT,
+  },
+  {
+    format: 'ndjson',
+    path: '/v1/events.ndjson',
+    operationId: 'exportEventsNdjson',
+    summary: 'Export events as NDJSON (one event per line; each line is also an import line of POST /v1/imports)',
+    mediaType: 'application/x-ndjson',
+    schema: NDJSON_TEXT,
+  },
+  {
+    format: 'geojson',
+    path: '/v1/events.geojson',
+    operationId: 'exportEventsGeoJson',
+    summary: 'Export the events that have coordinates as a GeoJSON FeatureCollection',
+    mediaType: 'application/geo+json',
+    schema: GeoJsonSchema,
+  },
+  {
+    format: 'acled-csv',
+    path: '/v1/events.acled.csv',
+    operationId: 'exportEventsAcledCsv',
+    summary: "Export events as CSV in ACLED's codebook columns",
+    mediaType: 'text/csv',
+    schema: CSV_TEXT,
+  },
+];
+
 /** The 503 of an export of everything while every export slot is taken (src/db/export-slots.ts). */
 function busyExporting(max: number): never {
   throw new ApiError(
@@ -88,6 +139,48 @@ function tombstone(event: StoredEvent, id: string): ApiError {
 }
 
 export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, publicUrl }) => {
+  /** An export in `chosen` format: streamed whole (in an export slot), or one page with a Link to the next when `limit` is given. */
+  async function sendExport(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    chosen: ExportFormat,
+    { filters, sort, cursor, limit }: { filters: EventFilters; sort: EventSort; cursor: string | undefined; limit: number | undefined },
+  ) {
+    let exporter = chosen === 'acled-csv' ? null : EXPORTERS[chosen];
+    if (!exporter) {
+      // ACLED's types come from the vocabulary, read once per export (a few rows).
+      const types = new AcledTypes((await listEventTypes(db.prisma)).map(toEventType));
+      exporter = { rendering: 'json', transform: () => toAcledCsv(types), contentType: EXPORTERS.csv.contentType };
+    }
+    const request_ = { filters, sort, cursor, withCoordinates: chosen === 'geojson', rendering: exporter.rendering };
+    // Batches of the events' texts: many from the database stream, or one page.
+    let rows: Readable;
+    // An export of everything holds a connection while it streams: it needs one of the export slots.
+    let release = () => {};
+    if (limit === undefined) {
+      // HEAD gets the headers alone: Fastify never reads a HEAD's stream, which would hold its connection and slot for good.
+      if (request.method === 'HEAD') return reply.type(exporter.contentType).send(undefined as never);
+      release = db.exports.take() ?? busyExporting(db.exports.max);
+      try {
+        rows = await streamEvents(db.readPool, request_);
+      } catch (error) {
+        release();
+        throw error;
+      }
+    } else {
+      const page = await listEvents(db.readPool, { ...request_, limit });
+      linkNext(request, reply, page.nextCursor, publicUrl);
+      rows = Readable.from([page.items]);
+    }
+    // pipeline, not pipe: a database failure mid-export must abort the response, not leave it hanging.
+    const body = pipeline(rows, exporter.transform(), (error) => {
+      release();
+      if (error && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') request.log.error({ err: error }, 'export failed');
+    });
+    // A stream is sent as it is read; the typed reply only knows the JSON shapes, hence the cast.
+    return reply.type(exporter.contentType).send(body as never);
+  }
+
   app.get('/v1/events', {
     schema: {
       operationId: 'listEvents',
@@ -105,6 +198,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
           'sources and fatalities mapped as docs/acled.md describes; `npm run import -- --format acled FILE` reads it back.',
         'An export without `limit` streams every matching event; with `limit` it is one page, with a Link header to the next.',
         "In both CSVs a text cell that a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR, or a fullwidth =, +, - or @) gets a leading single quote (OWASP's CSV-injection advice); numeric columns keep their sign, and the ACLED import drops the quote.",
+        'The same exports have operations of their own, each answering its one media type (for generated clients):',
+        '`/v1/events.csv`, `/v1/events.ndjson`, `/v1/events.geojson` and `/v1/events.acled.csv`.',
         'A server streams a limited number of exports at once (EXPORT_MAX_CONCURRENT, half its connection pool by default); beyond that, 503 with Retry-After.',
       ].join('\n'),
       querystring: EventListQuerySchema,
@@ -113,12 +208,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
           description: 'A page of events, or the export',
           content: {
             'application/json': { schema: EventPageSchema },
-            'text/csv': {
-              schema: z
-                .string()
-                .describe("RFC 4180 CSV with a header row: this service's columns (csv), or ACLED's codebook columns (acled-csv)"),
-            },
-            'application/x-ndjson': { schema: z.string().describe('One Event JSON object per line') },
+            'text/csv': { schema: CSV_TEXT },
+            'application/x-ndjson': { schema: NDJSON_TEXT },
             'application/geo+json': { schema: GeoJsonSchema },
           },
         },
@@ -127,6 +218,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     },
     handler: async (request, reply) => {
       const { format, limit, cursor, sort, count, ...filters } = request.query;
+      await assertKnownTypeFilter(db.prisma, filters.type);
       // acled-csv is chosen by name only: in Accept, text/csv means this service's own CSV.
       const chosen = format === 'acled-csv' ? format : negotiate(request, REPRESENTATIONS, format).format;
       addVary(reply, 'Accept');
@@ -139,41 +231,33 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         ]);
         return sendJsonPage(request, reply, page, publicUrl, total === undefined ? {} : { total });
       }
-      let exporter = chosen === 'acled-csv' ? null : EXPORTERS[chosen];
-      if (!exporter) {
-        // ACLED's types come from the vocabulary, read once per export (a few rows).
-        const types = new AcledTypes((await listEventTypes(db.prisma)).map(toEventType));
-        exporter = { rendering: 'json', transform: () => toAcledCsv(types), contentType: EXPORTERS.csv.contentType };
-      }
-      const request_ = { filters, sort, cursor, withCoordinates: chosen === 'geojson', rendering: exporter.rendering };
-      // Batches of the events' texts: many from the database stream, or one page.
-      let rows: Readable;
-      // An export of everything holds a connection while it streams: it needs one of the export slots.
-      let release = () => {};
-      if (limit === undefined) {
-        // HEAD gets the headers alone: Fastify never reads a HEAD's stream, which would hold its connection and slot for good.
-        if (request.method === 'HEAD') return reply.type(exporter.contentType).send(undefined as never);
-        release = db.exports.take() ?? busyExporting(db.exports.max);
-        try {
-          rows = await streamEvents(db.readPool, request_);
-        } catch (error) {
-          release();
-          throw error;
-        }
-      } else {
-        const page = await listEvents(db.readPool, { ...request_, limit });
-        linkNext(request, reply, page.nextCursor, publicUrl);
-        rows = Readable.from([page.items]);
-      }
-      // pipeline, not pipe: a database failure mid-export must abort the response, not leave it hanging.
-      const body = pipeline(rows, exporter.transform(), (error) => {
-        release();
-        if (error && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') request.log.error({ err: error }, 'export failed');
-      });
-      // A stream is sent as it is read; the typed reply only knows the JSON shapes, hence the cast.
-      return reply.type(exporter.contentType).send(body as never);
+      return sendExport(request, reply, chosen, { filters, sort, cursor, limit });
     },
   });
+
+  // One operation per export format, each with the one media type it answers: a generated client types and parses
+  // each as what it is (GET /v1/events?format= answers the same, but a client generator sees only its JSON).
+  for (const { format, path, operationId, summary, mediaType, schema } of EXPORT_OPERATIONS) {
+    app.get(path, {
+      schema: {
+        operationId,
+        tags: ['events'],
+        summary,
+        description: [
+          `The events GET /v1/events?format=${format} exports, with the same filters, sort and paging: without \`limit\` every`,
+          'matching event, streamed (in one of the export slots: 503 with Retry-After when all are taken); with `limit` one page,',
+          'with a Link header to the next.',
+        ].join('\n'),
+        querystring: EventExportQuerySchema,
+        response: { 200: { description: summary, content: { [mediaType]: { schema } } }, ...problemResponses(400, 503) },
+      },
+      handler: async (request, reply) => {
+        const { limit, cursor, sort, ...filters } = request.query;
+        await assertKnownTypeFilter(db.prisma, filters.type);
+        return sendExport(request, reply, format, { filters, sort, cursor, limit });
+      },
+    });
+  }
 
   app.post('/v1/events', {
     schema: {

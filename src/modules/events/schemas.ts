@@ -214,10 +214,11 @@ export const EventSchema = z
     description: z.string().nullable(),
     status: EventStatusSchema,
     status_source: z.enum(['evidence', 'editor']).describe(STATUS_SOURCE_TEXT),
-    report_count: z.number().int().describe('Live reports, whatever their stance'),
+    report_count: z.number().int().min(0).describe('Live reports, whatever their stance'),
     independent_reporter_count: z
       .number()
       .int()
+      .min(0)
       .describe(
         'Unrelated reporters asserting the event: its asserting reports counted by the origin of their claim, the farthest actor ' +
           'they cite (via), or the reporter itself; two outlets quoting the same agency count once',
@@ -238,7 +239,7 @@ export const EventSchema = z
     tags: z.array(z.string()),
     external_ids: z.record(z.string(), z.string()).describe('Identifiers in other systems, by source: { "acled": "NGA12345" }'),
     relations: z.array(z.object({ event_id: z.uuid(), relation: RelationKindSchema })),
-    version: z.number().int().describe('Starts at 1 and grows by 1 on every change; also the ETag'),
+    version: z.number().int().min(1).describe('Starts at 1 and grows by 1 on every change; also the ETag'),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
     created_by: z.string(),
@@ -251,6 +252,6 @@ export const EventPageSchema = z
   .object({
     data: z.array(EventSchema),
     next_cursor: z.string().nullable().describe('Cursor of the next page, null on the last page'),
-    total: z.number().int().optional().describe('Number of matching events, with count=true'),
+    total: z.number().int().min(0).optional().describe('Number of matching events, with count=true'),
   })
   .meta({ id: 'EventPage' });

@@ -55,9 +55,9 @@ export type FigureInput = z.infer<typeof FigureInputSchema>;
 export const FigureSchema = z
   .object({
     measure: MeasureSchema,
-    low: z.number().int().nullable(),
-    best: z.number().int().nullable(),
-    high: z.number().int().nullable(),
+    low: z.number().int().min(0).nullable(),
+    best: z.number().int().min(0).nullable(),
+    high: z.number().int().min(0).nullable(),
     qualifier: QualifierSchema.nullable(),
     text: z.string().nullable(),
     unit: z.string().nullable(),

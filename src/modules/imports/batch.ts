@@ -17,6 +17,7 @@ import type { EventInput } from '../events/schemas.js';
 import { figureValues } from '../figures/repository.js';
 import type { FigureInput } from '../figures/schemas.js';
 import { unknownIds } from '../write-context.js';
+import { SELF_SOURCE } from './exported.js';
 import type { LineViolation } from './records.js';
 
 type ActorByName = z.infer<typeof ActorByNameSchema>;
@@ -100,6 +101,7 @@ export async function checkBatch(
       SELECT source, external_id FROM event_external_ids
       WHERE (source, external_id) IN (SELECT * FROM unnest(${pairs.map(([s]) => s)}::text[], ${pairs.map(([, id]) => id)}::text[]))`;
     for (const row of rows) held.add(pairKey(row.source, row.external_id));
+    for (const id of await selfHeld(tx, pairs)) held.add(pairKey(SELF_SOURCE, id));
   }
   const valid: ValidLine[] = [];
   const skipped: number[] = [];
@@ -113,6 +115,20 @@ export async function checkBatch(
     valid.push(line);
   }
   return { valid, skipped, rejected };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The ids among the `self` pairs that name an event of this instance (deleted ones too): a line
+ * exported here and imported back is that event, so it is skipped like any held pair.
+ */
+async function selfHeld(tx: Transaction, pairs: [string, string][]): Promise<string[]> {
+  const ids = pairs.filter(([source, id]) => source === SELF_SOURCE && UUID.test(id)).map(([, id]) => id);
+  if (ids.length === 0) return [];
+  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id::text AS id FROM events WHERE id = ANY(${ids}::uuid[])`;
+  const present = new Set(rows.map((row) => row.id));
+  return ids.filter((id) => present.has(id.toLowerCase()));
 }
 
 /** UUIDv7s that grow strictly in the order they are made: rows made in line order sort in it, as one-by-one writes would. */

@@ -16,6 +16,7 @@ import { recordRevisions, type ChangeSet, type Resource } from '../changes/recor
 import { refreshEvents } from '../events/refresh.js';
 import { refreshDailyStats } from '../stats/derive.js';
 import { EventInputSchema } from '../events/schemas.js';
+import { eventCreateOf } from './exported.js';
 import { write } from '../writes.js';
 import { checkBatch, RisingIds, writeBatch, type Created, type LineError, type ValidLine } from './batch.js';
 import type { ImportRecord, LineViolation } from './records.js';
@@ -100,12 +101,15 @@ class Tally {
 
 const located = (violations: Violation[]) => violations.map(({ path, message }) => ({ path, message }));
 
-/** A record checked as POST /v1/events checks its body: storable text, then the schema. */
+/**
+ * A record checked as POST /v1/events checks its body: storable text, then the schema. A line
+ * that is an exported event is first made into the EventCreate it stands for (exported.ts).
+ */
 export function validateRecord(record: ImportRecord): ValidLine | LineError {
   if ('errors' in record) return record;
   const unstorable = unstorableText([[record.value, 'body']]);
   if (unstorable.length > 0) return { line: record.line, errors: located(unstorable) };
-  const parsed = EventInputSchema.safeParse(record.value);
+  const parsed = EventInputSchema.safeParse(eventCreateOf(record.value));
   if (!parsed.success) return { line: record.line, errors: located(zodViolations(parsed.error.issues, 'body')) };
   return { line: record.line, input: parsed.data };
 }

@@ -14,7 +14,7 @@ export const ImportQuerySchema = z.strictObject({
 
 export const ImportLineErrorSchema = z
   .object({
-    line: z.number().int().describe('The line number, from 1 (blank lines count)'),
+    line: z.number().int().min(1).describe('The line number, from 1 (blank lines count)'),
     errors: z
       .array(z.object({ path: z.string().describe("JSON pointer into the line's value ('' for the whole line)"), message: z.string() }))
       .describe('Each violation, as a POST of the same event would report it'),
@@ -23,11 +23,16 @@ export const ImportLineErrorSchema = z
 
 export const ImportReportSchema = z
   .object({
-    accepted: z.number().int().describe('Events created (with atomic=true and errors: the lines that were valid, though none was written)'),
-    rejected: z.number().int().describe('Lines refused: unreadable, invalid, or refused by the database'),
+    accepted: z
+      .number()
+      .int()
+      .min(0)
+      .describe('Events created (with atomic=true and errors: the lines that were valid, though none was written)'),
+    rejected: z.number().int().min(0).describe('Lines refused: unreadable, invalid, or refused by the database'),
     skipped: z
       .number()
       .int()
+      .min(0)
       .describe('Lines whose event has an external id that an event has already: imported before, so left as they are'),
     merged: z
       .number()

@@ -92,7 +92,7 @@ export const ReportSchema = z
     reliability: ReliabilitySchema.nullable(),
     credibility: CredibilitySchema.nullable(),
     figures: z.array(FigureSchema),
-    version: z.number().int(),
+    version: z.number().int().min(1),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
     created_by: z.string(),

@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { problemResponses } from '../../http/problem-details.js';
 import type { ModuleDeps } from '../deps.js';
+import { assertKnownTypeFilter } from '../event-types/repository.js';
 import { claimStats, eventStats, fillPeriods } from './repository.js';
 import { ClaimStatsQuerySchema, ClaimStatsSchema, EventStatsQuerySchema, EventStatsSchema } from './schemas.js';
 
@@ -26,6 +27,7 @@ export const statsRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db }
     },
     handler: async (request) => {
       const query = request.query;
+      await assertKnownTypeFilter(db.prisma, query.type);
       const rows = await eventStats(db.readPool, query);
       if (!query.fill) return { data: rows };
       const window = { from: query.occurred_from, to: query.occurred_to };
@@ -46,6 +48,9 @@ export const statsRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db }
       querystring: ClaimStatsQuerySchema,
       response: { 200: ClaimStatsSchema, ...problemResponses(400) },
     },
-    handler: async (request) => ({ measure: request.query.measure, data: await claimStats(db.readPool, request.query) }),
+    handler: async (request) => {
+      await assertKnownTypeFilter(db.prisma, request.query.type);
+      return { measure: request.query.measure, data: await claimStats(db.readPool, request.query) };
+    },
   });
 };

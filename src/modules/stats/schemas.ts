@@ -19,7 +19,11 @@ export const MAX_GROUPS = 10_000;
 export const EventStatsQuerySchema = z
   .strictObject({
     ...EventFilterFields,
-    group_by: commaList(z.enum(GROUP_KEYS), 'Keys to group by: period, type, status, country, admin1, reporter, actor').optional(),
+    group_by: commaList(
+      z.enum(GROUP_KEYS),
+      'Keys to group by: period, type, status, country, admin1, reporter, actor',
+      'several keys separated by commas give a row per combination of their values',
+    ).optional(),
     interval: z
       .enum(INTERVALS)
       .optional()
@@ -42,12 +46,12 @@ export type EventStatsQuery = z.output<typeof EventStatsQuerySchema>;
 /** Sums of one measure: for each bound, the sum and how many contributed to it (null sums where none did). */
 export const FigureSumsSchema = z
   .object({
-    low: z.number().nullable(),
-    best: z.number().nullable(),
-    high: z.number().nullable(),
-    low_n: z.number().int(),
-    best_n: z.number().int(),
-    high_n: z.number().int(),
+    low: z.number().min(0).nullable(),
+    best: z.number().min(0).nullable(),
+    high: z.number().min(0).nullable(),
+    low_n: z.number().int().min(0),
+    best_n: z.number().int().min(0),
+    high_n: z.number().int().min(0),
   })
   .meta({
     id: 'FigureSums',
@@ -66,8 +70,8 @@ export const EventStatsRowSchema = z
     actor: ActorSummarySchema.optional().describe(
       'With group_by=actor: an event counts under each actor taking part (in the roles of `role`)',
     ),
-    events: z.number().int().describe('Matching events in the group'),
-    reports: z.number().int().describe("Their live reports (with group_by=reporter: that reporter's)"),
+    events: z.number().int().min(0).describe('Matching events in the group'),
+    reports: z.number().int().min(0).describe("Their live reports (with group_by=reporter: that reporter's)"),
     figures: z
       .partialRecord(MeasureSchema, FigureSumsSchema)
       .describe("Per measure, the sums of the events' curated figures; a measure no event of the group has is absent"),
@@ -102,8 +106,8 @@ export const ClaimRowSchema = z
     reporter: ActorSummarySchema,
     reporter_role: ReporterRoleSchema,
     stance: StanceSchema,
-    events: z.number().int().describe('Matching events this reporter reported, in this role and stance'),
-    reports: z.number().int().describe('Its live reports on them'),
+    events: z.number().int().min(0).describe('Matching events this reporter reported, in this role and stance'),
+    reports: z.number().int().min(0).describe('Its live reports on them'),
     figures: FigureSumsSchema.describe("Sums of the reports' own figures of the measure (n: reports giving the bound)"),
   })
   .meta({ id: 'ClaimRow', description: 'What one reporter claims, in one role and stance, over the matching events' });
