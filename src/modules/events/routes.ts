@@ -47,7 +47,7 @@ const REPRESENTATIONS = [
 /** Each export format: the rendering its rows are read in, and the transform that writes them out. */
 interface Exporter {
   rendering: 'json' | 'csv';
-  transform: () => Transform;
+  transform: (bom: boolean) => Transform;
   contentType: string;
 }
 
@@ -125,9 +125,14 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       },
     },
     handler: async (request, reply) => {
-      const { format, limit, cursor, sort, count, ...filters } = request.query;
+      const { format, limit, cursor, sort, count, bom = false, ...filters } = request.query;
       // acled-csv is chosen by name only: in Accept, text/csv means this service's own CSV.
       const chosen = format === 'acled-csv' ? format : negotiate(request, REPRESENTATIONS, format).format;
+      if (bom && chosen !== 'csv' && chosen !== 'acled-csv') {
+        throw new ApiError('invalid-input', 'The request has invalid values; see errors.', {
+          errors: [{ in: 'query', path: '/bom', message: `applies to CSV exports only (csv, acled-csv), not ${chosen}` }],
+        });
+      }
       reply.header('vary', 'accept');
       // Lists and exports read the replica when there is one (db.readPool): they may lag a moment.
       if (chosen === 'json') {
@@ -142,7 +147,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       if (!exporter) {
         // ACLED's types come from the vocabulary, read once per export (a few rows).
         const types = new AcledTypes((await listEventTypes(db.prisma)).map(toEventType));
-        exporter = { rendering: 'json', transform: () => toAcledCsv(types), contentType: EXPORTERS.csv.contentType };
+        exporter = { rendering: 'json', transform: (withBom) => toAcledCsv(types, withBom), contentType: EXPORTERS.csv.contentType };
       }
       const request_ = { filters, sort, cursor, withCoordinates: chosen === 'geojson', rendering: exporter.rendering };
       // Batches of the events' texts: many from the database stream, or one page.
@@ -165,7 +170,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         rows = Readable.from([page.items]);
       }
       // pipeline, not pipe: a database failure mid-export must abort the response, not leave it hanging.
-      const body = pipeline(rows, exporter.transform(), (error) => {
+      const body = pipeline(rows, exporter.transform(bom), (error) => {
         release();
         if (error && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') request.log.error({ err: error }, 'export failed');
       });
