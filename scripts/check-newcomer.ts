@@ -77,11 +77,26 @@ async function start(): Promise<Service> {
   throw new CheckFailed(`npm start did not become ready on ${base}\n--- output ---\n${output}`);
 }
 
+/** Whether any process of the service's group (npm, the service, PostgreSQL) still runs. */
+function groupRuns(service: Service): boolean {
+  try {
+    process.kill(-service.child.pid!, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Ctrl-C: SIGINT to the whole group, then waits until every process of it has gone (npm may exit before the service). */
 async function stop(service: Service): Promise<void> {
   process.kill(-service.child.pid!, 'SIGINT');
-  const timer = setTimeout(() => process.kill(-service.child.pid!, 'SIGKILL'), 30_000);
   await service.exited;
-  clearTimeout(timer);
+  const deadline = Date.now() + 30_000;
+  while (groupRuns(service) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  if (groupRuns(service)) {
+    process.kill(-service.child.pid!, 'SIGKILL');
+    throw new CheckFailed(`npm start was still running 30 s after Ctrl-C\n--- output ---\n${service.output()}`);
+  }
 }
 
 async function getJson<T>(pathAndQuery: string): Promise<T> {
