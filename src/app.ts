@@ -14,6 +14,7 @@ import type { Database } from './db/client.js';
 import { installAuth, type ReadAccess } from './http/auth.js';
 import { installDocs } from './http/docs.js';
 import { installHardening } from './http/hardening.js';
+import { installJsonOutput } from './http/json-output.js';
 import { installMetrics } from './http/metrics.js';
 import { openApiOverride } from './http/query-values.js';
 import { clientErrorHandler, frameworkErrors, installProblemDetails, rejectUnstorableText } from './http/problem-details.js';
@@ -28,6 +29,7 @@ import { documentRoutes } from './modules/documents/routes.js';
 import { eventTypeRoutes } from './modules/event-types/routes.js';
 import { eventRoutes } from './modules/events/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
+import { indexRoutes } from './modules/index/routes.js';
 import { importRoutes } from './modules/imports/routes.js';
 import { reportRoutes } from './modules/reports/routes.js';
 import { statsRoutes } from './modules/stats/routes.js';
@@ -89,6 +91,7 @@ export async function buildApp({
   installRequestLog(app);
   await installHardening(app, { corsOrigins });
   installProblemDetails(app);
+  installJsonOutput(app);
   rejectUnstorableText(app);
   installAuth(app, { prisma: db.prisma, readAccess });
   if (rateLimit) installRateLimit(app, rateLimit.store, rateLimit.limits);
@@ -107,6 +110,7 @@ export async function buildApp({
   await installDocs(app);
 
   const deps: ModuleDeps = { db, ...(publicUrl ? { publicUrl } : {}) };
+  await app.register(indexRoutes, deps);
   await app.register(healthRoutes, deps);
   await app.register(eventTypeRoutes, deps);
   await app.register(eventRoutes, deps);

@@ -17,23 +17,35 @@ import { purgeExpiredIdempotencyKeys } from './modules/writes.js';
 const config = loadConfig();
 const logger = pino({ level: config.LOG_LEVEL });
 
-const { url: databaseUrl, embedded } = await locateDatabase(config, (message) => logger.info(message));
+// On the embedded database, a second `npm start` on the same data folder stops here, saying where the first one serves.
+const location = await locateDatabase(config, (message) => logger.info(message), { service: true });
+const { url: databaseUrl, embedded } = location;
 
 const applied = await runMigrations(databaseUrl, { log: (message) => logger.info(message) });
 if (applied.length > 0) logger.info({ applied }, 'applied migrations');
 
 // Lists and exports read the replica at DATABASE_READ_URL when there is one; writes and the rest use the primary.
 const db = connectDatabase(databaseUrl, config.DATABASE_POOL_SIZE, config.DATABASE_READ_URL, config.EXPORT_MAX_CONCURRENT);
-// The embedded default is for trying the service out: an empty one gets the demo data.
-if (embedded && (await db.prisma.event.count()) === 0) {
-  const seeded = await seedDemo(db);
-  logger.info(`empty embedded database: loaded ${seeded} demo events`);
+// The first start on an empty database (no API key yet) prints an admin key, so the writes can be
+// tried at once. It goes to stdout once, never to the logs; `npm run keys` makes more.
+const firstStart = (await countKeys(db.prisma)) === 0;
+if ((await db.prisma.event.count()) === 0) {
+  // The embedded default is for trying the service out: an empty one gets the demo data. A database
+  // of one's own (DATABASE_URL) is left as it is, but the first start says how to load it.
+  if (embedded) {
+    const seeded = await seedDemo(db);
+    logger.info(`empty embedded database: loaded ${seeded} demo events`);
+  } else if (firstStart) {
+    process.stdout.write('The database has no events; `npm run seed:demo` loads the demo events (or see npm run import).\n');
+  }
 }
-// ... and, on its first start, an admin key, so the writes can be tried at once. It goes to
-// stdout once, never to the logs; `npm run keys` makes more.
-if (embedded && (await countKeys(db.prisma)) === 0) {
-  const { key } = await createKey(db.prisma, 'admin', 'admin', 'first-start');
-  process.stdout.write(`Admin API key (shown once): ${key}\n`);
+if (firstStart) {
+  // Instances starting at once on one empty database race for it: the name is unique, one wins, the others go on.
+  const created = await createKey(db.prisma, 'admin', 'admin', 'first-start').catch((error: unknown) => {
+    if ((error as { code?: string }).code === 'P2002') return null;
+    throw error;
+  });
+  if (created) process.stdout.write(`Admin API key (shown once): ${created.key}\n`);
 }
 
 // Events from before their rendered JSON existed (or loaded in bulk) are served by building it on
@@ -74,4 +86,18 @@ closeWithGrace({ delay: 10_000, logger }, async ({ err, signal }) => {
   await embedded?.stop();
 });
 
-await app.listen({ port: config.PORT, host: config.HOST });
+try {
+  const address = await app.listen({ port: config.PORT, host: config.HOST });
+  await location.announce(config.PUBLIC_URL ?? address);
+} catch (error) {
+  // A taken port is the user's situation: say so, with the cause, and leave no stack trace.
+  if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+  process.stderr.write(
+    `Port ${config.PORT} on ${config.HOST} is taken (${(error as Error).message}): is the service already running? ` +
+      'Stop it, or set PORT to a free port.\n',
+  );
+  await rateLimitStore.close();
+  await db.close();
+  await embedded?.stop();
+  process.exit(1);
+}

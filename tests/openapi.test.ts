@@ -65,6 +65,7 @@ const ROUTES: [method: string, path: string, errors: number[]][] = [
   ['get', '/v1/api-keys', [401, 403]],
   ['post', '/v1/api-keys', [400, 401, 403, 409, 415]],
   ['delete', '/v1/api-keys/{name}', [400, 401, 403, 404]],
+  ['get', '/', []],
   ['get', '/healthz', []],
   ['get', '/readyz', []],
 ];

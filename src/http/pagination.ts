@@ -70,7 +70,8 @@ export function sendJsonPage(
     if (i > 0) parts.push(COMMA);
     parts.push(typeof item === 'string' ? Buffer.from(item, 'utf8') : item);
   });
-  parts.push(Buffer.from(`],"next_cursor":${JSON.stringify(page.nextCursor)}${members.join('')}}`, 'utf8'));
+  // Ends with the newline every JSON answer ends with (json-output.ts), here so the page is not copied again to add it.
+  parts.push(Buffer.from(`],"next_cursor":${JSON.stringify(page.nextCursor)}${members.join('')}}\n`, 'utf8'));
   return sendJson(reply, Buffer.concat(parts));
 }
 
@@ -81,7 +82,7 @@ export function sendJsonPage(
  * on 50-event pages (about 170 KB each) under load.
  */
 export function sendJsonText(reply: FastifyReply, json: string) {
-  return sendJson(reply, Buffer.from(json, 'utf8'));
+  return sendJson(reply, Buffer.from(`${json}\n`, 'utf8'));
 }
 
 function sendJson(reply: FastifyReply, json: Buffer) {

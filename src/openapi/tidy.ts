@@ -4,6 +4,7 @@
 // generated clients. This folds the twins into `X` and drops unreachable components.
 import { isDeepStrictEqual } from 'node:util';
 import { COMMA_LIST_MARK } from '../http/query-values.js';
+import { PRETTY_DESCRIPTION, PRETTY_PARAMETER } from '../http/json-output.js';
 
 type Json = unknown;
 type Schemas = Record<string, Json>;
@@ -175,9 +176,30 @@ export function typeParameters<T extends { paths?: Json }>(document: T): T {
   return document;
 }
 
+/**
+ * `?pretty=` is taken out of every request's query before its route sees it (src/http/json-output.ts);
+ * the document declares it once, as a shared parameter every operation refers to.
+ */
+export function declarePrettyParameter<T extends { paths?: Json; components?: object }>(document: T): T {
+  for (const pathItem of Object.values((document.paths ?? {}) as Record<string, Record<string, { parameters?: unknown[] }>>)) {
+    for (const [method, operation] of Object.entries(pathItem)) {
+      if (HTTP_METHODS.has(method)) operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/pretty' }];
+    }
+  }
+  const pretty = {
+    name: PRETTY_PARAMETER,
+    in: 'query',
+    required: false,
+    description: PRETTY_DESCRIPTION,
+    schema: { type: 'boolean', default: false },
+  };
+  const components = (document.components ?? {}) as { parameters?: Record<string, unknown> };
+  return { ...document, components: { ...components, parameters: { ...components.parameters, pretty } } };
+}
+
 type Document = Parameters<typeof tidyComponents>[0];
 
 /** Every finishing step, in order, over what fastify-type-provider-zod made of the routes. */
 export function finishDocument<T extends Document>(document: T): T {
-  return declareRetryHeaders(typeParameters(markPublicOperations(markOptionalBodies(tidyComponents(document)))));
+  return declarePrettyParameter(declareRetryHeaders(typeParameters(markPublicOperations(markOptionalBodies(tidyComponents(document))))));
 }

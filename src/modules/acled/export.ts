@@ -2,7 +2,7 @@
 // columns, mapped through codebook.ts. Like the other exports it is a Transform from batches
 // of the events' JSON texts to text, so memory stays flat however many events match.
 import type { z } from 'zod';
-import { csvField, textTransform } from '../events/export.js';
+import { csvField, textTransform, UTF8_BOM } from '../events/export.js';
 import type { EventSchema } from '../events/schemas.js';
 import {
   ACLED_COLUMNS,
@@ -99,6 +99,6 @@ export function acledCsvRecord(event: Event, types: AcledTypes): string {
 
 export const ACLED_CSV_HEADER = `${ACLED_COLUMNS.join(',')}\r\n`;
 
-/** The export's Transform: the header, then a record per event. `types` is read from the vocabulary once per export. */
-export const toAcledCsv = (types: AcledTypes) =>
-  textTransform((json) => acledCsvRecord(JSON.parse(json) as Event, types), ACLED_CSV_HEADER);
+/** The export's Transform: the header (after a byte-order mark with `bom`), then a record per event. `types` is read from the vocabulary once per export. */
+export const toAcledCsv = (types: AcledTypes, bom = false) =>
+  textTransform((json) => acledCsvRecord(JSON.parse(json) as Event, types), `${bom ? UTF8_BOM : ''}${ACLED_CSV_HEADER}`);

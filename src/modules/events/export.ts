@@ -128,8 +128,14 @@ export function bytesTransform(head: string, suffix = ''): Transform {
   });
 }
 
+/**
+ * `bom=true` on a CSV export: the UTF-8 byte-order mark first, by which spreadsheets (Excel) tell
+ * UTF-8 from their local code page and show non-ASCII names as written.
+ */
+export const UTF8_BOM = '\uFEFF';
+
 /** The header, then the events' stored CSV records (event_csv_record in the migrations) as they are. */
-export const toCsv = () => bytesTransform(`${CSV_COLUMNS.join(',')}\r\n`);
+export const toCsv = (bom = false) => bytesTransform(`${bom ? UTF8_BOM : ''}${CSV_COLUMNS.join(',')}\r\n`);
 
 export const toNdjson = () => bytesTransform('', '\n');
 

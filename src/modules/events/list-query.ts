@@ -30,6 +30,10 @@ const ListFields = {
       `Page size, 1 to 1000; default ${DEFAULT_PAGE_SIZE} for JSON. An export (csv, ndjson, geojson, acled-csv) without limit streams every matching event.`,
     ),
   cursor: CursorParamSchema,
+  bom: QueryBoolean.optional().describe(
+    'true starts a CSV export (csv, acled-csv) with the UTF-8 byte-order mark, so spreadsheets such as Excel read its ' +
+      'non-ASCII text right; a 400 with any other format',
+  ),
 };
 
 function refineList(query: z.output<z.ZodObject<typeof ListFields>>, ctx: z.RefinementCtx): void {

@@ -49,7 +49,8 @@ const REPRESENTATIONS = [
 /** Each export format: the rendering its rows are read in, and the transform that writes them out. */
 interface Exporter {
   rendering: 'json' | 'csv';
-  transform: () => Transform;
+  /** `bom`: the UTF-8 byte-order mark first (CSV only; the route refuses it for the others). */
+  transform: (bom: boolean) => Transform;
   contentType: string;
 }
 
@@ -131,6 +132,15 @@ function busyExporting(max: number): never {
   );
 }
 
+/** bom=true is for the CSV exports (csv, acled-csv) alone: a 400 with any other format, named or negotiated. */
+function refuseBom(bom: boolean | undefined, chosen: string): void {
+  if (bom && chosen !== 'csv' && chosen !== 'acled-csv') {
+    throw new ApiError('invalid-input', 'The request has invalid values; see errors.', {
+      errors: [{ in: 'query', path: '/bom', message: `applies to CSV exports only (csv, acled-csv), not ${chosen}` }],
+    });
+  }
+}
+
 /** The body of a 410 for a deleted event: its tombstone. */
 function tombstone(event: StoredEvent, id: string): ApiError {
   return new ApiError('gone', `The event ${id} was deleted.`, {
@@ -144,13 +154,19 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     request: FastifyRequest,
     reply: FastifyReply,
     chosen: ExportFormat,
-    { filters, sort, cursor, limit }: { filters: EventFilters; sort: EventSort; cursor: string | undefined; limit: number | undefined },
+    {
+      filters,
+      sort,
+      cursor,
+      limit,
+      bom = false,
+    }: { filters: EventFilters; sort: EventSort; cursor: string | undefined; limit: number | undefined; bom?: boolean | undefined },
   ) {
     let exporter = chosen === 'acled-csv' ? null : EXPORTERS[chosen];
     if (!exporter) {
       // ACLED's types come from the vocabulary, read once per export (a few rows).
       const types = new AcledTypes((await listEventTypes(db.prisma)).map(toEventType));
-      exporter = { rendering: 'json', transform: () => toAcledCsv(types), contentType: EXPORTERS.csv.contentType };
+      exporter = { rendering: 'json', transform: (withBom) => toAcledCsv(types, withBom), contentType: EXPORTERS.csv.contentType };
     }
     const request_ = { filters, sort, cursor, withCoordinates: chosen === 'geojson', rendering: exporter.rendering };
     // Batches of the events' texts: many from the database stream, or one page.
@@ -173,7 +189,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       rows = Readable.from([page.items]);
     }
     // pipeline, not pipe: a database failure mid-export must abort the response, not leave it hanging.
-    const body = pipeline(rows, exporter.transform(), (error) => {
+    const body = pipeline(rows, exporter.transform(bom), (error) => {
       release();
       if (error && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') request.log.error({ err: error }, 'export failed');
     });
@@ -217,11 +233,12 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       },
     },
     handler: async (request, reply) => {
-      const { format, limit, cursor, sort, count, ...filters } = request.query;
+      const { format, limit, cursor, sort, count, bom, ...filters } = request.query;
       await assertKnownTypeFilter(db.prisma, filters.type);
       // acled-csv is chosen by name only: in Accept, text/csv means this service's own CSV.
       const chosen = format === 'acled-csv' ? format : negotiate(request, REPRESENTATIONS, format).format;
       addVary(reply, 'Accept');
+      refuseBom(bom, chosen);
       // Lists and exports read the replica when there is one (db.readPool): they may lag a moment.
       if (chosen === 'json') {
         const size = limit ?? DEFAULT_PAGE_SIZE;
@@ -231,7 +248,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         ]);
         return sendJsonPage(request, reply, page, publicUrl, total === undefined ? {} : { total });
       }
-      return sendExport(request, reply, chosen, { filters, sort, cursor, limit });
+      return sendExport(request, reply, chosen, { filters, sort, cursor, limit, bom });
     },
   });
 
@@ -252,9 +269,10 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         response: { 200: { description: summary, content: { [mediaType]: { schema } } }, ...problemResponses(400, 503) },
       },
       handler: async (request, reply) => {
-        const { limit, cursor, sort, ...filters } = request.query;
+        const { limit, cursor, sort, bom, ...filters } = request.query;
         await assertKnownTypeFilter(db.prisma, filters.type);
-        return sendExport(request, reply, format, { filters, sort, cursor, limit });
+        refuseBom(bom, format);
+        return sendExport(request, reply, format, { filters, sort, cursor, limit, bom });
       },
     });
   }
