@@ -44,6 +44,18 @@ describe('GET /', () => {
       expect(answer.status, `${name}: ${url}`).toBe(200);
     }
   });
+
+  it('links from the root when the Host sent is not one a link may carry (a hostile Host was a 500)', async () => {
+    const index = await t.anonymous.get('/').set('host', 'evil.example>; rel="prev", <http://evil.example');
+    expect(index.status).toBe(200);
+    expect(index.body.links).toEqual({
+      docs: '/docs',
+      openapi: '/openapi.json',
+      events: '/v1/events',
+      health: '/healthz',
+      ready: '/readyz',
+    });
+  });
 });
 
 describe('JSON answers', () => {
