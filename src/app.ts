@@ -18,6 +18,7 @@ import { installMetrics } from './http/metrics.js';
 import { clientErrorHandler, frameworkErrors, installProblemDetails, rejectUnstorableText } from './http/problem-details.js';
 import { installRateLimit, type RateLimits, type RateLimitStore } from './http/rate-limit.js';
 import { installRequestLog, requestId } from './http/request-log.js';
+import { installRequestTimeout } from './http/request-timeout.js';
 import { actorRoutes } from './modules/actors/routes.js';
 import { changeRoutes } from './modules/changes/routes.js';
 import { keyRoutes } from './modules/keys/routes.js';
@@ -26,7 +27,13 @@ import { documentRoutes } from './modules/documents/routes.js';
 import { eventTypeRoutes } from './modules/event-types/routes.js';
 import { eventRoutes } from './modules/events/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
-import { importRoutes } from './modules/imports/routes.js';
+import {
+  DEFAULT_ATOMIC_TIMEOUT_MS,
+  DEFAULT_BATCH_BYTES,
+  DEFAULT_TRANSACTION_TIMEOUT_MS,
+} from './modules/imports/import.js';
+import { MAX_LINE_BYTES } from './modules/imports/records.js';
+import { importRoutes, type ImportSettings } from './modules/imports/routes.js';
 import { reportRoutes } from './modules/reports/routes.js';
 import { statsRoutes } from './modules/stats/routes.js';
 import { OPENAPI_INFO } from './openapi/info.js';
@@ -43,9 +50,22 @@ export interface AppDeps {
   /** A pino logger; without one the app logs nothing (as in tests). */
   logger?: FastifyBaseLogger;
   publicUrl?: string;
-  /** Largest body of POST /v1/imports (IMPORT_MAX_BYTES); 256 MiB without. */
-  importMaxBytes?: number;
+  /** The IMPORT_* settings (config.ts); the defaults there without. */
+  imports?: Partial<ImportSettings>;
+  /** A request (but an import's streamed body) must arrive whole within this; 30 s without. */
+  requestTimeoutMs?: number;
 }
+
+/** The defaults of the IMPORT_* settings, as config.ts has them. */
+const IMPORT_DEFAULTS: ImportSettings = {
+  maxBytes: 256 * 1024 * 1024,
+  maxLineBytes: MAX_LINE_BYTES,
+  batchBytes: DEFAULT_BATCH_BYTES,
+  transactionTimeoutMs: DEFAULT_TRANSACTION_TIMEOUT_MS,
+  atomicTimeoutMs: DEFAULT_ATOMIC_TIMEOUT_MS,
+  idleTimeoutMs: 30_000,
+  waitMs: 5_000,
+};
 
 export async function buildApp({
   db,
@@ -54,15 +74,16 @@ export async function buildApp({
   readAccess = 'public',
   corsOrigins = [],
   rateLimit,
-  importMaxBytes = 256 * 1024 * 1024,
+  imports,
+  requestTimeoutMs = 30_000,
 }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     // Behind a proxy the client's address and protocol come from X-Forwarded-*.
     trustProxy: true,
     bodyLimit: 1024 * 1024,
-    // A client that takes longer than this to send its request is cut off (slow-loris).
-    requestTimeout: 30_000,
+    // Node's request timeout is server-wide; installRequestTimeout applies it per route instead (slow-loris).
+    requestTimeout: 0,
     // The contract uses lower-case paths and query names as written; be strict about both.
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 200 },
     ajv: { customOptions: { coerceTypes: false } },
@@ -81,6 +102,7 @@ export async function buildApp({
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installRequestLog(app);
+  installRequestTimeout(app, requestTimeoutMs);
   await installHardening(app, { corsOrigins });
   installProblemDetails(app);
   rejectUnstorableText(app);
@@ -106,7 +128,7 @@ export async function buildApp({
   await app.register(documentRoutes, deps);
   await app.register(changeRoutes, deps);
   await app.register(statsRoutes, deps);
-  await app.register(importRoutes, { ...deps, importMaxBytes });
+  await app.register(importRoutes, { ...deps, imports: { ...IMPORT_DEFAULTS, ...imports } });
   await app.register(keyRoutes, deps);
   return app;
 }

@@ -251,7 +251,7 @@ describe('IMPORT_MAX_BYTES', () => {
   const limit = 1024 * 1024;
   let small: Awaited<ReturnType<typeof buildApp>>;
   beforeAll(async () => {
-    small = await buildApp({ db: t.db, importMaxBytes: limit });
+    small = await buildApp({ db: t.db, imports: { maxBytes: limit } });
     await small.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {

@@ -97,7 +97,7 @@ describe('stalled uploads', () => {
 describe('request and idle timeouts', () => {
   let quick: FastifyInstance;
   beforeAll(async () => {
-    quick = await buildApp({ db: t.db, requestTimeoutMs: 1_500, importIdleTimeoutMs: 1_000 });
+    quick = await buildApp({ db: t.db, requestTimeoutMs: 1_500, imports: { idleTimeoutMs: 1_000 } });
     await quick.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
@@ -155,7 +155,7 @@ describe('request and idle timeouts', () => {
 
 describe('line and batch sizes', () => {
   it('refuses a line over the line limit, naming it, and imports the others', async () => {
-    const small = await buildApp({ db: t.db, importMaxLineBytes: 4096 });
+    const small = await buildApp({ db: t.db, imports: { maxLineBytes: 4096 } });
     await small.listen({ port: 0, host: '127.0.0.1' });
     try {
       const tag = `long-${unique()}`;
@@ -188,8 +188,8 @@ describe('line and batch sizes', () => {
       atomic: false,
       batchSize: 1000,
       batchBytes: 8 * 1024,
-      onBatch: (size: number) => batches.push(size),
-    } as Parameters<typeof importEvents>[3]);
+      onBatch: (size) => batches.push(size),
+    });
     expect(report).toMatchObject({ accepted: 40, rejected: 0 });
     // Each line is about 2 KB: at most 4 lines fit under 8 KB.
     expect(batches.length).toBeGreaterThanOrEqual(10);
@@ -199,7 +199,7 @@ describe('line and batch sizes', () => {
   });
 
   it('a batch that outlasts its transaction timeout is reported as a timeout, not as the database being down', async () => {
-    const slow = await buildApp({ db: t.db, importTransactionTimeoutMs: 1 });
+    const slow = await buildApp({ db: t.db, imports: { transactionTimeoutMs: 1 } });
     await slow.listen({ port: 0, host: '127.0.0.1' });
     try {
       const tag = `timeout-${unique()}`;
@@ -294,7 +294,7 @@ describe('import jobs', () => {
   }, 30_000);
 
   it('an import still running after the wait answers 202', async () => {
-    const impatient = await buildApp({ db: t.db, importWaitMs: 0 });
+    const impatient = await buildApp({ db: t.db, imports: { waitMs: 0 } });
     await impatient.listen({ port: 0, host: '127.0.0.1' });
     try {
       const tag = `wait-${unique()}`;
