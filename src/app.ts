@@ -27,11 +27,7 @@ import { documentRoutes } from './modules/documents/routes.js';
 import { eventTypeRoutes } from './modules/event-types/routes.js';
 import { eventRoutes } from './modules/events/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
-import {
-  DEFAULT_ATOMIC_TIMEOUT_MS,
-  DEFAULT_BATCH_BYTES,
-  DEFAULT_TRANSACTION_TIMEOUT_MS,
-} from './modules/imports/import.js';
+import { DEFAULT_ATOMIC_TIMEOUT_MS, DEFAULT_BATCH_BYTES, DEFAULT_TRANSACTION_TIMEOUT_MS } from './modules/imports/import.js';
 import { MAX_LINE_BYTES } from './modules/imports/records.js';
 import { importRoutes, type ImportSettings } from './modules/imports/routes.js';
 import { reportRoutes } from './modules/reports/routes.js';

@@ -19,7 +19,9 @@ export function installRequestTimeout(app: FastifyInstance, ms: number): void {
     const timer = setTimeout(() => {
       if (raw.complete || raw.destroyed || reply.sent) return;
       // As Node does on its own request timeout: the client error handler answers 408 and closes the socket.
-      const error = Object.assign(new Error('the request was not received within the request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' });
+      const error = Object.assign(new Error('the request was not received within the request timeout'), {
+        code: 'ERR_HTTP_REQUEST_TIMEOUT',
+      });
       app.server.emit('clientError', error, raw.socket);
     }, ms);
     const clear = () => clearTimeout(timer);

@@ -171,7 +171,9 @@ describe('line and batch sizes', () => {
         .send(body)
         .expect(200);
       expect(answer.body).toMatchObject({ accepted: 2, rejected: 1 });
-      expect(answer.body.errors).toEqual([{ line: 2, errors: [{ path: '', message: expect.stringMatching(/^line 2 is \d+ bytes long, over the limit of 4096/) }] }]);
+      expect(answer.body.errors).toEqual([
+        { line: 2, errors: [{ path: '', message: expect.stringMatching(/^line 2 is \d+ bytes long, over the limit of 4096/) }] },
+      ]);
       expect(await countTagged(tag)).toBe(2);
     } finally {
       await small.close();

@@ -43,7 +43,15 @@ describe('ndjsonRecords', () => {
       { line: 1, value: { ok: 1 }, bytes: expect.any(Number) },
       { line: 2, errors: [{ path: '', message: expect.stringMatching(/^the line is not JSON: /) }] },
       { line: 3, errors: [{ path: '', message: 'the line is not valid UTF-8' }] },
-      { line: 4, errors: [{ path: '', message: `line 4 is ${long.length} bytes long, over the limit of ${MAX_LINE_BYTES} bytes a line may have (IMPORT_MAX_LINE_BYTES); it was skipped` }] },
+      {
+        line: 4,
+        errors: [
+          {
+            path: '',
+            message: `line 4 is ${long.length} bytes long, over the limit of ${MAX_LINE_BYTES} bytes a line may have (IMPORT_MAX_LINE_BYTES); it was skipped`,
+          },
+        ],
+      },
       { line: 5, value: { ok: 2 }, bytes: expect.any(Number) },
     ]);
   });

@@ -112,7 +112,8 @@ export class ImportTimedOut extends Error {
 /** Prisma's P2028 for an interactive transaction that ran past its `timeout` (not the one that found no connection in time). */
 function isTransactionTimeout(error: unknown): boolean {
   return (
-    (error as { code?: unknown }).code === 'P2028' && /expired transaction|timeout for this transaction/i.test((error as Error).message ?? '')
+    (error as { code?: unknown }).code === 'P2028' &&
+    /expired transaction|timeout for this transaction/i.test((error as Error).message ?? '')
   );
 }
 
@@ -370,7 +371,12 @@ export async function importEvents(
         tallyChecked(checked);
       } catch (error) {
         if (isTransactionTimeout(error)) {
-          throw timedOut(`The batch of lines ${lines[0]!.line} to ${lines.at(-1)!.line}`, timeout, 'IMPORT_TRANSACTION_TIMEOUT_MS', tally.accepted > 0);
+          throw timedOut(
+            `The batch of lines ${lines[0]!.line} to ${lines.at(-1)!.line}`,
+            timeout,
+            'IMPORT_TRANSACTION_TIMEOUT_MS',
+            tally.accepted > 0,
+          );
         }
         const refusal = refusalOf(error);
         if (!refusal) throw error;

@@ -15,7 +15,8 @@ const PROGRESS_MS = 1_000;
 /** A running job whose heartbeat is older than this has no instance running it any more. */
 export const STALE_AFTER_MS = 60_000;
 
-const STOPPED = 'the server running this import stopped before it ended; with atomic=false the batches written before were kept, and sending the file again skips the events that have external_ids';
+const STOPPED =
+  'the server running this import stopped before it ended; with atomic=false the batches written before were kept, and sending the file again skips the events that have external_ids';
 
 type Row = Awaited<ReturnType<Database['prisma']['importJob']['findUnique']>> & {};
 
@@ -96,7 +97,13 @@ export class ImportJobs {
     };
     const progressData = (progress: ImportProgress) => {
       const report = progress.report();
-      return { linesRead: progress.line, accepted: report.accepted, rejected: report.rejected, skipped: report.skipped, errors: report.errors };
+      return {
+        linesRead: progress.line,
+        accepted: report.accepted,
+        rejected: report.rejected,
+        skipped: report.skipped,
+        errors: report.errors,
+      };
     };
     const onProgress = (progress: ImportProgress) => {
       latest = progress;

@@ -10,7 +10,9 @@ export interface LineViolation {
 }
 
 /** One line of the input (numbered from 1): its value, or what kept the reader from parsing it. */
-export type ImportRecord = { line: number; value: unknown; /** The line's length in bytes, when the reader knows it. */ bytes?: number } | { line: number; errors: LineViolation[] };
+export type ImportRecord =
+  | { line: number; value: unknown; /** The line's length in bytes, when the reader knows it. */ bytes?: number }
+  | { line: number; errors: LineViolation[] };
 
 /** The default line limit (IMPORT_MAX_LINE_BYTES): as long as a JSON request body may be (app.ts), one event being one body. */
 export const MAX_LINE_BYTES = 1024 * 1024;

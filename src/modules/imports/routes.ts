@@ -44,7 +44,8 @@ const streamedBody: FastifySchemaCompiler<z.ZodType> = (route) => (route.httpPar
 /** Why a job stopped, in words for its `detail` (never SQL or a stack). */
 function describeFailure(error: unknown): { detail: string; report?: ImportReport } {
   if (error instanceof ImportTimedOut) return { detail: error.message, report: error.report };
-  if (error instanceof ImportInterrupted) return { detail: `The import stopped: ${String((error.cause as Error)?.message ?? error.cause)}`, report: error.report };
+  if (error instanceof ImportInterrupted)
+    return { detail: `The import stopped: ${String((error.cause as Error)?.message ?? error.cause)}`, report: error.report };
   if (error instanceof ApiError) return { detail: error.detail };
   return { detail: 'The import stopped on an unexpected error (it has been logged); the batches written before it were kept.' };
 }
@@ -102,10 +103,8 @@ export const importRoutes: FastifyPluginAsyncZod<ModuleDeps & { imports: ImportS
       response: {
         200: ImportReportSchema,
         202: {
+          // Its Location header is declared by declareAcceptedLocations (src/openapi/tidy.ts).
           description: 'The import goes on as a job: poll its Location (GET /v1/imports/{id}) for progress and the report',
-          headers: {
-            location: { description: 'The job: /v1/imports/{id}', schema: { type: 'string' } },
-          },
           content: { 'application/json': { schema: ImportJobSchema } },
         },
         422: {

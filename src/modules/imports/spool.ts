@@ -45,7 +45,12 @@ export async function spoolBody(source: Readable, options: SpoolOptions): Promis
         clearTimeout(idle);
         idle = setTimeout(() => {
           const seconds = options.idleMs / 1000;
-          fail(new ApiError('request-timeout', `No bytes of the body arrived for ${seconds} s; the upload was stopped and nothing was imported.`));
+          fail(
+            new ApiError(
+              'request-timeout',
+              `No bytes of the body arrived for ${seconds} s; the upload was stopped and nothing was imported.`,
+            ),
+          );
         }, options.idleMs);
       };
       const fail = (error: unknown) => {
