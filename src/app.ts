@@ -61,6 +61,7 @@ const IMPORT_DEFAULTS: ImportSettings = {
   atomicTimeoutMs: DEFAULT_ATOMIC_TIMEOUT_MS,
   idleTimeoutMs: 30_000,
   waitMs: 5_000,
+  maxConcurrent: 2,
 };
 
 export async function buildApp({

@@ -57,7 +57,7 @@ const ConfigSchema = z.object({
     .number()
     .int()
     .min(64 * 1024)
-    .default(8 * 1024 * 1024),
+    .default(1024 * 1024),
   /** Longest a batch's transaction may run (not atomic); beyond, the import stops and says so. */
   IMPORT_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(1).default(120_000),
   /** Longest the one transaction of an atomic import may run: it writes every line, read and validated beforehand. */
@@ -66,6 +66,8 @@ const ConfigSchema = z.object({
   IMPORT_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /** How long POST /v1/imports waits for the import to finish before answering 202 with the job to poll. */
   IMPORT_WAIT_MS: z.coerce.number().int().min(0).default(5_000),
+  /** Imports one instance writes at once (each holds up to two connections while it writes); the others wait their turn. */
+  IMPORT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(50).default(2),
   /** Where import bodies are spooled while they are imported; the system's temporary folder when unset. */
   IMPORT_SPOOL_DIR: z.string().min(1).optional(),
   /** Origins whose browser scripts may call the API (CORS), comma-separated, or *; none when unset. */

@@ -71,6 +71,7 @@ const app = await buildApp({
     atomicTimeoutMs: config.IMPORT_ATOMIC_TIMEOUT_MS,
     idleTimeoutMs: config.IMPORT_IDLE_TIMEOUT_MS,
     waitMs: config.IMPORT_WAIT_MS,
+    maxConcurrent: config.IMPORT_MAX_CONCURRENT,
     spoolDir: config.IMPORT_SPOOL_DIR,
   },
   ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),

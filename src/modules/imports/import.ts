@@ -68,8 +68,12 @@ export interface ImportOptions {
 
 /** Events per batch: large enough that per-statement costs vanish, small enough to keep a batch's JSON small. */
 export const DEFAULT_BATCH_SIZE = 1000;
-/** Bytes of lines per batch: a batch's JSON and rows stay a few times this size in memory. */
-export const DEFAULT_BATCH_BYTES = 8 * 1024 * 1024;
+/**
+ * Bytes of lines per batch: a batch's JSON and rows stay a few times this size in memory. 1 MiB keeps
+ * ordinary lines (about 1.4 KB) in batches of about 750; a 255 MiB body of 0.95 MB lines peaked at
+ * 419 MB of server RSS with it, against 480 MB with 2 MiB and 665 MB with 8 MiB (bench/RESULTS.md).
+ */
+export const DEFAULT_BATCH_BYTES = 1024 * 1024;
 export const DEFAULT_TRANSACTION_TIMEOUT_MS = 120_000;
 export const DEFAULT_ATOMIC_TIMEOUT_MS = 3_600_000;
 /** Longest stretch of reading and validating before the event loop gets a turn. */

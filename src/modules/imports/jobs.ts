@@ -62,11 +62,39 @@ export type JobOutcome = { report: ImportReport } | { error: unknown; detail: st
  */
 export class ImportJobs {
   private readonly running = new Map<string, { controller: AbortController; done: Promise<JobOutcome> }>();
+  /** Imports writing now, and the ones waiting for their turn (first come, first served). */
+  private writing = 0;
+  private readonly queue: (() => void)[] = [];
 
   constructor(
     private readonly db: Database,
+    /** Imports one instance writes at once (IMPORT_MAX_CONCURRENT): each holds up to two connections while it writes. */
+    private readonly maxConcurrent: number,
     private readonly log?: FastifyBaseLogger,
   ) {}
+
+  /** Waits for a turn to write; resolves with the function that ends it. */
+  private async turn(signal: AbortSignal): Promise<() => void> {
+    if (this.writing >= this.maxConcurrent) {
+      await new Promise<void>((resolve, reject) => {
+        const go = () => {
+          signal.removeEventListener('abort', stop);
+          resolve();
+        };
+        const stop = () => {
+          this.queue.splice(this.queue.indexOf(go), 1);
+          reject(signal.reason);
+        };
+        this.queue.push(go);
+        signal.addEventListener('abort', stop, { once: true });
+      });
+    }
+    this.writing += 1;
+    return () => {
+      this.writing -= 1;
+      this.queue.shift()?.();
+    };
+  }
 
   /**
    * Creates the job and starts `run` with a signal and a progress callback. Resolves once the row
@@ -121,7 +149,13 @@ export class ImportJobs {
     const done = (async (): Promise<JobOutcome> => {
       let outcome: JobOutcome;
       try {
-        outcome = { report: await run(controller.signal, onProgress) };
+        // The row exists (GET answers `running`, 0 lines read) while the job waits for its turn.
+        const end = await this.turn(controller.signal);
+        try {
+          outcome = { report: await run(controller.signal, onProgress) };
+        } finally {
+          end();
+        }
         const report = outcome.report;
         await save({
           status: 'done',

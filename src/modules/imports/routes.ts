@@ -35,6 +35,8 @@ export interface ImportSettings {
   atomicTimeoutMs: number;
   idleTimeoutMs: number;
   waitMs: number;
+  /** Imports written at once by one instance; the others wait their turn. */
+  maxConcurrent: number;
   spoolDir?: string | undefined;
 }
 
@@ -51,7 +53,7 @@ function describeFailure(error: unknown): { detail: string; report?: ImportRepor
 }
 
 export const importRoutes: FastifyPluginAsyncZod<ModuleDeps & { imports: ImportSettings }> = async (app, { db, imports }) => {
-  const jobs = new ImportJobs(db, app.log);
+  const jobs = new ImportJobs(db, imports.maxConcurrent, app.log);
   // A server that stops marks its running imports failed (a later start would find them stale).
   app.addHook('onClose', () => jobs.close());
 
@@ -143,7 +145,11 @@ export const importRoutes: FastifyPluginAsyncZod<ModuleDeps & { imports: ImportS
         spooled = await spoolBody(source, { maxBytes: imports.maxBytes, idleMs: imports.idleTimeoutMs, dir: imports.spoolDir });
       } catch (error) {
         reply.header('connection', 'close');
-        throw error;
+        if (error instanceof ApiError) throw error;
+        throw new ApiError(
+          'malformed-request',
+          `The body could not be read to its end (${(error as Error).message}). Nothing was imported.`,
+        );
       }
       const file = spooled;
       const author = authorOf(request);
