@@ -329,6 +329,26 @@ describe('import jobs', () => {
     }
   }, 60_000);
 
+  it('a server that stops marks its running import failed; the batches written before stay', async () => {
+    const stopping = await buildApp({ db: t.db });
+    await stopping.listen({ port: 0, host: '127.0.0.1' });
+    const tag = `stop-${unique()}`;
+    const answer = await supertest(stopping.server)
+      .post('/v1/imports')
+      .set('authorization', `Bearer ${t.keys.editor}`)
+      .set('content-type', NDJSON)
+      .set('prefer', 'respond-async')
+      .send(ndjson(Array.from({ length: 5000 }, (_, i) => eventBody({ title: `stop ${i}`, tags: [tag] }))))
+      .expect(202);
+    await stopping.close();
+    const job = (await t.http.get(answer.headers.location as string).expect(200)).body;
+    expect(job).toMatchObject({ status: 'failed' });
+    expect(String(job.detail)).toMatch(/stopped/);
+    expect(job.finished_at).not.toBeNull();
+    // What it reports as accepted is what was committed.
+    expect(await countTagged(tag)).toBe(job.accepted);
+  }, 60_000);
+
   it('a job whose instance stopped (no heartbeat) reads as failed', async () => {
     const { rows } = await t.db.pool.query<{ id: string }>(
       `INSERT INTO import_jobs (id, author, atomic, status, heartbeat_at, created_at, updated_at)
