@@ -9,7 +9,7 @@ import { connectDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { locateDatabase } from './db/open.js';
 import { postgresStore, redisStore } from './http/rate-limit.js';
-import { failStaleImportJobs } from './modules/imports/jobs.js';
+import { failStaleImportJobs, purgeOldImportJobs } from './modules/imports/jobs.js';
 import { seedDemo } from './modules/events/demo-seed.js';
 import { countKeys, createKey } from './modules/keys/repository.js';
 import { renderMissingEvents } from './modules/events/refresh.js';
@@ -50,6 +50,7 @@ if (staleImports > 0) logger.warn(`marked ${staleImports} interrupted import job
 // Stored responses of Idempotency-Keys are kept 24 hours; sweep the older ones hourly (claims ignore them meanwhile).
 const sweep = setInterval(() => {
   purgeExpiredIdempotencyKeys(db).catch((err: unknown) => logger.warn({ err }, 'purging expired idempotency keys failed'));
+  purgeOldImportJobs(db).catch((err: unknown) => logger.warn({ err }, 'purging old import jobs failed'));
 }, 3_600_000);
 sweep.unref();
 

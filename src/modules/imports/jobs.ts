@@ -53,6 +53,17 @@ export async function failStaleImportJobs(db: Database): Promise<number> {
   return count;
 }
 
+/** Finished jobs are kept this long, then swept (server.ts, hourly). */
+export const JOB_RETENTION_DAYS = 7;
+
+/** Deletes the jobs that ended more than JOB_RETENTION_DAYS ago; returns how many. */
+export async function purgeOldImportJobs(db: Database): Promise<number> {
+  const { count } = await db.prisma.importJob.deleteMany({
+    where: { status: { not: 'running' }, finishedAt: { lt: new Date(Date.now() - JOB_RETENTION_DAYS * 86_400_000) } },
+  });
+  return count;
+}
+
 /** What a job's run ends with: its report, or the error that stopped it and the detail the job keeps. */
 export type JobOutcome = { report: ImportReport } | { error: unknown; detail: string; report?: ImportReport };
 
