@@ -47,7 +47,7 @@ void renderMissingEvents(db.pool)
 const staleImports = await failStaleImportJobs(db);
 if (staleImports > 0) logger.warn(`marked ${staleImports} interrupted import job(s) failed`);
 
-// Stored responses of Idempotency-Keys are kept 24 hours, import jobs 7 days after they end; sweep the older ones hourly.
+// Stored responses of Idempotency-Keys are kept 24 hours, import jobs 7 days after they end; sweep the older ones hourly (claims ignore expired keys meanwhile).
 const sweep = setInterval(() => {
   purgeExpiredIdempotencyKeys(db).catch((err: unknown) => logger.warn({ err }, 'purging expired idempotency keys failed'));
   purgeOldImportJobs(db).catch((err: unknown) => logger.warn({ err }, 'purging old import jobs failed'));
