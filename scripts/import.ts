@@ -13,7 +13,7 @@ import { loadConfig } from '../src/config.js';
 import { connectDatabase, type Database } from '../src/db/client.js';
 import { runMigrations } from '../src/db/migrate.js';
 import { locateDatabase } from '../src/db/open.js';
-import { DEFAULT_BATCH_SIZE, importEvents, ImportInterrupted } from '../src/modules/imports/import.js';
+import { DEFAULT_BATCH_SIZE, importEvents, ImportInterrupted, ImportTimedOut } from '../src/modules/imports/import.js';
 import { ndjsonRecords, type ImportRecord } from '../src/modules/imports/records.js';
 import { acledRecords } from '../src/modules/acled/import.js';
 import { listEventTypes, toEventType } from '../src/modules/event-types/repository.js';
@@ -21,8 +21,8 @@ import { actorKindsByName } from '../src/modules/actors/repository.js';
 import { Progress } from './synthetic/progress.js';
 
 /** The readers of each input format, one entry each; a reader that needs the database (a vocabulary) has it. */
-const FORMATS: Record<string, (input: Readable, db: Database) => AsyncIterable<ImportRecord>> = {
-  ndjson: ndjsonRecords,
+const FORMATS: Record<string, (input: Readable, db: Database, maxLineBytes: number) => AsyncIterable<ImportRecord>> = {
+  ndjson: (input, _db, maxLineBytes) => ndjsonRecords(input, maxLineBytes),
   // ACLED's CSV: its types map back through the event-type vocabulary stored in the database.
   // Actors it names are matched by name to existing ones, whatever their kind.
   acled: async function* (input, db) {
@@ -37,7 +37,7 @@ const USAGE = `usage: npm run import -- [--format ${Object.keys(FORMATS).join('|
   --format F    the file's format (default ndjson: one POST /v1/events body per line)
   --atomic      all or nothing: every line is validated, nothing is written unless all are good
   --author NAME who the revisions name as the author (default ${'import-cli'})
-  --batch N     events written per transaction (default ${DEFAULT_BATCH_SIZE})
+  --batch N     events written per transaction (default ${DEFAULT_BATCH_SIZE}; a batch also ends at IMPORT_BATCH_BYTES)
 
 Imports into DATABASE_URL, or the embedded PostgreSQL when it is unset. The report goes to stdout
 as JSON; exit code 0 when no line was rejected, 1 otherwise, 2 for a usage error.`;
@@ -99,9 +99,14 @@ try {
   await runMigrations(url, { log: (message) => progress.log(message) });
   progress.phase = values.atomic ? 'importing (atomic)' : 'importing';
   progress.start();
-  const report = await importEvents(db, author, reader(createReadStream(file), db), {
+  // The same import as POST /v1/imports, with the same IMPORT_* settings and report.
+  const report = await importEvents(db, author, reader(createReadStream(file), db, config.IMPORT_MAX_LINE_BYTES), {
     atomic: values.atomic,
     batchSize: Number(values.batch),
+    batchBytes: config.IMPORT_BATCH_BYTES,
+    transactionTimeoutMs: config.IMPORT_TRANSACTION_TIMEOUT_MS,
+    atomicTimeoutMs: config.IMPORT_ATOMIC_TIMEOUT_MS,
+    spoolDir: config.IMPORT_SPOOL_DIR,
     onProgress: (p) => {
       progress.done = p.line;
       progress.phase = `accepted ${p.accepted}, rejected ${p.rejected}, skipped ${p.skipped}`;
@@ -120,7 +125,8 @@ try {
   exitCode = report.rejected === 0 ? 0 : 1;
 } catch (error) {
   progress.stop();
-  if (error instanceof ImportInterrupted) process.stdout.write(`${JSON.stringify(error.report, null, 2)}\n`);
+  if (error instanceof ImportInterrupted || error instanceof ImportTimedOut)
+    process.stdout.write(`${JSON.stringify(error.report, null, 2)}\n`);
   process.stderr.write(`import failed: ${error instanceof Error ? error.message : String(error)}\n`);
 } finally {
   await db.close();

@@ -21,6 +21,7 @@ import { clientErrorHandler, frameworkErrors, installProblemDetails, rejectUnsto
 import { trustProxyOption, type TrustProxy } from './http/proxies.js';
 import { installRateLimit, type RateLimits, type RateLimitStore } from './http/rate-limit.js';
 import { installRequestLog, requestId } from './http/request-log.js';
+import { installRequestTimeout } from './http/request-timeout.js';
 import { actorRoutes } from './modules/actors/routes.js';
 import { changeRoutes } from './modules/changes/routes.js';
 import { keyRoutes } from './modules/keys/routes.js';
@@ -30,7 +31,9 @@ import { eventTypeRoutes } from './modules/event-types/routes.js';
 import { eventRoutes } from './modules/events/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { indexRoutes } from './modules/index/routes.js';
-import { importRoutes } from './modules/imports/routes.js';
+import { DEFAULT_ATOMIC_TIMEOUT_MS, DEFAULT_BATCH_BYTES, DEFAULT_TRANSACTION_TIMEOUT_MS } from './modules/imports/import.js';
+import { MAX_LINE_BYTES } from './modules/imports/records.js';
+import { importRoutes, type ImportSettings } from './modules/imports/routes.js';
 import { reportRoutes } from './modules/reports/routes.js';
 import { statsRoutes } from './modules/stats/routes.js';
 import { OPENAPI_INFO } from './openapi/info.js';
@@ -50,9 +53,23 @@ export interface AppDeps {
   publicUrl?: string;
   /** Which proxies' X-Forwarded-* headers to believe (TRUST_PROXY); none without. */
   trustProxy?: TrustProxy;
-  /** Largest body of POST /v1/imports (IMPORT_MAX_BYTES); 256 MiB without. */
-  importMaxBytes?: number;
+  /** The IMPORT_* settings (config.ts); the defaults there without. */
+  imports?: Partial<ImportSettings>;
+  /** A request (but an import's streamed body) must arrive whole within this; 30 s without. */
+  requestTimeoutMs?: number;
 }
+
+/** The defaults of the IMPORT_* settings, as config.ts has them. */
+const IMPORT_DEFAULTS: ImportSettings = {
+  maxBytes: 256 * 1024 * 1024,
+  maxLineBytes: MAX_LINE_BYTES,
+  batchBytes: DEFAULT_BATCH_BYTES,
+  transactionTimeoutMs: DEFAULT_TRANSACTION_TIMEOUT_MS,
+  atomicTimeoutMs: DEFAULT_ATOMIC_TIMEOUT_MS,
+  idleTimeoutMs: 30_000,
+  waitMs: 5_000,
+  maxConcurrent: 2,
+};
 
 export async function buildApp({
   db,
@@ -62,15 +79,16 @@ export async function buildApp({
   corsOrigins = [],
   rateLimit,
   trustProxy = false,
-  importMaxBytes = 256 * 1024 * 1024,
+  imports,
+  requestTimeoutMs = 30_000,
 }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     // Behind a proxy the client's address, host and protocol come from X-Forwarded-*, from trusted proxies only.
     trustProxy: trustProxyOption(trustProxy),
     bodyLimit: 1024 * 1024,
-    // A client that takes longer than this to send its request is cut off (slow-loris).
-    requestTimeout: 30_000,
+    // Node's request timeout is server-wide; installRequestTimeout applies it per route instead (slow-loris).
+    requestTimeout: 0,
     // The contract uses lower-case paths and query names as written; be strict about both.
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 200 },
     ajv: { customOptions: { coerceTypes: false } },
@@ -89,6 +107,7 @@ export async function buildApp({
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installRequestLog(app);
+  installRequestTimeout(app, requestTimeoutMs);
   await installHardening(app, { corsOrigins });
   installProblemDetails(app);
   installJsonOutput(app);
@@ -119,7 +138,7 @@ export async function buildApp({
   await app.register(documentRoutes, deps);
   await app.register(changeRoutes, deps);
   await app.register(statsRoutes, deps);
-  await app.register(importRoutes, { ...deps, importMaxBytes });
+  await app.register(importRoutes, { ...deps, imports: { ...IMPORT_DEFAULTS, ...imports } });
   await app.register(keyRoutes, deps);
   return app;
 }

@@ -55,7 +55,8 @@ const ConfigSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
   /** Requests a minute allowed to each IP address calling without a key; 0 turns it off. */
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(0).default(300),
-  /** Largest body of POST /v1/imports (an NDJSON stream, read line by line): 256 MiB by default; JSON bodies stay at 1 MiB. */
+  // Bulk imports (POST /v1/imports, npm run import): keep these settings together.
+  /** Largest body of POST /v1/imports (an NDJSON stream, spooled to disk as it arrives): 256 MiB by default; JSON bodies stay at 1 MiB. */
   IMPORT_MAX_BYTES: z.coerce
     .number()
     .int()
@@ -63,6 +64,30 @@ const ConfigSchema = z.object({
     .default(256 * 1024 * 1024),
   /** Set by npm to the folder it was run from: the commands read file arguments relative to it, not to the project's root. */
   INIT_CWD: z.string().min(1).optional(),
+  /** Longest line of an import; a longer one is rejected (naming it) and the rest goes on. */
+  IMPORT_MAX_LINE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  /** A batch (one transaction when not atomic) ends at 1,000 lines or at this many bytes of them, whichever comes first. */
+  IMPORT_BATCH_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(1024 * 1024),
+  /** Longest a batch's transaction may run (not atomic); beyond, the import stops and says so. */
+  IMPORT_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(1).default(120_000),
+  /** Longest the one transaction of an atomic import may run: it writes every line, read and validated beforehand. */
+  IMPORT_ATOMIC_TIMEOUT_MS: z.coerce.number().int().min(1).default(3_600_000),
+  /** An upload that sends no byte for this long is cut (408); a slow one that keeps sending is not. */
+  IMPORT_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** How long POST /v1/imports waits for the import to finish before answering 202 with the job to poll. */
+  IMPORT_WAIT_MS: z.coerce.number().int().min(0).default(5_000),
+  /** Imports one instance writes at once (each holds up to two connections while it writes); the others wait their turn. */
+  IMPORT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(50).default(2),
+  /** Where import bodies are spooled while they are imported; the system's temporary folder when unset. */
+  IMPORT_SPOOL_DIR: z.string().min(1).optional(),
   /** Origins whose browser scripts may call the API (CORS), comma-separated, or *; none when unset. */
   CORS_ORIGINS: z
     .string()

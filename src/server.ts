@@ -9,6 +9,7 @@ import { connectDatabase } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { locateDatabase } from './db/open.js';
 import { postgresStore, redisStore } from './http/rate-limit.js';
+import { failStaleImportJobs, purgeOldImportJobs } from './modules/imports/jobs.js';
 import { seedDemo } from './modules/events/demo-seed.js';
 import { countKeys, createKey } from './modules/keys/repository.js';
 import { renderMissingEvents } from './modules/events/refresh.js';
@@ -54,9 +55,14 @@ void renderMissingEvents(db.pool)
   .then((rendered) => rendered > 0 && logger.info(`rendered ${rendered} events that had no stored JSON`))
   .catch((err: unknown) => logger.warn({ err }, 'rendering stored event JSON failed; reads build it on the fly'));
 
-// Stored responses of Idempotency-Keys are kept 24 hours; sweep the older ones hourly (claims ignore them meanwhile).
+// Imports that were running when an instance stopped (this one, or another that is gone) are marked failed.
+const staleImports = await failStaleImportJobs(db);
+if (staleImports > 0) logger.warn(`marked ${staleImports} interrupted import job(s) failed`);
+
+// Stored responses of Idempotency-Keys are kept 24 hours, import jobs 7 days after they end; sweep the older ones hourly (claims ignore expired keys meanwhile).
 const sweep = setInterval(() => {
   purgeExpiredIdempotencyKeys(db).catch((err: unknown) => logger.warn({ err }, 'purging expired idempotency keys failed'));
+  purgeOldImportJobs(db).catch((err: unknown) => logger.warn({ err }, 'purging old import jobs failed'));
 }, 3_600_000);
 sweep.unref();
 
@@ -70,8 +76,18 @@ const app = await buildApp({
   readAccess: config.READ_ACCESS,
   corsOrigins: config.CORS_ORIGINS,
   rateLimit: { store: rateLimitStore, limits: rateLimits },
-  importMaxBytes: config.IMPORT_MAX_BYTES,
   trustProxy: config.TRUST_PROXY,
+  imports: {
+    maxBytes: config.IMPORT_MAX_BYTES,
+    maxLineBytes: config.IMPORT_MAX_LINE_BYTES,
+    batchBytes: config.IMPORT_BATCH_BYTES,
+    transactionTimeoutMs: config.IMPORT_TRANSACTION_TIMEOUT_MS,
+    atomicTimeoutMs: config.IMPORT_ATOMIC_TIMEOUT_MS,
+    idleTimeoutMs: config.IMPORT_IDLE_TIMEOUT_MS,
+    waitMs: config.IMPORT_WAIT_MS,
+    maxConcurrent: config.IMPORT_MAX_CONCURRENT,
+    spoolDir: config.IMPORT_SPOOL_DIR,
+  },
   ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
 });
 

@@ -92,7 +92,13 @@ const ATTEMPTS = 3;
  * Runs `work` in one transaction with a WriteContext; `work` writes through the context
  * and calls `ctx.finish()` before it returns. A deadlock or serialisation failure runs it again.
  */
-export async function write<T>(db: Database, author: string, work: (ctx: WriteContext) => Promise<T>): Promise<T> {
+export async function write<T>(
+  db: Database,
+  author: string,
+  work: (ctx: WriteContext) => Promise<T>,
+  /** The transaction's timeout, for work larger than one request's (a batch of an import). */
+  options: { timeout?: number } = {},
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.prisma.$transaction(
@@ -103,7 +109,7 @@ export async function write<T>(db: Database, author: string, work: (ctx: WriteCo
           return result;
         },
         // Writers queue on row locks and on the revision lock; the defaults (2 s, 5 s) are for short transactions.
-        { maxWait: 10_000, timeout: 60_000 },
+        { maxWait: 10_000, timeout: options.timeout ?? 60_000 },
       );
     } catch (error) {
       if (attempt < ATTEMPTS && isRetryable(error)) continue;

@@ -107,6 +107,24 @@ export function markPublicOperations<T extends { paths?: Json }>(document: T): T
   return document;
 }
 
+/**
+ * fastify-type-provider-zod drops the headers of responses; a 202 (an import going on as a job)
+ * always names the job to poll in its Location, which the document declares.
+ */
+export function declareAcceptedLocations<T extends { paths?: Json }>(document: T): T {
+  for (const pathItem of Object.values((document.paths ?? {}) as Record<string, Record<string, { responses?: Record<string, Json> }>>)) {
+    for (const operation of Object.values(pathItem)) {
+      const accepted = operation.responses?.['202'] as { headers?: Record<string, Json> } | undefined;
+      if (!accepted) continue;
+      accepted.headers = {
+        ...accepted.headers,
+        Location: { description: 'The job to poll for progress and the result', required: true, schema: { type: 'string' } },
+      };
+    }
+  }
+  return document;
+}
+
 const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 
 /** The headers of 429 and 503 answers (src/http/rate-limit.ts, problem-details.ts, the health routes), described once. */
@@ -201,5 +219,7 @@ type Document = Parameters<typeof tidyComponents>[0];
 
 /** Every finishing step, in order, over what fastify-type-provider-zod made of the routes. */
 export function finishDocument<T extends Document>(document: T): T {
-  return declarePrettyParameter(declareRetryHeaders(typeParameters(markPublicOperations(markOptionalBodies(tidyComponents(document))))));
+  return declarePrettyParameter(
+    declareAcceptedLocations(declareRetryHeaders(typeParameters(markPublicOperations(markOptionalBodies(tidyComponents(document)))))),
+  );
 }

@@ -16,9 +16,9 @@ describe('ndjsonRecords', () => {
   it('numbers lines from 1, counts blank lines without yielding them, takes CRLF, a BOM and a last line without newline', async () => {
     const text = '\uFEFF{"a":1}\r\n\n   \r\n{"b":2}\n[3]';
     expect(await read([text])).toEqual([
-      { line: 1, value: { a: 1 } },
-      { line: 4, value: { b: 2 } },
-      { line: 5, value: [3] },
+      { line: 1, value: { a: 1 }, bytes: expect.any(Number) },
+      { line: 4, value: { b: 2 }, bytes: expect.any(Number) },
+      { line: 5, value: [3], bytes: expect.any(Number) },
     ]);
   });
 
@@ -31,8 +31,8 @@ describe('ndjsonRecords', () => {
     }
     expect(await read([...bytes].map((b) => Buffer.from([b])))).toEqual(whole);
     expect(whole).toEqual([
-      { line: 1, value: { title: 'Kyiv – Київ' } },
-      { line: 3, value: { n: 2 } },
+      { line: 1, value: { title: 'Kyiv – Київ' }, bytes: expect.any(Number) },
+      { line: 3, value: { n: 2 }, bytes: expect.any(Number) },
     ]);
   });
 
@@ -40,11 +40,19 @@ describe('ndjsonRecords', () => {
     const long = `{"x":"${'a'.repeat(MAX_LINE_BYTES)}"}`;
     const records = await read(['{"ok":1}\n{oops\n', Buffer.from([0xff, 0xfe, 0x0a]), long.slice(0, 1000), long.slice(1000), '\n{"ok":2}']);
     expect(records).toEqual([
-      { line: 1, value: { ok: 1 } },
+      { line: 1, value: { ok: 1 }, bytes: expect.any(Number) },
       { line: 2, errors: [{ path: '', message: expect.stringMatching(/^the line is not JSON: /) }] },
       { line: 3, errors: [{ path: '', message: 'the line is not valid UTF-8' }] },
-      { line: 4, errors: [{ path: '', message: `the line is longer than ${MAX_LINE_BYTES} bytes` }] },
-      { line: 5, value: { ok: 2 } },
+      {
+        line: 4,
+        errors: [
+          {
+            path: '',
+            message: `line 4 is ${long.length} bytes long, over the limit of ${MAX_LINE_BYTES} bytes a line may have (IMPORT_MAX_LINE_BYTES); it was skipped`,
+          },
+        ],
+      },
+      { line: 5, value: { ok: 2 }, bytes: expect.any(Number) },
     ]);
   });
 

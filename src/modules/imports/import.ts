@@ -3,12 +3,25 @@
 // (batch.ts), each batch ending as every write does (derived columns, then the revisions
 // under the change feed's lock), and a report of what became of each line.
 //
-// Non-atomic: each batch is its own transaction. A batch the database refuses (a check,
-// a value out of range, an id taken by a racing writer) is run again line by line, so only
-// the failing line is lost. Atomic: one transaction, each batch under a savepoint (and line by
-// line when the database refuses it, as above), every line validated and written even after a
-// failure so the report names them all, then rolled back if any line failed. Its revisions are
-// written at the end, so other writers wait on the feed's lock for that last step only.
+// No transaction is open while the input is read: a slow or stalled source holds no connection.
+// Non-atomic: each batch is its own transaction, opened once the batch is read and validated. A
+// batch ends at `batchSize` lines or `batchBytes` bytes of them, so a file of large lines keeps
+// small batches (memory, transaction time). A batch the database refuses (a check, a value out
+// of range, an id taken by a racing writer) is run again line by line, so only the failing line
+// is lost. Atomic: every line is read and validated first, the valid ones spooled to a temporary
+// file; then one transaction writes them, each batch under a savepoint (and line by line when the
+// database refuses it, as above), every line written even after a failure so the report names
+// them all, then rolled back if any line failed. Its revisions are written at the end, so other
+// writers wait on the feed's lock for that last step only.
+//
+// Validation runs on the event loop in stretches of at most YIELD_AFTER_MS, each followed by a
+// turn of the loop (setImmediate), so requests are served while a large input is validated.
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setImmediate as turn } from 'node:timers/promises';
 import type { Database, Transaction } from '../../db/client.js';
 import { unstorableText, zodViolations } from '../../http/problem-details.js';
 import type { Violation } from '../../http/errors.js';
@@ -19,7 +32,7 @@ import { EventInputSchema } from '../events/schemas.js';
 import { eventCreateOf } from './exported.js';
 import { write } from '../writes.js';
 import { checkBatch, RisingIds, writeBatch, type Created, type LineError, type ValidLine } from './batch.js';
-import type { ImportRecord, LineViolation } from './records.js';
+import { ndjsonRecords, type ImportRecord, type LineViolation } from './records.js';
 import { MAX_REPORTED_ERRORS, type ImportReport } from './schemas.js';
 
 export interface ImportProgress {
@@ -28,19 +41,44 @@ export interface ImportProgress {
   accepted: number;
   rejected: number;
   skipped: number;
+  /** The report so far (its errors sorted), made when asked for. */
+  report(): ImportReport;
 }
 
 export interface ImportOptions {
   atomic: boolean;
+  /** Called after each batch, and while a long run of lines is read and validated. */
   onProgress?: (progress: ImportProgress) => void;
   /** Events per batch; the default suits most loads. */
   batchSize?: number;
+  /** Bytes of lines per batch at most (IMPORT_BATCH_BYTES); a single larger line is a batch of its own. */
+  batchBytes?: number;
   /** Batches written at once when not atomic (default IN_FLIGHT). */
   inFlight?: number;
+  /** Longest a batch's transaction may run when not atomic (IMPORT_TRANSACTION_TIMEOUT_MS). */
+  transactionTimeoutMs?: number;
+  /** Longest the one transaction of an atomic import may run (IMPORT_ATOMIC_TIMEOUT_MS). */
+  atomicTimeoutMs?: number;
+  /** Where an atomic import spools its validated lines (IMPORT_SPOOL_DIR); the system's temporary folder by default. */
+  spoolDir?: string;
+  /** Stops the import (between batches) when aborted, as a server that stops does. */
+  signal?: AbortSignal;
+  /** Called with the number of lines of each batch handed to the database (for tests and benchmarks). */
+  onBatch?: (lines: number) => void;
 }
 
 /** Events per batch: large enough that per-statement costs vanish, small enough to keep a batch's JSON small. */
 export const DEFAULT_BATCH_SIZE = 1000;
+/**
+ * Bytes of lines per batch: a batch's JSON and rows stay a few times this size in memory. 1 MiB keeps
+ * ordinary lines (about 1.4 KB) in batches of about 750; a 255 MiB body of 0.95 MB lines peaked at
+ * 419 MB of server RSS with it, against 480 MB with 2 MiB and 665 MB with 8 MiB (bench/RESULTS.md).
+ */
+export const DEFAULT_BATCH_BYTES = 1024 * 1024;
+export const DEFAULT_TRANSACTION_TIMEOUT_MS = 120_000;
+export const DEFAULT_ATOMIC_TIMEOUT_MS = 3_600_000;
+/** Longest stretch of reading and validating before the event loop gets a turn. */
+const YIELD_AFTER_MS = 20;
 
 /**
  * Batches written at once by a non-atomic import, each in its own transaction and connection:
@@ -66,6 +104,27 @@ export class ImportInterrupted extends Error {
   }
 }
 
+/** A transaction of the import ran past its timeout: the import stopped; `report` says what was done until then. */
+export class ImportTimedOut extends Error {
+  constructor(
+    message: string,
+    readonly report: ImportReport,
+    /** Whether anything was written: false for an atomic import. */
+    readonly wrote: boolean,
+  ) {
+    super(message);
+    this.name = 'ImportTimedOut';
+  }
+}
+
+/** Prisma's P2028 for an interactive transaction that ran past its `timeout` (not the one that found no connection in time). */
+function isTransactionTimeout(error: unknown): boolean {
+  return (
+    (error as { code?: unknown }).code === 'P2028' &&
+    /expired transaction|timeout for this transaction/i.test((error as Error).message ?? '')
+  );
+}
+
 /** The counts, and the errors of the first lines that had any. */
 class Tally {
   accepted = 0;
@@ -75,6 +134,8 @@ class Tally {
   merged: number | undefined;
   line = 0;
   private readonly errors: LineError[] = [];
+  /** Index of the kept error with the highest line, once the list is full. */
+  private highest = -1;
 
   reject(error: LineError): void {
     this.rejected++;
@@ -82,10 +143,18 @@ class Tally {
       this.errors.push(error);
       return;
     }
-    // Batches retried line by line report out of order: keep the lowest line numbers.
+    // Batches retried line by line report out of order: keep the lowest line numbers. Lines mostly
+    // come in order, so the usual case is one comparison (a scan per line made 3M bad lines take minutes).
+    if (this.highest < 0) this.highest = this.indexOfHighest();
+    if (error.line >= this.errors[this.highest]!.line) return;
+    this.errors[this.highest] = error;
+    this.highest = this.indexOfHighest();
+  }
+
+  private indexOfHighest(): number {
     let highest = 0;
     for (let i = 1; i < this.errors.length; i++) if (this.errors[i]!.line > this.errors[highest]!.line) highest = i;
-    if (error.line < this.errors[highest]!.line) this.errors[highest] = error;
+    return highest;
   }
 
   report(): ImportReport {
@@ -95,7 +164,7 @@ class Tally {
   }
 
   progress(): ImportProgress {
-    return { line: this.line, accepted: this.accepted, rejected: this.rejected, skipped: this.skipped };
+    return { line: this.line, accepted: this.accepted, rejected: this.rejected, skipped: this.skipped, report: () => this.report() };
   }
 }
 
@@ -150,13 +219,34 @@ function changeSetOf(created: Created): ChangeSet {
   return set;
 }
 
-/** Thrown inside the atomic transaction to roll it back once every line has been read. */
+/** Thrown inside the atomic transaction to roll it back once every line has been written. */
 class RollBack extends Error {}
+
+/** A validated line with its size, or a line's errors, as the batching reads them. */
+type Checked = (ValidLine & { bytes: number }) | LineError;
+
+/** Gives the event loop a turn after each stretch of YIELD_AFTER_MS of synchronous work. */
+class Pacer {
+  private since = performance.now();
+  constructor(private readonly signal?: AbortSignal) {}
+
+  /** Whether the current stretch is over (then await `turn()`). */
+  due(): boolean {
+    return performance.now() - this.since >= YIELD_AFTER_MS;
+  }
+
+  async turn(): Promise<void> {
+    await turn();
+    this.signal?.throwIfAborted();
+    this.since = performance.now();
+  }
+}
 
 /**
  * Imports the events of `records` as `author`; see the top of this file. Resolves with the
- * report; rejects with ImportInterrupted when reading the records fails part way, and with the
- * error itself when the database fails for another reason than a line's values.
+ * report; rejects with ImportInterrupted when reading the records fails part way, with
+ * ImportTimedOut when a transaction outlasts its timeout, and with the error itself when the
+ * database fails for another reason than a line's values.
  */
 export async function importEvents(
   db: Database,
@@ -167,6 +257,8 @@ export async function importEvents(
   const tally = new Tally();
   const ids = new RisingIds();
   const size = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const maxBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
+  const pacer = new Pacer(options.signal);
   const progress = () => options.onProgress?.(tally.progress());
 
   const tallyChecked = (checked: { valid: ValidLine[]; skipped: number[]; rejected: LineError[] }) => {
@@ -175,14 +267,34 @@ export async function importEvents(
     for (const error of checked.rejected) tally.reject(error);
   };
 
+  /** The records validated, in stretches that leave the event loop turns; lines that fail are tallied and not passed on. */
+  async function* validated(): AsyncIterable<ValidLine & { bytes: number }> {
+    for await (const record of records) {
+      tally.line = record.line;
+      if ('merged' in record) tally.merged = (tally.merged ?? 0) + (record.merged ?? 0);
+      const checked = validateRecord(record);
+      if ('errors' in checked) tally.reject(checked);
+      else yield { ...checked, bytes: ('bytes' in record ? record.bytes : undefined) ?? 0 };
+      if (pacer.due()) {
+        progress();
+        await pacer.turn();
+      }
+    }
+  }
+
   /**
-   * Reads every record, validating each and handing full batches to `flush`. The next batch is
-   * read and validated while earlier ones are written. Up to `inFlight` batches are written at
-   * once, each starting when the one before has resolved its actors and documents and taken its
-   * ids (it calls `ready`): batches name new actors in line order, as one-by-one writes would.
+   * Reads every line, handing each full batch (by count or bytes) to `flush`. The next batch is
+   * read while earlier ones are written. Up to `inFlight` batches are written at once, each
+   * starting when the one before has resolved its actors and documents and taken its ids (it
+   * calls `ready`): batches name new actors in line order, as one-by-one writes would.
    */
-  async function readAll(flush: (lines: ValidLine[], ready: () => void) => Promise<void>, inFlight: number): Promise<void> {
-    let lines: ValidLine[] = [];
+  async function readAll(
+    lines: AsyncIterable<Checked>,
+    flush: (lines: ValidLine[], ready: () => void) => Promise<void>,
+    inFlight: number,
+  ): Promise<void> {
+    let batch: ValidLine[] = [];
+    let bytes = 0;
     // Each caught at once (a rejection must not go unhandled while the next batch is read), rethrown when awaited.
     const running: Promise<{ error: unknown } | null>[] = [];
     let previousReady: Promise<void> = Promise.resolve();
@@ -193,13 +305,15 @@ export async function importEvents(
     const settleAll = async () => {
       while (running.length > 0) await settleOldest();
     };
-    const hand = async (batch: ValidLine[]) => {
+    const hand = async (lines: ValidLine[]) => {
+      options.signal?.throwIfAborted();
       await previousReady;
       while (running.length >= inFlight) await settleOldest();
       let ready!: () => void;
       previousReady = new Promise((resolve) => (ready = resolve));
+      options.onBatch?.(lines.length);
       running.push(
-        flush(batch, ready).then(
+        flush(lines, ready).then(
           () => null,
           (error: unknown) => ({ error }),
         ),
@@ -208,40 +322,77 @@ export async function importEvents(
       void running.at(-1)!.then(ready);
     };
     try {
-      for await (const record of records) {
-        tally.line = record.line;
-        if ('merged' in record) tally.merged = (tally.merged ?? 0) + (record.merged ?? 0);
-        const checked = validateRecord(record);
-        if ('errors' in checked) {
-          tally.reject(checked);
+      const iterator = lines[Symbol.asyncIterator]();
+      for (;;) {
+        let next: IteratorResult<Checked>;
+        try {
+          next = await iterator.next();
+        } catch (error) {
+          throw new ReadFailure(error);
+        }
+        if (next.done) break;
+        const line = next.value;
+        if ('errors' in line) {
+          tally.reject(line);
           continue;
         }
-        lines.push(checked);
-        if (lines.length >= size) {
-          await hand(lines);
-          lines = [];
+        if (batch.length > 0 && bytes + line.bytes > maxBytes) {
+          await hand(batch);
+          batch = [];
+          bytes = 0;
+        }
+        batch.push({ line: line.line, input: line.input });
+        bytes += line.bytes;
+        if (batch.length >= size) {
+          await hand(batch);
+          batch = [];
+          bytes = 0;
         }
       }
+      if (batch.length > 0) await hand(batch);
     } catch (error) {
-      await settleAll();
-      throw new ReadFailure(error);
+      // The batches in flight end first (their outcomes are caught), so the report counts what they wrote.
+      await Promise.all(running);
+      throw error;
     }
-    if (lines.length > 0) await hand(lines);
     await settleAll();
   }
 
+  const timedOut = (what: string, ms: number, setting: string, wrote: boolean) =>
+    new ImportTimedOut(
+      `${what} took longer than the import's transaction timeout (${ms} ms, ${setting}) and was rolled back; ` +
+        (wrote ? 'the batches before it were imported (see report).' : 'nothing was written.'),
+      tally.report(),
+      wrote,
+    );
+
   if (!options.atomic) {
+    const timeout = options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
     const flush = async (lines: ValidLine[], ready: () => void = () => {}): Promise<void> => {
       try {
-        const checked = await write(db, author, async (ctx) => {
-          const result = await checkBatch(ctx.tx, lines);
-          const created = await writeBatch(ctx.tx, author, result.valid, ids, ready);
-          for (const [resource, changes] of changeSetOf(created)) for (const change of changes) ctx.changed(resource, change.id, 'created');
-          await ctx.finish();
-          return result;
-        });
+        const checked = await write(
+          db,
+          author,
+          async (ctx) => {
+            const result = await checkBatch(ctx.tx, lines);
+            const created = await writeBatch(ctx.tx, author, result.valid, ids, ready);
+            for (const [resource, changes] of changeSetOf(created))
+              for (const change of changes) ctx.changed(resource, change.id, 'created');
+            await ctx.finish();
+            return result;
+          },
+          { timeout },
+        );
         tallyChecked(checked);
       } catch (error) {
+        if (isTransactionTimeout(error)) {
+          throw timedOut(
+            `The batch of lines ${lines[0]!.line} to ${lines.at(-1)!.line}`,
+            timeout,
+            'IMPORT_TRANSACTION_TIMEOUT_MS',
+            tally.accepted > 0,
+          );
+        }
         const refusal = refusalOf(error);
         if (!refusal) throw error;
         if (lines.length === 1) tally.reject({ line: lines[0]!.line, errors: refusal });
@@ -250,65 +401,107 @@ export async function importEvents(
       progress();
     };
     try {
-      await readAll(flush, options.inFlight ?? IN_FLIGHT);
+      await readAll(validated(), flush, options.inFlight ?? IN_FLIGHT);
     } catch (error) {
       if (error instanceof ReadFailure) throw new ImportInterrupted(tally.report(), tally.accepted > 0, error.cause);
+      if (error instanceof ImportTimedOut) throw new ImportTimedOut(error.message, tally.report(), error.wrote);
       throw error;
     }
     progress();
     return tally.report();
   }
 
+  // Atomic. First every line is read and validated, the valid ones spooled to disk: no transaction
+  // is open meanwhile, however slowly the input arrives.
+  const folder = await mkdtemp(path.join(options.spoolDir ?? tmpdir(), 'import-atomic-'));
   try {
-    await db.prisma.$transaction(
-      async (tx) => {
-        await tx.$executeRawUnsafe(`CREATE TEMP TABLE import_created (batch int, resource resource_kind, id uuid) ON COMMIT DROP`);
-        let batches = 0;
-        const dailyKeys = new Map<string, [day: string, type: string]>();
-        // Every batch is written, even after a failure, so the report also names the lines the
-        // database refuses; the transaction is rolled back at the end.
-        const flush = async (lines: ValidLine[]): Promise<void> => {
-          await tx.$executeRawUnsafe('SAVEPOINT import_batch');
-          try {
-            const checked = await checkBatch(tx, lines);
-            await keepCreated(tx, batches++, await writeBatch(tx, author, checked.valid, ids), dailyKeys);
-            await tx.$executeRawUnsafe('RELEASE SAVEPOINT import_batch');
-            tallyChecked(checked);
-          } catch (error) {
-            await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT import_batch');
-            const refusal = refusalOf(error);
-            if (!refusal) throw error;
-            if (lines.length > 1) {
-              for (const line of lines) await flush([line]);
-              return;
+    const spool = path.join(folder, 'valid.ndjson');
+    const out = createWriteStream(spool);
+    let spooled = 0;
+    try {
+      for await (const line of validated()) {
+        if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, 'drain');
+        spooled++;
+      }
+    } catch (error) {
+      out.destroy();
+      throw new ImportInterrupted(tally.report(), false, error);
+    } finally {
+      if (!out.destroyed) {
+        out.end();
+        await once(out, 'close');
+      }
+    }
+    progress();
+    if (spooled === 0) return tally.report();
+
+    /** The spooled lines, read back: each was valid when written. */
+    async function* spooledLines(): AsyncIterable<Checked> {
+      for await (const record of ndjsonRecords(createReadStream(spool), Number.MAX_SAFE_INTEGER)) {
+        if ('errors' in record) throw new Error(`the import's spool file is unreadable at line ${record.line}`);
+        const line = record.value as ValidLine;
+        yield { line: line.line, input: line.input, bytes: record.bytes ?? 0 };
+        if (pacer.due()) await pacer.turn();
+      }
+    }
+
+    const timeout = options.atomicTimeoutMs ?? DEFAULT_ATOMIC_TIMEOUT_MS;
+    try {
+      await db.prisma.$transaction(
+        async (tx) => {
+          await tx.$executeRawUnsafe(`CREATE TEMP TABLE import_created (batch int, resource resource_kind, id uuid) ON COMMIT DROP`);
+          let batches = 0;
+          const dailyKeys = new Map<string, [day: string, type: string]>();
+          // Every batch is written, even after a failure, so the report also names the lines the
+          // database refuses; the transaction is rolled back at the end.
+          const flush = async (lines: ValidLine[]): Promise<void> => {
+            await tx.$executeRawUnsafe('SAVEPOINT import_batch');
+            try {
+              const checked = await checkBatch(tx, lines);
+              await keepCreated(tx, batches++, await writeBatch(tx, author, checked.valid, ids), dailyKeys);
+              await tx.$executeRawUnsafe('RELEASE SAVEPOINT import_batch');
+              tallyChecked(checked);
+            } catch (error) {
+              if (isTransactionTimeout(error)) throw error;
+              await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT import_batch');
+              const refusal = refusalOf(error);
+              if (!refusal) throw error;
+              if (lines.length > 1) {
+                for (const line of lines) await flush([line]);
+                return;
+              }
+              tally.reject({ line: lines[0]!.line, errors: refusal });
             }
-            tally.reject({ line: lines[0]!.line, errors: refusal });
+            progress();
+          };
+          await readAll(spooledLines(), flush, 1);
+          if (tally.rejected > 0) throw new RollBack();
+          // The revisions, batch by batch as a non-atomic import writes them, under the feed's lock until COMMIT.
+          for (let batch = 0; batch < batches; batch++) {
+            const rows = await tx.$queryRaw<{ resource: Resource; id: string }[]>`
+              SELECT resource::text AS resource, id FROM import_created WHERE batch = ${batch}`;
+            const created: Created = { actors: [], documents: [], events: [], reports: [] };
+            for (const row of rows) created[`${row.resource}s` as keyof Created].push(row.id);
+            await recordRevisions(tx, changeSetOf(created), author);
           }
-          progress();
-        };
-        await readAll(flush, 1);
-        if (tally.rejected > 0) throw new RollBack();
-        // The revisions, batch by batch as a non-atomic import writes them, under the feed's lock until COMMIT.
-        for (let batch = 0; batch < batches; batch++) {
-          const rows = await tx.$queryRaw<{ resource: Resource; id: string }[]>`
-            SELECT resource::text AS resource, id FROM import_created WHERE batch = ${batch}`;
-          const created: Created = { actors: [], documents: [], events: [], reports: [] };
-          for (const row of rows) created[`${row.resource}s` as keyof Created].push(row.id);
-          await recordRevisions(tx, changeSetOf(created), author);
-        }
-        // As WriteContext.finish does: the daily rollups are recounted under the lock the revisions took.
-        const keys = [...dailyKeys.values()];
-        await refreshDailyStats(tx, { days: keys.map(([day]) => day), types: keys.map(([, type]) => type) });
-      },
-      // One transaction for the whole input: as long as it takes to read it.
-      { maxWait: 10_000, timeout: 24 * 3_600_000 },
-    );
-  } catch (error) {
-    if (error instanceof ReadFailure) throw new ImportInterrupted(tally.report(), false, error.cause);
-    if (!(error instanceof RollBack)) throw error;
+          // As WriteContext.finish does: the daily rollups are recounted under the lock the revisions took.
+          const keys = [...dailyKeys.values()];
+          await refreshDailyStats(tx, { days: keys.map(([day]) => day), types: keys.map(([, type]) => type) });
+        },
+        // The lines are on disk already: the transaction lasts as long as writing them takes.
+        { maxWait: 10_000, timeout },
+      );
+    } catch (error) {
+      const cause = error instanceof ReadFailure ? error.cause : error;
+      if (isTransactionTimeout(cause)) throw timedOut('The atomic import', timeout, 'IMPORT_ATOMIC_TIMEOUT_MS', false);
+      if (error instanceof ReadFailure) throw new ImportInterrupted(tally.report(), false, error.cause);
+      if (!(error instanceof RollBack)) throw error;
+    }
+    progress();
+    return tally.report();
+  } finally {
+    await rm(folder, { recursive: true, force: true });
   }
-  progress();
-  return tally.report();
 }
 
 /**

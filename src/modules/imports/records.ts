@@ -11,12 +11,13 @@ export interface LineViolation {
 
 /**
  * One line of the input (numbered from 1): its value, or what kept the reader from parsing it.
- * `merged`: further lines the reader joined into this value (the rows of one event in ACLED's
- * one-row-per-side layout), counted in the report's `merged`.
+ * `bytes`: the line's length, when the reader knows it. `merged`: further lines the reader joined
+ * into this value (the rows of one event in ACLED's one-row-per-side layout), counted in the
+ * report's `merged`.
  */
-export type ImportRecord = { line: number; value: unknown; merged?: number } | { line: number; errors: LineViolation[] };
+export type ImportRecord = { line: number; value: unknown; bytes?: number; merged?: number } | { line: number; errors: LineViolation[] };
 
-/** A line may be as long as a JSON request body may be (app.ts): one event is one body. */
+/** The default line limit (IMPORT_MAX_LINE_BYTES): as long as a JSON request body may be (app.ts), one event being one body. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 
 const NEWLINE = 0x0a;
@@ -25,35 +26,41 @@ const BLANK = /^[ \t\r]*$/;
 /**
  * NDJSON: one JSON value per line (LF or CRLF). Blank lines are skipped but counted, so
  * line numbers are those an editor shows. A line that is not UTF-8 or not JSON, or longer
- * than MAX_LINE_BYTES, becomes a record with errors and reading goes on. Reads as the
+ * than `maxLineBytes`, becomes a record with errors and reading goes on. Reads as the
  * consumer asks for records, so a large input is never held in memory.
  */
-export async function* ndjsonRecords(input: Readable): AsyncIterable<ImportRecord> {
+export async function* ndjsonRecords(input: Readable, maxLineBytes = MAX_LINE_BYTES): AsyncIterable<ImportRecord> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let line = 0;
   let pieces: Buffer[] = [];
   let length = 0;
   let tooLong = false;
 
+  // A line over the limit is counted, not kept: its bytes are dropped as they come.
   const take = (bytes: Buffer) => {
-    if (tooLong || bytes.length === 0) return;
-    if (length + bytes.length > MAX_LINE_BYTES) {
+    if (bytes.length === 0) return;
+    length += bytes.length;
+    if (tooLong) return;
+    if (length > maxLineBytes) {
       tooLong = true;
       pieces = [];
       return;
     }
     pieces.push(bytes);
-    length += bytes.length;
   };
 
   const end = (): ImportRecord | null => {
     line++;
-    const bytes = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, length);
     const long = tooLong;
+    const size = length;
+    const bytes = long ? Buffer.alloc(0) : pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, length);
     pieces = [];
     length = 0;
     tooLong = false;
-    if (long) return { line, errors: [{ path: '', message: `the line is longer than ${MAX_LINE_BYTES} bytes` }] };
+    if (long) {
+      const message = `line ${line} is ${size} bytes long, over the limit of ${maxLineBytes} bytes a line may have (IMPORT_MAX_LINE_BYTES); it was skipped`;
+      return { line, errors: [{ path: '', message }] };
+    }
     let text: string;
     try {
       text = decoder.decode(bytes);
@@ -63,7 +70,7 @@ export async function* ndjsonRecords(input: Readable): AsyncIterable<ImportRecor
     if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (BLANK.test(text)) return null;
     try {
-      return { line, value: JSON.parse(text) as unknown };
+      return { line, value: JSON.parse(text) as unknown, bytes: size };
     } catch (error) {
       return { line, errors: [{ path: '', message: `the line is not JSON: ${(error as Error).message}` }] };
     }

@@ -1,80 +1,119 @@
-// POST /v1/imports: an NDJSON body of events, read line by line as it arrives (never
-// held whole), imported in batches, answered with the report of every line.
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+// POST /v1/imports: an NDJSON body of events, spooled to disk as it arrives (never held whole,
+// no transaction open meanwhile), then imported in batches as a job (jobs.ts). A job that ends
+// within the wait is answered with its report (200); a longer one with 202 and the job to poll.
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import type { FastifySchemaCompiler } from 'fastify';
 import { validatorCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { authorOf } from '../../http/auth.js';
-import { ApiError, invalidInput } from '../../http/errors.js';
+import { ApiError, invalidInput, notFound } from '../../http/errors.js';
 import { problemResponses } from '../../http/problem-details.js';
 import type { ModuleDeps } from '../deps.js';
-import { importEvents, ImportInterrupted } from './import.js';
+import { importEvents, ImportInterrupted, ImportTimedOut } from './import.js';
+import { getImportJob, ImportJobs, type JobOutcome } from './jobs.js';
 import { ndjsonRecords } from './records.js';
-import { ImportProblemSchema, ImportQuerySchema, ImportReportSchema, MAX_REPORTED_ERRORS } from './schemas.js';
+import {
+  ImportJobParamsSchema,
+  ImportJobSchema,
+  ImportProblemSchema,
+  ImportQuerySchema,
+  ImportReportSchema,
+  MAX_REPORTED_ERRORS,
+  type ImportReport,
+} from './schemas.js';
+import { spoolBody, tooLarge } from './spool.js';
 
 export const NDJSON = 'application/x-ndjson';
 
-/** Passes the body on while it stays within `max` bytes; beyond, fails with a 413. */
-function limitTo(max: number): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, done: TransformCallback) {
-      seen += chunk.length;
-      if (seen > max) return done(tooLarge(max));
-      done(null, chunk);
-    },
-  });
+/** The import settings (IMPORT_* in config.ts); buildApp gives the defaults. */
+export interface ImportSettings {
+  maxBytes: number;
+  maxLineBytes: number;
+  batchBytes: number;
+  transactionTimeoutMs: number;
+  atomicTimeoutMs: number;
+  idleTimeoutMs: number;
+  waitMs: number;
+  /** Imports written at once by one instance; the others wait their turn. */
+  maxConcurrent: number;
+  spoolDir?: string | undefined;
 }
-
-const tooLarge = (max: number) => new ApiError('payload-too-large', `An import body may be at most ${max} bytes; split the file.`);
 
 /** Validates the route's parts with zod, except the body: a stream, read by the handler. */
 const streamedBody: FastifySchemaCompiler<z.ZodType> = (route) => (route.httpPart === 'body' ? () => true : validatorCompiler(route));
 
-export const importRoutes: FastifyPluginAsyncZod<ModuleDeps & { importMaxBytes: number }> = async (app, { db, importMaxBytes }) => {
+/** Why a job stopped, in words for its `detail` (never SQL or a stack). */
+function describeFailure(error: unknown): { detail: string; report?: ImportReport } {
+  if (error instanceof ImportTimedOut) return { detail: error.message, report: error.report };
+  if (error instanceof ImportInterrupted)
+    return { detail: `The import stopped: ${String((error.cause as Error)?.message ?? error.cause)}`, report: error.report };
+  if (error instanceof ApiError) return { detail: error.detail };
+  return { detail: 'The import stopped on an unexpected error (it has been logged); the batches written before it were kept.' };
+}
+
+export const importRoutes: FastifyPluginAsyncZod<ModuleDeps & { imports: ImportSettings }> = async (app, { db, imports }) => {
+  const jobs = new ImportJobs(db, imports.maxConcurrent, app.log);
+  // A server that stops marks its running imports failed (a later start would find them stale).
+  app.addHook('onClose', () => jobs.close());
+
   // Only this plugin's routes take NDJSON: the stream is handed on as it is, unread, and not validated.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, payload));
   app.setValidatorCompiler(streamedBody);
 
   app.post('/v1/imports', {
-    config: { access: 'edit' },
+    // The body may take long to arrive: only idleness cuts it (IMPORT_IDLE_TIMEOUT_MS), not the request timeout.
+    config: { access: 'edit', streamedBody: true },
     schema: {
       operationId: 'importEvents',
       tags: ['imports'],
       summary: 'Import events in bulk (NDJSON)',
       description: [
         'The body is NDJSON: one event per line, each as POST /v1/events takes it (`EventCreate`), validated the same way.',
-        'It is read as it arrives and written in batches of set-based statements; each event gets its `created` revision and',
-        'its entry in the change feed, as if it had been posted alone.',
+        'It is written to a temporary file as it arrives, then imported in batches of set-based statements; each event gets',
+        'its `created` revision and its entry in the change feed, as if it had been posted alone.',
         '',
-        'The answer is a report: `accepted` (events created), `rejected` (lines refused, each listed in `errors` with its line',
+        'The report says `accepted` (events created), `rejected` (lines refused, each listed in `errors` with its line',
         `number from 1 and every violation as a JSON pointer into that line; the first ${MAX_REPORTED_ERRORS} are listed),`,
         'and `skipped`: lines whose event has an `external_ids` pair that an event has already.',
         '',
-        '- `atomic=false` (default): bad lines are reported and the rest are imported; the answer is 200 with the report.',
-        '- `atomic=true`: all or nothing. Every line is still validated, so the report lists every error; when any line is',
-        '  rejected nothing is written and the answer is 422, a problem whose `report` member is the report (200 otherwise).',
+        '- `atomic=false` (default): bad lines are reported and the rest are imported, in batches of their own transaction.',
+        '- `atomic=true`: all or nothing. Every line is read and validated first, then written in one transaction, so the',
+        '  report lists every error; when any line is rejected nothing is written (422 with the report as `report`).',
         '',
-        '**Retrying.** No Idempotency-Key here (400 with one): the body is a stream that cannot be fingerprinted before it is',
-        'imported, and a partial import commits its batches. Give events `external_ids` instead: posting the same lines again',
-        'skips the events they made, so re-sending a whole file after a failure or a timeout is safe.',
+        '**Answer: now or as a job.** Every import is a job. Once the body is received, the server waits up to',
+        'IMPORT_WAIT_MS (5 s by default) for the import to end: then it answers 200 with the report (422 as above).',
+        'An import still running then, or any import sent with `Prefer: respond-async`, is answered `202 Accepted` with',
+        '`Location: /v1/imports/{id}` and the job; `GET /v1/imports/{id}` gives its progress (`lines_read`, the counts and',
+        'errors so far) and, once `status` is `done`, its report. It goes on after the answer: a client may disconnect.',
         '',
-        `**Limits.** The body may be up to the server's import limit (IMPORT_MAX_BYTES, 413 beyond: with atomic=false the`,
-        'lines before the limit are imported, as the `report` of the problem says), and a line up to 1 MiB. The body is read as',
-        "fast as it is imported, so the import must end within the server's request timeout (30 s, which Node checks every 30 s;",
-        'then 408): large loads belong in `npm run import` on the server.',
+        '**Retrying.** No Idempotency-Key here (400 with one): give events `external_ids` instead: posting the same lines',
+        'again skips the events they made, so re-sending a whole file after a failure or a timeout is safe.',
+        '',
+        "**Limits.** The body may be up to the server's import limit (IMPORT_MAX_BYTES, 413 beyond; nothing is imported), and a",
+        'line up to IMPORT_MAX_LINE_BYTES (1 MiB by default; a longer line is rejected, naming it, and the rest goes on). The',
+        'request timeout does not apply while the body keeps arriving, however slowly; an upload that sends nothing for',
+        'IMPORT_IDLE_TIMEOUT_MS (30 s) is cut with 408, and nothing is imported.',
       ].join('\n'),
       consumes: [NDJSON],
       querystring: ImportQuerySchema,
+      headers: z.object({
+        prefer: z.string().optional().describe('`respond-async`: answer 202 with the job at once, without waiting for the import'),
+      }),
       body: z.string().describe('NDJSON: one EventCreate object per line (UTF-8, LF or CRLF; blank lines are skipped but counted)'),
       response: {
         200: ImportReportSchema,
+        202: {
+          // Its Location header is declared by declareAcceptedLocations (src/openapi/tidy.ts).
+          description: 'The import goes on as a job: poll its Location (GET /v1/imports/{id}) for progress and the report',
+          content: { 'application/json': { schema: ImportJobSchema } },
+        },
         422: {
           description: 'atomic=true and some lines were rejected: nothing was written; `report` says which lines and why',
           content: { 'application/problem+json': { schema: ImportProblemSchema } },
         },
-        ...problemResponses(400, 413, 415),
+        ...problemResponses(400, 408, 413, 415, 503),
       },
     },
     handler: async (request, reply) => {
@@ -96,41 +135,106 @@ export const importRoutes: FastifyPluginAsyncZod<ModuleDeps & { importMaxBytes: 
         throw new ApiError('unsupported-media-type', `The body must be ${NDJSON}: one event per line.`);
       }
       const declared = Number(request.headers['content-length']);
-      if (declared > importMaxBytes) {
+      if (declared > imports.maxBytes) {
         reply.header('connection', 'close');
-        throw tooLarge(importMaxBytes);
+        throw tooLarge(imports.maxBytes);
       }
       const { atomic } = request.query;
-      // The content-type parser handed the request stream on as the body. Not pipeline(): on a 413 it
-      // would destroy the request and its socket before the answer is sent; the rest is read and dropped instead.
-      const body = limitTo(importMaxBytes);
-      source.on('error', (error) => body.destroy(error));
-      body.on('error', () => {
-        source.unpipe(body);
-        source.resume();
-      });
-      source.pipe(body);
+      let spooled;
       try {
-        const report = await importEvents(db, authorOf(request), ndjsonRecords(body), { atomic });
-        if (atomic && report.rejected > 0) {
-          throw new ApiError(
-            'rule-violation',
-            `${report.rejected} line(s) were rejected, so nothing was written (atomic=true); ${report.accepted} line(s) were valid.`,
-            { extra: { report } },
-          );
-        }
-        return report;
+        spooled = await spoolBody(source, { maxBytes: imports.maxBytes, idleMs: imports.idleTimeoutMs, dir: imports.spoolDir });
       } catch (error) {
-        if (!(error instanceof ImportInterrupted)) throw error;
-        const done = error.wrote ? 'The lines before were imported: see report.' : 'Nothing was written.';
         reply.header('connection', 'close');
-        if (error.cause instanceof ApiError) {
-          throw new ApiError(error.cause.kind, `${error.cause.detail} ${done}`, { extra: { report: error.report } });
-        }
-        throw new ApiError('malformed-request', `The body could not be read to its end (${String(error.cause)}). ${done}`, {
-          extra: { report: error.report },
-        });
+        if (error instanceof ApiError) throw error;
+        throw new ApiError(
+          'malformed-request',
+          `The body could not be read to its end (${(error as Error).message}). Nothing was imported.`,
+        );
       }
+      const file = spooled;
+      const author = authorOf(request);
+      const started = await jobs
+        .start(
+          author,
+          atomic,
+          file.bytes,
+          (signal, onProgress) =>
+            importEvents(db, author, ndjsonRecords(createReadStream(file.file), imports.maxLineBytes), {
+              atomic,
+              batchBytes: imports.batchBytes,
+              transactionTimeoutMs: imports.transactionTimeoutMs,
+              atomicTimeoutMs: imports.atomicTimeoutMs,
+              spoolDir: imports.spoolDir,
+              signal,
+              onProgress,
+            }),
+          describeFailure,
+        )
+        .catch(async (error: unknown) => {
+          await file.remove();
+          throw error;
+        });
+      const done = started.done.then(async (outcome) => {
+        await file.remove();
+        return outcome;
+      });
+      const location = `/v1/imports/${started.job.id}`;
+      const async = /(^|[,;\s])respond-async($|[,;\s])/i.test(request.headers.prefer ?? '');
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = async
+        ? null
+        : await Promise.race([done, new Promise<null>((resolve) => (timer = setTimeout(resolve, imports.waitMs, null)))]);
+      clearTimeout(timer);
+      if (outcome === null) {
+        if (async) reply.header('preference-applied', 'respond-async');
+        const job = (await getImportJob(db, started.job.id)) ?? started.job;
+        return reply.code(202).header('location', location).send(job);
+      }
+      return answer(outcome, atomic);
+    },
+  });
+
+  app.get('/v1/imports/:id', {
+    // The author of an import is an editor: editors (and admins) read every import.
+    config: { access: 'edit' },
+    schema: {
+      operationId: 'getImport',
+      tags: ['imports'],
+      summary: 'An import job: its progress, then its report',
+      description: [
+        'The import started by a POST /v1/imports that answered 202 (or any other: every import is a job). `status` is',
+        '`running` while lines are read and written (the counts and errors so far, refreshed about every second), `done`',
+        'once the report is final, `failed` when it stopped (`detail` says why: a transaction timeout, or the server',
+        'stopping; with atomic=false the batches written before stay, and sending the file again skips events with',
+        '`external_ids`). Readable from any instance of the service. Editors only.',
+      ].join('\n'),
+      params: ImportJobParamsSchema,
+      response: { 200: ImportJobSchema, ...problemResponses(400, 404) },
+    },
+    handler: async (request) => {
+      const job = await getImportJob(db, request.params.id);
+      if (!job) throw notFound('import', request.params.id);
+      return job;
     },
   });
 };
+
+/** The answer of an import that ended within the wait: its report, or the problem it ended with. */
+function answer(outcome: JobOutcome, atomic: boolean): ImportReport {
+  if ('error' in outcome) {
+    const { error } = outcome;
+    if (error instanceof ImportTimedOut) {
+      throw new ApiError('service-unavailable', error.message, { extra: { report: error.report }, headers: { 'retry-after': '60' } });
+    }
+    throw error;
+  }
+  const { report } = outcome;
+  if (atomic && report.rejected > 0) {
+    throw new ApiError(
+      'rule-violation',
+      `${report.rejected} line(s) were rejected, so nothing was written (atomic=true); ${report.accepted} line(s) were valid.`,
+      { extra: { report } },
+    );
+  }
+  return report;
+}

@@ -66,3 +66,50 @@ export const ImportProblemSchema = ProblemSchema.extend({
   id: 'ImportProblem',
   description: 'A problem detail for an import that wrote nothing: its report says which lines failed and why',
 });
+
+export const ImportJobParamsSchema = z.strictObject({ id: z.uuid().describe("The import's id, from the Location of its 202") });
+
+export const ImportJobSchema = z
+  .object({
+    id: z.uuid(),
+    status: z
+      .enum(['running', 'done', 'failed'])
+      .describe(
+        'running: lines are being read and written; done: the report is final; failed: the import stopped (see detail): ' +
+          'with atomic=false the batches before were imported and kept',
+      ),
+    atomic: z.boolean(),
+    bytes: z.number().int().min(0).describe('Bytes of the body received'),
+    lines_read: z.number().int().min(0).describe('Lines read and validated so far (blank lines count)'),
+    accepted: z.number().int().min(0).describe('Events created so far (with atomic=true: the valid lines, written only if none fails)'),
+    rejected: z.number().int().min(0).describe('Lines refused so far'),
+    skipped: z.number().int().min(0).describe('Lines skipped so far: their event has an external id an event has already'),
+    errors: z.array(ImportLineErrorSchema).describe(`The rejected lines so far, the first ${MAX_REPORTED_ERRORS} of them`),
+    detail: z.string().nullable().describe('Why a failed import stopped; null otherwise'),
+    created_at: z.iso.datetime(),
+    updated_at: z.iso.datetime().describe('When the progress was last written (about every second while running)'),
+    finished_at: z.iso.datetime().nullable(),
+  })
+  .meta({
+    id: 'ImportJob',
+    description:
+      'An import that goes on after its POST was answered (202): its progress, then its report. ' +
+      'The counts and errors are those of the import report (ImportReport) so far.',
+    example: {
+      id: '0193f1a0-7c2d-7000-8000-00000000abcd',
+      status: 'running',
+      atomic: false,
+      bytes: 104857600,
+      lines_read: 42000,
+      accepted: 41990,
+      rejected: 10,
+      skipped: 0,
+      errors: [{ line: 17, errors: [{ path: '/occurred/end', message: 'end must not be before start' }] }],
+      detail: null,
+      created_at: '2026-12-03T10:00:00.000Z',
+      updated_at: '2026-12-03T10:00:12.000Z',
+      finished_at: null,
+    },
+  });
+
+export type ImportJob = z.infer<typeof ImportJobSchema>;

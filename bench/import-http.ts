@@ -1,0 +1,124 @@
+// node --import tsx bench/import-http.ts --database-url postgresql://postgres@127.0.0.1:5432/import_http_bench \
+//     --file events.ndjson [--atomic] [--async]
+//
+// POST /v1/imports of FILE to a server started for the run (`src/server.ts` in a child process,
+// on a database that it DROPS AND CREATES AFRESH: the name in --database-url must contain
+// "bench"), then polls the job when the answer is 202. Prints the server's resident memory
+// (from /proc: before, peak) and the job's progress as it runs, then the time and events/s.
+// --async sends `Prefer: respond-async`.
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { connectDatabase } from '../src/db/client.js';
+import { runMigrations } from '../src/db/migrate.js';
+import { createKey } from '../src/modules/keys/repository.js';
+import { memory } from './proc.js';
+
+const { values } = parseArgs({
+  options: {
+    'database-url': { type: 'string' },
+    file: { type: 'string' },
+    atomic: { type: 'boolean', default: false },
+    async: { type: 'boolean', default: false },
+  },
+});
+const url = values['database-url'];
+const file = values.file;
+if (!url || !file || !new URL(url).pathname.includes('bench')) {
+  process.stderr.write(
+    'usage: node --import tsx bench/import-http.ts --database-url <url of a database named *bench*> --file F [--atomic] [--async]\n',
+  );
+  process.exit(2);
+}
+
+const name = new URL(url).pathname.slice(1);
+const admin = new pg.Client({ connectionString: Object.assign(new URL(url), { pathname: '/postgres' }).toString() });
+await admin.connect();
+await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+await admin.query(`CREATE DATABASE "${name}"`);
+await admin.end();
+await runMigrations(url);
+const setup = connectDatabase(url, 1);
+const { key } = await createKey(setup.prisma, 'bench', 'editor', 'bench');
+await setup.close();
+
+const port = await new Promise<number>((resolve) => {
+  const probe = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = probe.address() as { port: number };
+    probe.close(() => resolve(port));
+  });
+});
+const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  env: { ...process.env, DATABASE_URL: url, PORT: String(port), LOG_LEVEL: 'warn' },
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function call(
+  method: string,
+  path: string,
+  body?: { file: string; size: number },
+): Promise<{ status: number; headers: Record<string, unknown>; json: any }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${key}` };
+    if (body) {
+      headers['content-type'] = 'application/x-ndjson';
+      headers['content-length'] = String(body.size);
+      if (values.async) headers.prefer = 'respond-async';
+    }
+    const req = request({ host: '127.0.0.1', port, method, path }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, json: text ? JSON.parse(text) : null }));
+    });
+    for (const [name, value] of Object.entries(headers)) req.setHeader(name, value);
+    req.on('error', reject);
+    if (body) createReadStream(body.file).pipe(req);
+    else req.end();
+  });
+}
+
+try {
+  for (let i = 0; ; i++) {
+    const ready = await call('GET', '/readyz').catch(() => null);
+    if (ready?.status === 200) break;
+    if (i > 300) throw new Error('the server did not become ready');
+    await sleep(200);
+  }
+  const before = memory(server.pid!).rss;
+  const size = (await stat(file)).size;
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, memory(server.pid!).rss)), 100);
+  const started = performance.now();
+  const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
+  const answer = await call('POST', `/v1/imports${values.atomic ? '?atomic=true' : ''}`, { file, size });
+  process.stdout.write(`${seconds()} s: ${answer.status}${answer.headers.location ? ` Location ${answer.headers.location}` : ''}\n`);
+  let result = answer.json;
+  if (answer.status === 202) {
+    const location = answer.headers.location as string;
+    while (result.status === 'running') {
+      await sleep(2_000);
+      result = (await call('GET', location)).json;
+      process.stdout.write(
+        `${seconds()} s: ${result.status}, ${result.lines_read} lines read, ${result.accepted} accepted, ${result.rejected} rejected, ` +
+          `server RSS ${memory(server.pid!).rss.toFixed(0)} MB\n`,
+      );
+    }
+  }
+  clearInterval(sampler);
+  const elapsed = (performance.now() - started) / 1000;
+  const { peak: hwm } = memory(server.pid!);
+  const accepted = Number(result?.accepted ?? result?.report?.accepted ?? 0);
+  process.stdout.write(
+    `${(size / 1048576).toFixed(1)} MiB, ${accepted} accepted, ${result?.rejected ?? result?.report?.rejected} rejected, status ${result?.status ?? answer.status}` +
+      `${result?.detail ? ` (${result.detail})` : ''} in ${elapsed.toFixed(1)} s (${Math.round(accepted / elapsed)} events/s); ` +
+      `server RSS ${before.toFixed(0)} MB before, ${peak.toFixed(0)} MB peak sampled, ${hwm.toFixed(0)} MB peak (VmHWM, whole life)\n`,
+  );
+} finally {
+  server.kill('SIGTERM');
+}
