@@ -11,6 +11,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Database } from './db/client.js';
+import { installPressure, type PressureLimits, type SlowClientLimits } from './http/admission.js';
 import { installAuth, type ReadAccess } from './http/auth.js';
 import { installDocs } from './http/docs.js';
 import { installHardening } from './http/hardening.js';
@@ -45,6 +46,10 @@ export interface AppDeps {
   publicUrl?: string;
   /** Largest body of POST /v1/imports (IMPORT_MAX_BYTES); 256 MiB without. */
   importMaxBytes?: number;
+  /** When an export's client is too slow to keep its slot (EXPORT_MIN_BYTES_PER_SECOND, EXPORT_SLOW_WINDOW_MS). */
+  exportClients?: SlowClientLimits;
+  /** Process pressure beyond which /v1 requests get 503 (PRESSURE_*); off without. */
+  pressure?: PressureLimits;
 }
 
 export async function buildApp({
@@ -55,6 +60,8 @@ export async function buildApp({
   corsOrigins = [],
   rateLimit,
   importMaxBytes = 256 * 1024 * 1024,
+  exportClients,
+  pressure,
 }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
@@ -86,6 +93,7 @@ export async function buildApp({
   rejectUnstorableText(app);
   installAuth(app, { prisma: db.prisma, readAccess });
   if (rateLimit) installRateLimit(app, rateLimit.store, rateLimit.limits);
+  if (pressure) await installPressure(app, pressure);
   installMetrics(app, db);
 
   await app.register(fastifySwagger, {
@@ -97,7 +105,7 @@ export async function buildApp({
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await installDocs(app);
 
-  const deps: ModuleDeps = { db, ...(publicUrl ? { publicUrl } : {}) };
+  const deps: ModuleDeps = { db, ...(publicUrl ? { publicUrl } : {}), ...(exportClients ? { exportClients } : {}) };
   await app.register(healthRoutes, deps);
   await app.register(eventTypeRoutes, deps);
   await app.register(eventRoutes, deps);

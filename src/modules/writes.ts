@@ -3,7 +3,7 @@
 // transaction, so the response an Idempotency-Key stores is the one that committed.
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Database, Transaction } from '../db/client.js';
+import { limitStatements, type Database, type Transaction } from '../db/client.js';
 import { ApiError, invalidInput } from '../http/errors.js';
 import { etagOf } from '../http/etag.js';
 import { sendJsonText } from '../http/pagination.js';
@@ -92,11 +92,18 @@ const ATTEMPTS = 3;
  * Runs `work` in one transaction with a WriteContext; `work` writes through the context
  * and calls `ctx.finish()` before it returns. A deadlock or serialisation failure runs it again.
  */
-export async function write<T>(db: Database, author: string, work: (ctx: WriteContext) => Promise<T>): Promise<T> {
+export async function write<T>(
+  db: Database,
+  author: string,
+  work: (ctx: WriteContext) => Promise<T>,
+  /** Statement timeout of the transaction: a write's, or an import batch's (db.timeouts.import). */
+  statementTimeout = db.timeouts.write,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.prisma.$transaction(
         async (tx) => {
+          await limitStatements(tx, db, statementTimeout);
           const ctx = new WriteContext(tx, author);
           const result = await work(ctx);
           if (ctx.hasChanges && !ctx.isFinished) throw new Error('a write changed resources but did not call ctx.finish()');

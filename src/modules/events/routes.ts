@@ -7,7 +7,8 @@ import { negotiate } from '../../http/negotiation.js';
 import { IdParamsSchema, linkNext, sendJsonPage, sendJsonText } from '../../http/pagination.js';
 import { authorOf } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
-import { type ModuleDeps } from '../deps.js';
+import { admit, slowClientGuard } from '../../http/admission.js';
+import { DEFAULT_SLOW_CLIENT, type ModuleDeps } from '../deps.js';
 import { toCsv, toGeoJson, toNdjson } from './export.js';
 import { AcledTypes } from '../acled/codebook.js';
 import { toAcledCsv } from '../acled/export.js';
@@ -71,15 +72,6 @@ const GeoJsonSchema = z
   })
   .meta({ id: 'EventFeatureCollection', description: 'RFC 7946 FeatureCollection of the events that have coordinates' });
 
-/** The 503 of an export of everything while every export slot is taken (src/db/export-slots.ts). */
-function busyExporting(max: number): never {
-  throw new ApiError(
-    'service-unavailable',
-    `This server is streaming as many exports as it runs at once (${max}); retry shortly, or ask for pages with limit.`,
-    { headers: { 'retry-after': '5' } },
-  );
-}
-
 /** The body of a 410 for a deleted event: its tombstone. */
 function tombstone(event: StoredEvent, id: string): ApiError {
   return new ApiError('gone', `The event ${id} was deleted.`, {
@@ -87,7 +79,7 @@ function tombstone(event: StoredEvent, id: string): ApiError {
   });
 }
 
-export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, publicUrl }) => {
+export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, publicUrl, exportClients = DEFAULT_SLOW_CLIENT }) => {
   app.get('/v1/events', {
     schema: {
       operationId: 'listEvents',
@@ -104,7 +96,12 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         "`format=acled-csv` is CSV in ACLED's codebook columns (event_id_cnty, event_date, ..., timestamp): types, precisions, actors, " +
           'sources and fatalities mapped as docs/acled.md describes; `npm run import -- --format acled FILE` reads it back.',
         'An export without `limit` streams every matching event; with `limit` it is one page, with a Link header to the next.',
-        'A server streams a limited number of exports at once (EXPORT_MAX_CONCURRENT, half its connection pool by default); beyond that, 503 with Retry-After.',
+        '',
+        'A server streams a limited number of exports of everything at once (EXPORT_MAX_CONCURRENT), and one caller (an API key, or an',
+        'address without one) a share of them (EXPORT_MAX_PER_CLIENT); it drops an export whose client reads too slowly for too long.',
+        'Full-text `q` and `count=true` are expensive reads, which run in slots of their own the same way (EXPENSIVE_MAX_CONCURRENT,',
+        'EXPENSIVE_MAX_PER_CLIENT). Beyond its share a caller gets 429, beyond the instance 503, both at once and with Retry-After.',
+        'A query that runs longer than the server allows answers 503 `/problems/query-timeout`: narrow the filters, or ask for pages.',
       ].join('\n'),
       querystring: EventListQuerySchema,
       response: {
@@ -121,7 +118,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
             'application/geo+json': { schema: GeoJsonSchema },
           },
         },
-        ...problemResponses(400, 406, 503),
+        ...problemResponses(400, 406, 429, 503),
       },
     },
     handler: async (request, reply) => {
@@ -129,14 +126,23 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       // acled-csv is chosen by name only: in Accept, text/csv means this service's own CSV.
       const chosen = format === 'acled-csv' ? format : negotiate(request, REPRESENTATIONS, format).format;
       reply.header('vary', 'accept');
-      // Lists and exports read the replica when there is one (db.readPool): they may lag a moment.
+      // Full-text search and counts cost far more than a page: they run in the expensive reads' slots and pool.
+      const expensive = filters.q !== undefined || count === true;
+      // Pages read the replica when there is one (db.readPool): they may lag a moment.
+      const page = async (request_: Parameters<typeof listEvents>[1]) => {
+        if (!expensive) return { page: await listEvents(db.readPool, request_), total: undefined };
+        const release = admit(request, db.expensive, 'expensive reads', 2);
+        try {
+          // One after the other: the slot holds one connection.
+          const found = await listEvents(db.expensive.pool, request_);
+          return { page: found, total: count ? await countEvents(db.expensive.pool, filters) : undefined };
+        } finally {
+          release();
+        }
+      };
       if (chosen === 'json') {
-        const size = limit ?? DEFAULT_PAGE_SIZE;
-        const [page, total] = await Promise.all([
-          listEvents(db.readPool, { filters, sort, cursor, limit: size }),
-          count ? countEvents(db.readPool, filters) : Promise.resolve(undefined),
-        ]);
-        return sendJsonPage(request, reply, page, publicUrl, total === undefined ? {} : { total });
+        const { page: found, total } = await page({ filters, sort, cursor, limit: limit ?? DEFAULT_PAGE_SIZE });
+        return sendJsonPage(request, reply, found, publicUrl, total === undefined ? {} : { total });
       }
       let exporter = chosen === 'acled-csv' ? null : EXPORTERS[chosen];
       if (!exporter) {
@@ -147,25 +153,26 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       const request_ = { filters, sort, cursor, withCoordinates: chosen === 'geojson', rendering: exporter.rendering };
       // Batches of the events' texts: many from the database stream, or one page.
       let rows: Readable;
-      // An export of everything holds a connection while it streams: it needs one of the export slots.
+      // An export of everything holds a connection of the export pool while it streams: it needs one of the export slots.
       let release = () => {};
       if (limit === undefined) {
         // HEAD gets the headers alone: Fastify never reads a HEAD's stream, which would hold its connection and slot for good.
         if (request.method === 'HEAD') return reply.type(exporter.contentType).send(undefined as never);
-        release = db.exports.take() ?? busyExporting(db.exports.max);
+        release = admit(request, db.exports, 'exports of everything', 5);
         try {
-          rows = await streamEvents(db.readPool, request_);
+          rows = await streamEvents(db.exports.pool, request_);
         } catch (error) {
           release();
           throw error;
         }
       } else {
-        const page = await listEvents(db.readPool, { ...request_, limit });
-        linkNext(request, reply, page.nextCursor, publicUrl);
-        rows = Readable.from([page.items]);
+        const { page: found } = await page({ ...request_, limit });
+        linkNext(request, reply, found.nextCursor, publicUrl);
+        rows = Readable.from([found.items]);
       }
       // pipeline, not pipe: a database failure mid-export must abort the response, not leave it hanging.
-      const body = pipeline(rows, exporter.transform(), (error) => {
+      const stages = limit === undefined ? [exporter.transform(), slowClientGuard(request, reply, exportClients)] : [exporter.transform()];
+      const body = pipeline([rows, ...stages], (error) => {
         release();
         if (error && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') request.log.error({ err: error }, 'export failed');
       });

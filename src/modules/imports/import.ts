@@ -9,7 +9,7 @@
 // line when the database refuses it, as above), every line validated and written even after a
 // failure so the report names them all, then rolled back if any line failed. Its revisions are
 // written at the end, so other writers wait on the feed's lock for that last step only.
-import type { Database, Transaction } from '../../db/client.js';
+import { limitStatements, type Database, type Transaction } from '../../db/client.js';
 import { unstorableText, zodViolations } from '../../http/problem-details.js';
 import type { Violation } from '../../http/errors.js';
 import { recordRevisions, type ChangeSet, type Resource } from '../changes/record.js';
@@ -222,13 +222,19 @@ export async function importEvents(
   if (!options.atomic) {
     const flush = async (lines: ValidLine[], ready: () => void = () => {}): Promise<void> => {
       try {
-        const checked = await write(db, author, async (ctx) => {
-          const result = await checkBatch(ctx.tx, lines);
-          const created = await writeBatch(ctx.tx, author, result.valid, ids, ready);
-          for (const [resource, changes] of changeSetOf(created)) for (const change of changes) ctx.changed(resource, change.id, 'created');
-          await ctx.finish();
-          return result;
-        });
+        const checked = await write(
+          db,
+          author,
+          async (ctx) => {
+            const result = await checkBatch(ctx.tx, lines);
+            const created = await writeBatch(ctx.tx, author, result.valid, ids, ready);
+            for (const [resource, changes] of changeSetOf(created))
+              for (const change of changes) ctx.changed(resource, change.id, 'created');
+            await ctx.finish();
+            return result;
+          },
+          db.timeouts.import,
+        );
         tallyChecked(checked);
       } catch (error) {
         const refusal = refusalOf(error);
@@ -251,6 +257,7 @@ export async function importEvents(
   try {
     await db.prisma.$transaction(
       async (tx) => {
+        await limitStatements(tx, db, db.timeouts.import);
         await tx.$executeRawUnsafe(`CREATE TEMP TABLE import_created (batch int, resource resource_kind, id uuid) ON COMMIT DROP`);
         let batches = 0;
         const dailyKeys = new Map<string, [day: string, type: string]>();
