@@ -286,20 +286,15 @@ export function installProblemDetails(app: FastifyInstance): void {
  */
 export function problemResponses(...statuses: number[]) {
   const problem = { 'application/problem+json': { schema: ProblemSchema } };
-  const declared: Record<
-    number | 'default',
-    { description: string; content: typeof problem; headers?: Record<string, { type: 'integer'; description: string }> }
-  > = {
+  const declared: Record<number | 'default', { description: string; content: typeof problem }> = {
     default: { description: 'Internal server error (500), or the database is unavailable (503, with Retry-After)', content: problem },
   };
   for (const status of statuses) {
     const titles = Object.values(PROBLEMS)
       .filter((p) => p.status === status)
       .map((p) => p.title);
+    // The Retry-After of a 429 or 503 is declared by src/openapi/tidy.ts (declareRetryAfter).
     declared[status] = { description: titles.join(' or ') || 'Error', content: problem };
-    // 429 and 503 say when to come back.
-    if (status === 429 || status === 503)
-      declared[status].headers = { 'Retry-After': { type: 'integer', description: 'Seconds to wait before retrying' } };
   }
   return declared;
 }

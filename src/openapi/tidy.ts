@@ -107,9 +107,36 @@ export function markPublicOperations<T extends { paths?: Json }>(document: T): T
 
 const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 
+/** The statuses whose answers always carry Retry-After: rate limits, slots and load shedding (src/http/admission.ts). */
+const RETRY_STATUSES = ['429', '503'];
+
+/**
+ * Declares the Retry-After header of every 429 and 503 answer. problemResponses cannot say it
+ * itself: fastify-type-provider-zod rebuilds each response from its description and content alone.
+ */
+export function declareRetryAfter<T extends { paths?: Json }>(document: T): T {
+  type Response = { headers?: Record<string, unknown> };
+  for (const pathItem of Object.values(
+    (document.paths ?? {}) as Record<string, Record<string, { responses?: Record<string, Response> }>>,
+  )) {
+    for (const [method, operation] of Object.entries(pathItem)) {
+      if (!HTTP_METHODS.has(method)) continue;
+      for (const status of RETRY_STATUSES) {
+        const response = operation.responses?.[status];
+        if (response)
+          response.headers = {
+            ...response.headers,
+            'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } },
+          };
+      }
+    }
+  }
+  return document;
+}
+
 type Document = Parameters<typeof tidyComponents>[0];
 
 /** Every finishing step, in order, over what fastify-type-provider-zod made of the routes. */
 export function finishDocument<T extends Document>(document: T): T {
-  return markPublicOperations(markOptionalBodies(tidyComponents(document)));
+  return declareRetryAfter(markPublicOperations(markOptionalBodies(tidyComponents(document))));
 }
