@@ -131,6 +131,45 @@ describe('expensive reads beyond their slots', () => {
   });
 });
 
+describe('a stats request its query string dooms', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ database: { timeouts: { expensive: 60_000 } } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('is refused with 400 before any query runs: it answers while the stats tables are locked', async () => {
+    const lock = await lockStats(t.databaseUrl);
+    try {
+      // A day per row from 1900: more than 10,000 rows whatever the data. It used to run the stats query first.
+      const problem = await expectProblem(
+        t.anonymous
+          .get('/v1/stats/events?occurred_from=1900-01-01&occurred_to=2024-01-01&group_by=period&interval=day&fill=true')
+          .timeout(10_000),
+        400,
+      );
+      expect(problem.errors).toEqual([
+        expect.objectContaining({ path: '/fill', in: 'query', message: expect.stringMatching(/more than 10000 rows/) }),
+      ]);
+      expect(await waitingOnLock(t)).toBe(0);
+      // Just within the limit, the same shape runs (and waits on the lock like any stats query).
+      const within = t.anonymous
+        .get('/v1/stats/events?occurred_from=2000-01-01&occurred_to=2024-01-01&group_by=period&interval=day&fill=true')
+        .timeout(30_000)
+        .then((r) => r);
+      await eventually(async () => (await waitingOnLock(t)) === 1, 'the query within the limit runs');
+      await lock.release();
+      const answered = await within;
+      expect(answered.status).toBe(200);
+      expect(answered.body.data.length).toBeGreaterThan(8000);
+    } finally {
+      await lock.release();
+    }
+  });
+});
+
 describe('a statement that runs past its timeout', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -273,5 +312,27 @@ describe('a client that goes away mid-request', () => {
     expect(messages).toContain('client closed the connection before the answer');
     // The service is none the worse.
     await t.anonymous.get('/readyz').expect(200);
+  });
+});
+
+describe('under pressure', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // Any heap is over a one-byte limit: the process is under pressure from its first sample on.
+    t = await startTestApp({ deps: { pressure: { maxEventLoopDelayMs: 0, maxHeapBytes: 1, maxRssBytes: 0 } } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('the API answers 503 with Retry-After, while /healthz, /readyz and /metrics still answer', async () => {
+    await eventually(async () => (await t.anonymous.get('/v1/events')).status === 503, 'the first sample');
+    const refused = await t.anonymous.get('/v1/events');
+    expect((await expectProblem(Promise.resolve(refused), 503)).type).toBe('/problems/service-unavailable');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    await expectProblem(t.http.post('/v1/actors').send(actorBody()), 503);
+    await t.anonymous.get('/healthz').expect(200);
+    await t.anonymous.get('/readyz').expect(200);
+    await t.anonymous.get('/metrics').expect(200);
   });
 });
