@@ -127,21 +127,21 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       const chosen = format === 'acled-csv' ? format : negotiate(request, REPRESENTATIONS, format).format;
       reply.header('vary', 'accept');
       // Full-text search and counts cost far more than a page: they run in the expensive reads' slots and pool.
-      const expensive = filters.q !== undefined || count === true;
+      const expensive = filters.q !== undefined || (count === true && chosen === 'json');
       // Pages read the replica when there is one (db.readPool): they may lag a moment.
-      const page = async (request_: Parameters<typeof listEvents>[1]) => {
+      const page = async (request_: Parameters<typeof listEvents>[1], withTotal = false) => {
         if (!expensive) return { page: await listEvents(db.readPool, request_), total: undefined };
         const release = admit(request, db.expensive, 'expensive reads', 2);
         try {
           // One after the other: the slot holds one connection.
           const found = await listEvents(db.expensive.pool, request_);
-          return { page: found, total: count ? await countEvents(db.expensive.pool, filters) : undefined };
+          return { page: found, total: withTotal ? await countEvents(db.expensive.pool, filters) : undefined };
         } finally {
           release();
         }
       };
       if (chosen === 'json') {
-        const { page: found, total } = await page({ filters, sort, cursor, limit: limit ?? DEFAULT_PAGE_SIZE });
+        const { page: found, total } = await page({ filters, sort, cursor, limit: limit ?? DEFAULT_PAGE_SIZE }, count === true);
         return sendJsonPage(request, reply, found, publicUrl, total === undefined ? {} : { total });
       }
       let exporter = chosen === 'acled-csv' ? null : EXPORTERS[chosen];
