@@ -91,9 +91,10 @@ export async function buildApp({
   await installHardening(app, { corsOrigins });
   installProblemDetails(app);
   rejectUnstorableText(app);
+  // Before authentication and rate limiting: under pressure a request is refused before it costs a query.
+  if (pressure) await installPressure(app, pressure);
   installAuth(app, { prisma: db.prisma, readAccess });
   if (rateLimit) installRateLimit(app, rateLimit.store, rateLimit.limits);
-  if (pressure) await installPressure(app, pressure);
   installMetrics(app, db);
 
   await app.register(fastifySwagger, {

@@ -4,7 +4,9 @@
 // for pages, single reads, writes and /readyz; and a client (an API key, or an address without
 // one) holds at most its share of a kind's slots, so one caller cannot take them all. A request
 // beyond the slots is refused at once (429 beyond its share, 503 when the instance is full):
-// queueing it would only hold its socket and add to the load it was refused for.
+// queueing it would only hold its socket and add to the load it was refused for. A counter, not a
+// library: concurrency limiters (p-limit and the like) queue, and @fastify/rate-limit counts
+// requests per time window, not the ones in flight.
 import type pg from 'pg';
 
 /** The share of `whole` taken by default: half, at least one. */
