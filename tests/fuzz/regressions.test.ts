@@ -65,12 +65,13 @@ describe("the harness's rules for refusals of load", () => {
   it('fails them without Retry-After, or where the operation does not declare them', () => {
     h.check(contract.operation('eventStats'), request, refusal(429));
     expect(() => h.assertClean('no Retry-After')).toThrow(/429 without Retry-After/);
-    const undeclared = contract.operation('getEvent');
+    // Every /v1 operation declares both now; the liveness check, which never touches the database, declares neither.
+    const undeclared = contract.operation('getLiveness');
     expect(undeclared.responses['429'] ?? undeclared.responses['503']).toBeUndefined();
-    h.check(undeclared, get('/v1/events/x'), refusal(429, '2'));
-    expect(() => h.assertClean('undeclared 429')).toThrow(/429 is not declared by getEvent/);
-    h.check(undeclared, get('/v1/events/x'), refusal(503, '2'));
-    expect(() => h.assertClean('undeclared 503')).toThrow(/getEvent -> 503: server error/);
+    h.check(undeclared, get('/healthz'), refusal(429, '2'));
+    expect(() => h.assertClean('undeclared 429')).toThrow(/429 is not declared by getLiveness/);
+    h.check(undeclared, get('/healthz'), refusal(503, '2'));
+    expect(() => h.assertClean('undeclared 503')).toThrow(/getLiveness -> 503: server error/);
   });
 });
 
