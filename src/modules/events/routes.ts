@@ -49,7 +49,7 @@ const REPRESENTATIONS = [
 
 /** Each export format: the rendering its rows are read in, and the transform that writes them out. */
 interface Exporter {
-  rendering: 'json' | 'csv';
+  rendering: 'json' | 'csv' | 'geojson';
   /** `bom`: the UTF-8 byte-order mark first (CSV only; the route refuses it for the others). */
   transform: (bom: boolean) => Transform;
   contentType: string;
@@ -58,7 +58,7 @@ interface Exporter {
 const EXPORTERS: Record<'csv' | 'ndjson' | 'geojson', Exporter> = {
   csv: { rendering: 'csv', transform: toCsv, contentType: 'text/csv; charset=utf-8; header=present' },
   ndjson: { rendering: 'json', transform: toNdjson, contentType: 'application/x-ndjson; charset=utf-8' },
-  geojson: { rendering: 'json', transform: toGeoJson, contentType: 'application/geo+json; charset=utf-8' },
+  geojson: { rendering: 'geojson', transform: toGeoJson, contentType: 'application/geo+json; charset=utf-8' },
 };
 
 const GeoJsonSchema = z
