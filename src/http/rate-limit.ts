@@ -109,6 +109,26 @@ export interface RateLimits {
 
 export function installRateLimit(app: FastifyInstance, store: RateLimitStore, limits: RateLimits): void {
   if (limits.perKey === 0 && limits.perAnonymousIp === 0) return;
+  // Clients over their limit, with the end of their window: refused here until it ends, without asking the
+  // store again. A client hammering on after its 429 otherwise cost a store write per request (in
+  // PostgreSQL without Redis) for as long as it kept on. Counts are per window, so nothing is lost: the
+  // window they are over ends at the same moment on every instance. Emptied as each window ends.
+  const overUntil = new Map<string, number>();
+  let overWindow = 0;
+  const refuse = (limit: number, resetMs: number, byKey: boolean): never => {
+    const reset = Math.ceil(resetMs / 1000);
+    throw new ApiError(
+      'rate-limited',
+      `More than ${limit} requests a minute from this ${byKey ? 'API key' : 'address'}; retry in ${reset} s.`,
+      {
+        headers: {
+          'retry-after': String(reset),
+          'ratelimit-policy': `${limit};w=${WINDOW_MS / 1000}`,
+          ratelimit: `limit=${limit}, remaining=0, reset=${reset}`,
+        },
+      },
+    );
+  };
   app.addHook('onRequest', async (request, reply) => {
     // The API only: health checks, metrics and the document are never limited.
     if (!request.url.startsWith('/v1/')) return;
@@ -116,6 +136,14 @@ export function installRateLimit(app: FastifyInstance, store: RateLimitStore, li
       ? [`key:${request.principal.name}`, limits.perKey]
       : [`ip:${rateLimitAddress(clientAddress(request))}`, limits.perAnonymousIp];
     if (limit === 0) return;
+    const now = Date.now();
+    const { window } = windowOf(now);
+    if (window !== overWindow) {
+      overUntil.clear();
+      overWindow = window;
+    }
+    const until = overUntil.get(client);
+    if (until !== undefined && until > now) refuse(limit, until - now, request.principal !== null);
     let used: { count: number; resetMs: number };
     try {
       used = await store.hit(client);
@@ -128,13 +156,8 @@ export function installRateLimit(app: FastifyInstance, store: RateLimitStore, li
     reply.header('ratelimit-policy', `${limit};w=${WINDOW_MS / 1000}`);
     reply.header('ratelimit', `limit=${limit}, remaining=${Math.max(0, limit - used.count)}, reset=${reset}`);
     if (used.count > limit) {
-      throw new ApiError(
-        'rate-limited',
-        `More than ${limit} requests a minute from this ${request.principal ? 'API key' : 'address'}; retry in ${reset} s.`,
-        {
-          headers: { 'retry-after': String(reset) },
-        },
-      );
+      overUntil.set(client, now + used.resetMs);
+      refuse(limit, used.resetMs, request.principal !== null);
     }
   });
 }

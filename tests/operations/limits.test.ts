@@ -6,6 +6,7 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { postgresStore, redisStore, type RateLimitStore } from '../../src/http/rate-limit.js';
+import { createKey } from '../../src/modules/keys/repository.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { actorBody, expectProblem } from '../helpers/fixtures.js';
 
@@ -62,6 +63,27 @@ describe.each([
     await one.get('/healthz').expect(200);
     const keyed = await one.post('/v1/actors').set('authorization', `Bearer ${t.keys.editor}`).send(actorBody()).expect(201);
     expect(keyed.headers.ratelimit).toMatch(/^limit=4, remaining=3, reset=\d+$/);
+  });
+
+  it.skipIf(name === 'Redis' && !REDIS_URL)('a client over its limit is refused without a store write per request', async () => {
+    const inner = makeStore();
+    let hits = 0;
+    const counting: RateLimitStore = { hit: (client) => (hits++, inner.hit(client)), close: () => inner.close() };
+    const http = await extraApp({ store: counting });
+    // A key of its own, so no other test's requests count (the limit for a key is 4).
+    const { key } = await createKey(t.db.prisma, `limits-${randomBytes(4).toString('hex')}`, 'reader', 'test');
+    const get = () => http.get('/v1/event-types').set('authorization', `Bearer ${key}`);
+    for (let i = 0; i < 4; i++) await get().expect(200);
+    await expectProblem(get(), 429);
+    const counted = hits;
+    for (let i = 0; i < 20; i++) {
+      const refused = await get().expect(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(refused.headers.ratelimit).toMatch(/^limit=4, remaining=0, reset=\d+$/);
+    }
+    // A store write for each of the first five, none for the twenty after (unless a window ended meanwhile: one more).
+    expect(counted).toBe(5);
+    expect(hits - counted).toBeLessThanOrEqual(1);
   });
 });
 
