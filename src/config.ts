@@ -24,7 +24,7 @@ const ConfigSchema = z.object({
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
   /** Size of the database connection pool of one instance. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  /** Exports of everything (a connection each, of their own pool, while they stream) one instance runs at once; unset: half the pool. */
+  /** Exports of everything (a connection each, of their own pool, while they stream) one instance runs at once; unset: 2 (1 with a pool under 4). */
   EXPORT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(200).optional(),
   // Admission control and statement timeouts (src/db/admission.ts, src/http/admission.ts): expensive
   // reads and exports run in bounded slots on pools of their own, and every statement has a timeout.
@@ -38,7 +38,7 @@ const ConfigSchema = z.object({
     .default(16 * 1024),
   /** The window over which an export's client must keep EXPORT_MIN_BYTES_PER_SECOND. */
   EXPORT_SLOW_WINDOW_MS: z.coerce.number().int().min(100).default(10_000),
-  /** Expensive reads (stats, full-text q, count=true) one instance runs at once, each on a connection of their own pool; unset: half the pool. */
+  /** Expensive reads (stats, full-text q, count=true) one instance runs at once, each on a connection of their own pool; unset: 2 (1 with a pool under 4). */
   EXPENSIVE_MAX_CONCURRENT: z.coerce.number().int().min(1).max(200).optional(),
   /** Expensive reads one client runs at once; unset: half of EXPENSIVE_MAX_CONCURRENT. */
   EXPENSIVE_MAX_PER_CLIENT: z.coerce.number().int().min(1).max(200).optional(),

@@ -97,6 +97,15 @@ export async function limitStatements(tx: Transaction, db: Pick<Database, 'timeo
 }
 
 /**
+ * Expensive reads, and exports, one instance runs at once unless configured: two of each (one a
+ * client), fewer on a pool under four. Each runs flat out on a core of its own; with five of each
+ * (half the pool, as before), 20 anonymous clients took a single-event GET to 1.1 s at the median
+ * on 1M events and 2 cores, against 18 ms with two (bench/RESULTS.md, the abuse run). A larger
+ * machine raises EXPENSIVE_MAX_CONCURRENT and EXPORT_MAX_CONCURRENT.
+ */
+const defaultSlots = (poolSize: number): number => Math.min(2, half(poolSize));
+
+/**
  * Pools of `poolSize` connections to the primary and, when `readUrl` is given, as many to the
  * read replica (DATABASE_READ_URL), for the cheap work; and the slots and pools of the
  * expensive reads and of the exports (src/db/admission.ts), on the replica when there is one.
@@ -107,8 +116,8 @@ export function connectDatabase(connectionString: string, poolSize = 10, readUrl
   const readPool = readUrl ? openPool(readUrl, poolSize, timeouts.read) : pool;
   const slots = (max: number, perClient: number | undefined, timeout: number) =>
     new Slots(max, perClient ?? half(max), openPool(readUrl ?? connectionString, max, timeout));
-  const expensive = slots(options.maxExpensive ?? half(poolSize), options.expensivePerClient, timeouts.expensive);
-  const exports = slots(options.maxExports ?? half(poolSize), options.exportsPerClient, timeouts.export);
+  const expensive = slots(options.maxExpensive ?? defaultSlots(poolSize), options.expensivePerClient, timeouts.expensive);
+  const exports = slots(options.maxExports ?? defaultSlots(poolSize), options.exportsPerClient, timeouts.export);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     prisma,
