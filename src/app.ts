@@ -11,6 +11,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Database } from './db/client.js';
+import { installPressure, type PressureLimits, type SlowClientLimits } from './http/admission.js';
 import { installAuth, type ReadAccess } from './http/auth.js';
 import { installDocs } from './http/docs.js';
 import { installHardening } from './http/hardening.js';
@@ -57,6 +58,10 @@ export interface AppDeps {
   imports?: Partial<ImportSettings>;
   /** A request (but an import's streamed body) must arrive whole within this; 30 s without. */
   requestTimeoutMs?: number;
+  /** When an export's client is too slow to keep its slot (EXPORT_MIN_BYTES_PER_SECOND, EXPORT_SLOW_WINDOW_MS). */
+  exportClients?: SlowClientLimits;
+  /** Process pressure beyond which /v1 requests get 503 (PRESSURE_*); off without. */
+  pressure?: PressureLimits;
 }
 
 /** The defaults of the IMPORT_* settings, as config.ts has them. */
@@ -81,6 +86,8 @@ export async function buildApp({
   trustProxy = false,
   imports,
   requestTimeoutMs = 30_000,
+  exportClients,
+  pressure,
 }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
@@ -112,6 +119,8 @@ export async function buildApp({
   installProblemDetails(app);
   installJsonOutput(app);
   rejectUnstorableText(app);
+  // Before authentication and rate limiting: under pressure a request is refused before it costs a query.
+  if (pressure) await installPressure(app, pressure);
   installAuth(app, { prisma: db.prisma, readAccess });
   if (rateLimit) installRateLimit(app, rateLimit.store, rateLimit.limits);
   installMetrics(app, db);
@@ -128,7 +137,7 @@ export async function buildApp({
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await installDocs(app);
 
-  const deps: ModuleDeps = { db, ...(publicUrl ? { publicUrl } : {}) };
+  const deps: ModuleDeps = { db, ...(publicUrl ? { publicUrl } : {}), ...(exportClients ? { exportClients } : {}) };
   await app.register(indexRoutes, deps);
   await app.register(healthRoutes, deps);
   await app.register(eventTypeRoutes, deps);

@@ -24,8 +24,44 @@ export const ConfigSchema = z.object({
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
   /** Size of the database connection pool of one instance. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  /** Exports of everything (a pooled connection each while they stream) one instance runs at once; unset: half the pool. */
+  /** Exports of everything (a connection each, of their own pool, while they stream) one instance runs at once; unset: half the pool. */
   EXPORT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(200).optional(),
+  // Admission control and statement timeouts (src/db/admission.ts, src/http/admission.ts): expensive
+  // reads and exports run in bounded slots on pools of their own, and every statement has a timeout.
+  /** Exports of everything one client (API key, or address without one) streams at once; unset: half of EXPORT_MAX_CONCURRENT. */
+  EXPORT_MAX_PER_CLIENT: z.coerce.number().int().min(1).max(200).optional(),
+  /** An export whose client takes less than this many bytes a second over EXPORT_SLOW_WINDOW_MS, with its socket full, is dropped. */
+  EXPORT_MIN_BYTES_PER_SECOND: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(16 * 1024),
+  /** The window over which an export's client must keep EXPORT_MIN_BYTES_PER_SECOND. */
+  EXPORT_SLOW_WINDOW_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Expensive reads (stats, full-text q, count=true) one instance runs at once, each on a connection of their own pool; unset: half the pool. */
+  EXPENSIVE_MAX_CONCURRENT: z.coerce.number().int().min(1).max(200).optional(),
+  /** Expensive reads one client runs at once; unset: half of EXPENSIVE_MAX_CONCURRENT. */
+  EXPENSIVE_MAX_PER_CLIENT: z.coerce.number().int().min(1).max(200).optional(),
+  /** Statement timeout of single reads and pages of lists (they share the pool's sessions), in ms. */
+  READ_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
+  /** Statement timeout of each statement of a write's transaction, in ms. */
+  WRITE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
+  /** Statement timeout of the expensive reads: stats, full-text q, counts, in ms. */
+  EXPENSIVE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).default(15_000),
+  /** Statement timeout of an export of everything (its one COPY, for as long as it streams), in ms. */
+  EXPORT_STATEMENT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(30 * 60_000),
+  /** Statement timeout of each statement of a bulk import, in ms. */
+  IMPORT_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
+  /** Mean event-loop delay over a second above which /v1 requests get 503 (@fastify/under-pressure); 0: off. */
+  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1_000),
+  /** Heap used above which /v1 requests get 503; 0: off. */
+  PRESSURE_MAX_HEAP_BYTES: z.coerce.number().int().min(0).default(0),
+  /** Resident memory above which /v1 requests get 503; 0: off. */
+  PRESSURE_MAX_RSS_BYTES: z.coerce.number().int().min(0).default(0),
   /** Base URL used in Link headers and the OpenAPI servers list, when behind a proxy. */
   PUBLIC_URL: z.url().optional(),
   /**
@@ -114,8 +150,17 @@ const CheckedConfigSchema = ConfigSchema.superRefine((config, ctx) => {
     ctx.addIssue({
       code: 'custom',
       path: ['EXPORT_MAX_CONCURRENT'],
-      message: `must be at most DATABASE_POOL_SIZE (${config.DATABASE_POOL_SIZE}): each export holds one of its connections`,
+      message: `must be at most DATABASE_POOL_SIZE (${config.DATABASE_POOL_SIZE}): each export holds a connection`,
     });
+  for (const [share, whole] of [
+    ['EXPORT_MAX_PER_CLIENT', 'EXPORT_MAX_CONCURRENT'],
+    ['EXPENSIVE_MAX_PER_CLIENT', 'EXPENSIVE_MAX_CONCURRENT'],
+  ] as const) {
+    const limit = config[whole];
+    const value = config[share];
+    if (value !== undefined && limit !== undefined && value > limit)
+      ctx.addIssue({ code: 'custom', path: [share], message: `must be at most ${whole} (${limit})` });
+  }
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -5,7 +5,7 @@ import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
-import { connectDatabase } from './db/client.js';
+import { connectDatabase, openPool } from './db/client.js';
 import { runMigrations } from './db/migrate.js';
 import { locateDatabase } from './db/open.js';
 import { postgresStore, redisStore } from './http/rate-limit.js';
@@ -26,7 +26,19 @@ const applied = await runMigrations(databaseUrl, { log: (message) => logger.info
 if (applied.length > 0) logger.info({ applied }, 'applied migrations');
 
 // Lists and exports read the replica at DATABASE_READ_URL when there is one; writes and the rest use the primary.
-const db = connectDatabase(databaseUrl, config.DATABASE_POOL_SIZE, config.DATABASE_READ_URL, config.EXPORT_MAX_CONCURRENT);
+const db = connectDatabase(databaseUrl, config.DATABASE_POOL_SIZE, config.DATABASE_READ_URL, {
+  maxExports: config.EXPORT_MAX_CONCURRENT,
+  exportsPerClient: config.EXPORT_MAX_PER_CLIENT,
+  maxExpensive: config.EXPENSIVE_MAX_CONCURRENT,
+  expensivePerClient: config.EXPENSIVE_MAX_PER_CLIENT,
+  timeouts: {
+    read: config.READ_STATEMENT_TIMEOUT_MS,
+    write: config.WRITE_STATEMENT_TIMEOUT_MS,
+    expensive: config.EXPENSIVE_STATEMENT_TIMEOUT_MS,
+    export: config.EXPORT_STATEMENT_TIMEOUT_MS,
+    import: config.IMPORT_STATEMENT_TIMEOUT_MS,
+  },
+});
 // The first start on an empty database (no API key yet) prints an admin key, so the writes can be
 // tried at once. It goes to stdout once, never to the logs; `npm run keys` makes more.
 const firstStart = (await countKeys(db.prisma)) === 0;
@@ -50,10 +62,13 @@ if (firstStart) {
 }
 
 // Events from before their rendered JSON existed (or loaded in bulk) are served by building it on
-// the fly; render them in the background so reads get fast without delaying the start.
-void renderMissingEvents(db.pool)
+// the fly; render them in the background so reads get fast without delaying the start. On a
+// connection of its own, with the imports' statement timeout: a batch may take longer than a read.
+const rendering = openPool(databaseUrl, 1, config.IMPORT_STATEMENT_TIMEOUT_MS);
+void renderMissingEvents(rendering)
   .then((rendered) => rendered > 0 && logger.info(`rendered ${rendered} events that had no stored JSON`))
-  .catch((err: unknown) => logger.warn({ err }, 'rendering stored event JSON failed; reads build it on the fly'));
+  .catch((err: unknown) => logger.warn({ err }, 'rendering stored event JSON failed; reads build it on the fly'))
+  .finally(() => void rendering.end());
 
 // Imports that were running when an instance stopped (this one, or another that is gone) are marked failed.
 const staleImports = await failStaleImportJobs(db);
@@ -87,6 +102,12 @@ const app = await buildApp({
     waitMs: config.IMPORT_WAIT_MS,
     maxConcurrent: config.IMPORT_MAX_CONCURRENT,
     spoolDir: config.IMPORT_SPOOL_DIR,
+  },
+  exportClients: { minBytesPerSecond: config.EXPORT_MIN_BYTES_PER_SECOND, windowMs: config.EXPORT_SLOW_WINDOW_MS },
+  pressure: {
+    maxEventLoopDelayMs: config.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
+    maxHeapBytes: config.PRESSURE_MAX_HEAP_BYTES,
+    maxRssBytes: config.PRESSURE_MAX_RSS_BYTES,
   },
   ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
 });

@@ -28,6 +28,25 @@ describe('loadConfig', () => {
     );
   });
 
+  it('bounds every statement and both kinds of slots, with a share per client no larger than the whole', () => {
+    expect(loadConfig({})).toMatchObject({
+      READ_STATEMENT_TIMEOUT_MS: 5_000,
+      WRITE_STATEMENT_TIMEOUT_MS: 5_000,
+      EXPENSIVE_STATEMENT_TIMEOUT_MS: 15_000,
+      EXPORT_STATEMENT_TIMEOUT_MS: 1_800_000,
+      IMPORT_STATEMENT_TIMEOUT_MS: 60_000,
+      EXPORT_MIN_BYTES_PER_SECOND: 16_384,
+      EXPORT_SLOW_WINDOW_MS: 10_000,
+      PRESSURE_MAX_EVENT_LOOP_DELAY_MS: 1_000,
+    });
+    expect(loadConfig({ EXPENSIVE_MAX_CONCURRENT: '4', EXPENSIVE_MAX_PER_CLIENT: '4' }).EXPENSIVE_MAX_PER_CLIENT).toBe(4);
+    expect(() => loadConfig({ EXPENSIVE_MAX_CONCURRENT: '2', EXPENSIVE_MAX_PER_CLIENT: '3' })).toThrow(
+      /EXPENSIVE_MAX_PER_CLIENT: must be at most EXPENSIVE_MAX_CONCURRENT \(2\)/,
+    );
+    expect(() => loadConfig({ EXPORT_MAX_CONCURRENT: '2', EXPORT_MAX_PER_CLIENT: '3' })).toThrow(/EXPORT_MAX_PER_CLIENT: must be at most/);
+    expect(() => loadConfig({ READ_STATEMENT_TIMEOUT_MS: '0' })).toThrow(ConfigError);
+  });
+
   it('reports every problem at once', () => {
     let error: unknown;
     try {

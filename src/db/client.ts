@@ -1,20 +1,48 @@
 // The Prisma client over a node-postgres pool. The pool is shared with the
-// handful of hand-written SQL queries, so the service holds one set of connections
-// (two with a read replica: `readPool` for the list and export reads).
+// handful of hand-written SQL queries, so the cheap work holds one set of connections
+// (two with a read replica: `readPool` for the list reads); the expensive reads and the
+// exports have small pools of their own (src/db/admission.ts). Every session has a
+// statement timeout, set per pool: no query runs unbounded.
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { defaultMaxExports, ExportSlots } from './export-slots.js';
+import { half, Slots } from './admission.js';
 
 export type { PrismaClient };
 export type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+
+/** Statement timeouts (ms) of each class of work; see connectDatabase. */
+export interface StatementTimeouts {
+  /** Single reads and pages of lists: the primary pool's (and the replica pool's) sessions. */
+  read: number;
+  /** Each statement of a write's transaction (SET LOCAL when it differs from `read`). */
+  write: number;
+  /** Expensive reads (stats, full-text q, counts): the sessions of their pool. */
+  expensive: number;
+  /** An export's COPY: the sessions of the export pool. */
+  export: number;
+  /** Each statement of a bulk import's transactions (SET LOCAL). */
+  import: number;
+}
+
+export const DEFAULT_TIMEOUTS: StatementTimeouts = { read: 5_000, write: 5_000, expensive: 15_000, export: 30 * 60_000, import: 60_000 };
+
+export interface DatabaseOptions {
+  /** Exports of everything at once (EXPORT_MAX_CONCURRENT): half the pool by default; per client (EXPORT_MAX_PER_CLIENT): half of those. */
+  maxExports?: number | undefined;
+  exportsPerClient?: number | undefined;
+  /** Expensive reads at once (EXPENSIVE_MAX_CONCURRENT): half the pool by default; per client (EXPENSIVE_MAX_PER_CLIENT): half of those. */
+  maxExpensive?: number | undefined;
+  expensivePerClient?: number | undefined;
+  timeouts?: Partial<StatementTimeouts> | undefined;
+}
 
 export interface Database {
   prisma: PrismaClient;
   /** The primary: every write, and every read that must see the latest commit. */
   pool: pg.Pool;
   /**
-   * Where the list and export reads go (GET /v1/events in every format, GET /v1/reports): a
+   * Where the list reads go (GET /v1/events, GET /v1/reports): a
    * streaming replica when DATABASE_READ_URL is set, else the primary pool itself. A replica
    * lags the primary, so only reads that may be a moment old belong here. The rest stays on
    * `pool`: writes and everything inside their transactions (a replica is read-only, and a write
@@ -25,8 +53,11 @@ export interface Database {
    * that follows it and then fetches the changed resources reads both in one commit order.
    */
   readPool: pg.Pool;
-  /** The exports of everything (a `readPool` connection each while they stream) that may run at once. */
-  exports: ExportSlots;
+  /** Expensive reads (stats, full-text q, counts): their slots, and their pool on the replica or else the primary. */
+  expensive: Slots;
+  /** Exports of everything: their slots, and their pool on the replica or else the primary. */
+  exports: Slots;
+  timeouts: StatementTimeouts;
   close(): Promise<void>;
 }
 
@@ -41,43 +72,57 @@ export interface Database {
  */
 export const SESSION_OPTIONS = '-c TimeZone=UTC -c max_parallel_workers_per_gather=0 -c jit=off';
 
-function openPool(connectionString: string, max: number): pg.Pool {
+/**
+ * A pool whose sessions have SESSION_OPTIONS and `statementTimeout` (ms; 0: none): a timeout
+ * set at connection start costs no round trip per query, which is why each class of work with
+ * a timeout of its own has a pool of its own.
+ */
+export function openPool(connectionString: string, max: number, statementTimeout: number): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
     // Fail fast when the server is unreachable instead of queueing requests forever.
     connectionTimeoutMillis: 2_000,
     idleTimeoutMillis: 30_000,
-    options: SESSION_OPTIONS,
+    options: `${SESSION_OPTIONS} -c statement_timeout=${statementTimeout}`,
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   return pool;
 }
 
+/** Sets the statement timeout of the rest of a transaction (writes, imports), unless it is the session's already. */
+export async function limitStatements(tx: Transaction, db: Pick<Database, 'timeouts'>, ms: number): Promise<void> {
+  if (ms !== db.timeouts.read) await tx.$executeRawUnsafe(`SET LOCAL statement_timeout = ${Math.trunc(ms)}`);
+}
+
 /**
  * Pools of `poolSize` connections to the primary and, when `readUrl` is given, as many to the
- * read replica (DATABASE_READ_URL); at most `maxExports` of the read pool's connections stream
- * exports at once (EXPORT_MAX_CONCURRENT; half the pool by default).
+ * read replica (DATABASE_READ_URL), for the cheap work; and the slots and pools of the
+ * expensive reads and of the exports (src/db/admission.ts), on the replica when there is one.
  */
-export function connectDatabase(
-  connectionString: string,
-  poolSize = 10,
-  readUrl?: string,
-  maxExports = defaultMaxExports(poolSize),
-): Database {
-  const pool = openPool(connectionString, poolSize);
-  const readPool = readUrl ? openPool(readUrl, poolSize) : pool;
+export function connectDatabase(connectionString: string, poolSize = 10, readUrl?: string, options: DatabaseOptions = {}): Database {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const pool = openPool(connectionString, poolSize, timeouts.read);
+  const readPool = readUrl ? openPool(readUrl, poolSize, timeouts.read) : pool;
+  const slots = (max: number, perClient: number | undefined, timeout: number) =>
+    new Slots(max, perClient ?? half(max), openPool(readUrl ?? connectionString, max, timeout));
+  const expensive = slots(options.maxExpensive ?? half(poolSize), options.expensivePerClient, timeouts.expensive);
+  const exports = slots(options.maxExports ?? half(poolSize), options.exportsPerClient, timeouts.export);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
     prisma,
     pool,
     readPool,
-    exports: new ExportSlots(maxExports),
+    expensive,
+    exports,
+    timeouts,
     async close() {
       await prisma.$disconnect();
       await pool.end();
       if (readPool !== pool) await readPool.end();
+      await expensive.pool.end();
+      await exports.pool.end();
     },
   };
 }

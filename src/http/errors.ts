@@ -31,6 +31,7 @@ export const PROBLEMS = {
   'rate-limited': { status: 429, title: 'Too many requests' },
   'internal-error': { status: 500, title: 'Internal server error' },
   'service-unavailable': { status: 503, title: 'Service unavailable' },
+  'query-timeout': { status: 503, title: 'Query timeout' },
 } as const;
 
 export type ProblemKind = keyof typeof PROBLEMS;

@@ -8,7 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Database } from '../db/client.js';
 import { OPENAPI_INFO } from '../openapi/info.js';
 
-export function installMetrics(app: FastifyInstance, db: Pick<Database, 'pool' | 'readPool' | 'exports'>): void {
+export function installMetrics(app: FastifyInstance, db: Pick<Database, 'pool' | 'readPool' | 'exports' | 'expensive'>): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'route', 'status'] as const;
@@ -20,8 +20,13 @@ export function installMetrics(app: FastifyInstance, db: Pick<Database, 'pool' |
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  // Labelled by pool: "primary", and "replica" when lists and exports read one (DATABASE_READ_URL).
-  const byPool = Object.entries({ primary: db.pool, ...(db.readPool !== db.pool ? { replica: db.readPool } : {}) });
+  // Labelled by pool: "primary", "replica" when lists read one (DATABASE_READ_URL), and the pools of the expensive reads and exports.
+  const byPool = Object.entries({
+    primary: db.pool,
+    ...(db.readPool !== db.pool ? { replica: db.readPool } : {}),
+    expensive: db.expensive.pool,
+    exports: db.exports.pool,
+  });
   const poolGauge = (name: string, help: string, read: (pool: pg.Pool) => number) =>
     new Gauge({
       name,
@@ -35,7 +40,7 @@ export function installMetrics(app: FastifyInstance, db: Pick<Database, 'pool' |
   poolGauge('db_pool_connections', 'Connections the pool holds', (pool) => pool.totalCount);
   poolGauge('db_pool_idle_connections', 'Connections the pool holds idle', (pool) => pool.idleCount);
   poolGauge('db_pool_waiting_requests', 'Queries waiting for a connection', (pool) => pool.waitingCount);
-  // Streaming exports at their maximum is when a further export gets 503 (src/db/export-slots.ts).
+  // Streaming exports at their maximum is when a further export gets 503 (src/db/admission.ts).
   new Gauge({
     name: 'exports_streaming',
     help: 'Exports of everything streaming now',
@@ -45,6 +50,18 @@ export function installMetrics(app: FastifyInstance, db: Pick<Database, 'pool' |
     },
   });
   new Gauge({ name: 'exports_max', help: 'Exports of everything one instance streams at once', registers: [registry] }).set(db.exports.max);
+  // Likewise the expensive reads (stats, full-text q, counts; src/db/admission.ts).
+  new Gauge({
+    name: 'expensive_reads_running',
+    help: 'Expensive reads (stats, full-text q, counts) running now',
+    registers: [registry],
+    collect() {
+      this.set(db.expensive.inUse);
+    },
+  });
+  new Gauge({ name: 'expensive_reads_max', help: 'Expensive reads one instance runs at once', registers: [registry] }).set(
+    db.expensive.max,
+  );
   new Gauge({ name: 'build_info', help: 'The running build', labelNames: ['version', 'node'], registers: [registry] }).set(
     { version: OPENAPI_INFO.info.version, node: process.version },
     1,

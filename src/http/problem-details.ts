@@ -153,10 +153,33 @@ function send(
  */
 const CLIENT_VALUE_ERRORS = new Set(['22003', '22007', '22008', '22021', '22P05']);
 
-function isDataException(error: unknown): boolean {
+/** The PostgreSQL SQLSTATE of an error, from pg or through Prisma's driver adapter. */
+function sqlState(error: unknown): unknown {
   const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }).meta?.driverAdapterError?.cause;
-  const code = cause?.originalCode ?? (error as { code?: unknown }).code;
+  return cause?.originalCode ?? (error as { code?: unknown }).code;
+}
+
+function isDataException(error: unknown): boolean {
+  const code = sqlState(error);
   return typeof code === 'string' && CLIENT_VALUE_ERRORS.has(code);
+}
+
+/** 57014: a statement cancelled, by its statement timeout (src/db/client.ts) or an operator's pg_cancel_backend. */
+function isQueryCanceled(error: unknown): boolean {
+  return sqlState(error) === '57014' || /canceling statement due to statement timeout/.test((error as Error).message ?? '');
+}
+
+/**
+ * The client went away before the answer: its request stream was cut (a body half sent) or its
+ * socket closed. Node reports the first as ECONNRESET "aborted", which must not read as the
+ * database's connection being reset: nobody is left to answer, and nothing is wrong with the service.
+ */
+function isClientGone(error: unknown, request: FastifyRequest): boolean {
+  const raw = request.raw;
+  const gone = (raw.destroyed && !raw.complete) || raw.socket?.destroyed === true;
+  const code = (error as { code?: unknown }).code;
+  // Not a pg socket's "read ECONNRESET": that one is the database's connection.
+  return gone && ((code === 'ECONNRESET' && (error as Error).message === 'aborted') || code === 'ERR_STREAM_PREMATURE_CLOSE');
 }
 
 /**
@@ -216,6 +239,22 @@ export function installProblemDetails(app: FastifyInstance): void {
     }
     if (error instanceof SyntaxError && error.statusCode === 400) {
       return send(reply, request, 'malformed-request', `The body is not valid JSON: ${error.message}`);
+    }
+    if (isClientGone(error, request)) {
+      // Answered for the record (the request log's line): the client is not there to read it.
+      request.log.info({ err: error }, 'client closed the connection before the answer');
+      return send(reply, request, 'malformed-request', 'The client closed the connection before the request was whole.');
+    }
+    if (isQueryCanceled(error)) {
+      request.log.warn({ err: error }, 'query timeout');
+      return send(
+        reply,
+        request,
+        'query-timeout',
+        'The query ran longer than this server allows and was cancelled. Narrow the filters (a shorter occurred window, ' +
+          'fewer group_by keys, a more specific q), or ask for pages with limit instead of everything at once.',
+        { headers: { 'retry-after': '5' } },
+      );
     }
     if (isDataException(error)) {
       return send(
@@ -282,6 +321,7 @@ export function problemResponses(...statuses: number[]) {
     const titles = Object.values(PROBLEMS)
       .filter((p) => p.status === status)
       .map((p) => p.title);
+    // The Retry-After of a 429 or 503 is declared by src/openapi/tidy.ts (declareRetryHeaders).
     declared[status] = { description: titles.join(' or ') || 'Error', content: problem };
   }
   return declared;

@@ -3,7 +3,7 @@
 // transaction, so the response an Idempotency-Key stores is the one that committed.
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Database, Transaction } from '../db/client.js';
+import { limitStatements, type Database, type Transaction } from '../db/client.js';
 import { ApiError, invalidInput } from '../http/errors.js';
 import { etagOf } from '../http/etag.js';
 import { sendJsonText } from '../http/pagination.js';
@@ -96,13 +96,17 @@ export async function write<T>(
   db: Database,
   author: string,
   work: (ctx: WriteContext) => Promise<T>,
-  /** The transaction's timeout, for work larger than one request's (a batch of an import). */
-  options: { timeout?: number } = {},
+  /**
+   * `timeout`: the transaction's, for work larger than one request's (a batch of an import);
+   * `statementTimeout`: each statement's, a write's by default (db.timeouts.import for an import batch).
+   */
+  options: { timeout?: number; statementTimeout?: number } = {},
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.prisma.$transaction(
         async (tx) => {
+          await limitStatements(tx, db, options.statementTimeout ?? db.timeouts.write);
           const ctx = new WriteContext(tx, author);
           const result = await work(ctx);
           if (ctx.hasChanges && !ctx.isFinished) throw new Error('a write changed resources but did not call ctx.finish()');

@@ -560,11 +560,12 @@ describe('the export stream and its database connection', () => {
     await deriveAfterRawWrites(t.db.pool, eventIds);
   });
 
-  /** Starts a CSV export of the bulk events over plain HTTP and resolves once its first bytes arrived. */
-  function startExport(): Promise<{ response: http.IncomingMessage; request: http.ClientRequest }> {
+  /** Starts a CSV export of the bulk events over plain HTTP (with `key`, or anonymous) and resolves once its first bytes arrived. */
+  function startExport(key?: string): Promise<{ response: http.IncomingMessage; request: http.ClientRequest }> {
     const { port } = t.app.server.address() as AddressInfo;
+    const headers = key ? { authorization: `Bearer ${key}` } : {};
     return new Promise((resolve, reject) => {
-      const request = http.get({ host: '127.0.0.1', port, path: '/v1/events?format=csv&tag=bulk' }, (response) => {
+      const request = http.get({ host: '127.0.0.1', port, path: '/v1/events?format=csv&tag=bulk', headers }, (response) => {
         expect(response.statusCode).toBe(200);
         response.once('data', () => {
           response.pause();
@@ -595,7 +596,7 @@ describe('the export stream and its database connection', () => {
     const records = parseCsv(await exportCsv('tag=bulk'));
     expect(records).toHaveLength(BULK);
     expect(new Set(records.map((r) => r.id)).size).toBe(BULK);
-    expect(t.db.pool.totalCount - t.db.pool.idleCount).toBe(0);
+    expect(t.db.exports.pool.totalCount - t.db.exports.pool.idleCount).toBe(0);
   });
 
   it('a database failure mid-export aborts the response instead of ending it', async () => {
@@ -616,11 +617,12 @@ describe('the export stream and its database connection', () => {
   });
 
   it('a client leaving mid-export frees its connection, however many times', async () => {
-    const max = t.db.pool.options.max;
+    const pool = t.db.exports.pool;
+    const max = pool.options.max;
     for (let i = 0; i < max + 2; i++) {
       const { request } = await startExport();
       request.destroy();
-      await eventually(async () => (await copyBackends()).length === 0 && t.db.pool.totalCount === t.db.pool.idleCount, 'the COPY ends');
+      await eventually(async () => (await copyBackends()).length === 0 && pool.totalCount === pool.idleCount, 'the COPY ends');
     }
     // Had any connection stayed checked out, the pool would now be exhausted.
     expect(parseCsv(await exportCsv('tag=bulk'))).toHaveLength(BULK);
@@ -628,7 +630,7 @@ describe('the export stream and its database connection', () => {
   });
 
   it('HEAD of an export answers its headers and holds no connection, however many times', async () => {
-    for (let i = 0; i < t.db.pool.options.max! + 2; i++) {
+    for (let i = 0; i < t.db.exports.pool.options.max! + 2; i++) {
       const head = await t.http.head('/v1/events?format=csv&tag=bulk').expect(200);
       expect(head.headers['content-type']).toMatch(/^text\/csv/);
     }
@@ -636,7 +638,7 @@ describe('the export stream and its database connection', () => {
     expect(page.headers['content-type']).toMatch(/^application\/x-ndjson/);
     expect(page.headers.link).toContain('rel="next"');
     expect(t.db.exports.inUse).toBe(0);
-    await eventually(async () => t.db.pool.totalCount === t.db.pool.idleCount, 'every connection is idle');
+    await eventually(async () => t.db.exports.pool.totalCount === t.db.exports.pool.idleCount, 'every connection is idle');
     expect(parseCsv(await exportCsv('tag=bulk'))).toHaveLength(BULK);
   });
 
@@ -644,7 +646,10 @@ describe('the export stream and its database connection', () => {
     const slots = t.db.exports.max;
     expect(slots).toBeLessThan(t.db.pool.options.max!);
     const streaming = [];
-    for (let i = 0; i < slots; i++) streaming.push(await startExport());
+    // One client holds only a share of the slots: each export comes from another (anonymous, then each role's key).
+    const clients = [undefined, t.keys.reader, t.keys.admin];
+    expect(clients.length).toBeGreaterThan(slots);
+    for (let i = 0; i < slots; i++) streaming.push(await startExport(clients[i]));
     expect(t.db.exports.inUse).toBe(slots);
     expect((await t.http.get('/metrics').expect(200)).text).toMatch(new RegExp(`^exports_streaming ${slots}$`, 'm'));
 
@@ -652,7 +657,7 @@ describe('the export stream and its database connection', () => {
     expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(refused.headers['retry-after']).toBe('5');
     expect(refused.body).toMatchObject({ type: '/problems/service-unavailable', status: 503 });
-    expect(refused.body.detail).toContain(`as many exports as it runs at once (${slots})`);
+    expect(refused.body.detail).toContain(`as many exports of everything at once as it may (${slots})`);
     // The rest of the pool still serves: a page, a one-page export, a write.
     await t.http.get('/v1/events?limit=1').expect(200);
     const page = await t.http.get('/v1/events?format=csv&tag=bulk&limit=3').expect(200);
@@ -670,6 +675,9 @@ describe('the export stream and its database connection', () => {
     await eventually(async () => t.db.exports.inUse === slots - 1, 'the slot is free');
     expect(parseCsv(await exportCsv('tag=bulk'))).toHaveLength(BULK);
     for (const { request } of streaming.slice(1)) request.destroy();
-    await eventually(async () => t.db.exports.inUse === 0 && t.db.pool.totalCount === t.db.pool.idleCount, 'every export ends');
+    await eventually(
+      async () => t.db.exports.inUse === 0 && t.db.exports.pool.totalCount === t.db.exports.pool.idleCount,
+      'every export ends',
+    );
   });
 });

@@ -164,7 +164,14 @@ export class Harness {
 
     const fail = (what: string) => this.fail(`${label} -> ${status || 'no response'}: ${what}`, request, response);
     if (status === 0) return fail(`no response (${response.text})`);
-    if (status >= 500) {
+    // Refusals of load (a caller's share or the instance's slots, a query timeout, pressure): a problem
+    // with Retry-After, checked as one below, where the operation declares the status; a failure elsewhere.
+    const shed = status === 429 || status === 503;
+    if (shed && operation?.responses[String(status)]) {
+      if (!response.headers['retry-after']) return fail(`${status} without Retry-After`);
+    } else if (status === 429 && operation) {
+      return fail(`429 is not declared by ${operation.operationId}`);
+    } else if (status >= 500) {
       const url = request.query !== undefined ? `${request.path}?${request.query}` : request.path;
       const cause = serverErrors.get(url);
       return this.fail(`${label} -> ${status}: server error`, request, {

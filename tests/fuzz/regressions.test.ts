@@ -49,6 +49,32 @@ async function writes(scope: string, requests: FuzzRequest[]) {
   h.assertClean(scope);
 }
 
+describe("the harness's rules for refusals of load", () => {
+  const refusal = (status: number, retryAfter?: string) => ({
+    status,
+    headers: { 'content-type': 'application/problem+json', ...(retryAfter ? { 'retry-after': retryAfter } : {}) },
+    text: JSON.stringify({ type: '/problems/rate-limited', title: 'Too many requests', status, detail: 'Busy.', instance: '/v1/x' }),
+  });
+  const request = get('/v1/stats/events');
+
+  it('accepts 429 and 503 with Retry-After where the operation declares them', () => {
+    for (const status of [429, 503]) h.check(contract.operation('eventStats'), request, refusal(status, '2'));
+    expect(() => h.assertClean('declared refusals')).not.toThrow();
+  });
+
+  it('fails them without Retry-After, or where the operation does not declare them', () => {
+    h.check(contract.operation('eventStats'), request, refusal(429));
+    expect(() => h.assertClean('no Retry-After')).toThrow(/429 without Retry-After/);
+    // Every /v1 operation declares both now; the liveness check, which never touches the database, declares neither.
+    const undeclared = contract.operation('getLiveness');
+    expect(undeclared.responses['429'] ?? undeclared.responses['503']).toBeUndefined();
+    h.check(undeclared, get('/healthz'), refusal(429, '2'));
+    expect(() => h.assertClean('undeclared 429')).toThrow(/429 is not declared by getLiveness/);
+    h.check(undeclared, get('/healthz'), refusal(503, '2'));
+    expect(() => h.assertClean('undeclared 503')).toThrow(/getLiveness -> 503: server error/);
+  });
+});
+
 describe('failures found by the fuzz suite', () => {
   // PostgreSQL text cannot hold U+0000: "invalid byte sequence for encoding UTF8: 0x00" (22021).
   it('a NUL character in a query filter is a 4xx, not a 500', async () => {

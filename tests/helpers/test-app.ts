@@ -6,12 +6,12 @@ import pg from 'pg';
 import { STALE_STATS } from '../../src/modules/stats/derive.js';
 import supertest from 'supertest';
 import { inject } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type AppDeps } from '../../src/app.js';
 import type { ReadAccess } from '../../src/http/auth.js';
 import type { TrustProxy } from '../../src/http/proxies.js';
 import { postgresStore, type RateLimits } from '../../src/http/rate-limit.js';
 import { createKey, ROLES, type Role } from '../../src/modules/keys/repository.js';
-import { connectDatabase, type Database } from '../../src/db/client.js';
+import { connectDatabase, type Database, type DatabaseOptions } from '../../src/db/client.js';
 import { withDatabase } from './global-setup.js';
 import { STALE_EVENT } from '../../src/modules/events/refresh.js';
 
@@ -72,6 +72,10 @@ export interface TestAppOptions {
   rateLimits?: RateLimits;
   /** Runs after buildApp and before listen, to add routes or hooks a test needs (such as one that throws). */
   extend?(app: FastifyInstance): void | Promise<void>;
+  /** Slots and statement timeouts of the database (connectDatabase's options). */
+  database?: DatabaseOptions;
+  /** More of buildApp's dependencies (a logger, the slow-client limits, pressure limits). */
+  deps?: Partial<Omit<AppDeps, 'db' | 'readAccess'>>;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -83,10 +87,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   await admin.end();
 
   const databaseUrl = withDatabase(adminUrl, name);
-  const db = connectDatabase(databaseUrl, 5);
+  // Tests write bulk rows and check derived columns through t.db.pool: its sessions get a minute, not a read's seconds.
+  const timeouts = { read: 60_000, write: 60_000, ...options.database?.timeouts };
+  const db = connectDatabase(databaseUrl, 5, undefined, { ...options.database, timeouts });
   const keys = {} as Record<Role, string>;
   for (const role of ROLES) keys[role] = (await createKey(db.prisma, `test-${role}`, role, 'test-setup')).key;
   const app = await buildApp({
+    ...options.deps,
     db,
     readAccess: options.readAccess ?? 'public',
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),

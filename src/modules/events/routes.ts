@@ -8,7 +8,8 @@ import { addVary, negotiate } from '../../http/negotiation.js';
 import { IdParamsSchema, linkNext, sendJsonPage, sendJsonText } from '../../http/pagination.js';
 import { authorOf, canReadDeleted } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
-import { type ModuleDeps } from '../deps.js';
+import { admit, slowClientGuard } from '../../http/admission.js';
+import { DEFAULT_SLOW_CLIENT, type ModuleDeps } from '../deps.js';
 import { toCsv, toGeoJson, toNdjson } from './export.js';
 import { AcledTypes } from '../acled/codebook.js';
 import { toAcledCsv } from '../acled/export.js';
@@ -123,15 +124,6 @@ const EXPORT_OPERATIONS: {
   },
 ];
 
-/** The 503 of an export of everything while every export slot is taken (src/db/export-slots.ts). */
-function busyExporting(max: number): never {
-  throw new ApiError(
-    'service-unavailable',
-    `This server is streaming as many exports as it runs at once (${max}); retry shortly, or ask for pages with limit.`,
-    { headers: { 'retry-after': '5' } },
-  );
-}
-
 /** bom=true is for the CSV exports (csv, acled-csv) alone: a 400 with any other format, named or negotiated. */
 function refuseBom(bom: boolean | undefined, chosen: string): void {
   if (bom && chosen !== 'csv' && chosen !== 'acled-csv') {
@@ -148,7 +140,26 @@ function tombstone(event: StoredEvent, id: string): ApiError {
   });
 }
 
-export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, publicUrl }) => {
+export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, publicUrl, exportClients = DEFAULT_SLOW_CLIENT }) => {
+  type PageRequest = Parameters<typeof listEvents>[1];
+
+  /**
+   * One page, on the replica when there is one (db.readPool: it may lag a moment). Full-text search
+   * and totals cost far more than a page: they run in the expensive reads' slots and pool.
+   */
+  async function readPage(request: FastifyRequest, pageRequest: PageRequest, withTotal: boolean) {
+    const expensive = pageRequest.filters.q !== undefined || withTotal;
+    if (!expensive) return { page: await listEvents(db.readPool, pageRequest), total: undefined };
+    const release = admit(request, db.expensive, 'expensive reads', 2);
+    try {
+      // One after the other: the slot holds one connection.
+      const found = await listEvents(db.expensive.pool, pageRequest);
+      return { page: found, total: withTotal ? await countEvents(db.expensive.pool, pageRequest.filters) : undefined };
+    } finally {
+      release();
+    }
+  }
+
   /** An export in `chosen` format: streamed whole (in an export slot), or one page with a Link to the next when `limit` is given. */
   async function sendExport(
     request: FastifyRequest,
@@ -171,25 +182,28 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     const request_ = { filters, sort, cursor, withCoordinates: chosen === 'geojson', rendering: exporter.rendering };
     // Batches of the events' texts: many from the database stream, or one page.
     let rows: Readable;
-    // An export of everything holds a connection while it streams: it needs one of the export slots.
+    // An export of everything holds a connection of the export pool while it streams: it needs one of the export slots.
     let release = () => {};
     if (limit === undefined) {
       // HEAD gets the headers alone: Fastify never reads a HEAD's stream, which would hold its connection and slot for good.
       if (request.method === 'HEAD') return reply.type(exporter.contentType).send(undefined as never);
-      release = db.exports.take() ?? busyExporting(db.exports.max);
+      release = admit(request, db.exports, 'exports of everything', 5);
       try {
-        rows = await streamEvents(db.readPool, request_);
+        rows = await streamEvents(db.exports.pool, request_);
       } catch (error) {
         release();
         throw error;
       }
     } else {
-      const page = await listEvents(db.readPool, { ...request_, limit });
+      const { page } = await readPage(request, { ...request_, limit }, false);
       linkNext(request, reply, page.nextCursor, publicUrl);
       rows = Readable.from([page.items]);
     }
+    // A streamed export drops a client that reads too slowly for too long, freeing its slot.
+    const stages =
+      limit === undefined ? [exporter.transform(bom), slowClientGuard(request, reply, exportClients)] : [exporter.transform(bom)];
     // pipeline, not pipe: a database failure mid-export must abort the response, not leave it hanging.
-    const body = pipeline(rows, exporter.transform(bom), (error) => {
+    const body = pipeline([rows, ...stages], (error) => {
       release();
       if (error && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') request.log.error({ err: error }, 'export failed');
     });
@@ -216,7 +230,12 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         "In both CSVs a text cell that a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR, or a fullwidth =, +, - or @) gets a leading single quote (OWASP's CSV-injection advice); numeric columns keep their sign, and the ACLED import drops the quote.",
         'The same exports have operations of their own, each answering its one media type (for generated clients):',
         '`/v1/events.csv`, `/v1/events.ndjson`, `/v1/events.geojson` and `/v1/events.acled.csv`.',
-        'A server streams a limited number of exports at once (EXPORT_MAX_CONCURRENT, half its connection pool by default); beyond that, 503 with Retry-After.',
+        '',
+        'A server streams a limited number of exports of everything at once (EXPORT_MAX_CONCURRENT), and one caller (an API key, or an',
+        'address without one) a share of them (EXPORT_MAX_PER_CLIENT); it drops an export whose client reads too slowly for too long.',
+        'Full-text `q` and `count=true` are expensive reads, which run in slots of their own the same way (EXPENSIVE_MAX_CONCURRENT,',
+        'EXPENSIVE_MAX_PER_CLIENT). Beyond its share a caller gets 429, beyond the instance 503, both at once and with Retry-After.',
+        'A query that runs longer than the server allows answers 503 `/problems/query-timeout`: narrow the filters, or ask for pages.',
       ].join('\n'),
       querystring: EventListQuerySchema,
       response: {
@@ -239,13 +258,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       const chosen = format === 'acled-csv' ? format : negotiate(request, REPRESENTATIONS, format).format;
       addVary(reply, 'Accept');
       refuseBom(bom, chosen);
-      // Lists and exports read the replica when there is one (db.readPool): they may lag a moment.
       if (chosen === 'json') {
-        const size = limit ?? DEFAULT_PAGE_SIZE;
-        const [page, total] = await Promise.all([
-          listEvents(db.readPool, { filters, sort, cursor, limit: size }),
-          count ? countEvents(db.readPool, filters) : Promise.resolve(undefined),
-        ]);
+        const { page, total } = await readPage(request, { filters, sort, cursor, limit: limit ?? DEFAULT_PAGE_SIZE }, count === true);
         return sendJsonPage(request, reply, page, publicUrl, total === undefined ? {} : { total });
       }
       return sendExport(request, reply, chosen, { filters, sort, cursor, limit, bom });

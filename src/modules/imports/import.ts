@@ -22,7 +22,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
-import type { Database, Transaction } from '../../db/client.js';
+import { limitStatements, type Database, type Transaction } from '../../db/client.js';
 import { unstorableText, zodViolations } from '../../http/problem-details.js';
 import type { Violation } from '../../http/errors.js';
 import { recordRevisions, type ChangeSet, type Resource } from '../changes/record.js';
@@ -381,7 +381,7 @@ export async function importEvents(
             await ctx.finish();
             return result;
           },
-          { timeout },
+          { timeout, statementTimeout: db.timeouts.import },
         );
         tallyChecked(checked);
       } catch (error) {
@@ -449,6 +449,7 @@ export async function importEvents(
     try {
       await db.prisma.$transaction(
         async (tx) => {
+          await limitStatements(tx, db, db.timeouts.import);
           await tx.$executeRawUnsafe(`CREATE TEMP TABLE import_created (batch int, resource resource_kind, id uuid) ON COMMIT DROP`);
           let batches = 0;
           const dailyKeys = new Map<string, [day: string, type: string]>();

@@ -19,6 +19,7 @@ import { invalidInput } from '../../http/errors.js';
 import { eventConditions, type EventFilters } from '../events/filters.js';
 import { EventStatusSchema } from '../events/schemas.js';
 import {
+  FILL_TOO_LONG,
   MAX_GROUPS,
   type ClaimRowSchema,
   type ClaimStatsQuery,
@@ -288,7 +289,7 @@ export function fillPeriods(
       {
         path: '/fill',
         in: 'query',
-        message: `filling would give more than ${MAX_GROUPS} rows: narrow the window or lengthen the interval`,
+        message: FILL_TOO_LONG,
       },
     ]);
   }

@@ -16,6 +16,26 @@ export type Interval = (typeof INTERVALS)[number];
 /** More groups than this is a 400: a chart cannot show them, and the answer would be large. */
 export const MAX_GROUPS = 10_000;
 
+export const FILL_TOO_LONG = `filling would give more than ${MAX_GROUPS} rows: narrow the window or lengthen the interval`;
+
+/** How many periods of `interval` the days from `from` to `to` (YYYY-MM-DD, any order) touch. */
+export function periodsBetween(from: string, to: string, interval: Interval): number {
+  const [a, b] = [new Date(`${from.slice(0, 10)}T00:00:00Z`), new Date(`${to.slice(0, 10)}T00:00:00Z`)];
+  if (Number.isNaN(a.getTime()) || Number.isNaN(b.getTime()) || b < a) return 0;
+  const days = (date: Date) => Math.floor(date.getTime() / 86_400_000);
+  switch (interval) {
+    case 'day':
+      return days(b) - days(a) + 1;
+    case 'week':
+      // Days since a Monday (1970-01-05 was one), in whole weeks.
+      return Math.floor((days(b) - 4) / 7) - Math.floor((days(a) - 4) / 7) + 1;
+    case 'month':
+      return (b.getUTCFullYear() - a.getUTCFullYear()) * 12 + b.getUTCMonth() - a.getUTCMonth() + 1;
+    case 'year':
+      return b.getUTCFullYear() - a.getUTCFullYear() + 1;
+  }
+}
+
 export const EventStatsQuerySchema = z
   .strictObject({
     ...EventFilterFields,
@@ -40,6 +60,14 @@ export const EventStatsQuerySchema = z
     if (query.interval && !groups.includes('period'))
       ctx.addIssue({ code: 'custom', path: ['interval'], message: 'interval needs group_by=period' });
     if (query.fill && !groups.includes('period')) ctx.addIssue({ code: 'custom', path: ['fill'], message: 'fill needs group_by=period' });
+    // Known from the query alone: refused here, before any query runs (fillPeriods checks the rest, with the series found).
+    if (
+      query.fill &&
+      query.occurred_from &&
+      query.occurred_to &&
+      periodsBetween(query.occurred_from, query.occurred_to, query.interval ?? 'month') > MAX_GROUPS
+    )
+      ctx.addIssue({ code: 'custom', path: ['fill'], message: FILL_TOO_LONG });
   });
 export type EventStatsQuery = z.output<typeof EventStatsQuerySchema>;
 
