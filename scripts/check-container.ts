@@ -232,7 +232,7 @@ try {
     }
   }
 
-  // The first admin key, made as the README says, with the compiled command.
+  // The first admin key, made as docs/operations.md says, with the compiled command.
   const [keysProgram, ...keysArgs] = asImageUser(['node', 'dist/cli/keys.js', 'create', '--name', 'operator', '--role', 'admin']);
   const keys = spawnSync(keysProgram!, keysArgs, { cwd: runtimeWorkdir, env: serviceEnv, encoding: 'utf8', timeout: 30_000 });
   const key = keys.stdout.trim().split('\n').at(-1) ?? '';

@@ -12,7 +12,7 @@ const postgresUrl = z
   .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// or postgresql:// URL')
   .refine((value) => URL.canParse(value), 'must be a valid URL');
 
-const ConfigSchema = z.object({
+export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Unset: `npm start` runs an embedded PostgreSQL whose data lives in EMBEDDED_PG_DIR. */
