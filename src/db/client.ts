@@ -28,10 +28,10 @@ export interface StatementTimeouts {
 export const DEFAULT_TIMEOUTS: StatementTimeouts = { read: 5_000, write: 5_000, expensive: 15_000, export: 30 * 60_000, import: 60_000 };
 
 export interface DatabaseOptions {
-  /** Exports of everything at once (EXPORT_MAX_CONCURRENT): half the pool by default; per client (EXPORT_MAX_PER_CLIENT): half of those. */
+  /** Exports of everything at once (EXPORT_MAX_CONCURRENT): 2 by default (defaultSlots); per client (EXPORT_MAX_PER_CLIENT): half of those. */
   maxExports?: number | undefined;
   exportsPerClient?: number | undefined;
-  /** Expensive reads at once (EXPENSIVE_MAX_CONCURRENT): half the pool by default; per client (EXPENSIVE_MAX_PER_CLIENT): half of those. */
+  /** Expensive reads at once (EXPENSIVE_MAX_CONCURRENT): 2 by default (defaultSlots); per client (EXPENSIVE_MAX_PER_CLIENT): half of those. */
   maxExpensive?: number | undefined;
   expensivePerClient?: number | undefined;
   timeouts?: Partial<StatementTimeouts> | undefined;
