@@ -186,6 +186,9 @@ export function typeParameters<T extends { paths?: Json }>(document: T): T {
           delete parameter.schema[COMMA_LIST_MARK];
           parameter.style = 'form';
           parameter.explode = false;
+          // Swagger UI (/docs) has no input for an array of format uuid and warns; the items keep their pattern.
+          const items = parameter.schema.items as Record<string, Json> | undefined;
+          if (items?.format === 'uuid' && items.pattern) delete items.format;
         }
         if (parameter.in === 'header' && parameter.name === 'if-match' && operation.responses?.['428']) parameter.required = true;
       }
