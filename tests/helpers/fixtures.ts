@@ -31,6 +31,9 @@ export function eventBody(overrides: Record<string, unknown> = {}) {
   };
 }
 
+/** An NDJSON body of these lines: objects serialised, strings (malformed lines) as they are. */
+export const ndjson = (lines: unknown[]) => `${lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n')}\n`;
+
 /** An actor by name, unique to the test that writes it. */
 export function actorBody(overrides: Record<string, unknown> = {}) {
   return { name: `Test actor ${unique()}`, kind: 'group', ...overrides };

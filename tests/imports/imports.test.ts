@@ -6,7 +6,7 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { eventBody, expectProblem, reportBody, unique } from '../helpers/fixtures.js';
+import { eventBody, expectProblem, ndjson, reportBody, unique } from '../helpers/fixtures.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -17,7 +17,6 @@ afterAll(async () => {
 });
 
 const NDJSON = 'application/x-ndjson';
-const ndjson = (lines: unknown[]) => `${lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n')}\n`;
 const post = (body: string, query = '', agent: supertest.Agent | ReturnType<typeof supertest> = t.http) =>
   agent.post(`/v1/imports${query}`).set('content-type', NDJSON).send(body);
 

@@ -12,7 +12,7 @@ import { connectDatabase } from '../../src/db/client.js';
 import { importEvents } from '../../src/modules/imports/import.js';
 import { ndjsonRecords } from '../../src/modules/imports/records.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { eventBody, expectProblem, postEvent, unique } from '../helpers/fixtures.js';
+import { eventBody, expectProblem, ndjson, postEvent, unique } from '../helpers/fixtures.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -23,7 +23,6 @@ afterAll(async () => {
 });
 
 const NDJSON = 'application/x-ndjson';
-const ndjson = (lines: unknown[]) => `${lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n')}\n`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Upload {
