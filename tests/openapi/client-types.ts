@@ -59,14 +59,7 @@ export async function compileScenario(types: string): Promise<{ code: number; ou
       files: ['client-scenario.ts'],
     };
     await writeFile(join(folder, 'tsconfig.json'), JSON.stringify(tsconfig));
-    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    try {
-      await promisify(execFile)(process.execPath, [tsc, '-p', folder, '--pretty', 'false']);
-      return { code: 0, output: '' };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: failed.code ?? 1, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
-    }
+    return await runTsc(folder);
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
@@ -78,4 +71,16 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const { generateClients } = await import('./generators.js');
   await generateClients(DOCUMENT);
   console.log(`Wrote ${GENERATED}, and the hey-api and orval clients beside it`);
+}
+
+/** Runs tsc on the project in `folder`: exit code 0 and no output, or its code and diagnostics. */
+export async function runTsc(folder: string): Promise<{ code: number; output: string }> {
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  try {
+    await promisify(execFile)(process.execPath, [tsc, '-p', folder, '--pretty', 'false'], { maxBuffer: 16 * 1024 * 1024 });
+    return { code: 0, output: '' };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? 1, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
+  }
 }

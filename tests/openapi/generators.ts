@@ -2,14 +2,12 @@
 // (client-types.ts): @hey-api/openapi-ts (fetch client, SDK, zod validators) and orval (fetch
 // client through orval-fetch.ts). Both run offline from the local document. They write into
 // tests/openapi/generated/ (git-ignored); `npm run openapi:client` makes them with the rest.
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { createClient } from '@hey-api/openapi-ts';
 import { generate } from 'orval';
+import { runTsc } from './client-types.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const HEY_API_FOLDER = join(ROOT, 'tests/openapi/generated/hey-api');
@@ -82,14 +80,7 @@ export async function compile(files: string[], resolution: 'node' | 'bundler'): 
       files,
     };
     await writeFile(join(folder, 'tsconfig.json'), JSON.stringify(tsconfig));
-    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    try {
-      await promisify(execFile)(process.execPath, [tsc, '-p', folder, '--pretty', 'false'], { maxBuffer: 16 * 1024 * 1024 });
-      return { code: 0, output: '' };
-    } catch (error) {
-      const failed = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: failed.code ?? 1, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
-    }
+    return await runTsc(folder);
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
