@@ -2,13 +2,11 @@
 // openapi-typescript, and a check that tests/openapi/client-scenario.ts compiles against them.
 //   npm run openapi:client   writes tests/openapi/generated/api.d.ts (git-ignored) from openapi/openapi.json, and the
 //   clients of generators.ts
-import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import openapiTS, { astToString } from 'openapi-typescript';
+import { runTsc } from './tsc.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DOCUMENT = join(ROOT, 'openapi/openapi.json');
@@ -71,16 +69,4 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const { generateClients } = await import('./generators.js');
   await generateClients(DOCUMENT);
   console.log(`Wrote ${GENERATED}, and the hey-api and orval clients beside it`);
-}
-
-/** Runs tsc on the project in `folder`: exit code 0 and no output, or its code and diagnostics. */
-export async function runTsc(folder: string): Promise<{ code: number; output: string }> {
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  try {
-    await promisify(execFile)(process.execPath, [tsc, '-p', folder, '--pretty', 'false'], { maxBuffer: 16 * 1024 * 1024 });
-    return { code: 0, output: '' };
-  } catch (error) {
-    const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? 1, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
-  }
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@hey-api/openapi-ts';
 import { generate } from 'orval';
-import { runTsc } from './client-types.js';
+import { runTsc } from './tsc.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const HEY_API_FOLDER = join(ROOT, 'tests/openapi/generated/hey-api');
