@@ -16,7 +16,7 @@ import { runMigrations } from '../src/db/migrate.js';
 import { createEvent } from '../src/modules/events/writes.js';
 import { importEvents, validateRecord } from '../src/modules/imports/import.js';
 import { ndjsonRecords } from '../src/modules/imports/records.js';
-import { write } from '../src/modules/writes.js';
+import { runWrite } from '../src/write/run.js';
 import { cpuSeconds } from './proc.js';
 
 const { values } = parseArgs({
@@ -85,10 +85,7 @@ if (oneByOne > 0) {
       if (n >= oneByOne) break;
       const line = validateRecord(record);
       if (!('input' in line)) continue;
-      await write(db, 'bench', async (ctx) => {
-        await createEvent(ctx, line.input);
-        await ctx.finish();
-      });
+      await runWrite(db, 'bench', (unit) => createEvent(unit, line.input));
       n++;
     }
     return n;

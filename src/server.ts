@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { connectDatabase, openPool } from './db/client.js';
+import { isUniqueViolation } from './db/errors.js';
 import { runMigrations } from './db/migrate.js';
 import { locateDatabase } from './db/open.js';
 import { postgresStore, redisStore } from './http/rate-limit.js';
@@ -13,7 +14,7 @@ import { failStaleImportJobs, purgeOldImportJobs } from './modules/imports/jobs.
 import { seedDemo } from './modules/events/demo-seed.js';
 import { countKeys, createKey } from './modules/keys/repository.js';
 import { renderMissingEvents } from './modules/events/refresh.js';
-import { purgeExpiredIdempotencyKeys } from './modules/writes.js';
+import { purgeExpiredIdempotencyKeys } from './write/run.js';
 
 const config = loadConfig();
 const logger = pino({ level: config.LOG_LEVEL });
@@ -55,7 +56,7 @@ if ((await db.prisma.event.count()) === 0) {
 if (firstStart) {
   // Instances starting at once on one empty database race for it: the name is unique, one wins, the others go on.
   const created = await createKey(db.prisma, 'admin', 'admin', 'first-start').catch((error: unknown) => {
-    if ((error as { code?: string }).code === 'P2002') return null;
+    if (isUniqueViolation(error)) return null;
     throw error;
   });
   if (created) process.stdout.write(`Admin API key (shown once): ${created.key}\n`);

@@ -6,6 +6,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import FindMyWay from 'find-my-way';
 import { z } from 'zod';
+import { driverErrorKind, isQueryCanceled, sqlState } from '../db/errors.js';
 import { ApiError, PROBLEMS, problemType, type ProblemKind, type Violation } from './errors.js';
 
 export const ViolationSchema = z
@@ -153,20 +154,9 @@ function send(
  */
 const CLIENT_VALUE_ERRORS = new Set(['22003', '22007', '22008', '22021', '22P05']);
 
-/** The PostgreSQL SQLSTATE of an error, from pg or through Prisma's driver adapter. */
-function sqlState(error: unknown): unknown {
-  const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } } }).meta?.driverAdapterError?.cause;
-  return cause?.originalCode ?? (error as { code?: unknown }).code;
-}
-
 function isDataException(error: unknown): boolean {
   const code = sqlState(error);
   return typeof code === 'string' && CLIENT_VALUE_ERRORS.has(code);
-}
-
-/** 57014: a statement cancelled, by its statement timeout (src/db/client.ts) or an operator's pg_cancel_backend. */
-function isQueryCanceled(error: unknown): boolean {
-  return sqlState(error) === '57014' || /canceling statement due to statement timeout/.test((error as Error).message ?? '');
 }
 
 /**
@@ -189,8 +179,7 @@ function isClientGone(error: unknown, request: FastifyRequest): boolean {
  */
 function isDatabaseUnavailable(error: unknown): boolean {
   // Prisma reports a failed raw query as P2010 whatever the cause; the driver adapter's error kind says why.
-  const kind = (error as { meta?: { driverAdapterError?: { cause?: { kind?: unknown } } } }).meta?.driverAdapterError?.cause?.kind;
-  const text = `${(error as { code?: unknown }).code ?? ''} ${(error as Error).message ?? ''} ${typeof kind === 'string' ? kind : ''}`;
+  const text = `${(error as { code?: unknown }).code ?? ''} ${(error as Error).message ?? ''} ${driverErrorKind(error)}`;
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|timeout exceeded when trying to connect|Connection terminated|57P0[123]|P1001|P1017|P2028|DatabaseNotReachable|ConnectionClosed|the database system is (starting up|shutting down)/i.test(
     text,
   );

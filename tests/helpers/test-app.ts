@@ -122,7 +122,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
     staleRows: () => staleRows(db.pool),
     async close() {
-      // Every writer must keep the derived columns current (WriteContext.finish, src/modules/events/refresh.ts).
+      // Every writer must keep the derived columns current (the finish step, src/write/finish.ts).
       const { events: n, stats: staleStats } = await staleRows(db.pool);
       await app.close();
       await db.close();
@@ -132,11 +132,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await client.end();
       if (n > 0)
         throw new Error(
-          `${n} event(s) have a stale status, rendered JSON or CSV record, search vector, or reporter or via set: a write path skipped WriteContext.finish`,
+          `${n} event(s) have a stale status, rendered JSON or CSV record, search vector, or reporter or via set: a write path skipped the finish step (src/write/finish.ts)`,
         );
       if (staleStats.length > 0)
         throw new Error(
-          `stale stats rows (${staleStats.map((s) => `${s.table}: ${s.rows}`).join(', ')}): a write path skipped WriteContext.finish`,
+          `stale stats rows (${staleStats.map((s) => `${s.table}: ${s.rows}`).join(', ')}): a write path skipped the finish step (src/write/finish.ts)`,
         );
     },
   };

@@ -2,7 +2,7 @@
 // feed follows commit order, pages walk it without gaps, and failed writes add nothing.
 import type supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REVISION_LOCK_KEY } from '../../src/modules/changes/record.js';
+import { REVISION_LOCK_KEY } from '../../src/db/locks.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { eventBody, expectProblem, reportBody, unique } from '../helpers/fixtures.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { purgeExpiredIdempotencyKeys } from '../../src/modules/writes.js';
+import { purgeExpiredIdempotencyKeys } from '../../src/write/run.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { actorBody, unique } from '../helpers/fixtures.js';
 

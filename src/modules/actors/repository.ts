@@ -6,10 +6,9 @@ import type { Actor as ActorRow, ActorKind } from '../../generated/prisma/client
 import type { PrismaClient, Transaction } from '../../db/client.js';
 import { uuidv7 } from '../../db/uuid.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
-import { ApiError, notFound } from '../../http/errors.js';
+import { notFound } from '../../http/errors.js';
 import { assertVersion, type ExpectedVersion } from '../../http/preconditions.js';
-import type { WriteContext } from '../write-context.js';
-import type { ActorByNameSchema, ActorListQuerySchema, ActorPatch, ActorSchema } from './schemas.js';
+import type { ActorByNameSchema, ActorListQuerySchema, ActorSchema } from './schemas.js';
 
 type ActorByName = z.infer<typeof ActorByNameSchema>;
 type Db = PrismaClient | Transaction;
@@ -120,60 +119,4 @@ export async function lockActor(tx: Transaction, id: string, expected: ExpectedV
   if (!locked) throw notFound('actor', id);
   assertVersion(expected, locked.version, 'actor');
   return tx.actor.findUniqueOrThrow({ where: { id } });
-}
-
-/**
- * Applies a merge patch to a locked actor. Every event and report that shows the actor
- * changes with it, so they are locked (events first, as every writer does) and noted as changed.
- */
-export async function patchActor(ctx: WriteContext, current: ActorRow, patch: ActorPatch): Promise<void> {
-  const { tx } = ctx;
-  const kind = patch.kind ?? current.kind;
-  const name = patch.name?.trim() ?? current.name;
-  const normalized = normaliseName(name);
-  if (kind !== current.kind || normalized !== current.normalizedName) {
-    const clash = await tx.actor.findUnique({ where: { kind_normalizedName: { kind, normalizedName: normalized } }, select: { id: true } });
-    if (clash && clash.id !== current.id) {
-      throw new ApiError('conflict', `Another ${kind} actor is named "${name}" already: ${clash.id}.`, {
-        extra: { existing_id: clash.id },
-      });
-    }
-  }
-  const externalIds = { ...(current.externalIds as Record<string, string>) };
-  for (const [key, value] of Object.entries(patch.external_ids ?? {})) {
-    if (value === null) delete externalIds[key];
-    else externalIds[key] = value;
-  }
-
-  const reports = await tx.$queryRaw<{ id: string; event_id: string }[]>`
-    SELECT r.id, r.event_id FROM reports r
-    WHERE r.deleted_at IS NULL AND (r.reporter_id = ${current.id}::uuid
-       OR EXISTS (SELECT 1 FROM report_via v WHERE v.report_id = r.id AND v.actor_id = ${current.id}::uuid)
-       OR EXISTS (SELECT 1 FROM figures f WHERE f.report_id = r.id AND f.subject_id = ${current.id}::uuid))`;
-  const events = await tx.$queryRaw<{ id: string; deleted: boolean }[]>`
-    SELECT e.id, e.deleted_at IS NOT NULL AS deleted FROM events e
-    WHERE e.id = ANY(${reports.map((r) => r.event_id)}::uuid[])
-       OR EXISTS (SELECT 1 FROM participants p WHERE p.event_id = e.id AND p.actor_id = ${current.id}::uuid)
-       OR EXISTS (SELECT 1 FROM figures f WHERE f.event_id = e.id AND f.subject_id = ${current.id}::uuid)
-    ORDER BY e.id FOR UPDATE`;
-  await tx.$executeRaw`SELECT 1 FROM reports WHERE id = ANY(${reports.map((r) => r.id)}::uuid[]) ORDER BY id FOR UPDATE`;
-
-  await tx.actor.update({
-    where: { id: current.id },
-    data: {
-      kind,
-      name,
-      normalizedName: normalized,
-      ...(patch.country !== undefined ? { country: patch.country } : {}),
-      ...(patch.aliases !== undefined ? { aliases: patch.aliases } : {}),
-      externalIds,
-    },
-  });
-  ctx.changed('actor', current.id, 'updated');
-  for (const report of reports) ctx.changed('report', report.id, 'updated');
-  // A deleted event's history is closed: no new version, only its stored JSON shows the new name.
-  for (const event of events) {
-    if (event.deleted) ctx.rerender(event.id);
-    else ctx.changed('event', event.id, 'updated');
-  }
 }

@@ -8,8 +8,9 @@ import { problemResponses } from '../../http/problem-details.js';
 import { requireIfMatch } from '../../http/preconditions.js';
 import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
 import { type ModuleDeps } from '../deps.js';
-import { idempotencyClaim, resourceResponse, runWrite, sendWrite } from '../writes.js';
-import { findOrCreateActor, getActor, listActors, lockActor, patchActor, toActor } from './repository.js';
+import { idempotencyClaim, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
+import { findOrCreateActor, getActor, listActors, lockActor, toActor } from './repository.js';
+import { patchActor } from './writes.js';
 import { ActorByNameSchema, ActorListQuerySchema, ActorPageSchema, ActorPatchSchema, ActorSchema } from './schemas.js';
 
 export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, publicUrl }) => {
@@ -42,12 +43,16 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     },
     handler: async (request, reply) => {
       const idempotency = idempotencyClaim(request, authorOf(request));
-      const response = await runWrite(db, { author: authorOf(request), idempotency }, async (ctx) => {
-        const { actor, created } = await findOrCreateActor(ctx.tx, request.body, authorOf(request));
-        if (created) ctx.changed('actor', actor.id, 'created');
-        await ctx.finish();
-        return resourceResponse(created ? 201 : 200, actorJson(actor), `/v1/actors/${actor.id}`);
-      });
+      const response = await respondToWrite(
+        db,
+        { author: authorOf(request), idempotency },
+        async (unit) => {
+          const found = await findOrCreateActor(unit.tx, request.body, unit.author);
+          if (found.created) unit.changed('actor', found.actor.id, 'created');
+          return found;
+        },
+        (_tx, { actor, created }) => resourceResponse(created ? 201 : 200, actorJson(actor), `/v1/actors/${actor.id}`),
+      );
       return sendWrite(reply, response);
     },
   });
@@ -87,11 +92,12 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     handler: async (request, reply) => {
       const { id } = request.params;
       const expected = requireIfMatch(request, 'actor');
-      const response = await runWrite(db, { author: authorOf(request) }, async (ctx) => {
-        await patchActor(ctx, await lockActor(ctx.tx, id, expected), request.body);
-        await ctx.finish();
-        return resourceResponse(200, actorJson(await ctx.tx.actor.findUniqueOrThrow({ where: { id } })));
-      });
+      const response = await respondToWrite(
+        db,
+        { author: authorOf(request) },
+        async (unit) => patchActor(unit, await lockActor(unit.tx, id, expected), request.body),
+        async (tx) => resourceResponse(200, actorJson(await tx.actor.findUniqueOrThrow({ where: { id } }))),
+      );
       return sendWrite(reply, response);
     },
   });

@@ -7,17 +7,14 @@
 // transaction-level advisory lock until it commits: the next writer draws its ids only
 // after the previous one is visible, and ids grow in commit order.
 import type { Transaction } from '../../db/client.js';
+import { takeRevisionLock } from '../../db/locks.js';
+import type { Action, ChangeSet, Resource } from '../../write/unit.js';
 import { REPORT_JSON } from '../reports/json-sql.js';
 import { toActor } from '../actors/repository.js';
 import { toDocument } from '../documents/repository.js';
 
-export const RESOURCES = ['event', 'report', 'actor', 'document'] as const;
-export type Resource = (typeof RESOURCES)[number];
-export const ACTIONS = ['created', 'updated', 'deleted'] as const;
-export type Action = (typeof ACTIONS)[number];
-
-/** The key of the advisory lock that orders the revisions of concurrent writers ("revi" in ASCII; exact as a JS number). */
-export const REVISION_LOCK_KEY = 0x72657669;
+// The vocabulary of changes is the unit of work's; named here too for the feed's schemas.
+export { RESOURCES, ACTIONS, type Resource, type Action, type ChangeSet } from '../../write/unit.js';
 
 /** Fields that change with every write and say nothing about what changed. */
 const BOOKKEEPING_FIELDS = ['version', 'updated_at', 'updated_by'];
@@ -75,8 +72,6 @@ async function insertRevisions(
   );
 }
 
-export type ChangeSet = Map<Resource, { id: string; action: Action }[]>;
-
 /**
  * Writes the revisions of every change of a transaction, with the resources' states
  * as they now stand. The last write of resources before COMMIT (only the stats rollups,
@@ -88,7 +83,7 @@ export async function recordRevisions(tx: Transaction, changes: ChangeSet, autho
   const actorStates = (await tx.actor.findMany({ where: { id: { in: ids('actor') } } })).map((row) => [row.id, toActor(row)]);
   const documentStates = (await tx.document.findMany({ where: { id: { in: ids('document') } } })).map((row) => [row.id, toDocument(row)]);
 
-  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})`);
+  await takeRevisionLock(tx);
   // Within one transaction, what others refer to comes first: a mirror fetching in feed order meets actors and documents before the events naming them.
   for (const resource of ['actor', 'document', 'event', 'report'] as const) {
     const states = resource === 'actor' ? actorStates : resource === 'document' ? documentStates : [];

@@ -7,7 +7,7 @@ import { authorOf } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT } from '../../http/write-headers.js';
 import { type ModuleDeps } from '../deps.js';
-import { idempotencyClaim, resourceResponse, runWrite, sendWrite } from '../writes.js';
+import { idempotencyClaim, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
 import { findOrCreateDocument, getDocument, listDocuments, toDocument } from './repository.js';
 import { DocumentByUrlSchema, DocumentListQuerySchema, DocumentPageSchema, DocumentSchema } from './schemas.js';
 
@@ -41,16 +41,21 @@ export const documentRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { d
     },
     handler: async (request, reply) => {
       const idempotency = idempotencyClaim(request, authorOf(request));
-      const response = await runWrite(db, { author: authorOf(request), idempotency }, async (ctx) => {
-        const { document, created } = await findOrCreateDocument(ctx.tx, request.body, authorOf(request));
-        if (created) ctx.changed('document', document.id, 'created');
-        await ctx.finish();
-        return resourceResponse(
-          created ? 201 : 200,
-          { json: JSON.stringify(toDocument(document)), version: document.version },
-          `/v1/documents/${document.id}`,
-        );
-      });
+      const response = await respondToWrite(
+        db,
+        { author: authorOf(request), idempotency },
+        async (unit) => {
+          const found = await findOrCreateDocument(unit.tx, request.body, unit.author);
+          if (found.created) unit.changed('document', found.document.id, 'created');
+          return found;
+        },
+        (_tx, { document, created }) =>
+          resourceResponse(
+            created ? 201 : 200,
+            { json: JSON.stringify(toDocument(document)), version: document.version },
+            `/v1/documents/${document.id}`,
+          ),
+      );
       return sendWrite(reply, response);
     },
   });

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import type { Database } from '../../db/client.js';
-import { write } from '../writes.js';
+import { runWrite } from '../../write/run.js';
 import { EventInputSchema, RelationKindSchema } from './schemas.js';
 import { createEvent } from './writes.js';
 
@@ -31,11 +31,7 @@ export async function seedDemo(db: Database, file: URL = DEMO_DATA_FILE): Promis
       ids.set(key, existing.id);
       continue;
     }
-    const id = await write(db, DEMO_AUTHOR, async (ctx) => {
-      const created = await createEvent(ctx, event);
-      await ctx.finish();
-      return created;
-    });
+    const id = await runWrite(db, DEMO_AUTHOR, (unit) => createEvent(unit, event));
     ids.set(key, id);
     created += 1;
   }
@@ -44,8 +40,8 @@ export async function seedDemo(db: Database, file: URL = DEMO_DATA_FILE): Promis
     if (!id) throw new Error(`demo relation names unknown event key ${key}`);
     return id;
   };
-  await write(db, DEMO_AUTHOR, async (ctx) => {
-    const added = await ctx.tx.eventRelation.createMany({
+  await runWrite(db, DEMO_AUTHOR, async (unit) => {
+    const added = await unit.tx.eventRelation.createMany({
       data: demo.relations.map((r) => ({
         eventId: idOf(r.from),
         relatedEventId: idOf(r.to),
@@ -55,8 +51,7 @@ export async function seedDemo(db: Database, file: URL = DEMO_DATA_FILE): Promis
       skipDuplicates: true,
     });
     if (added.count === 0) return;
-    for (const from of new Set(demo.relations.map((r) => idOf(r.from)))) ctx.changed('event', from, 'updated');
-    await ctx.finish();
+    for (const from of new Set(demo.relations.map((r) => idOf(r.from)))) unit.changed('event', from, 'updated');
   });
   return created;
 }

@@ -19,7 +19,7 @@ import type { EventFilters } from './filters.js';
 import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
 import { requireIfMatch } from '../../http/preconditions.js';
 import { eventRevisionAt } from '../changes/repository.js';
-import { idempotencyClaim, resourceResponse, runWrite, sendWrite } from '../writes.js';
+import { idempotencyClaim, NO_CONTENT, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
 import { countEvents, getEvent, listEvents, streamEvents, type StoredEvent } from './repository.js';
 import {
   DeleteBodySchema,
@@ -307,14 +307,11 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       response: { 201: EventSchema, ...problemResponses(400, 409, 415, 422) },
     },
     handler: async (request, reply) => {
-      const response = await runWrite(
+      const response = await respondToWrite(
         db,
         { author: authorOf(request), idempotency: idempotencyClaim(request, authorOf(request)) },
-        async (ctx) => {
-          const id = await createEvent(ctx, request.body);
-          await ctx.finish();
-          return resourceResponse(201, await readEvent(ctx.tx, id), `/v1/events/${id}`);
-        },
+        (unit) => createEvent(unit, request.body),
+        async (tx, id) => resourceResponse(201, await readEvent(tx, id), `/v1/events/${id}`),
       );
       return sendWrite(reply, response);
     },
@@ -389,12 +386,15 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     handler: async (request, reply) => {
       const { id } = request.params;
       const expected = requireIfMatch(request, 'event');
-      const response = await runWrite(db, { author: authorOf(request) }, async (ctx) => {
-        await lockLiveEvent(ctx.tx, id, expected);
-        await patchEvent(ctx, id, request.body);
-        await ctx.finish();
-        return resourceResponse(200, await readEvent(ctx.tx, id));
-      });
+      const response = await respondToWrite(
+        db,
+        { author: authorOf(request) },
+        async (unit) => {
+          await lockLiveEvent(unit.tx, id, expected);
+          await patchEvent(unit, id, request.body);
+        },
+        async (tx) => resourceResponse(200, await readEvent(tx, id)),
+      );
       return sendWrite(reply, response);
     },
   });
@@ -415,12 +415,15 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     handler: async (request, reply) => {
       const { id } = request.params;
       const expected = requireIfMatch(request, 'event');
-      const response = await runWrite(db, { author: authorOf(request) }, async (ctx) => {
-        await lockLiveEvent(ctx.tx, id, expected);
-        await deleteEvent(ctx, id, request.body?.reason ?? null);
-        await ctx.finish();
-        return { status: 204, headers: {}, body: '' };
-      });
+      const response = await respondToWrite(
+        db,
+        { author: authorOf(request) },
+        async (unit) => {
+          await lockLiveEvent(unit.tx, id, expected);
+          await deleteEvent(unit, id, request.body?.reason ?? null);
+        },
+        () => NO_CONTENT,
+      );
       return sendWrite(reply, response);
     },
   });
@@ -443,12 +446,15 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       const { id } = request.params;
       const expected = requireIfMatch(request, 'event');
       const idempotency = idempotencyClaim(request, authorOf(request));
-      const response = await runWrite(db, { author: authorOf(request), idempotency }, async (ctx) => {
-        await lockLiveEvent(ctx.tx, id, expected);
-        await addRelation(ctx, id, request.body);
-        await ctx.finish();
-        return resourceResponse(201, await readEvent(ctx.tx, id), `/v1/events/${id}`);
-      });
+      const response = await respondToWrite(
+        db,
+        { author: authorOf(request), idempotency },
+        async (unit) => {
+          await lockLiveEvent(unit.tx, id, expected);
+          await addRelation(unit, id, request.body);
+        },
+        async (tx) => resourceResponse(201, await readEvent(tx, id), `/v1/events/${id}`),
+      );
       return sendWrite(reply, response);
     },
   });
@@ -466,12 +472,15 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     handler: async (request, reply) => {
       const { id, relation, event_id } = request.params;
       const expected = requireIfMatch(request, 'event');
-      const response = await runWrite(db, { author: authorOf(request) }, async (ctx) => {
-        await lockLiveEvent(ctx.tx, id, expected);
-        await removeRelation(ctx, id, { relation, event_id });
-        await ctx.finish();
-        return resourceResponse(200, await readEvent(ctx.tx, id));
-      });
+      const response = await respondToWrite(
+        db,
+        { author: authorOf(request) },
+        async (unit) => {
+          await lockLiveEvent(unit.tx, id, expected);
+          await removeRelation(unit, id, { relation, event_id });
+        },
+        async (tx) => resourceResponse(200, await readEvent(tx, id)),
+      );
       return sendWrite(reply, response);
     },
   });
@@ -497,12 +506,15 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       const expected = requireIfMatch(request, 'event');
       const { into, reason } = request.body;
       const idempotency = idempotencyClaim(request, authorOf(request));
-      const response = await runWrite(db, { author: authorOf(request), idempotency }, async (ctx) => {
-        await lockLiveEvent(ctx.tx, id, expected);
-        await mergeEvent(ctx, id, into, reason ?? null);
-        await ctx.finish();
-        return resourceResponse(200, await readEvent(ctx.tx, into), `/v1/events/${into}`);
-      });
+      const response = await respondToWrite(
+        db,
+        { author: authorOf(request), idempotency },
+        async (unit) => {
+          await lockLiveEvent(unit.tx, id, expected);
+          await mergeEvent(unit, id, into, reason ?? null);
+        },
+        async (tx) => resourceResponse(200, await readEvent(tx, into), `/v1/events/${into}`),
+      );
       return sendWrite(reply, response);
     },
   });

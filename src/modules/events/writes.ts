@@ -1,15 +1,16 @@
 // Every write to events: create, merge-patch, soft delete, relations and merging
-// duplicates. Each runs inside runWrite (../writes.ts) with a WriteContext: it locks what
-// it changes, checks, writes rows, and says what changed; ctx.finish() does the rest.
+// duplicates. Each runs inside a write's unit of work (src/write/): it locks what it
+// changes, checks, writes rows, and notes what changed; the runner's finish step does the rest.
 import type { Transaction } from '../../db/client.js';
 import { ApiError, invalidInput, notFound, ruleViolation, type Violation } from '../../http/errors.js';
 import { assertVersion, type ExpectedVersion } from '../../http/preconditions.js';
 import type { ActorRef } from '../actors/schemas.js';
+import { resolveActor } from '../actors/writes.js';
 import { assertEventTypes } from '../event-types/repository.js';
 import { figureRows, figureSubjects } from '../figures/repository.js';
 import type { FigureInput } from '../figures/schemas.js';
 import { insertReport, reportReferences } from '../reports/repository.js';
-import { unknownIds, type Located, type WriteContext } from '../write-context.js';
+import { unknownIds, type Located, type UnitOfWork } from '../../write/unit.js';
 import type { EventInput, EventPatch, ParticipantInput, RelationInput } from './schemas.js';
 
 /** Every actor and document reference in an event body, with where it stands. */
@@ -68,30 +69,30 @@ export async function claimExternalIds(tx: Transaction, eventId: string, ids: Re
 }
 
 /** Writes an event's participants in the order given; the same actor named twice in one role counts once. */
-async function insertParticipants(ctx: WriteContext, eventId: string, participants: ParticipantInput[]): Promise<void> {
+async function insertParticipants(unit: UnitOfWork, eventId: string, participants: ParticipantInput[]): Promise<void> {
   const rows = [];
   const seen = new Set<string>();
   for (const participant of participants) {
-    const actorId = await ctx.actor(participant.actor);
+    const actorId = await resolveActor(unit, participant.actor);
     const key = `${actorId}/${participant.role}`;
     if (seen.has(key)) continue;
     seen.add(key);
     rows.push({ eventId, actorId, role: participant.role, position: rows.length });
   }
-  if (rows.length > 0) await ctx.tx.participant.createMany({ data: rows });
+  if (rows.length > 0) await unit.tx.participant.createMany({ data: rows });
 }
 
-async function insertEventFigures(ctx: WriteContext, eventId: string, figures: FigureInput[]): Promise<void> {
-  const rows = await figureRows(ctx, figures, { eventId });
-  if (rows.length > 0) await ctx.tx.figure.createMany({ data: rows });
+async function insertEventFigures(unit: UnitOfWork, eventId: string, figures: FigureInput[]): Promise<void> {
+  const rows = await figureRows(unit, figures, { eventId });
+  if (rows.length > 0) await unit.tx.figure.createMany({ data: rows });
 }
 
 /** Creates an event with everything nested in the body; returns its id. */
-export async function createEvent(ctx: WriteContext, input: EventInput): Promise<string> {
-  const { tx, author } = ctx;
+export async function createEvent(unit: UnitOfWork, input: EventInput): Promise<string> {
+  const { tx, author } = unit;
   await assertEventTypes(tx, [[input.type, '/type']]);
   const refs = eventReferences(input);
-  await ctx.verifyReferences(refs.actors, refs.documents);
+  await unit.verifyReferences(refs.actors, refs.documents);
   await assertRelatedEventsExist(tx, input.relations, (i) => `/relations/${i}/event_id`);
 
   const location = input.location;
@@ -118,12 +119,12 @@ export async function createEvent(ctx: WriteContext, input: EventInput): Promise
     },
     select: { id: true },
   });
-  ctx.changed('event', event.id, 'created');
+  unit.changed('event', event.id, 'created');
 
   await claimExternalIds(tx, event.id, input.external_ids ?? {});
-  await insertParticipants(ctx, event.id, input.participants);
-  await insertEventFigures(ctx, event.id, input.figures);
-  for (const report of input.reports) await insertReport(ctx, event.id, report);
+  await insertParticipants(unit, event.id, input.participants);
+  await insertEventFigures(unit, event.id, input.figures);
+  for (const report of input.reports) await insertReport(unit, event.id, report);
   if (input.relations.length > 0) {
     await tx.eventRelation.createMany({
       data: input.relations.map((r) => ({ eventId: event.id, relatedEventId: r.event_id, relation: r.relation, createdBy: author })),
@@ -148,7 +149,7 @@ export async function lockLiveEvent(tx: Transaction, id: string, expected: Expec
   assertVersion(expected, row.version, 'event');
 }
 
-/** The event as the API serves it, read inside the write's transaction (after ctx.finish()). */
+/** The event as the API serves it, read inside the write's transaction (after the finish step). */
 export async function readEvent(tx: Transaction, id: string): Promise<{ json: string; version: number }> {
   const [row] = await tx.$queryRaw<
     { json: string; version: number }[]
@@ -190,12 +191,12 @@ function mergeWhenAndWhere(current: CurrentEvent, patch: EventPatch) {
 type CurrentEvent = NonNullable<Awaited<ReturnType<Transaction['event']['findUnique']>>>;
 
 /** Applies a JSON merge patch to a locked live event: objects merge, arrays (participants, figures, tags) are replaced. */
-export async function patchEvent(ctx: WriteContext, id: string, patch: EventPatch): Promise<void> {
-  const { tx } = ctx;
+export async function patchEvent(unit: UnitOfWork, id: string, patch: EventPatch): Promise<void> {
+  const { tx } = unit;
   const current = await tx.event.findUniqueOrThrow({ where: { id } });
   if (patch.type !== undefined) await assertEventTypes(tx, [[patch.type, '/type']]);
   const refs = eventReferences({ participants: patch.participants ?? [], figures: patch.figures ?? [] });
-  await ctx.verifyReferences(refs.actors, []);
+  await unit.verifyReferences(refs.actors, []);
   const { occurred, location } = mergeWhenAndWhere(current, patch);
 
   await tx.event.update({
@@ -216,11 +217,11 @@ export async function patchEvent(ctx: WriteContext, id: string, patch: EventPatc
   });
   if (patch.participants !== undefined) {
     await tx.participant.deleteMany({ where: { eventId: id } });
-    await insertParticipants(ctx, id, patch.participants);
+    await insertParticipants(unit, id, patch.participants);
   }
   if (patch.figures !== undefined) {
     await tx.figure.deleteMany({ where: { eventId: id } });
-    await insertEventFigures(ctx, id, patch.figures);
+    await insertEventFigures(unit, id, patch.figures);
   }
   if (patch.external_ids !== undefined) {
     const sources = Object.keys(patch.external_ids);
@@ -228,37 +229,37 @@ export async function patchEvent(ctx: WriteContext, id: string, patch: EventPatc
     const kept = Object.entries(patch.external_ids).filter((pair): pair is [string, string] => pair[1] !== null);
     await claimExternalIds(tx, id, Object.fromEntries(kept));
   }
-  ctx.changed('event', id, 'updated');
+  unit.changed('event', id, 'updated');
 }
 
 /** Soft-deletes a locked live event: it keeps every row and answers 410 with this tombstone. */
-export async function deleteEvent(ctx: WriteContext, id: string, reason: string | null, mergedInto: string | null = null): Promise<void> {
-  await ctx.tx.event.update({
+export async function deleteEvent(unit: UnitOfWork, id: string, reason: string | null, mergedInto: string | null = null): Promise<void> {
+  await unit.tx.event.update({
     where: { id },
-    data: { deletedAt: new Date(), deletedBy: ctx.author, deleteReason: reason, mergedIntoId: mergedInto },
+    data: { deletedAt: new Date(), deletedBy: unit.author, deleteReason: reason, mergedIntoId: mergedInto },
   });
-  ctx.changed('event', id, 'deleted');
+  unit.changed('event', id, 'deleted');
 }
 
 /** Relates a locked live event to another live one; 409 when that relation exists already. */
-export async function addRelation(ctx: WriteContext, id: string, relation: RelationInput): Promise<void> {
+export async function addRelation(unit: UnitOfWork, id: string, relation: RelationInput): Promise<void> {
   if (relation.event_id === id) throw ruleViolation('An event cannot be related to itself.');
-  await assertRelatedEventsExist(ctx.tx, [relation], () => '/event_id');
-  const created = await ctx.tx.eventRelation.createMany({
-    data: [{ eventId: id, relatedEventId: relation.event_id, relation: relation.relation, createdBy: ctx.author }],
+  await assertRelatedEventsExist(unit.tx, [relation], () => '/event_id');
+  const created = await unit.tx.eventRelation.createMany({
+    data: [{ eventId: id, relatedEventId: relation.event_id, relation: relation.relation, createdBy: unit.author }],
     skipDuplicates: true,
   });
   if (created.count === 0) throw new ApiError('conflict', `The event already ${relation.relation} ${relation.event_id}.`);
-  ctx.changed('event', id, 'updated');
+  unit.changed('event', id, 'updated');
 }
 
 /** Removes one relation of a locked live event; 404 when it has no such relation. */
-export async function removeRelation(ctx: WriteContext, id: string, relation: RelationInput): Promise<void> {
-  const removed = await ctx.tx.eventRelation.deleteMany({
+export async function removeRelation(unit: UnitOfWork, id: string, relation: RelationInput): Promise<void> {
+  const removed = await unit.tx.eventRelation.deleteMany({
     where: { eventId: id, relatedEventId: relation.event_id, relation: relation.relation },
   });
   if (removed.count === 0) throw new ApiError('not-found', `The event has no relation "${relation.relation}" to ${relation.event_id}.`);
-  ctx.changed('event', id, 'updated');
+  unit.changed('event', id, 'updated');
 }
 
 /**
@@ -266,8 +267,8 @@ export async function removeRelation(ctx: WriteContext, id: string, relation: Re
  * and external ids move to the survivor, and the duplicate is tombstoned with merged_into.
  * The caller has locked `id`; `into` is locked here.
  */
-export async function mergeEvent(ctx: WriteContext, id: string, into: string, reason: string | null): Promise<void> {
-  const { tx } = ctx;
+export async function mergeEvent(unit: UnitOfWork, id: string, into: string, reason: string | null): Promise<void> {
+  const { tx } = unit;
   if (into === id) throw ruleViolation('An event cannot be merged into itself.');
   const [survivor] = await tx.$queryRaw<{ id: string }[]>`
     SELECT id FROM events WHERE id = ${into}::uuid AND deleted_at IS NULL FOR UPDATE`;
@@ -275,7 +276,7 @@ export async function mergeEvent(ctx: WriteContext, id: string, into: string, re
 
   const moved = await tx.$queryRaw<{ id: string }[]>`
     UPDATE reports SET event_id = ${into}::uuid WHERE event_id = ${id}::uuid AND deleted_at IS NULL RETURNING id`;
-  for (const report of moved) ctx.changed('report', report.id, 'updated');
+  for (const report of moved) unit.changed('report', report.id, 'updated');
   await tx.$executeRaw`
     INSERT INTO participants (event_id, actor_id, role, position)
     SELECT ${into}::uuid, p.actor_id, p.role,
@@ -289,13 +290,13 @@ export async function mergeEvent(ctx: WriteContext, id: string, into: string, re
     WHERE id = ${into}::uuid`;
   await tx.$executeRaw`
     INSERT INTO event_relations (event_id, related_event_id, relation, created_by)
-    SELECT ${into}::uuid, related_event_id, relation, ${ctx.author} FROM event_relations
+    SELECT ${into}::uuid, related_event_id, relation, ${unit.author} FROM event_relations
     WHERE event_id = ${id}::uuid AND related_event_id <> ${into}::uuid
     ON CONFLICT DO NOTHING`;
   // The duplicate's external ids now name the survivor, unless it has one from that source already.
   await tx.$executeRaw`
     UPDATE event_external_ids SET event_id = ${into}::uuid
     WHERE event_id = ${id}::uuid AND source NOT IN (SELECT source FROM event_external_ids WHERE event_id = ${into}::uuid)`;
-  ctx.changed('event', into, 'updated');
-  await deleteEvent(ctx, id, reason ?? `merged into ${into}`, into);
+  unit.changed('event', into, 'updated');
+  await deleteEvent(unit, id, reason ?? `merged into ${into}`, into);
 }

@@ -1,9 +1,10 @@
 // Turning written figures into rows; shared by events (curated figures) and reports (claims).
-import type { Located, WriteContext } from '../write-context.js';
+import type { Located, UnitOfWork } from '../../write/unit.js';
 import type { ActorRef } from '../actors/schemas.js';
+import { resolveActor } from '../actors/writes.js';
 import { normaliseFigure, type FigureInput } from './schemas.js';
 
-/** The actor references inside figures, located for WriteContext.verifyReferences. */
+/** The actor references inside figures, located for UnitOfWork.verifyReferences. */
 export function figureSubjects(figures: FigureInput[], pointer: string): Located<ActorRef>[] {
   return figures.flatMap((figure, i) => (figure.subject ? [[figure.subject, `${pointer}/${i}/subject`] as Located<ActorRef>] : []));
 }
@@ -20,14 +21,14 @@ export function figureValues(figure: FigureInput) {
 }
 
 /** Rows for `figure.createMany`, owned by an event or by a report. */
-export async function figureRows(ctx: WriteContext, figures: FigureInput[], owner: { eventId: string } | { reportId: string }) {
+export async function figureRows(unit: UnitOfWork, figures: FigureInput[], owner: { eventId: string } | { reportId: string }) {
   const rows = [];
   for (const [position, figure] of figures.entries()) {
     rows.push({
       ...owner,
       position,
       ...figureValues(figure),
-      subjectId: figure.subject ? await ctx.actor(figure.subject) : null,
+      subjectId: figure.subject ? await resolveActor(unit, figure.subject) : null,
     } as const);
   }
   return rows;

@@ -2,7 +2,7 @@
 // same result as creating them one by one (createEvent in ../events/writes.ts): the same
 // checks, the same find-or-create of actors and documents (same normalisation, same
 // unique keys, the first mention's fields), the same rows. The caller then derives the
-// events' columns and writes the revisions, as WriteContext.finish does.
+// events' columns and writes the revisions, as the finish step (src/write/finish.ts) does.
 import type { z } from 'zod';
 import type { Transaction } from '../../db/client.js';
 import { uuidv7 } from '../../db/uuid.js';
@@ -16,7 +16,7 @@ import { eventReferences } from '../events/writes.js';
 import type { EventInput } from '../events/schemas.js';
 import { figureValues } from '../figures/repository.js';
 import type { FigureInput } from '../figures/schemas.js';
-import { unknownIds } from '../write-context.js';
+import { unknownIds } from '../../write/unit.js';
 import { SELF_SOURCE } from './exported.js';
 import type { LineViolation } from './records.js';
 

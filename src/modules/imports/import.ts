@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 import { limitStatements, type Database, type Transaction } from '../../db/client.js';
+import { driverMessage, sqlState } from '../../db/errors.js';
 import { unstorableText, zodViolations } from '../../http/problem-details.js';
 import type { Violation } from '../../http/errors.js';
 import { recordRevisions, type ChangeSet, type Resource } from '../changes/record.js';
@@ -30,7 +31,7 @@ import { refreshEvents } from '../events/refresh.js';
 import { refreshDailyStats } from '../stats/derive.js';
 import { EventInputSchema } from '../events/schemas.js';
 import { eventCreateOf } from './exported.js';
-import { write } from '../writes.js';
+import { runWrite } from '../../write/run.js';
 import { checkBatch, RisingIds, writeBatch, type Created, type LineError, type ValidLine } from './batch.js';
 import { ndjsonRecords, type ImportRecord, type LineViolation } from './records.js';
 import { MAX_REPORTED_ERRORS, type ImportReport } from './schemas.js';
@@ -191,17 +192,15 @@ const REFUSALS: Record<string, string> = {
 
 /** The violation for a database error caused by a line's values, or null for any other failure (which stops the import). */
 function refusalOf(error: unknown): LineViolation[] | null {
-  const cause = (error as { meta?: { driverAdapterError?: { cause?: { originalCode?: unknown; originalMessage?: unknown } } } }).meta
-    ?.driverAdapterError?.cause;
-  const code = cause?.originalCode ?? (error as { code?: unknown }).code;
+  const code = sqlState(error);
   const message = typeof code === 'string' ? REFUSALS[code.slice(0, 2)] : undefined;
   if (!message) return null;
   // The constraint's name says which rule; the rest of PostgreSQL's message may quote SQL, which is never shown.
-  const constraint = /constraint "([^"]+)"/.exec(String(cause?.originalMessage ?? ''))?.[1];
+  const constraint = /constraint "([^"]+)"/.exec(driverMessage(error))?.[1];
   return [{ path: '', message: constraint ? `${message} (${constraint})` : message }];
 }
 
-/** Notes a batch's creations in a write context, for ctx.finish(). */
+/** A batch's creations as a change set, for the unit of work (src/write/unit.ts). */
 function changeSetOf(created: Created): ChangeSet {
   const set: ChangeSet = new Map();
   const kinds: [Resource, string[]][] = [
@@ -370,15 +369,14 @@ export async function importEvents(
     const timeout = options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
     const flush = async (lines: ValidLine[], ready: () => void = () => {}): Promise<void> => {
       try {
-        const checked = await write(
+        const checked = await runWrite(
           db,
           author,
-          async (ctx) => {
-            const result = await checkBatch(ctx.tx, lines);
-            const created = await writeBatch(ctx.tx, author, result.valid, ids, ready);
+          async (unit) => {
+            const result = await checkBatch(unit.tx, lines);
+            const created = await writeBatch(unit.tx, author, result.valid, ids, ready);
             for (const [resource, changes] of changeSetOf(created))
-              for (const change of changes) ctx.changed(resource, change.id, 'created');
-            await ctx.finish();
+              for (const change of changes) unit.changed(resource, change.id, 'created');
             return result;
           },
           { timeout, statementTimeout: db.timeouts.import },
@@ -485,7 +483,7 @@ export async function importEvents(
             for (const row of rows) created[`${row.resource}s` as keyof Created].push(row.id);
             await recordRevisions(tx, changeSetOf(created), author);
           }
-          // As WriteContext.finish does: the daily rollups are recounted under the lock the revisions took.
+          // As the finish step (src/write/finish.ts) does: the daily rollups are recounted under the lock the revisions took.
           const keys = [...dailyKeys.values()];
           await refreshDailyStats(tx, { days: keys.map(([day]) => day), types: keys.map(([, type]) => type) });
         },

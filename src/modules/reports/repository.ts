@@ -5,14 +5,16 @@ import type pg from 'pg';
 import { isoTimestamp, SqlParams } from '../../db/sql.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import type { ActorRef } from '../actors/schemas.js';
+import { resolveActor } from '../actors/writes.js';
 import type { DocumentRef } from '../documents/schemas.js';
+import { resolveDocument } from '../documents/writes.js';
 import { figureRows, figureSubjects } from '../figures/repository.js';
-import type { Located, WriteContext } from '../write-context.js';
+import type { Located, UnitOfWork } from '../../write/unit.js';
 import { reportConditions, type ReportFilters } from './filters.js';
 import { REPORT_JSON } from './json-sql.js';
 import type { ReportInput } from './schemas.js';
 
-/** Every actor and document reference of a report, located for WriteContext.verifyReferences. */
+/** Every actor and document reference of a report, located for UnitOfWork.verifyReferences. */
 export function reportReferences(report: ReportInput, pointer: string) {
   const actors: Located<ActorRef>[] = [
     [report.reporter, `${pointer}/reporter`],
@@ -24,42 +26,42 @@ export function reportReferences(report: ReportInput, pointer: string) {
 }
 
 /** Writes one report of `eventId` with its chain and figures; references must have been verified. */
-export async function insertReport(ctx: WriteContext, eventId: string, report: ReportInput): Promise<string> {
+export async function insertReport(unit: UnitOfWork, eventId: string, report: ReportInput): Promise<string> {
   const statedAt = report.stated_at ?? null;
-  const created = await ctx.tx.report.create({
+  const created = await unit.tx.report.create({
     data: {
       eventId,
-      reporterId: await ctx.actor(report.reporter),
+      reporterId: await resolveActor(unit, report.reporter),
       reporterRole: report.reporter_role,
-      documentId: await ctx.document(report.document),
+      documentId: await resolveDocument(unit, report.document),
       statedAt: statedAt ? new Date(statedAt) : null,
       statedAtPrecision: statedAt ? (statedAt.length === 10 ? 'date' : 'date_time') : null,
       stance: report.stance,
       quote: report.quote ?? null,
       reliability: report.reliability ?? null,
       credibility: report.credibility ?? null,
-      createdBy: ctx.author,
-      updatedBy: ctx.author,
+      createdBy: unit.author,
+      updatedBy: unit.author,
     },
     select: { id: true },
   });
-  ctx.changed('report', created.id, 'created');
-  await insertVia(ctx, created.id, report.via);
-  await insertReportFigures(ctx, created.id, report.figures);
+  unit.changed('report', created.id, 'created');
+  await insertVia(unit, created.id, report.via);
+  await insertReportFigures(unit, created.id, report.figures);
   return created.id;
 }
 
 /** Writes a report's chain of citation, nearest first. */
-export async function insertVia(ctx: WriteContext, reportId: string, via: ActorRef[]): Promise<void> {
+export async function insertVia(unit: UnitOfWork, reportId: string, via: ActorRef[]): Promise<void> {
   const rows = [];
-  for (const [position, ref] of via.entries()) rows.push({ reportId, position, actorId: await ctx.actor(ref) });
-  if (rows.length > 0) await ctx.tx.reportVia.createMany({ data: rows });
+  for (const [position, ref] of via.entries()) rows.push({ reportId, position, actorId: await resolveActor(unit, ref) });
+  if (rows.length > 0) await unit.tx.reportVia.createMany({ data: rows });
 }
 
 /** Writes what a report claims, in the order given. */
-export async function insertReportFigures(ctx: WriteContext, reportId: string, figures: ReportInput['figures']): Promise<void> {
-  const rows = await figureRows(ctx, figures, { reportId });
-  if (rows.length > 0) await ctx.tx.figure.createMany({ data: rows });
+export async function insertReportFigures(unit: UnitOfWork, reportId: string, figures: ReportInput['figures']): Promise<void> {
+  const rows = await figureRows(unit, figures, { reportId });
+  if (rows.length > 0) await unit.tx.figure.createMany({ data: rows });
 }
 
 /** One report as JSON text, with its version for the ETag and, when withdrawn, its tombstone. */

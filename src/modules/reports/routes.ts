@@ -6,7 +6,7 @@ import { CursorParamSchema, IdParamsSchema, LimitSchema, sendJsonPage, sendJsonT
 import { optionalIfMatch, requireIfMatch } from '../../http/preconditions.js';
 import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
 import { DeleteBodySchema } from '../events/schemas.js';
-import { idempotencyClaim, resourceResponse, runWrite, sendWrite } from '../writes.js';
+import { idempotencyClaim, NO_CONTENT, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
 import { authorOf, canReadDeleted, requireDeletedAccess } from '../../http/auth.js';
 import { QueryBoolean } from '../../http/query-values.js';
 import { problemResponses } from '../../http/problem-details.js';
@@ -100,11 +100,12 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
     handler: async (request, reply) => {
       const expected = optionalIfMatch(request, 'event');
       const idempotency = idempotencyClaim(request, authorOf(request));
-      const response = await runWrite(db, { author: authorOf(request), idempotency }, async (ctx) => {
-        const id = await addReport(ctx, request.params.id, request.body, expected);
-        await ctx.finish();
-        return resourceResponse(201, await readReport(ctx.tx, id), `/v1/reports/${id}`);
-      });
+      const response = await respondToWrite(
+        db,
+        { author: authorOf(request), idempotency },
+        (unit) => addReport(unit, request.params.id, request.body, expected),
+        async (tx, id) => resourceResponse(201, await readReport(tx, id), `/v1/reports/${id}`),
+      );
       return sendWrite(reply, response);
     },
   });
@@ -156,12 +157,12 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
     handler: async (request, reply) => {
       const { id } = request.params;
       const expected = requireIfMatch(request, 'report');
-      const response = await runWrite(db, { author: authorOf(request) }, async (ctx) => {
-        const eventId = await lockLiveReport(ctx.tx, id, expected);
-        await patchReport(ctx, id, eventId, request.body);
-        await ctx.finish();
-        return resourceResponse(200, await readReport(ctx.tx, id));
-      });
+      const response = await respondToWrite(
+        db,
+        { author: authorOf(request) },
+        async (unit) => patchReport(unit, id, await lockLiveReport(unit.tx, id, expected), request.body),
+        async (tx) => resourceResponse(200, await readReport(tx, id)),
+      );
       return sendWrite(reply, response);
     },
   });
@@ -182,12 +183,12 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
     handler: async (request, reply) => {
       const { id } = request.params;
       const expected = requireIfMatch(request, 'report');
-      const response = await runWrite(db, { author: authorOf(request) }, async (ctx) => {
-        const eventId = await lockLiveReport(ctx.tx, id, expected);
-        await withdrawReport(ctx, id, eventId, request.body?.reason ?? null);
-        await ctx.finish();
-        return { status: 204, headers: {}, body: '' };
-      });
+      const response = await respondToWrite(
+        db,
+        { author: authorOf(request) },
+        async (unit) => withdrawReport(unit, id, await lockLiveReport(unit.tx, id, expected), request.body?.reason ?? null),
+        () => NO_CONTENT,
+      );
       return sendWrite(reply, response);
     },
   });

@@ -6,20 +6,22 @@ import type { Transaction } from '../../db/client.js';
 import { ApiError, notFound, ruleViolation } from '../../http/errors.js';
 import { assertVersion, type ExpectedVersion } from '../../http/preconditions.js';
 import type { ActorRef } from '../actors/schemas.js';
+import { resolveActor } from '../actors/writes.js';
+import { resolveDocument } from '../documents/writes.js';
 import { lockLiveEvent } from '../events/writes.js';
 import { figureSubjects } from '../figures/repository.js';
-import type { Located, WriteContext } from '../write-context.js';
+import type { Located, UnitOfWork } from '../../write/unit.js';
 import { REPORT_JSON } from './json-sql.js';
 import { insertReport, insertReportFigures, insertVia, reportReferences } from './repository.js';
 import type { ReportInput, ReportPatch } from './schemas.js';
 
 /** Adds a report to a live event; `expected` is the event's If-Match, when the client sent one. */
-export async function addReport(ctx: WriteContext, eventId: string, report: ReportInput, expected?: ExpectedVersion): Promise<string> {
-  await lockLiveEvent(ctx.tx, eventId, expected);
+export async function addReport(unit: UnitOfWork, eventId: string, report: ReportInput, expected?: ExpectedVersion): Promise<string> {
+  await lockLiveEvent(unit.tx, eventId, expected);
   const refs = reportReferences(report, '');
-  await ctx.verifyReferences(refs.actors, refs.documents);
-  const id = await insertReport(ctx, eventId, report);
-  ctx.changed('event', eventId, 'updated');
+  await unit.verifyReferences(refs.actors, refs.documents);
+  const id = await insertReport(unit, eventId, report);
+  unit.changed('event', eventId, 'updated');
   return id;
 }
 
@@ -53,21 +55,21 @@ export async function lockLiveReport(tx: Transaction, id: string, expected: Expe
 }
 
 /** Applies a JSON merge patch to a locked live report: fields merge, via and figures are replaced. */
-export async function patchReport(ctx: WriteContext, id: string, eventId: string, patch: ReportPatch): Promise<void> {
-  const { tx } = ctx;
+export async function patchReport(unit: UnitOfWork, id: string, eventId: string, patch: ReportPatch): Promise<void> {
+  const { tx } = unit;
   const actors: Located<ActorRef>[] = [
     ...(patch.reporter ? [[patch.reporter, '/reporter'] as Located<ActorRef>] : []),
     ...(patch.via ?? []).map((ref, i): Located<ActorRef> => [ref, `/via/${i}`]),
     ...figureSubjects(patch.figures ?? [], '/figures'),
   ];
-  await ctx.verifyReferences(actors, [[patch.document, '/document']]);
+  await unit.verifyReferences(actors, [[patch.document, '/document']]);
   const statedAt = patch.stated_at;
   await tx.report.update({
     where: { id },
     data: {
-      ...(patch.reporter ? { reporterId: await ctx.actor(patch.reporter) } : {}),
+      ...(patch.reporter ? { reporterId: await resolveActor(unit, patch.reporter) } : {}),
       ...(patch.reporter_role !== undefined ? { reporterRole: patch.reporter_role } : {}),
-      ...(patch.document !== undefined ? { documentId: await ctx.document(patch.document) } : {}),
+      ...(patch.document !== undefined ? { documentId: await resolveDocument(unit, patch.document) } : {}),
       ...(statedAt !== undefined
         ? {
             statedAt: statedAt ? new Date(statedAt) : null,
@@ -82,23 +84,23 @@ export async function patchReport(ctx: WriteContext, id: string, eventId: string
   });
   if (patch.via !== undefined) {
     await tx.reportVia.deleteMany({ where: { reportId: id } });
-    await insertVia(ctx, id, patch.via);
+    await insertVia(unit, id, patch.via);
   }
   if (patch.figures !== undefined) {
     await tx.figure.deleteMany({ where: { reportId: id } });
-    await insertReportFigures(ctx, id, patch.figures);
+    await insertReportFigures(unit, id, patch.figures);
   }
-  ctx.changed('report', id, 'updated');
-  ctx.changed('event', eventId, 'updated');
+  unit.changed('report', id, 'updated');
+  unit.changed('event', eventId, 'updated');
 }
 
 /** Withdraws a locked live report; 422 when it is the last live report of its (live) event. */
-export async function withdrawReport(ctx: WriteContext, id: string, eventId: string, reason: string | null): Promise<void> {
-  const live = await ctx.tx.report.count({ where: { eventId, deletedAt: null } });
+export async function withdrawReport(unit: UnitOfWork, id: string, eventId: string, reason: string | null): Promise<void> {
+  const live = await unit.tx.report.count({ where: { eventId, deletedAt: null } });
   if (live <= 1) {
     throw ruleViolation(`This is the last live report of the event ${eventId}: an event needs at least one. Delete the event instead.`);
   }
-  await ctx.tx.report.update({ where: { id }, data: { deletedAt: new Date(), deletedBy: ctx.author, deleteReason: reason } });
-  ctx.changed('report', id, 'deleted');
-  ctx.changed('event', eventId, 'updated');
+  await unit.tx.report.update({ where: { id }, data: { deletedAt: new Date(), deletedBy: unit.author, deleteReason: reason } });
+  unit.changed('report', id, 'deleted');
+  unit.changed('event', eventId, 'updated');
 }

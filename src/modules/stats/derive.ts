@@ -12,7 +12,7 @@
 import type pg from 'pg';
 import type { Transaction } from '../../db/client.js';
 import { REPORT_COUNT } from '../events/evidence.js';
-import { REVISION_LOCK_KEY } from '../changes/record.js';
+import { takeRevisionLock } from '../../db/locks.js';
 
 /** (day, type) pairs of the daily rollups, as two parallel arrays for unnest. */
 export interface DailyKeys {
@@ -79,7 +79,7 @@ export async function refreshEventStats(tx: Transaction, eventIds: string[]): Pr
 /** Recounts the daily rollup rows of the keys, under the feed's lock (see the head of this file). */
 export async function refreshDailyStats(tx: Transaction, keys: DailyKeys): Promise<void> {
   if (keys.days.length === 0) return;
-  await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})`);
+  await takeRevisionLock(tx);
   await tx.$executeRawUnsafe(
     `DELETE FROM daily_event_stats s WHERE (s.day, s.type) IN (SELECT k.day, k.type FROM ${KEYS})`,
     keys.days,
@@ -99,7 +99,7 @@ export async function refreshDailyStats(tx: Transaction, keys: DailyKeys): Promi
  * The caller runs it in one transaction; it takes the feed's lock like a writer.
  */
 export async function rebuildStats(client: pg.Pool | pg.ClientBase): Promise<void> {
-  await client.query(`SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})`);
+  await takeRevisionLock(client);
   await client.query('TRUNCATE event_stats, event_figure_stats, daily_event_stats, daily_figure_stats');
   await client.query(UPSERT_EVENT_STATS('TRUE'));
   await client.query(INSERT_FIGURE_STATS('f.event_id IS NOT NULL'));

@@ -1,13 +1,17 @@
-// How every write runs: one transaction with a WriteContext, ended by ctx.finish()
-// (versions, derived columns, revisions), answering with a response built inside the
-// transaction, so the response an Idempotency-Key stores is the one that committed.
+// How every write runs: one transaction with a unit of work (./unit.ts); the handler's work
+// writes through it, then the runner itself runs the finish step (./finish.ts: versions,
+// derived columns, revisions, rollups), so no write can skip it. An HTTP write answers with
+// a response built inside the transaction after that step, so the response an
+// Idempotency-Key stores is the one that committed.
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { limitStatements, type Database, type Transaction } from '../db/client.js';
+import { isRetryable } from '../db/errors.js';
 import { ApiError, invalidInput } from '../http/errors.js';
 import { etagOf } from '../http/etag.js';
 import { sendJsonText } from '../http/pagination.js';
-import { WriteContext } from './write-context.js';
+import { finish } from './finish.js';
+import { UnitOfWork } from './unit.js';
 
 /** A write's answer: status, the headers worth repeating to a retry, and the JSON body as text. */
 export interface WriteResponse {
@@ -20,6 +24,9 @@ export interface WriteResponse {
 export function resourceResponse(status: number, resource: { json: string; version: number }, location?: string): WriteResponse {
   return { status, headers: { etag: etagOf(resource.version), ...(location ? { location } : {}) }, body: resource.json };
 }
+
+/** The answer of a write that answers no content (a delete, a withdrawal). */
+export const NO_CONTENT: WriteResponse = { status: 204, headers: {}, body: '' };
 
 /** An Idempotency-Key, with the fingerprint of the request it was first sent with. */
 export interface IdempotencyClaim {
@@ -77,40 +84,36 @@ async function claim(tx: Transaction, claim: IdempotencyClaim): Promise<WriteRes
   return { status: first.status, headers: first.headers, body: first.body };
 }
 
-/** Whether a failed transaction may simply be run again: a deadlock or a serialisation failure. */
-function isRetryable(error: unknown): boolean {
-  const cause = (error as { meta?: { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } } }).meta
-    ?.driverAdapterError?.cause;
-  // P2034 is how Prisma names it for model queries; raw queries carry the driver adapter's error instead.
-  if ((error as { code?: unknown }).code === 'P2034') return true;
-  return cause?.kind === 'TransactionWriteConflict' || cause?.originalCode === '40P01' || cause?.originalCode === '40001';
-}
-
 const ATTEMPTS = 3;
 
+/** Options of a write's transaction. */
+export interface WriteOptions {
+  /** The transaction's timeout, for work larger than one request's (a batch of an import). */
+  timeout?: number;
+  /** Each statement's timeout: a write's by default (db.timeouts.import for an import batch). */
+  statementTimeout?: number;
+}
+
 /**
- * Runs `work` in one transaction with a WriteContext; `work` writes through the context
- * and calls `ctx.finish()` before it returns. A deadlock or serialisation failure runs it again.
+ * Runs `work` in one transaction with a unit of work, then the finish step, then `after` (in the
+ * same transaction, with the unit sealed). A deadlock or serialisation failure runs it all again.
  */
-export async function write<T>(
+async function transact<T, R>(
   db: Database,
   author: string,
-  work: (ctx: WriteContext) => Promise<T>,
-  /**
-   * `timeout`: the transaction's, for work larger than one request's (a batch of an import);
-   * `statementTimeout`: each statement's, a write's by default (db.timeouts.import for an import batch).
-   */
-  options: { timeout?: number; statementTimeout?: number } = {},
-): Promise<T> {
+  options: WriteOptions,
+  work: (unit: UnitOfWork) => Promise<T>,
+  after: (tx: Transaction, result: T) => Promise<R>,
+): Promise<R> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.prisma.$transaction(
         async (tx) => {
           await limitStatements(tx, db, options.statementTimeout ?? db.timeouts.write);
-          const ctx = new WriteContext(tx, author);
-          const result = await work(ctx);
-          if (ctx.hasChanges && !ctx.isFinished) throw new Error('a write changed resources but did not call ctx.finish()');
-          return result;
+          const unit = new UnitOfWork(tx, author);
+          const result = await work(unit);
+          await finish(unit);
+          return after(tx, result);
         },
         // Writers queue on row locks and on the revision lock; the defaults (2 s, 5 s) are for short transactions.
         { maxWait: 10_000, timeout: options.timeout ?? 60_000 },
@@ -122,29 +125,57 @@ export async function write<T>(
   }
 }
 
+/** Runs `work` in one write transaction, ends it with the finish step, and returns what `work` returned. */
+export async function runWrite<T>(
+  db: Database,
+  author: string,
+  work: (unit: UnitOfWork) => Promise<T>,
+  options: WriteOptions = {},
+): Promise<T> {
+  return transact(db, author, options, work, async (_tx, result) => result);
+}
+
+/** The stored response of an Idempotency-Key already used, which ends the write before it writes anything. */
+class Replay {
+  constructor(readonly response: WriteResponse) {}
+}
+
 /**
- * A write answered over HTTP. With an Idempotency-Key, a repeat of a committed request
- * returns the stored response (`replayed`) and writes nothing.
+ * A write answered over HTTP: `work` writes through the unit; after the finish step, `respond`
+ * builds the answer from what the transaction now holds (given `work`'s result). With an
+ * Idempotency-Key, a repeat of a committed request returns the stored response (`replayed`)
+ * and writes nothing.
  */
-export async function runWrite(
+export async function respondToWrite<T>(
   db: Database,
   options: { author: string; idempotency?: IdempotencyClaim | undefined },
-  work: (ctx: WriteContext) => Promise<WriteResponse>,
+  work: (unit: UnitOfWork) => Promise<T>,
+  respond: (tx: Transaction, result: T) => Promise<WriteResponse> | WriteResponse,
 ): Promise<WriteResponse & { replayed: boolean }> {
-  return write(db, options.author, async (ctx) => {
-    const idempotency = options.idempotency;
-    if (idempotency) {
-      const first = await claim(ctx.tx, idempotency);
-      if (first) return { ...first, replayed: true };
-    }
-    const response = await work(ctx);
-    if (idempotency) {
-      await ctx.tx.$executeRaw`UPDATE idempotency_keys SET status = ${response.status},
-        headers = ${JSON.stringify(response.headers)}::jsonb, body = ${response.body}
-        WHERE principal = ${idempotency.principal} AND key = ${idempotency.key}`;
-    }
-    return { ...response, replayed: false };
-  });
+  const { idempotency } = options;
+  const answer = await transact(
+    db,
+    options.author,
+    {},
+    async (unit) => {
+      if (idempotency) {
+        const first = await claim(unit.tx, idempotency);
+        if (first) return new Replay(first);
+      }
+      return { result: await work(unit) };
+    },
+    async (tx, outcome) => {
+      if (outcome instanceof Replay) return { ...outcome.response, replayed: true };
+      const response = await respond(tx, outcome.result);
+      if (idempotency) {
+        await tx.$executeRaw`UPDATE idempotency_keys SET status = ${response.status},
+          headers = ${JSON.stringify(response.headers)}::jsonb, body = ${response.body}
+          WHERE principal = ${idempotency.principal} AND key = ${idempotency.key}`;
+      }
+      return { ...response, replayed: false };
+    },
+  );
+  return answer;
 }
 
 /** Sends a write's response: its status, headers and JSON body as stored. */
