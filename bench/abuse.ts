@@ -128,7 +128,7 @@ const word = (
 ).rows[0]!.word;
 const events = (await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]!.n;
 
-const child = spawn(process.execPath, [args.server!], {
+const child = spawn(process.execPath, [args.server], {
   env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
   stdio: ['ignore', 'ignore', 'inherit'],
 });

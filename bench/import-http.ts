@@ -97,7 +97,9 @@ try {
   const started = performance.now();
   const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
   const answer = await call('POST', `/v1/imports${values.atomic ? '?atomic=true' : ''}`, { file, size });
-  process.stdout.write(`${seconds()} s: ${answer.status}${answer.headers.location ? ` Location ${answer.headers.location}` : ''}\n`);
+  process.stdout.write(
+    `${seconds()} s: ${answer.status}${answer.headers.location ? ` Location ${answer.headers.location as string}` : ''}\n`,
+  );
   let result = answer.json;
   if (answer.status === 202) {
     const location = answer.headers.location as string;

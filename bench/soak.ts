@@ -501,7 +501,7 @@ async function patchEvent(): Promise<void> {
     });
     if (answer?.status === 412 && lostRace(item, seen)) lostRaces += 1;
     else if (!expectStatus('patch an event', 'PATCH', path, answer, 200)) return;
-    learn(id, versionOf(answer!), answer!.started);
+    learn(id, versionOf(answer), answer.started);
   });
 }
 
@@ -786,7 +786,7 @@ const lines = [
   `| service CPU | ${fmt((serviceCpu / elapsed) * 100)}% of one core |`,
   `| machine load average (1 min), mean / max of the per-second samples | ${fmt(mean(loads.map((s) => s.load)), 1)} / ${fmt(Math.max(...loads.map((s) => s.load)), 1)} |`,
   `| service log lines at warn and above | ${logs} |`,
-  `| service | ${serviceExit ? `stopped during the run: ${serviceExit}` : `up to the end; on SIGTERM, ${shutdown}`} |`,
+  `| service | ${serviceExit ? `stopped during the run: ${String(serviceExit)}` : `up to the end; on SIGTERM, ${shutdown}`} |`,
   '',
   '| operation | kind | requests | errors | p50 / p99 ms |',
   '|---|---|---:|---:|---:|',

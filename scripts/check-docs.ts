@@ -18,7 +18,7 @@ const TIMEOUT_MS = 30_000;
 const PROBE = { operationId: 'listEvents', tag: 'events', parameter: 'occurred_from' };
 
 const { values } = parseArgs({ options: { chromium: { type: 'string', default: '/usr/bin/chromium' }, screenshot: { type: 'string' } } });
-const chromium = values.chromium!;
+const chromium = values.chromium;
 if (!existsSync(chromium)) {
   console.error(`docs:check: no Chromium at ${chromium}. Install Debian's: apt-get install -y --no-install-recommends chromium`);
   process.exit(2);
@@ -58,7 +58,7 @@ try {
   if (!address || typeof address === 'string') throw new Error('the service has no TCP address');
   const origin = `http://127.0.0.1:${address.port}`;
 
-  const openapi = (await app.inject({ url: '/openapi.json' }).then((response) => response.json())) as OpenApiDocument;
+  const openapi = await app.inject({ url: '/openapi.json' }).then((response) => response.json<OpenApiDocument>());
   const operations: Operation[] = Object.values(openapi.paths).flatMap((item) =>
     Object.values(item).map((operation) => ({ summary: operation.summary ?? '', tags: operation.tags ?? ['default'] })),
   );

@@ -332,7 +332,7 @@ class ScratchDatabases {
     for (const name of this.names.splice(0)) {
       // FORCE: a pool someone forgot to close must not leave a database behind.
       await this.admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch((error: unknown) => {
-        console.error(`Could not drop scratch database ${name}: ${error instanceof Error ? error.message : error}`);
+        console.error(`Could not drop scratch database ${name}: ${error instanceof Error ? error.message : String(error)}`);
       });
     }
   }

@@ -26,6 +26,7 @@ import { installRequestTimeout } from './http/request-timeout.js';
 import { actorRoutes } from './modules/actors/routes.js';
 import { changeRoutes } from './modules/changes/routes.js';
 import { keyRoutes } from './modules/keys/routes.js';
+import { findLiveKey } from './modules/keys/repository.js';
 import type { ModuleDeps } from './modules/deps.js';
 import { documentRoutes } from './modules/documents/routes.js';
 import { eventTypeRoutes } from './modules/event-types/routes.js';
@@ -121,7 +122,7 @@ export async function buildApp({
   rejectUnstorableText(app);
   // Before authentication and rate limiting: under pressure a request is refused before it costs a query.
   if (pressure) await installPressure(app, pressure);
-  installAuth(app, { prisma: db.prisma, readAccess });
+  installAuth(app, { findKey: (key) => findLiveKey(db.prisma, key), readAccess });
   if (rateLimit) installRateLimit(app, rateLimit.store, rateLimit.limits);
   installMetrics(app, db);
 

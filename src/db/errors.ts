@@ -20,7 +20,8 @@ export function sqlState(error: unknown): unknown {
 
 /** PostgreSQL's own message for the error, when Prisma's driver adapter kept it. */
 export function driverMessage(error: unknown): string {
-  return String(driverCause(error)?.originalMessage ?? '');
+  const message = driverCause(error)?.originalMessage;
+  return typeof message === 'string' ? message : '';
 }
 
 /** The driver adapter's name for the kind of error (DatabaseNotReachable, TransactionWriteConflict, ...), or ''. */

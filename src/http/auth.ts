@@ -3,8 +3,7 @@
 // /v1; open to anyone when READ_ACCESS=public), edit (writes), admin (keys). A route
 // says its level in `config.access`; without one, GET is read and anything else edit.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { PrismaClient } from '../db/client.js';
-import { findLiveKey, ROLE_RANK, type Role } from '../modules/keys/repository.js';
+import type { Role } from '../generated/prisma/client.js';
 import { ApiError } from './errors.js';
 import { problemResponses } from './problem-details.js';
 
@@ -25,6 +24,9 @@ declare module 'fastify' {
     access?: Access;
   }
 }
+
+/** What each role may do, in order: a role may do everything the ones before it may. */
+export const ROLE_RANK: Record<Role, number> = { reader: 1, editor: 2, admin: 3 };
 
 const NEEDED_ROLE: Record<Exclude<Access, 'public'>, Role> = { read: 'reader', edit: 'editor', admin: 'admin' };
 
@@ -59,7 +61,11 @@ const challenge = { 'www-authenticate': 'Bearer realm="conflict-events"' };
  * Installs authentication and authorisation. Must run before @fastify/swagger is registered:
  * the onRoute hook adds each route's security requirement and 401/403 answers to its schema.
  */
-export function installAuth(app: FastifyInstance, options: { prisma: PrismaClient; readAccess: ReadAccess }): void {
+export function installAuth(
+  app: FastifyInstance,
+  // findKey: the live API key a bearer token names (the keys module's, given by app.ts: http/ imports no module).
+  options: { findKey: (key: string) => Promise<Principal | null>; readAccess: ReadAccess },
+): void {
   app.decorateRequest('principal', null);
 
   app.addHook('onRoute', (route) => {
@@ -92,7 +98,7 @@ export function installAuth(app: FastifyInstance, options: { prisma: PrismaClien
       if (!match?.[1]) {
         throw new ApiError('unauthorized', 'The Authorization header must be "Bearer <API key>".', { headers: challenge });
       }
-      const key = await findLiveKey(options.prisma, match[1]);
+      const key = await options.findKey(match[1]);
       // The same answer for an unknown and a revoked key: nothing to learn about which keys exist.
       if (!key) throw new ApiError('unauthorized', 'The API key is not valid: it is unknown or was revoked.', { headers: challenge });
       request.principal = key;

@@ -179,7 +179,8 @@ function isClientGone(error: unknown, request: FastifyRequest): boolean {
  */
 function isDatabaseUnavailable(error: unknown): boolean {
   // Prisma reports a failed raw query as P2010 whatever the cause; the driver adapter's error kind says why.
-  const text = `${(error as { code?: unknown }).code ?? ''} ${(error as Error).message ?? ''} ${driverErrorKind(error)}`;
+  const code = (error as { code?: unknown }).code;
+  const text = `${typeof code === 'string' ? code : ''} ${(error as Error).message ?? ''} ${driverErrorKind(error)}`;
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|timeout exceeded when trying to connect|Connection terminated|57P0[123]|P1001|P1017|P2028|DatabaseNotReachable|ConnectionClosed|the database system is (starting up|shutting down)/i.test(
     text,
   );

@@ -61,7 +61,11 @@ export function tidyComponents<T extends { paths?: Json; components?: { schemas?
   const visit = (value: Json) => {
     const found = new Set<string>();
     collectRefs(value, found);
-    for (const name of found) if (!reachable.has(name)) (reachable.add(name), pending.push(name));
+    for (const name of found) {
+      if (reachable.has(name)) continue;
+      reachable.add(name);
+      pending.push(name);
+    }
   };
   visit(folded.paths);
   while (pending.length > 0) visit(folded.schemas[pending.pop()!]);

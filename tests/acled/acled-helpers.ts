@@ -18,7 +18,7 @@ export async function exportAcled(t: TestApp, query = ''): Promise<{ text: strin
   expect(response.headers['content-type']).toBe('text/csv; charset=utf-8; header=present');
   const text = response.text;
   expect(text.slice(0, text.indexOf('\r\n'))).toBe(ACLED_COLUMNS.join(','));
-  const rows = parse(text, { columns: true }) as AcledRow[];
+  const rows = parse<AcledRow>(text, { columns: true });
   return { text, rows };
 }
 

@@ -32,7 +32,7 @@ type File = keyof typeof FILES;
 const COUNTRY: Record<File, string> = { ukraine: 'UKR', afghanistan: 'AFG', india: 'IND', bangladesh: 'BGD' };
 
 const text = (file: File) => readFileSync(new URL(`../fixtures/acled/${FILES[file]}`, import.meta.url), 'utf8');
-const rowsOf = (csv: string) => parse(csv, { columns: true }) as Row[];
+const rowsOf = (csv: string) => parse<Row>(csv, { columns: true });
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 /** The fixtures' date forms, read here on their own (each file writes one form): the ISO date. */
@@ -57,7 +57,7 @@ function eventsOf(rows: Row[]): Map<string, Row[]> {
 /** An event's sides as the file gives them: actor1 and assoc_actor_1 (and actor2, assoc_actor_2), one list per row of a monadic file. */
 function sidesOf(rows: Row[]): string[][] {
   if (!('actor2' in rows[0]!)) return rows.map((row) => [row.actor1!, ...splitList(row.assoc_actor_1!)].filter(Boolean));
-  const row = rows[0]!;
+  const row = rows[0];
   return [[row.actor1!, ...splitList(row.assoc_actor_1!)].filter(Boolean), [row.actor2!, ...splitList(row.assoc_actor_2!)].filter(Boolean)];
 }
 

@@ -185,7 +185,7 @@ describe('ACLED round trip', () => {
     const records = await readAcled(sample, await vocabularyOf(sampleTarget));
     await importRecords(sampleTarget, records);
     const exported = byNotes((await exportAcled(sampleTarget)).rows);
-    const original = parse(sample, { columns: true }) as Record<string, string>[];
+    const original = parse<Record<string, string>>(sample, { columns: true });
     expect(exported.size).toBe(original.length);
     for (const row of original) {
       const back = exported.get(row.notes!);

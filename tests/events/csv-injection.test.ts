@@ -43,7 +43,7 @@ afterAll(async () => {
 describe('formula injection in CSV exports', () => {
   it('the CSV export quotes every text cell that a spreadsheet would run; numbers keep their sign', async () => {
     const response = await t.anonymous.get(`/v1/events?format=csv&tag=-tag${run}`).buffer(true).expect(200);
-    const rows = parse(response.text, { columns: true }) as Record<(typeof CSV_COLUMNS)[number], string>[];
+    const rows = parse<Record<(typeof CSV_COLUMNS)[number], string>>(response.text, { columns: true });
     expect(rows).toHaveLength(1);
     const row = rows[0]!;
     expect(row.id).toBe(id);
@@ -63,7 +63,7 @@ describe('formula injection in CSV exports', () => {
 
   it('a plain event is written as before', async () => {
     const response = await t.anonymous.get(`/v1/events?format=csv&tag=plain${run}`).buffer(true).expect(200);
-    const rows = parse(response.text, { columns: true }) as Record<string, string>[];
+    const rows = parse<Record<string, string>>(response.text, { columns: true });
     expect(rows).toHaveLength(1);
     expect(rows[0]!.title).toBe(`Plain title ${run}`);
     expect(rows[0]!.lat).toBe('51.6');
@@ -103,13 +103,13 @@ describe('formula injection in CSV exports', () => {
       `"${HYPERLINK.replaceAll('"', '""')}"`,
     ]);
     const before = await t.anonymous.get(`/v1/events?format=csv&tag=-tag${run}`).buffer(true).expect(200);
-    expect((parse(before.text, { columns: true }) as { title: string }[])[0]!.title).toBe(HYPERLINK);
+    expect(parse<{ title: string }>(before.text, { columns: true })[0]!.title).toBe(HYPERLINK);
     const migration = readFileSync(
       new URL('../../prisma/migrations/20261203093000_csv_formula_guard/migration.sql', import.meta.url),
       'utf8',
     );
     await t.db.pool.query(migration);
     const after = await t.anonymous.get(`/v1/events?format=csv&tag=-tag${run}`).buffer(true).expect(200);
-    expect((parse(after.text, { columns: true }) as { title: string }[])[0]!.title).toBe(`'${HYPERLINK}`);
+    expect(parse<{ title: string }>(after.text, { columns: true })[0]!.title).toBe(`'${HYPERLINK}`);
   });
 });

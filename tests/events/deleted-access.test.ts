@@ -37,7 +37,7 @@ afterAll(async () => {
 type Agent = ReturnType<typeof supertest>;
 const callers = (): [string, Agent][] => [
   ['anonymous', t.anonymous],
-  ['reader', t.as.reader as unknown as Agent],
+  ['reader', t.as.reader],
 ];
 
 describe('include_deleted=true needs the editor role', () => {

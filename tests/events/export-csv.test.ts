@@ -306,7 +306,7 @@ async function expectExportMatchesPages(query: string): Promise<Event[]> {
 }
 
 function parseCsv(text: string): Record<string, string>[] {
-  const [header, ...rows] = parse(text, { relax_column_count: false }) as string[][];
+  const [header, ...rows] = parse(text, { relax_column_count: false });
   expect(header).toEqual([...CSV_COLUMNS]);
   return rows.map((row) => Object.fromEntries(header!.map((column, i) => [column, row[i]!])));
 }
@@ -363,7 +363,7 @@ describe('event_csv_record, the stored CSV record', () => {
       },
       { ...event, location: { ...event.location, lat: -0, lon: 1e-7 } },
       { ...event, location: { ...event.location, lat: -1.5e-7, lon: 0.000015 } },
-      { ...event, location: { ...event.location, lat: -89.999999, lon: 179.12345678901234 } },
+      { ...event, location: { ...event.location, lat: -89.999999, lon: 179.12345678901235 } },
       { ...event, location: { ...event.location, lat: 0.000001, lon: -0.0001 } },
       { ...event, external_ids: { acled: 'UKR123', alpha_2: '"q"', zeta: 'z,1' } },
       { ...event, title: 'tab\there; semicolon', description: '', tags: ['a; b', ''] },
@@ -630,7 +630,7 @@ describe('the export stream and its database connection', () => {
   });
 
   it('HEAD of an export answers its headers and holds no connection, however many times', async () => {
-    for (let i = 0; i < t.db.exports.pool.options.max! + 2; i++) {
+    for (let i = 0; i < t.db.exports.pool.options.max + 2; i++) {
       const head = await t.http.head('/v1/events?format=csv&tag=bulk').expect(200);
       expect(head.headers['content-type']).toMatch(/^text\/csv/);
     }
@@ -644,7 +644,7 @@ describe('the export stream and its database connection', () => {
 
   it('exports beyond the export slots answer 503 with Retry-After while pages and writes go on', async () => {
     const slots = t.db.exports.max;
-    expect(slots).toBeLessThan(t.db.pool.options.max!);
+    expect(slots).toBeLessThan(t.db.pool.options.max);
     const streaming = [];
     // One client holds only a share of the slots: each export comes from another (anonymous, then each role's key).
     const clients = [undefined, t.keys.reader, t.keys.admin];

@@ -118,7 +118,7 @@ async function fetchText(query: string, accept?: string): Promise<Response & { b
   if (accept) request = request.set('Accept', accept);
   const response = await request;
   if (response.status !== 200) throw new Error(`expected 200, got ${response.status}: ${response.body}`);
-  return response as Response & { body: string };
+  return response;
 }
 
 type CsvRecord = Record<string, string>;

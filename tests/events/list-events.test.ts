@@ -273,7 +273,7 @@ describe('GET /v1/events with a tampered cursor', () => {
     ['a time key before what the database holds', ['-created', '-271821-04-20T00:00:00.000Z', someId]],
     ['a time key in another notation', ['-updated', 'Thu, 26 Dec 2024 10:00:00 GMT', someId]],
   ])('400 naming /cursor for %s', async (_name, tuple) => {
-    const sort = (tuple as string[])[0]!;
+    const sort = tuple[0]!;
     const problem = await expectProblem(t.http.get('/v1/events').query({ sort, cursor: b64(tuple) }), 400);
     expect(problem.errors).toContainEqual(expect.objectContaining({ path: '/cursor', in: 'query' }));
   });

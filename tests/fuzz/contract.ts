@@ -64,7 +64,7 @@ export class Contract {
     addFormats(this.ajv);
     // OpenAPI keywords that are not JSON Schema are annotations here.
     this.ajv.addKeyword({ keyword: 'example' });
-    this.ajv.addSchema(structuredClone(document) as object, DOCUMENT_ID);
+    this.ajv.addSchema(structuredClone(document), DOCUMENT_ID);
     this.operations = Object.entries(document.paths).flatMap(([path, operations]) =>
       Object.entries(operations).map(([method, raw]) => this.operationOf(path, method as Operation['method'], raw)),
     );
@@ -109,7 +109,7 @@ export class Contract {
     let current = schema;
     for (let depth = 0; typeof current.$ref === 'string'; depth++) {
       if (depth > 20) throw new Error(`$ref loop at ${String(current.$ref)}`);
-      const name = (current.$ref as string).replace('#/components/schemas/', '');
+      const name = current.$ref.replace('#/components/schemas/', '');
       const target = this.document.components.schemas[name];
       if (!target) throw new Error(`unresolved ${String(current.$ref)}`);
       const { $ref: _ref, ...siblings } = current;

@@ -351,7 +351,7 @@ export class Generators {
         const additional = schema.additionalProperties;
         if (names.length === 0 && additional && typeof additional === 'object') {
           const keys = schema.propertyNames ? this.stringOf(schema.propertyNames as JsonSchema, {}) : fc.string({ maxLength: 10 });
-          return fc.dictionary(keys as fc.Arbitrary<string>, this.valueOf(additional as JsonSchema, next), { maxKeys: 3 });
+          return fc.dictionary(keys, this.valueOf(additional as JsonSchema, next), { maxKeys: 3 });
         }
         if (names.length === 0)
           return schema.type === 'object'
@@ -845,7 +845,7 @@ function pathsOf(value: Json, prefix: Path = [], out: Path[] = []): Path[] {
 }
 
 /** Returns a copy of `root` with the value at `path` replaced by `change(current)` (undefined deletes it). */
-function updateAt(root: Json, path: Path, change: (current: Json) => Json | undefined): Json {
+function updateAt(root: Json, path: Path, change: (current: Json) => Json): Json {
   if (path.length === 0) return change(root);
   const copy = structuredClone(root) as Record<string | number, Json>;
   let parent = copy;

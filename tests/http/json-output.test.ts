@@ -23,7 +23,7 @@ function asBytes(res: NodeJS.ReadableStream, done: (error: Error | null, body: B
   res.on('end', () => done(null, Buffer.concat(chunks)));
 }
 
-async function raw(agent: TestApp['http'] | TestApp['anonymous'], path: string) {
+async function raw(agent: TestApp['http'], path: string) {
   const response = await agent
     .get(path)
     .buffer(true)

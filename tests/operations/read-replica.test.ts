@@ -43,7 +43,7 @@ afterAll(async () => {
 const ids = (body: { data: { id: string }[] }) => body.data.map((item) => item.id);
 
 /** The ids in a CSV export. */
-const csvIds = (text: string) => (parse(text, { columns: true }) as { id: string }[]).map((row) => row.id);
+const csvIds = (text: string) => parse<{ id: string }>(text, { columns: true }).map((row) => row.id);
 
 describe('DATABASE_READ_URL', () => {
   it('is an optional postgres URL, and without it the reads share the primary pool', async () => {

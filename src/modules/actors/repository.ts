@@ -52,7 +52,7 @@ export async function findOrCreateActor(db: Db, input: ActorByName, author: stri
     ON CONFLICT (kind, normalized_name) DO NOTHING
     RETURNING id`;
   const actor = await db.actor.findUniqueOrThrow({
-    where: inserted[0] ? { id: inserted[0].id } : { kind_normalizedName: { kind: input.kind as ActorKind, normalizedName: normalized } },
+    where: inserted[0] ? { id: inserted[0].id } : { kind_normalizedName: { kind: input.kind, normalizedName: normalized } },
   });
   return { actor, created: inserted.length > 0 };
 }

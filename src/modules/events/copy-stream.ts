@@ -12,7 +12,7 @@ import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 
 /** pg's own conversion of a parameter value to its text form (not in its type declarations). */
-const { prepareValue } = (pg as unknown as { utils: { prepareValue(value: unknown): unknown } }).utils;
+const { prepareValue } = (pg as unknown as { utils: { prepareValue: (value: unknown) => unknown } }).utils;
 
 /** `text` with each `$n` replaced by values[n - 1] as an escaped SQL literal. */
 export function inlineParameters(text: string, values: readonly unknown[]): string {

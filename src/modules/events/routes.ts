@@ -186,7 +186,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     let release = () => {};
     if (limit === undefined) {
       // HEAD gets the headers alone: Fastify never reads a HEAD's stream, which would hold its connection and slot for good.
-      if (request.method === 'HEAD') return reply.type(exporter.contentType).send(undefined as never);
+      if (request.method === 'HEAD') return reply.type(exporter.contentType).send(undefined);
       release = admit(request, db.exports, 'exports of everything', 5);
       try {
         rows = await streamEvents(db.exports.pool, request_);
@@ -208,7 +208,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       if (error && error.code !== 'ERR_STREAM_PREMATURE_CLOSE') request.log.error({ err: error }, 'export failed');
     });
     // A stream is sent as it is read; the typed reply only knows the JSON shapes, hence the cast.
-    return reply.type(exporter.contentType).send(body as never);
+    return reply.type(exporter.contentType).send(body);
   }
 
   app.get('/v1/events', {

@@ -180,7 +180,7 @@ export class ImportJobs {
       } catch (error) {
         const described = controller.signal.aborted ? { detail: STOPPED, report: latest?.report() } : describe(error);
         if (!controller.signal.aborted) this.log?.error({ err: error, job: id }, 'import job failed');
-        outcome = { error, ...described } as JobOutcome;
+        outcome = { error, ...described };
         const report = described.report ?? latest?.report();
         await save({
           status: 'failed',

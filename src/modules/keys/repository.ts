@@ -6,9 +6,6 @@ import type { ApiKey, PrismaClient, Role } from '../../generated/prisma/client.j
 export type { Role };
 export const ROLES = ['reader', 'editor', 'admin'] as const satisfies readonly Role[];
 
-/** What each role may do, in order: a role may do everything the ones before it may. */
-export const ROLE_RANK: Record<Role, number> = { reader: 1, editor: 2, admin: 3 };
-
 const KEY_PREFIX = 'cek_';
 /** Characters of a key shown in lists: "cek_" and 8 more, enough to tell keys apart, far too few to guess one. */
 const VISIBLE = KEY_PREFIX.length + 8;

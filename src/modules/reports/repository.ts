@@ -64,11 +64,7 @@ export async function insertReportFigures(unit: UnitOfWork, reportId: string, fi
   if (rows.length > 0) await unit.tx.figure.createMany({ data: rows });
 }
 
-/** One report as JSON text, with its version for the ETag and, when withdrawn, its tombstone. */
-export async function getReport(
-  pool: pg.Pool,
-  id: string,
-): Promise<{
+interface StoredReport {
   json: string;
   version: number;
   deleted_at: string | null;
@@ -76,8 +72,11 @@ export async function getReport(
   delete_reason: string | null;
   event_id: string;
   event_deleted_at: string | null;
-} | null> {
-  const result = await pool.query(
+}
+
+/** One report as JSON text, with its version for the ETag and, when withdrawn, its tombstone. */
+export async function getReport(pool: pg.Pool, id: string): Promise<StoredReport | null> {
+  const result = await pool.query<StoredReport>(
     `SELECT (${REPORT_JSON})::text AS json, r.version, ${isoTimestamp('r.deleted_at')} AS deleted_at, r.deleted_by, r.delete_reason,
             r.event_id, (SELECT ${isoTimestamp('e.deleted_at')} FROM events e WHERE e.id = r.event_id) AS event_deleted_at
      FROM reports r WHERE r.id = $1`,

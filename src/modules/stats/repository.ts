@@ -342,5 +342,5 @@ function compareSeries(a: EventStatsRow, b: EventStatsRow, keys: GroupKey[]): nu
 function orderKeys(row: EventStatsRow, groups: GroupKey[]): EventStatsRow {
   const ordered: Record<string, unknown> = {};
   for (const name of groups) ordered[name] = row[name];
-  return { ...ordered, events: row.events, reports: row.reports, figures: row.figures } as EventStatsRow;
+  return { ...ordered, events: row.events, reports: row.reports, figures: row.figures };
 }

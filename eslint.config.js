@@ -1,0 +1,49 @@
+// ESLint 9 flat config: typescript-eslint's recommended type-checked rules on the TypeScript
+// of src/, tests/, scripts/ and bench/. `npm run lint` runs it (with depcruise) in CI.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  // Generated code; the two client scenarios and prisma.config.ts are outside tsconfig.check.json (the scenarios want the DOM's types).
+  { ignores: ['dist/', 'src/generated/', 'tests/openapi/generated/', 'tests/openapi/*-scenario.ts', 'prisma.config.ts', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { project: './tsconfig.check.json', tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // A leading underscore names what a destructuring leaves out on purpose (tsc's noUnusedLocals checks the rest).
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
+      // Off: Fastify plugins, hooks and handlers are async by contract, with an await in them or not.
+      '@typescript-eslint/require-await': 'off',
+      // Fastify's options (frameworkErrors, hooks) take async functions where their types say void.
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, properties: false } }],
+      // A rejection passes on the error it was given (a stream's, an AbortSignal's reason) unchanged.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true, allowThrowingUnknown: true }],
+    },
+  },
+  {
+    files: ['tests/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      // Off in tests and benchmarks: supertest's response body is `any` by design, and its shape is
+      // what the assertions check; typing every body would restate the OpenAPI schemas.
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  // Plain JavaScript (this file, scripts/*.mjs, .dependency-cruiser.cjs): Node's globals, no types to check with.
+  {
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', module: 'writable', require: 'readonly' } },
+  },
+);
