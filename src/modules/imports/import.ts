@@ -31,6 +31,7 @@ import { refreshDailyStats } from '../stats/derive.js';
 import { EventInputSchema } from '../events/schemas.js';
 import { eventCreateOf } from './exported.js';
 import { write } from '../writes.js';
+import { HeapBound } from './heap.js';
 import { checkBatch, RisingIds, writeBatch, type Created, type LineError, type ValidLine } from './batch.js';
 import { ndjsonRecords, type ImportRecord, type LineViolation } from './records.js';
 import { MAX_REPORTED_ERRORS, type ImportReport } from './schemas.js';
@@ -63,6 +64,8 @@ export interface ImportOptions {
   spoolDir?: string;
   /** Stops the import (between batches) when aborted, as a server that stops does. */
   signal?: AbortSignal;
+  /** Growth of the heap after which the import asks for a full collection (heap.ts); the default suits the server. */
+  heapSlack?: number;
   /** Called with the number of lines of each batch handed to the database (for tests and benchmarks). */
   onBatch?: (lines: number) => void;
 }
@@ -259,6 +262,7 @@ export async function importEvents(
   const size = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const maxBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
   const pacer = new Pacer(options.signal);
+  const heap = new HeapBound(options.heapSlack);
   const progress = () => options.onProgress?.(tally.progress());
 
   const tallyChecked = (checked: { valid: ValidLine[]; skipped: number[]; rejected: LineError[] }) => {
@@ -307,6 +311,7 @@ export async function importEvents(
     };
     const hand = async (lines: ValidLine[]) => {
       options.signal?.throwIfAborted();
+      heap.check();
       await previousReady;
       while (running.length >= inFlight) await settleOldest();
       let ready!: () => void;
