@@ -236,11 +236,17 @@ describe('a bulk import', () => {
            FROM events e JOIN event_external_ids x ON x.event_id = e.id AND x.source = 'eqv' ORDER BY x.external_id::int`,
       );
       // The CSV record holds the event's id and timestamps as text: only the canonical JSON can hide them.
-      return canonical.of(rows.map(({ rendered_csv, ...row }) => ({ ...row, csv_fields: (rendered_csv as string).split(',').length })));
+      // reporter_ids and via_ids are sets stored sorted by id, and ids sort differently in each database: compared as sets.
+      return (canonical.of(rows) as Record<string, unknown>[]).map(({ rendered_csv, reporter_ids, via_ids, ...row }) => ({
+        ...row,
+        reporter_ids: [...(reporter_ids as string[])].sort(),
+        via_ids: [...(via_ids as string[])].sort(),
+        csv_fields: (rendered_csv as string).split(',').length,
+      }));
     };
     const [derivedA, derivedB] = [await derived(imported, a), await derived(posted, b)];
     expect(derivedA).toHaveLength(linesA.length);
-    expect((derivedA as { search: string }[]).every((row) => row.search.length > 0)).toBe(true);
+    expect(derivedA.every((row) => String((row as { search?: unknown }).search ?? '').length > 0)).toBe(true);
     expect(derivedA).toEqual(derivedB);
 
     const stats = async (t: TestApp) => ({

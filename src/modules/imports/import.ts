@@ -390,7 +390,7 @@ export async function importEvents(
           { timeout, statementTimeout: db.timeouts.import },
         );
         tallyChecked(checked);
-        if (checked.valid.length > 0) await statistics.batchWritten();
+        if (checked.valid.length > 0) await statistics.batchWritten(checked.valid.length);
       } catch (error) {
         if (isTransactionTimeout(error)) {
           throw timedOut(
@@ -537,27 +537,38 @@ async function keepCreated(tx: Transaction, batch: number, created: Created, dai
 /** The tables an import grows, whose statistics plan the derived columns' lookups (refresh.ts). */
 const GROWN_TABLES = 'events, reports, participants, report_via, figures, actors, documents, event_external_ids';
 
+/** Events an import writes before its statistics are worth refreshing: fewer plan well enough. */
+const ANALYZE_FROM_EVENTS = 256;
+
 /**
- * Refreshes the planner's statistics of the tables an import grows after its 1st, 2nd, 4th, 8th...
- * batch. Into a new or small database, the plans of the first batches come from statistics of
- * nearly empty tables: rendering a batch's events then joined every participant with a scan of
- * every actor, and took seven times as long, until autovacuum (a minute later at best) analyzed
- * them. Doubling the interval keeps it to about twenty ANALYZEs for a million events.
+ * Refreshes the planner's statistics of the tables an import grows, checked after its 1st, 2nd,
+ * 4th, 8th... batch: when it has written at least ANALYZE_FROM_EVENTS events and more than the
+ * planner believes the events table holds. Into a new or small database, the plans of the first
+ * batches came from the statistics of nearly empty tables: rendering a batch's events joined every
+ * participant with a scan of every actor and took twice as long, until autovacuum (a minute later
+ * at best) analyzed them. An import into a large database never pays for it.
  */
 class Statistics {
-  private written = 0;
-  private analyzing: Promise<unknown> | null = null;
+  private batches = 0;
+  private events = 0;
   constructor(private readonly db: Database) {}
 
-  async batchWritten(): Promise<void> {
-    this.written++;
-    if ((this.written & (this.written - 1)) !== 0 || this.analyzing) return;
-    // Outside the batches' transactions; an ANALYZE that fails (a lock wait, a timeout) only leaves the old plans.
-    this.analyzing = this.db.pool
-      .query(`ANALYZE ${GROWN_TABLES}`)
-      .catch(() => {})
-      .finally(() => (this.analyzing = null));
-    await this.analyzing;
+  async batchWritten(events: number): Promise<void> {
+    this.batches++;
+    this.events += events;
+    if ((this.batches & (this.batches - 1)) !== 0 || this.events < ANALYZE_FROM_EVENTS) return;
+    // A short transaction of its own, under the import's statement timeout (the pool's is the reads'); an ANALYZE
+    // that fails (a lock wait, a timeout) only leaves the old plans.
+    await this.db.prisma
+      .$transaction(async (tx) => {
+        const [known] = await tx.$queryRaw<
+          { rows: number }[]
+        >`SELECT reltuples::float8 AS rows FROM pg_class WHERE oid = 'events'::regclass`;
+        if ((known?.rows ?? 0) >= this.events) return;
+        await limitStatements(tx, this.db, this.db.timeouts.import);
+        await tx.$executeRawUnsafe(`ANALYZE ${GROWN_TABLES}`);
+      })
+      .catch(() => {});
   }
 }
 
