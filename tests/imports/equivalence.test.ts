@@ -161,7 +161,7 @@ async function changesSince(t: TestApp, since: string): Promise<Change[]> {
 }
 
 describe('a bulk import', () => {
-  it('gives the same events, revisions, actors, documents and feed entries as posting the events one by one', async () => {
+  it('gives the same events, reports, revisions, actors, documents, feed entries, derived columns and stats as posting the events one by one', async () => {
     const [seededA, seededB] = [await seed(imported), await seed(posted)];
     const feedEnd = async (t: TestApp) => String((await t.http.get('/v1/changes?limit=1000').expect(200)).body.next_cursor);
     const [sinceA, sinceB] = [await feedEnd(imported), await feedEnd(posted)];
@@ -216,5 +216,55 @@ describe('a bulk import', () => {
     expect(feedA.every((entry) => / created v1$/.test(entry))).toBe(true);
     // Nothing in the feed is unknown to the events served: ids all canonical.
     expect(feedA.some((entry) => / [0-9a-f]{8}-/.test(entry))).toBe(false);
+
+    // The reports as listed, the derived columns as stored, and the stats as served and as stored.
+    const reports = async (t: TestApp, canonical: Canonical) => {
+      const lists = [];
+      for (let i = 1; i <= linesA.length; i++) {
+        const id = (await t.http.get(`/v1/events?external_id=eqv:${i}`).expect(200)).body.data[0].id;
+        lists.push((await t.http.get(`/v1/events/${id}/reports`).expect(200)).body.data);
+      }
+      return canonical.of(lists) as unknown[][];
+    };
+    const [reportsA, reportsB] = [await reports(imported, a), await reports(posted, b)];
+    expect(reportsA.flat().length).toBeGreaterThan(linesA.length);
+    expect(reportsA).toEqual(reportsB);
+
+    const derived = async (t: TestApp, canonical: Canonical) => {
+      const { rows } = await t.db.pool.query(
+        `SELECT x.external_id, e.status, e.status_source, e.search::text AS search, e.reporter_ids, e.via_ids, e.rendered_csv
+           FROM events e JOIN event_external_ids x ON x.event_id = e.id AND x.source = 'eqv' ORDER BY x.external_id::int`,
+      );
+      // The CSV record holds the event's id and timestamps as text: only the canonical JSON can hide them.
+      // reporter_ids and via_ids are sets stored sorted by id, and ids sort differently in each database: compared as sets.
+      return (canonical.of(rows) as Record<string, unknown>[]).map(({ rendered_csv, reporter_ids, via_ids, ...row }) => ({
+        ...row,
+        reporter_ids: [...(reporter_ids as string[])].sort(),
+        via_ids: [...(via_ids as string[])].sort(),
+        csv_fields: (rendered_csv as string).split(',').length,
+      }));
+    };
+    const [derivedA, derivedB] = [await derived(imported, a), await derived(posted, b)];
+    expect(derivedA).toHaveLength(linesA.length);
+    expect(derivedA.every((row) => String((row as { search?: unknown }).search ?? '').length > 0)).toBe(true);
+    expect(derivedA).toEqual(derivedB);
+
+    const stats = async (t: TestApp) => ({
+      served: [
+        (await t.http.get('/v1/stats/events?group_by=period,type,status&interval=day').expect(200)).body.data,
+        (await t.http.get('/v1/stats/events?group_by=country,admin1').expect(200)).body.data,
+      ],
+      daily: (await t.db.pool.query(`SELECT day::text, type, events, reports FROM daily_event_stats ORDER BY 1, 2`)).rows,
+      figures: (
+        await t.db.pool.query(
+          `SELECT day::text, type, measure, events, low, low_n, best, best_n, high, high_n FROM daily_figure_stats ORDER BY 1, 2, 3`,
+        )
+      ).rows,
+    });
+    const [statsA, statsB] = [await stats(imported), await stats(posted)];
+    expect(statsA.daily.length).toBeGreaterThan(1);
+    expect(statsA.figures.length).toBeGreaterThan(0);
+    expect(statsA.served[0].length).toBeGreaterThan(1);
+    expect(statsA).toEqual(statsB);
   }, 120_000);
 });

@@ -32,6 +32,7 @@ import { refreshDailyStats } from '../stats/derive.js';
 import { EventInputSchema } from '../events/schemas.js';
 import { eventCreateOf } from './exported.js';
 import { runWrite } from '../../write/run.js';
+import { HeapBound } from './heap.js';
 import { checkBatch, RisingIds, writeBatch, type Created, type LineError, type ValidLine } from './batch.js';
 import { ndjsonRecords, type ImportRecord, type LineViolation } from './records.js';
 import { MAX_REPORTED_ERRORS, type ImportReport } from './schemas.js';
@@ -64,6 +65,8 @@ export interface ImportOptions {
   spoolDir?: string;
   /** Stops the import (between batches) when aborted, as a server that stops does. */
   signal?: AbortSignal;
+  /** Growth of the heap after which the import asks for a full collection (heap.ts); the default suits the server. */
+  heapSlack?: number;
   /** Called with the number of lines of each batch handed to the database (for tests and benchmarks). */
   onBatch?: (lines: number) => void;
 }
@@ -258,6 +261,7 @@ export async function importEvents(
   const size = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const maxBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
   const pacer = new Pacer(options.signal);
+  const heap = new HeapBound(options.heapSlack);
   const progress = () => options.onProgress?.(tally.progress());
 
   const tallyChecked = (checked: { valid: ValidLine[]; skipped: number[]; rejected: LineError[] }) => {
@@ -306,6 +310,7 @@ export async function importEvents(
     };
     const hand = async (lines: ValidLine[]) => {
       options.signal?.throwIfAborted();
+      heap.check();
       await previousReady;
       while (running.length >= inFlight) await settleOldest();
       let ready!: () => void;
@@ -367,6 +372,7 @@ export async function importEvents(
 
   if (!options.atomic) {
     const timeout = options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS;
+    const statistics = new Statistics(db);
     const flush = async (lines: ValidLine[], ready: () => void = () => {}): Promise<void> => {
       try {
         const checked = await runWrite(
@@ -382,6 +388,7 @@ export async function importEvents(
           { timeout, statementTimeout: db.timeouts.import },
         );
         tallyChecked(checked);
+        if (checked.valid.length > 0) await statistics.batchWritten(checked.valid.length);
       } catch (error) {
         if (isTransactionTimeout(error)) {
           throw timedOut(
@@ -522,6 +529,44 @@ async function keepCreated(tx: Transaction, batch: number, created: Created, dai
     if (ids.length === 0) continue;
     await tx.$executeRaw`INSERT INTO import_created (batch, resource, id)
       SELECT ${batch}, ${resource}::resource_kind, unnest(${ids}::uuid[])`;
+  }
+}
+
+/** The tables an import grows, whose statistics plan the derived columns' lookups (refresh.ts). */
+const GROWN_TABLES = 'events, reports, participants, report_via, figures, actors, documents, event_external_ids';
+
+/** Events an import writes before its statistics are worth refreshing: fewer plan well enough. */
+const ANALYZE_FROM_EVENTS = 256;
+
+/**
+ * Refreshes the planner's statistics of the tables an import grows, checked after its 1st, 2nd,
+ * 4th, 8th... batch: when it has written at least ANALYZE_FROM_EVENTS events and more than the
+ * planner believes the events table holds. Into a new or small database, the plans of the first
+ * batches came from the statistics of nearly empty tables: rendering a batch's events joined every
+ * participant with a scan of every actor and took twice as long, until autovacuum (a minute later
+ * at best) analyzed them. An import into a large database never pays for it.
+ */
+class Statistics {
+  private batches = 0;
+  private events = 0;
+  constructor(private readonly db: Database) {}
+
+  async batchWritten(events: number): Promise<void> {
+    this.batches++;
+    this.events += events;
+    if ((this.batches & (this.batches - 1)) !== 0 || this.events < ANALYZE_FROM_EVENTS) return;
+    // A short transaction of its own, under the import's statement timeout (the pool's is the reads'); an ANALYZE
+    // that fails (a lock wait, a timeout) only leaves the old plans.
+    await this.db.prisma
+      .$transaction(async (tx) => {
+        const [known] = await tx.$queryRaw<
+          { rows: number }[]
+        >`SELECT reltuples::float8 AS rows FROM pg_class WHERE oid = 'events'::regclass`;
+        if ((known?.rows ?? 0) >= this.events) return;
+        await limitStatements(tx, this.db, this.db.timeouts.import);
+        await tx.$executeRawUnsafe(`ANALYZE ${GROWN_TABLES}`);
+      })
+      .catch(() => {});
   }
 }
 
