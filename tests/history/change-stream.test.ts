@@ -383,6 +383,37 @@ describe('GET /v1/changes/stream', () => {
     }
   });
 
+  it('an open stream goes on while the instance sheds new requests under pressure', async () => {
+    // A heap limit of one byte: once @fastify/under-pressure takes its first sample (after a
+    // second), every new /v1 request gets 503. A stream opened before that must keep delivering.
+    const db = connectDatabase(t.databaseUrl, 2);
+    let app: FastifyInstance | undefined;
+    let stream: RawStream | undefined;
+    try {
+      for (let attempt = 0; attempt < 3 && stream?.status !== 200; attempt++) {
+        stream?.close();
+        await app?.close();
+        app = await buildApp({ db, pressure: { maxEventLoopDelayMs: 0, maxHeapBytes: 1, maxRssBytes: 0 } });
+        await app.listen({ port: 0, host: '127.0.0.1' });
+        stream = await openRaw('/v1/changes/stream', {}, `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
+      }
+      expect(stream!.status).toBe(200);
+      const shed = supertest(app!.server);
+      const deadline = Date.now() + 5_000;
+      while ((await shed.get('/v1/changes')).status !== 503) {
+        if (Date.now() > deadline) throw new Error('the instance never came under pressure');
+        await sleep(100);
+      }
+      await expectProblem(shed.get('/v1/changes/stream'), 503);
+      const actor = (await other.post('/v1/actors').send(actorBody()).expect(201)).body;
+      await until('a change while under pressure', () => changesOf(stream!).some((c) => c.id === actor.id), 2_000);
+    } finally {
+      stream?.close();
+      await app?.close();
+      await db.close();
+    }
+  });
+
   it('closing the server ends open streams at once', async () => {
     const db = connectDatabase(t.databaseUrl, 2);
     const app = await buildApp({ db });
