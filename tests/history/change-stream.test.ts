@@ -297,6 +297,9 @@ describe('GET /v1/changes/stream', () => {
   });
 
   it('sends the retry hint, and heartbeats while nothing changes, beyond the request timeout', async () => {
+    // HEAD answers the stream's headers and opens none.
+    const head = await t.http.head('/v1/changes/stream').expect(200);
+    expect(head.headers['content-type']).toMatch(/^text\/event-stream/);
     const stream = await openRaw('/v1/changes/stream');
     try {
       expect(stream.status).toBe(200);

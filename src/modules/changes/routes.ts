@@ -51,8 +51,6 @@ export const changeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
   app.addHook('preClose', () => listener.close());
 
   app.get('/v1/changes/stream', {
-    // A HEAD would open a stream that sends nothing.
-    exposeHeadRoute: false,
     schema: {
       operationId: 'streamChanges',
       tags: ['changes'],
@@ -95,6 +93,13 @@ export const changeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
         const where = header === undefined ? { in: 'query' as const, path: '/since' } : { in: 'header' as const, path: '/last-event-id' };
         throw invalidInput([{ ...where, message: `no change has the seq ${given}: the latest is ${latest}` }]);
       }
+      const headers = {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-accel-buffering': 'no', // nginx: pass each event on at once
+      };
+      // A HEAD gets the headers a stream would have, and opens none.
+      if (request.method === 'HEAD') return reply.headers(headers).send(undefined as never);
       const release = admit(request, streams, 'change streams', Math.ceil(settings.retryMs / 1000));
       try {
         await listener.start();
@@ -109,11 +114,7 @@ export const changeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
         release();
       });
       listener.add(subscriber);
-      return reply
-        .header('content-type', 'text/event-stream; charset=utf-8')
-        .header('cache-control', 'no-store')
-        .header('x-accel-buffering', 'no') // nginx: pass each event on at once
-        .send(subscriber.body as never);
+      return reply.headers(headers).send(subscriber.body as never);
     },
   });
 
