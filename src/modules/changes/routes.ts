@@ -101,18 +101,25 @@ export const changeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       // A HEAD gets the headers a stream would have, and opens none.
       if (request.method === 'HEAD') return reply.headers(headers).send(undefined as never);
       const release = admit(request, streams, 'change streams', Math.ceil(settings.retryMs / 1000));
+      // Listened for before the first await: a client gone meanwhile must give its place back too.
+      let subscriber: Subscriber | undefined;
+      let gone = false;
+      reply.raw.once('close', () => {
+        gone = true;
+        if (subscriber) {
+          subscriber.destroy();
+          listener.remove(subscriber);
+        }
+        release();
+      });
       try {
         await listener.start();
       } catch (error) {
         release();
         throw error;
       }
-      const subscriber = new Subscriber(db.pool, BigInt(given ?? latest), request.query.resource, settings, request.log);
-      reply.raw.once('close', () => {
-        subscriber.destroy();
-        listener.remove(subscriber);
-        release();
-      });
+      if (gone) return reply.send(undefined as never);
+      subscriber = new Subscriber(db.pool, BigInt(given ?? latest), request.query.resource, settings, request.log);
       listener.add(subscriber);
       return reply.headers(headers).send(subscriber.body as never);
     },
