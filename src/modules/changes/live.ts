@@ -13,6 +13,7 @@
 // grows too long (a slow client, a bulk import) is dropped and the subscriber reads the table
 // again: memory stays bounded and nothing is skipped, because everything the listener offered
 // was committed before that next read began.
+import type { ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type pg from 'pg';
 import type { FastifyBaseLogger } from 'fastify';
@@ -67,12 +68,9 @@ export class ChangeListener {
 
   constructor(
     private readonly db: Database,
+    private readonly settings: Pick<StreamSettings, 'heartbeatMs' | 'retryMs'>,
     private readonly log: FastifyBaseLogger,
   ) {}
-
-  get size(): number {
-    return this.subscribers.size;
-  }
 
   /**
    * Resolves once the instance LISTENs and knows where the feed stands: a subscriber must start
@@ -166,14 +164,40 @@ export class ChangeListener {
     }
   }
 
-  /** Adds a subscriber; it starts sending at once. */
-  add(subscriber: Subscriber): void {
+  /**
+   * Opens a stream for `response`: the changes after `cursor`, of `resources` (every kind without).
+   * `release` gives its place back when the response closes, the client having left or the
+   * stream ended. The body to send, or null when the client left while the stream was opening.
+   */
+  async open(
+    response: ServerResponse,
+    cursor: bigint,
+    resources: readonly Resource[] | undefined,
+    release: () => void,
+    log: FastifyBaseLogger,
+  ): Promise<PassThrough | null> {
+    // Listened for before the first await, so a client gone meanwhile gives its place back too.
+    let subscriber: Subscriber | undefined;
+    let gone = false;
+    response.once('close', () => {
+      gone = true;
+      if (subscriber) {
+        subscriber.destroy();
+        this.subscribers.delete(subscriber);
+      }
+      release();
+    });
+    try {
+      await this.start();
+    } catch (error) {
+      release();
+      throw error;
+    }
+    if (gone) return null;
+    subscriber = new Subscriber(this.db.pool, cursor, resources, this.settings, log);
     this.subscribers.add(subscriber);
     subscriber.run();
-  }
-
-  remove(subscriber: Subscriber): void {
-    this.subscribers.delete(subscriber);
+    return subscriber.body;
   }
 
   /** Ends every stream (their clients see the end and may reconnect elsewhere) and the LISTEN connection. */

@@ -7,7 +7,7 @@ import { invalidInput, notFound } from '../../http/errors.js';
 import { IdParamsSchema, sendJsonPage, sendJsonText } from '../../http/pagination.js';
 import { problemResponses } from '../../http/problem-details.js';
 import type { ModuleDeps } from '../deps.js';
-import { ChangeListener, DEFAULT_STREAM_SETTINGS, Subscriber } from './live.js';
+import { ChangeListener, DEFAULT_STREAM_SETTINGS } from './live.js';
 import { latestSeq, listChanges, listEventRevisions } from './repository.js';
 import {
   ChangeListQuerySchema,
@@ -45,7 +45,7 @@ export const changeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
   // The live stream: one LISTEN connection for the instance, started by the first stream; ended
   // before the server closes, so open streams do not hold the close up.
   const settings = { ...DEFAULT_STREAM_SETTINGS, ...changeStream };
-  const listener = new ChangeListener(db, app.log);
+  const listener = new ChangeListener(db, settings, app.log);
   // The streams' table reads run on the primary pool, a page at a time.
   const streams = new Slots(settings.maxSubscribers, settings.perClient, db.pool);
   app.addHook('preClose', () => listener.close());
@@ -101,27 +101,8 @@ export const changeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       // A HEAD gets the headers a stream would have, and opens none.
       if (request.method === 'HEAD') return reply.headers(headers).send(undefined as never);
       const release = admit(request, streams, 'change streams', Math.ceil(settings.retryMs / 1000));
-      // Listened for before the first await: a client gone meanwhile must give its place back too.
-      let subscriber: Subscriber | undefined;
-      let gone = false;
-      reply.raw.once('close', () => {
-        gone = true;
-        if (subscriber) {
-          subscriber.destroy();
-          listener.remove(subscriber);
-        }
-        release();
-      });
-      try {
-        await listener.start();
-      } catch (error) {
-        release();
-        throw error;
-      }
-      if (gone) return reply.send(undefined as never);
-      subscriber = new Subscriber(db.pool, BigInt(given ?? latest), request.query.resource, settings, request.log);
-      listener.add(subscriber);
-      return reply.headers(headers).send(subscriber.body as never);
+      const body = await listener.open(reply.raw, BigInt(given ?? latest), request.query.resource, release, request.log);
+      return reply.headers(headers).send((body ?? undefined) as never);
     },
   });
 
