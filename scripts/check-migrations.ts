@@ -59,13 +59,17 @@ const EXPECTED_CHECKS: Record<string, string[]> = {
 /** Hand-written indexes (expression, partial and covering ones Prisma cannot model), by name. */
 const EXPECTED_INDEXES = ['events_occurred_span_idx', 'events_unrendered_idx', 'events_occurred_start_id_idx'];
 
-/** Hand-written SQL functions (the CSV export's record of an event), by name and arguments. */
+/** Hand-written SQL functions (the CSV export's record of an event, the change stream's NOTIFY), by name and arguments. */
 const EXPECTED_FUNCTIONS = [
   'csv_field(value text)',
   'csv_number(value jsonb)',
   'csv_figure_text(figure jsonb)',
   'event_csv_record(event jsonb)',
+  'notify_changes()',
 ];
+
+/** Hand-written triggers (the change stream's NOTIFY), as table.trigger. */
+const EXPECTED_TRIGGERS = ['revisions.revisions_notify_changes'];
 
 /** The event-type vocabulary the migrations seed. */
 const EXPECTED_EVENT_TYPES = [
@@ -373,6 +377,7 @@ async function check(serverUrl: string, scratch: ScratchDatabases): Promise<stri
     ...Object.entries(EXPECTED_CHECKS).flatMap(([table, names]) => names.map((name) => `constraint ${table}.${name}`)),
     ...EXPECTED_INDEXES.map((name) => `index ${name}`),
     ...EXPECTED_FUNCTIONS.map((name) => `function ${name}`),
+    ...EXPECTED_TRIGGERS.map((name) => `trigger ${name}`),
   ]);
   const drift = compareStructures(migrated, model, 'migrations', 'schema.prisma', (key) => isMigrationsTable(key) || extras.has(key));
   if (drift.length > 0) problems.push('The migrations do not build the database schema.prisma describes:', ...drift.map(indent));

@@ -25,6 +25,7 @@ import { installRequestLog, requestId } from './http/request-log.js';
 import { installRequestTimeout } from './http/request-timeout.js';
 import { actorRoutes } from './modules/actors/routes.js';
 import { changeRoutes } from './modules/changes/routes.js';
+import type { StreamSettings } from './modules/changes/live.js';
 import { keyRoutes } from './modules/keys/routes.js';
 import { findLiveKey } from './modules/keys/repository.js';
 import type { ModuleDeps } from './modules/deps.js';
@@ -63,6 +64,8 @@ export interface AppDeps {
   exportClients?: SlowClientLimits;
   /** Process pressure beyond which /v1 requests get 503 (PRESSURE_*); off without. */
   pressure?: PressureLimits;
+  /** The live change stream's bounds, heartbeat and retry hint (CHANGE_STREAM_*); the defaults in changes/live.ts without. */
+  changeStream?: Partial<StreamSettings>;
 }
 
 /** The defaults of the IMPORT_* settings, as config.ts has them. */
@@ -89,6 +92,7 @@ export async function buildApp({
   requestTimeoutMs = 30_000,
   exportClients,
   pressure,
+  changeStream,
 }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
@@ -138,7 +142,12 @@ export async function buildApp({
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await installDocs(app);
 
-  const deps: ModuleDeps = { db, ...(publicUrl ? { publicUrl } : {}), ...(exportClients ? { exportClients } : {}) };
+  const deps: ModuleDeps = {
+    db,
+    ...(publicUrl ? { publicUrl } : {}),
+    ...(exportClients ? { exportClients } : {}),
+    ...(changeStream ? { changeStream } : {}),
+  };
   await app.register(indexRoutes, deps);
   await app.register(healthRoutes, deps);
   await app.register(eventTypeRoutes, deps);

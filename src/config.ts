@@ -62,6 +62,15 @@ export const ConfigSchema = z.object({
   PRESSURE_MAX_HEAP_BYTES: z.coerce.number().int().min(0).default(0),
   /** Resident memory above which /v1 requests get 503; 0: off. */
   PRESSURE_MAX_RSS_BYTES: z.coerce.number().int().min(0).default(0),
+  // The live change stream (GET /v1/changes/stream): each stream holds a socket, no connection.
+  /** Streams one instance serves at once; one more gets 503 with Retry-After. */
+  CHANGE_STREAM_MAX_SUBSCRIBERS: z.coerce.number().int().min(1).default(1_000),
+  /** Streams one client (API key, or address without one) holds at once; one more gets 429. */
+  CHANGE_STREAM_MAX_PER_CLIENT: z.coerce.number().int().min(1).default(20),
+  /** A heartbeat (comment line) is sent this often, so proxies keep an idle stream open. */
+  CHANGE_STREAM_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
+  /** The `retry:` sent to clients: how long they wait before reconnecting. */
+  CHANGE_STREAM_RETRY_MS: z.coerce.number().int().min(0).default(3_000),
   /** Base URL used in Link headers and the OpenAPI servers list, when behind a proxy. */
   PUBLIC_URL: z.url().optional(),
   /**
@@ -151,6 +160,12 @@ const CheckedConfigSchema = ConfigSchema.superRefine((config, ctx) => {
       code: 'custom',
       path: ['EXPORT_MAX_CONCURRENT'],
       message: `must be at most DATABASE_POOL_SIZE (${config.DATABASE_POOL_SIZE}): each export holds a connection`,
+    });
+  if (config.CHANGE_STREAM_MAX_PER_CLIENT > config.CHANGE_STREAM_MAX_SUBSCRIBERS)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['CHANGE_STREAM_MAX_PER_CLIENT'],
+      message: `must be at most CHANGE_STREAM_MAX_SUBSCRIBERS (${config.CHANGE_STREAM_MAX_SUBSCRIBERS})`,
     });
   for (const [share, whole] of [
     ['EXPORT_MAX_PER_CLIENT', 'EXPORT_MAX_CONCURRENT'],

@@ -110,6 +110,12 @@ const app = await buildApp({
     maxHeapBytes: config.PRESSURE_MAX_HEAP_BYTES,
     maxRssBytes: config.PRESSURE_MAX_RSS_BYTES,
   },
+  changeStream: {
+    maxSubscribers: config.CHANGE_STREAM_MAX_SUBSCRIBERS,
+    perClient: config.CHANGE_STREAM_MAX_PER_CLIENT,
+    heartbeatMs: config.CHANGE_STREAM_HEARTBEAT_MS,
+    retryMs: config.CHANGE_STREAM_RETRY_MS,
+  },
   ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
 });
 

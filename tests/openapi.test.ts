@@ -59,6 +59,7 @@ const ROUTES: [method: string, path: string, errors: number[]][] = [
   ['get', '/v1/event-types', []],
   ['post', '/v1/event-types', [400, 401, 403, 409, 415]],
   ['get', '/v1/changes', [400]],
+  ['get', '/v1/changes/stream', [400, 429, 503]],
   ['get', '/v1/stats/events', [400]],
   ['get', '/v1/stats/claims', [400]],
   ['post', '/v1/imports', [400, 401, 403, 408, 413, 415, 503]],

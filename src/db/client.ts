@@ -58,6 +58,11 @@ export interface Database {
   /** Exports of everything: their slots, and their pool on the replica or else the primary. */
   exports: Slots;
   timeouts: StatementTimeouts;
+  /**
+   * A new client of the primary outside the pools, not yet connected: a LISTEN holds its session
+   * for as long as it listens (the change stream's listener, src/modules/changes/live.ts).
+   */
+  openListener(): pg.Client;
   close(): Promise<void>;
 }
 
@@ -126,6 +131,7 @@ export function connectDatabase(connectionString: string, poolSize = 10, readUrl
     expensive,
     exports,
     timeouts,
+    openListener: () => new pg.Client({ connectionString, connectionTimeoutMillis: 2_000, keepAlive: true, options: SESSION_OPTIONS }),
     async close() {
       await prisma.$disconnect();
       await pool.end();

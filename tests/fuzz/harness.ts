@@ -119,6 +119,16 @@ export class Harness {
             timeout: 60_000,
           },
           (incoming) => {
+            // An event stream (GET /v1/changes/stream) never ends: its first chunk (the retry hint) is the answer.
+            if (/^text\/event-stream/.test(incoming.headers['content-type'] ?? '')) {
+              const answer = (text: string) => done({ status: incoming.statusCode ?? 0, headers: incoming.headers, text });
+              incoming.once('data', (chunk: Buffer) => {
+                answer(chunk.toString('utf8'));
+                outgoing.destroy();
+              });
+              incoming.once('end', () => answer('')); // HEAD
+              return;
+            }
             const chunks: Buffer[] = [];
             incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
             incoming.on('end', () =>
@@ -229,6 +239,9 @@ export class Harness {
     if (!(mediaType in declared)) return fail(`Content-Type ${response.headers['content-type'] ?? '(none)'} is not declared`);
     let body: unknown;
     if (mediaType === 'text/csv') return; // The contract says only "a string".
+    // The first chunk of an event stream (send() reads no more): the reconnection hint, then comments or events.
+    if (mediaType === 'text/event-stream')
+      return /^retry: \d+\n/.test(response.text) ? undefined : fail('event stream without its retry hint');
     if (mediaType === 'application/x-ndjson') {
       // The contract says "one Event JSON object per line": each line is checked as an Event.
       const validate = this.contract.componentValidator('Event');

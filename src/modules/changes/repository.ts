@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { isoTimestamp } from '../../db/sql.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import { invalidInput } from '../../http/errors.js';
+import type { Resource } from './record.js';
 
 const SORT = 'version';
 
@@ -37,15 +38,35 @@ export async function eventRevisionAt(pool: pg.Pool, eventId: string, at: string
   return result.rows[0] ?? null;
 }
 
-/** Changes after the seq `since`, in commit order, as JSON texts, and the cursor to read on from. */
-export async function listChanges(pool: pg.Pool, since: string, limit: number) {
-  const rows = (
-    await pool.query<{ seq: string; json: string }>(
-      `SELECT id AS seq, json_build_object('seq', id, 'resource', resource, 'id', resource_id, 'action', action,
+/** A change of the feed: its seq, its kind of resource, and its JSON text (an item of GET /v1/changes). */
+export interface ChangeRow {
+  seq: string;
+  resource: Resource;
+  json: string;
+}
+
+/**
+ * Up to `limit` changes after the seq `since`, in commit order, of the kinds `resources` (every
+ * kind without); read by the feed's pages and by the live stream (live.ts).
+ */
+export async function readChanges(pool: pg.Pool, since: string, limit: number, resources?: readonly Resource[]): Promise<ChangeRow[]> {
+  return (
+    await pool.query<ChangeRow>(
+      `SELECT id::text AS seq, resource, json_build_object('seq', id, 'resource', resource, 'id', resource_id, 'action', action,
                 'version', version, 'at', ${isoTimestamp('at')})::text AS json
-       FROM revisions WHERE id > $1 ORDER BY id LIMIT $2`,
-      [since, limit],
+       FROM revisions WHERE id > $1 AND ($3::resource_kind[] IS NULL OR resource = ANY ($3::resource_kind[])) ORDER BY id LIMIT $2`,
+      [since, limit, resources ?? null],
     )
   ).rows;
+}
+
+/** The seq of the latest change, '0' when there is none. */
+export async function latestSeq(pool: pg.Pool): Promise<string> {
+  return (await pool.query<{ seq: string }>('SELECT COALESCE(max(id), 0)::text AS seq FROM revisions')).rows[0]?.seq ?? '0';
+}
+
+/** Changes after the seq `since`, in commit order, as JSON texts, and the cursor to read on from. */
+export async function listChanges(pool: pg.Pool, since: string, limit: number) {
+  const rows = await readChanges(pool, since, limit);
   return { items: rows.map((row) => row.json), nextCursor: rows.at(-1)?.seq ?? since };
 }
