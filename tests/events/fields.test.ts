@@ -70,19 +70,19 @@ async function fetchText(path: string): Promise<Response & { body: string }> {
 
 describe('fields= on the list', () => {
   it('sends only the members asked for, nested objects keeping their nesting, and id always', async () => {
-    const paths = ['type', 'occurred.start', 'location.lat', 'location.lon', 'status'];
+    const paths = ['type', 'occurred.start', 'location.lat', 'location.lon', 'location.admin1', 'status'];
     const { body } = await list(`fields=${paths.join(',')}`).expect(200);
     expect(body.data).toHaveLength(ids.length);
     for (const item of body.data as Json[]) {
       const whole = full.get(item.id as string)!;
       expect(Object.keys(item).sort()).toEqual(['id', 'location', 'occurred', 'status', 'type']);
-      expect(Object.keys(item.location as Json).sort()).toEqual(['lat', 'lon']);
+      expect(Object.keys(item.location as Json).sort()).toEqual(['admin1', 'lat', 'lon']);
       expect(item).toEqual(pick(whole, paths));
       expect(item.type).toBe(whole.type);
       expect(item.occurred).toEqual({ start: whole.occurred.start });
     }
     // The death event's exact point, as stored.
-    expect((body.data as Json[])[1]!.location).toEqual({ lat: 51.19, lon: 35.27 });
+    expect((body.data as Json[])[1]!.location).toEqual({ lat: 51.19, lon: 35.27, admin1: 'Kursk Oblast' });
   });
 
   it('sends an object, an array or the external ids whole when its path is named', async () => {
@@ -150,7 +150,7 @@ describe('fields= on the list', () => {
         lines
           .trim()
           .split('\n')
-          .map((line) => JSON.parse(line) as Json),
+          .map((line: string) => JSON.parse(line) as Json),
       ).toEqual(before);
     } finally {
       await deriveAfterRawWrites(t.db.pool, [ids[1]!]);
@@ -257,7 +257,7 @@ describe('fields= on the exports', () => {
       const lines = body
         .trim()
         .split('\n')
-        .map((line) => JSON.parse(line) as Json);
+        .map((line: string) => JSON.parse(line) as Json);
       expect(lines).toHaveLength(ids.length);
       expect(lines).toEqual(ids.map((id) => pick(full.get(id)!, paths)));
     }

@@ -101,7 +101,7 @@ function treeOf(paths: readonly string[]): Tree {
 
 /** A key as an SQL literal; keys come from EVENT_FIELD_PATHS, checked again here since they are written into SQL. */
 function keyLiteral(key: string): string {
-  if (!/^[a-z_]+$/.test(key)) throw new Error(`not a field name: ${key}`);
+  if (!/^[a-z][a-z0-9_]*$/.test(key)) throw new Error(`not a field name: ${key}`);
   return `'${key}'`;
 }
 
