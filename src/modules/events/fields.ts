@@ -1,10 +1,12 @@
 // Sparse fieldsets: `fields=id,type,occurred.start,location.lat` picks members of the event JSON.
-// The paths come from EventSchema, so they follow the wire format; PostgreSQL projects the
-// stored text (events.rendered) with jsonb_build_object, so a sparse page or export is still
-// text made by the database and passed on as bytes. Only whitelisted paths ever reach the SQL.
+// The paths come from EventSchema, so they follow the wire format; PostgreSQL builds the sparse
+// object with jsonb_build_object (from the event row's columns, or from the stored text
+// events.rendered parsed as jsonb), so a sparse page or export is still text made by the
+// database and passed on as bytes. Only whitelisted paths ever reach the SQL.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { commaList } from '../../http/query-values.js';
+import { EVENT_ROW_MEMBERS } from './json-sql.js';
 import { EventSchema } from './schemas.js';
 
 /** The member every selection includes: clients key and page by it. */
@@ -105,19 +107,38 @@ function keyLiteral(key: string): string {
   return `'${key}'`;
 }
 
-function buildObject(source: string, tree: Tree): string {
+/** The value of `path` read from the event row `e` (a column, or an object of columns), if it has one. */
+function rowValue(path: string): string | undefined {
+  if (EVENT_ROW_MEMBERS[path]) return EVENT_ROW_MEMBERS[path];
+  const children = EVENT_FIELD_PATHS.filter((other) => other.startsWith(`${path}.`) && !other.slice(path.length + 1).includes('.'));
+  const values = children.map((child) => [child.slice(path.length + 1), rowValue(child)] as const);
+  if (values.length === 0 || values.some(([, value]) => value === undefined)) return undefined;
+  return `jsonb_build_object(${values.map(([key, value]) => `${keyLiteral(key)}, ${value}`).join(', ')})`;
+}
+
+/** jsonb_build_object of the members of `tree`, from the row where it can (`row`), else from the parsed text `source`. */
+function buildObject(tree: Tree, source: string, row: boolean, prefix: string, used: { text: boolean }): string {
   const members = [...tree].map(([key, sub]) => {
-    const value = `${source}->${keyLiteral(key)}`;
-    return `${keyLiteral(key)}, ${sub ? buildObject(`(${value})`, sub) : value}`;
+    const path = `${prefix}${key}`;
+    const fromText = `${source}->${keyLiteral(key)}`;
+    if (sub) return `${keyLiteral(key)}, ${buildObject(sub, fromText, row, `${path}.`, used)}`;
+    const fromRow = row ? rowValue(path) : undefined;
+    if (fromRow === undefined) used.text = true;
+    return `${keyLiteral(key)}, ${fromRow ?? fromText}`;
   });
   return `jsonb_build_object(${members.join(', ')})`;
 }
 
 /**
- * The SQL expression of the event JSON text `json` with only the selected members, as text; NULL when
- * `json` is NULL (a page then builds the event apart, as for the full text). The text is parsed once
- * (OFFSET 0 keeps the cast a subquery of its own, instead of one cast per member).
+ * The SQL expression of the event's JSON with only the selected members, as text. Members that are columns of the
+ * event row `e` are read from it (`row`, the default); the others (reports, figures, counts...) from the JSON text
+ * `json`, parsed once (OFFSET 0 keeps the cast a subquery of its own instead of one cast per member); NULL when that
+ * text is NULL (a page then builds the event apart, as for the full text). Without a row (a past state, from its
+ * revision) everything comes from `json`.
  */
-export function projectedJson(json: string, selection: FieldSelection): string {
-  return `(SELECT ${buildObject('f.j', treeOf(selection.paths))}::text FROM (SELECT (${json})::jsonb AS j OFFSET 0) f WHERE f.j IS NOT NULL)`;
+export function projectedJson(json: string, selection: FieldSelection, { row = true } = {}): string {
+  const used = { text: false };
+  const object = buildObject(treeOf(selection.paths), 'f.j', row, '', used);
+  if (!used.text) return `${object}::text`;
+  return `(SELECT ${object}::text FROM (SELECT (${json})::jsonb AS j OFFSET 0) f WHERE f.j IS NOT NULL)`;
 }

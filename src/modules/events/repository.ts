@@ -139,7 +139,7 @@ const storedAs = (request: EventPageRequest) =>
 
 /** An event JSON text (a past state from its revisions) with only the selected members, projected as a page's are. */
 export async function projectEventJson(pool: pg.Pool, json: string, fields: FieldSelection): Promise<string> {
-  const result = await pool.query<{ json: string }>(`SELECT ${projectedJson('$1::text', fields)} AS json`, [json]);
+  const result = await pool.query<{ json: string }>(`SELECT ${projectedJson('$1::text', fields, { row: false })} AS json`, [json]);
   return result.rows[0]!.json;
 }
 

@@ -252,6 +252,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         "`format=acled-csv` is CSV in ACLED's codebook columns (event_id_cnty, event_date, ..., timestamp): types, precisions, actors, " +
           'sources and fatalities mapped as docs/acled.md describes; `npm run import -- --format acled FILE` reads it back.',
         'An export without `limit` streams every matching event; with `limit` it is one page, with a Link header to the next.',
+        '`fields` (a sparse fieldset) sends only the members of each event it names, `id` always among them: in JSON, NDJSON and the',
+        "GeoJSON Features' properties; the CSV formats have fixed columns and refuse it (400).",
         "In both CSVs a text cell that a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR, or a fullwidth =, +, - or @) gets a leading single quote (OWASP's CSV-injection advice); numeric columns keep their sign, and the ACLED import drops the quote.",
         'The same exports have operations of their own, each answering its one media type (for generated clients):',
         '`/v1/events.csv`, `/v1/events.ndjson`, `/v1/events.geojson` and `/v1/events.acled.csv`.',
