@@ -62,7 +62,7 @@ export const FieldsParamSchema = commaList(
   hintFor,
 );
 
-/** A validated selection of event members: canonical paths (for the ETag) and the tree PostgreSQL builds. */
+/** A validated selection of event members, canonical: the same selection asked in another order or form has the same paths (and ETag). */
 export interface FieldSelection {
   /** The paths kept, in the order of the event JSON, with id, without paths inside one selected whole. */
   paths: string[];
