@@ -2,13 +2,17 @@
 // answers 304 so dashboards can poll single records cheaply.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-export function etagOf(version: number): string {
-  return `"${version}"`;
+/**
+ * `"<version>"`; a partial representation of that version (a sparse fieldset) adds its tag, `"<version>-<tag>"`,
+ * so that a cache never answers one selection with another.
+ */
+export function etagOf(version: number, variant?: string): string {
+  return variant ? `"${version}-${variant}"` : `"${version}"`;
 }
 
 /** Sets the ETag; returns true when the client's copy is current (the caller then sends 304). */
-export function isNotModified(request: FastifyRequest, reply: FastifyReply, version: number): boolean {
-  const etag = etagOf(version);
+export function isNotModified(request: FastifyRequest, reply: FastifyReply, version: number, variant?: string): boolean {
+  const etag = etagOf(version, variant);
   reply.header('etag', etag);
   const header = request.headers['if-none-match'];
   if (!header) return false;

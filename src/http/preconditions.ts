@@ -7,7 +7,10 @@ import { etagOf } from './etag.js';
 /** What the client's If-Match accepts: any current version (`*`), or these versions. */
 export type ExpectedVersion = '*' | number[];
 
-/** The If-Match of a write; 428 when it is missing. Weak tags never match (strong comparison). */
+/**
+ * The If-Match of a write; 428 when it is missing. Weak tags never match (strong comparison). The ETag of a
+ * sparse read (`"<version>-<tag>"`, etag.ts) names the version it was read at, so it is accepted as that version.
+ */
 export function requireIfMatch(request: FastifyRequest, what: string): ExpectedVersion {
   const header = request.headers['if-match'];
   if (header === undefined || header.trim() === '') {
@@ -18,7 +21,7 @@ export function requireIfMatch(request: FastifyRequest, what: string): ExpectedV
   }
   if (header.trim() === '*') return '*';
   return header.split(',').flatMap((tag) => {
-    const match = /^"(\d{1,9})"$/.exec(tag.trim());
+    const match = /^"(\d{1,9})(?:-[0-9a-f]{8})?"$/.exec(tag.trim());
     return match ? [Number(match[1])] : [];
   });
 }

@@ -27,15 +27,26 @@ function itemSchema(item: z.ZodType): JsonSchema {
   return ref ? { $ref: `#/components/schemas/${ref[1]}` } : schema;
 }
 
-/** One item of a list parsed, or its violations added with the value named: "captur" is not one of ... */
-function parseItem(item: z.ZodType, part: string, ctx: z.RefinementCtx): { value: unknown } | null {
+/**
+ * One item of a list parsed, or its violations added with the value named: "captur" is not one of ...
+ * `hint` may say more about a value it recognises (why a path into an array is refused).
+ */
+function parseItem(
+  item: z.ZodType,
+  part: string,
+  ctx: z.RefinementCtx,
+  hint?: (part: string) => string | undefined,
+): { value: unknown } | null {
   const result = item.safeParse(part);
   if (result.success) return { value: result.data };
   for (const issue of result.error.issues) {
     const known = issue.code === 'invalid_value' ? issue.values.map(String) : null;
+    const why = hint?.(part);
     ctx.addIssue({
       code: 'custom',
-      message: known ? `unknown value "${part}"; known values: ${known.join(', ')}` : `"${part}": ${issue.message}`,
+      message: known
+        ? `unknown value "${part}"${why ? ` (${why})` : ''}; known values: ${known.join(', ')}`
+        : `"${part}": ${issue.message}`,
     });
   }
   return null;
@@ -43,12 +54,14 @@ function parseItem(item: z.ZodType, part: string, ctx: z.RefinementCtx): { value
 
 /**
  * `a,b,c` (or `?x=a&x=b`) parsed into an array, each item checked by `item`; an item that is not
- * one of an enum's values is named with the known ones. `joined` says what several values mean.
+ * one of an enum's values is named with the known ones. `joined` says what several values mean;
+ * `hint` adds a reason to the message of an unknown value.
  */
 export function commaList<T extends z.ZodType<unknown, string>>(
   item: T,
   description: string,
   joined = 'several values separated by commas mean OR',
+  hint?: (part: string) => string | undefined,
 ) {
   const schema = z
     .union([z.string(), z.array(z.string())])
@@ -57,7 +70,7 @@ export function commaList<T extends z.ZodType<unknown, string>>(
       const parsed: z.output<T>[] = [];
       let valid = true;
       for (const part of parts) {
-        const one = parseItem(item, part, ctx);
+        const one = parseItem(item, part, ctx, hint);
         if (one) parsed.push(one.value as z.output<T>);
         else valid = false;
       }

@@ -123,29 +123,72 @@ export class Contract {
     return typeof schema.$ref === 'string' ? schema.$ref.replace('#/components/schemas/', '') : undefined;
   }
 
-  /** A validator for the schema of `operation`'s response `status` in `mediaType` (compiled once). */
-  private validatorFor(operation: Operation, status: string, mediaType: string): ValidateFunction {
+  /** A validator for the schema of `operation`'s response `status` in `mediaType` (compiled once), in the document `documentId`. */
+  private validatorFor(operation: Operation, status: string, mediaType: string, documentId = DOCUMENT_ID): ValidateFunction {
     const pointer = ['paths', operation.path, operation.method, 'responses', status, 'content', mediaType, 'schema']
       .map(escape)
       .map(encodeURIComponent)
       .join('/');
-    let validate = this.validators.get(pointer);
+    let validate = this.validators.get(`${documentId}#/${pointer}`);
     if (!validate) {
-      validate = this.ajv.compile({ $ref: `${DOCUMENT_ID}#/${pointer}` });
-      this.validators.set(pointer, validate);
+      validate = this.ajv.compile({ $ref: `${documentId}#/${pointer}` });
+      this.validators.set(`${documentId}#/${pointer}`, validate);
     }
     return validate;
   }
 
-  /** A validator for a component schema, such as Event or Problem. */
-  componentValidator(name: string): ValidateFunction {
-    const key = `component:${name}`;
+  /** A validator for a component schema, such as Event or Problem (of the document `documentId`). */
+  componentValidator(name: string, documentId = DOCUMENT_ID): ValidateFunction {
+    const key = `${documentId}#component:${name}`;
     let validate = this.validators.get(key);
     if (!validate) {
-      validate = this.ajv.compile({ $ref: `${DOCUMENT_ID}#/components/schemas/${escape(name)}` });
+      validate = this.ajv.compile({ $ref: `${documentId}#/components/schemas/${escape(name)}` });
       this.validators.set(key, validate);
     }
     return validate;
+  }
+
+  /** The documents with Event cut to a sparse fieldset, by the selection's paths. */
+  private readonly sparseDocuments = new Map<string, string>();
+
+  /**
+   * The id of the served document with the Event schema cut to the members `fields=` selects (id always): those are
+   * required and no other is allowed, nested objects alike. The `fields` parameter says an answer's events carry only
+   * the members selected; every other rule of the schema still holds.
+   */
+  withFields(fields: readonly string[]): string {
+    const key = [...new Set(fields)].sort().join(',');
+    let documentId = this.sparseDocuments.get(key);
+    if (!documentId) {
+      documentId = `${DOCUMENT_ID}?fields=${this.sparseDocuments.size}`;
+      const document = structuredClone(this.document);
+      document.components.schemas.Event = this.sparseOf(this.document.components.schemas.Event!, ['id', ...fields]);
+      this.ajv.addSchema(document as object, documentId);
+      this.sparseDocuments.set(key, documentId);
+    }
+    return documentId;
+  }
+
+  private sparseOf(schema: JsonSchema, paths: readonly string[]): JsonSchema {
+    const resolved = this.resolve(schema);
+    // Each member selected: [] whole, or the paths inside it.
+    const members = new Map<string, string[]>();
+    for (const path of paths) {
+      const [head, ...rest] = path.split('.') as [string, ...string[]];
+      const inside = members.get(head);
+      if (rest.length === 0) members.set(head, []);
+      else if (!inside) members.set(head, [rest.join('.')]);
+      else if (inside.length > 0) inside.push(rest.join('.'));
+    }
+    const properties = resolved.properties as Record<string, JsonSchema>;
+    return {
+      ...resolved,
+      properties: Object.fromEntries(
+        [...members].map(([key, inside]) => [key, inside.length > 0 ? this.sparseOf(properties[key]!, inside) : properties[key]!]),
+      ),
+      required: [...members.keys()],
+      additionalProperties: false,
+    };
   }
 
   /**
@@ -157,11 +200,11 @@ export class Contract {
   }
 
   /** Problems with `body` as the response `status` in `mediaType` of `operation`; empty when it conforms. */
-  validate(operation: Operation, status: number, mediaType: string, body: unknown): string[] {
+  validate(operation: Operation, status: number, mediaType: string, body: unknown, documentId = DOCUMENT_ID): string[] {
     const declared = this.declared(operation, status);
     if (!declared) return [`status ${status} is not declared`];
     if (!(mediaType in declared)) return [`media type ${mediaType} is not declared for ${status} (${Object.keys(declared).join(', ')})`];
-    const validate = this.validatorFor(operation, String(status), mediaType);
+    const validate = this.validatorFor(operation, String(status), mediaType, documentId);
     if (validate(body)) return [];
     return (validate.errors ?? [])
       .slice(0, 5)

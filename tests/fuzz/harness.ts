@@ -242,9 +242,15 @@ export class Harness {
     // The first chunk of an event stream (send() reads no more): the reconnection hint, then comments or events.
     if (mediaType === 'text/event-stream')
       return /^retry: \d+\n/.test(response.text) ? undefined : fail('event stream without its retry hint');
+    // With a sparse fieldset (fields=), the events carry the members selected and no other: checked against the document
+    // with Event cut to them.
+    const fields = operation.parameters.some((parameter) => parameter.name === 'fields')
+      ? new URLSearchParams(request.query ?? '').getAll('fields').flatMap((value) => value.split(',').map((path) => path.trim()))
+      : [];
+    const documentId = fields.length > 0 ? this.contract.withFields(fields) : undefined;
     if (mediaType === 'application/x-ndjson') {
       // The contract says "one Event JSON object per line": each line is checked as an Event.
-      const validate = this.contract.componentValidator('Event');
+      const validate = this.contract.componentValidator('Event', documentId);
       const lines = response.text.split('\n').filter((line) => line !== '');
       for (const [index, line] of lines.entries()) {
         try {
@@ -261,7 +267,7 @@ export class Harness {
     } catch {
       return fail(`${mediaType} body is not JSON`);
     }
-    const problems = this.contract.validate(operation, status, mediaType, body);
+    const problems = this.contract.validate(operation, status, mediaType, body, documentId);
     if (problems.length > 0) return fail(`body does not match the declared schema: ${problems.join('; ')}`);
   }
 

@@ -43,3 +43,34 @@ export const EVENT_JSON = `json_build_object(
   'updated_by', e.updated_by,
   'deleted_at', ${isoTimestamp('e.deleted_at')}
 )`;
+
+/**
+ * The members of EVENT_JSON that are columns of the event row `e`, by path, with the same expressions: a sparse
+ * fieldset (fields.ts) reads these from the row, which costs PostgreSQL a fifth of parsing the stored text as jsonb.
+ * tests/events/fields.test.ts compares every one of them with the whole event.
+ */
+export const EVENT_ROW_MEMBERS: Record<string, string> = {
+  id: 'e.id',
+  type: 'e.type',
+  title: 'e.title',
+  description: 'e.description',
+  status: 'e.status',
+  status_source: 'e.status_source',
+  'occurred.start': 'e.occurred_start',
+  'occurred.end': 'e.occurred_end',
+  'occurred.precision': 'e.occurred_precision',
+  'location.name': 'e.location_name',
+  'location.admin1': 'e.admin1',
+  'location.admin2': 'e.admin2',
+  'location.country': 'e.country',
+  'location.lat': 'e.lat',
+  'location.lon': 'e.lon',
+  'location.precision': 'e.location_precision',
+  tags: 'to_json(e.tags)',
+  version: 'e.version',
+  created_at: isoTimestamp('e.created_at'),
+  updated_at: isoTimestamp('e.updated_at'),
+  created_by: 'e.created_by',
+  updated_by: 'e.updated_by',
+  deleted_at: isoTimestamp('e.deleted_at'),
+};

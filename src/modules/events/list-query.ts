@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CursorParamSchema } from '../../http/pagination.js';
 import { QueryBoolean } from '../../http/query-values.js';
 import { EventFilterFields, refineEventFilters } from './filters.js';
+import { FieldsParamSchema } from './fields.js';
 
 export const EVENT_SORTS = ['-occurred', 'occurred', '-updated', '-created', 'relevance'] as const;
 export type EventSort = (typeof EVENT_SORTS)[number];
@@ -44,6 +45,7 @@ function refineList(query: z.output<z.ZodObject<typeof ListFields>>, ctx: z.Refi
 export const EventListQuerySchema = z
   .strictObject({
     ...ListFields,
+    fields: FieldsParamSchema.optional(),
     count: QueryBoolean.optional().describe('true adds `total`, the number of matching events (costs a count)'),
     format: z
       .enum(EVENT_FORMATS)
@@ -57,5 +59,8 @@ export const EventListQuerySchema = z
 
 export type EventListQuery = z.output<typeof EventListQuerySchema>;
 
-/** The query string of the export operations (GET /v1/events.csv, ...): a list's, the format being in the path. */
+/** The query string of the CSV export operations (GET /v1/events.csv, ...): a list's, the format being in the path. */
 export const EventExportQuerySchema = z.strictObject(ListFields).superRefine(refineList);
+
+/** The query string of the NDJSON and GeoJSON export operations: an export's, with a sparse fieldset (a CSV's columns are fixed). */
+export const EventFieldsExportQuerySchema = z.strictObject({ ...ListFields, fields: FieldsParamSchema.optional() }).superRefine(refineList);

@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import { copyAllRows, copyTextColumn, type CopyRow } from './copy-stream.js';
 import { eventConditions, type EventFilters } from './filters.js';
 import { RENDERED_CSV, RENDERED_EVENT } from './refresh.js';
+import { projectedJson, type FieldSelection } from './fields.js';
 import { searchQuery } from './search.js';
 import type { EventSort } from './list-query.js';
 
@@ -20,9 +21,10 @@ export interface StoredEvent {
   merged_into: string | null;
 }
 
-export async function getEvent(pool: pg.Pool, id: string): Promise<StoredEvent | null> {
+/** The event `id`, or with `fields` the members selected (fields.ts). */
+export async function getEvent(pool: pg.Pool, id: string, fields?: FieldSelection): Promise<StoredEvent | null> {
   const result = await pool.query<StoredEvent>(
-    `SELECT ${RENDERED_EVENT} AS json, e.version, to_json(e.deleted_at) #>> '{}' AS deleted_at,
+    `SELECT ${fields ? projectedJson(RENDERED_EVENT, fields) : RENDERED_EVENT} AS json, e.version, to_json(e.deleted_at) #>> '{}' AS deleted_at,
             e.deleted_by, e.delete_reason, e.merged_into
      FROM events e WHERE e.id = $1`,
     [id],
@@ -104,6 +106,8 @@ export interface EventPageRequest {
   withCoordinates?: boolean;
   /** What each row carries: the event's JSON (the default), its stored CSV record, or its JSON as a GeoJSON Feature. */
   rendering?: 'json' | 'csv' | 'geojson';
+  /** A sparse fieldset of the JSON (and of a Feature's properties); never with CSV. */
+  fields?: FieldSelection | undefined;
 }
 
 /**
@@ -114,13 +118,30 @@ export interface EventPageRequest {
 const featureOf = (json: string) =>
   `'{"type":"Feature","id":"' || e.id || '","geometry":{"type":"Point","coordinates":[' || e.lon || ',' || e.lat || ']},"properties":' || ${json} || '}'`;
 
+/** The event JSON `json`, or with fields= its selected members (a separate branch: without, the SQL is the same text). */
+const jsonOf = (request: EventPageRequest, json: string) => (request.fields ? projectedJson(json, request.fields) : json);
+
 /** The expression of the text an export row carries: stored, or built while missing. */
 const renderedAs = (request: EventPageRequest) =>
-  request.rendering === 'csv' ? RENDERED_CSV : request.rendering === 'geojson' ? featureOf(RENDERED_EVENT) : RENDERED_EVENT;
+  request.rendering === 'csv'
+    ? RENDERED_CSV
+    : request.rendering === 'geojson'
+      ? featureOf(jsonOf(request, RENDERED_EVENT))
+      : jsonOf(request, RENDERED_EVENT);
 
 /** The stored text alone, null while missing (a page builds those apart, see listEvents). */
 const storedAs = (request: EventPageRequest) =>
-  request.rendering === 'csv' ? 'e.rendered_csv' : request.rendering === 'geojson' ? featureOf('e.rendered') : 'e.rendered';
+  request.rendering === 'csv'
+    ? 'e.rendered_csv'
+    : request.rendering === 'geojson'
+      ? featureOf(jsonOf(request, 'e.rendered'))
+      : jsonOf(request, 'e.rendered');
+
+/** An event JSON text (a past state from its revisions) with only the selected members, projected as a page's are. */
+export async function projectEventJson(pool: pg.Pool, json: string, fields: FieldSelection): Promise<string> {
+  const result = await pool.query<{ json: string }>(`SELECT ${projectedJson('$1::text', fields, { row: false })} AS json`, [json]);
+  return result.rows[0]!.json;
+}
 
 /** The parameters, sort and conditions (filters, coordinates, cursor) shared by a page and an export. */
 function eventSelection(request: EventPageRequest) {

@@ -14,13 +14,20 @@ import { toCsv, toGeoJson, toNdjson } from './export.js';
 import { AcledTypes } from '../acled/codebook.js';
 import { toAcledCsv } from '../acled/export.js';
 import { assertKnownTypeFilter, listEventTypes, toEventType } from '../event-types/repository.js';
-import { DEFAULT_PAGE_SIZE, EventExportQuerySchema, EventListQuerySchema, type EventSort } from './list-query.js';
+import {
+  DEFAULT_PAGE_SIZE,
+  EventExportQuerySchema,
+  EventFieldsExportQuerySchema,
+  EventListQuerySchema,
+  type EventSort,
+} from './list-query.js';
+import { FieldsParamSchema, fieldSelection, selectionTag, type FieldSelection } from './fields.js';
 import type { EventFilters } from './filters.js';
 import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
 import { requireIfMatch } from '../../http/preconditions.js';
 import { eventRevisionAt } from '../changes/repository.js';
 import { idempotencyClaim, NO_CONTENT, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
-import { countEvents, getEvent, listEvents, streamEvents, type StoredEvent } from './repository.js';
+import { countEvents, getEvent, listEvents, projectEventJson, streamEvents, type StoredEvent } from './repository.js';
 import {
   DeleteBodySchema,
   EventInputSchema,
@@ -34,6 +41,7 @@ import {
 import { addRelation, createEvent, deleteEvent, lockLiveEvent, mergeEvent, patchEvent, readEvent, removeRelation } from './writes.js';
 
 const EventGetQuerySchema = z.strictObject({
+  fields: FieldsParamSchema.optional(),
   as_of: z.iso
     .datetime({ offset: true })
     .optional()
@@ -133,6 +141,15 @@ function refuseBom(bom: boolean | undefined, chosen: string): void {
   }
 }
 
+/** fields= picks members of the JSON: the CSV exports (csv, acled-csv) have fixed columns, so it is a 400 with them. */
+function refuseFields(fields: FieldSelection | undefined, chosen: string): void {
+  if (fields && chosen !== 'json' && chosen !== 'ndjson' && chosen !== 'geojson') {
+    throw new ApiError('invalid-input', 'The request has invalid values; see errors.', {
+      errors: [{ in: 'query', path: '/fields', message: `applies to json, ndjson and geojson, not ${chosen}: its columns are fixed` }],
+    });
+  }
+}
+
 /** The body of a 410 for a deleted event: its tombstone. */
 function tombstone(event: StoredEvent, id: string): ApiError {
   return new ApiError('gone', `The event ${id} was deleted.`, {
@@ -171,7 +188,15 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       cursor,
       limit,
       bom = false,
-    }: { filters: EventFilters; sort: EventSort; cursor: string | undefined; limit: number | undefined; bom?: boolean | undefined },
+      fields,
+    }: {
+      filters: EventFilters;
+      sort: EventSort;
+      cursor: string | undefined;
+      limit: number | undefined;
+      bom?: boolean | undefined;
+      fields?: FieldSelection | undefined;
+    },
   ) {
     let exporter = chosen === 'acled-csv' ? null : EXPORTERS[chosen];
     if (!exporter) {
@@ -179,7 +204,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       const types = new AcledTypes((await listEventTypes(db.prisma)).map(toEventType));
       exporter = { rendering: 'json', transform: (withBom) => toAcledCsv(types, withBom), contentType: EXPORTERS.csv.contentType };
     }
-    const request_ = { filters, sort, cursor, withCoordinates: chosen === 'geojson', rendering: exporter.rendering };
+    const request_ = { filters, sort, cursor, withCoordinates: chosen === 'geojson', rendering: exporter.rendering, fields };
     // Batches of the events' texts: many from the database stream, or one page.
     let rows: Readable;
     // An export of everything holds a connection of the export pool while it streams: it needs one of the export slots.
@@ -227,6 +252,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         "`format=acled-csv` is CSV in ACLED's codebook columns (event_id_cnty, event_date, ..., timestamp): types, precisions, actors, " +
           'sources and fatalities mapped as docs/acled.md describes; `npm run import -- --format acled FILE` reads it back.',
         'An export without `limit` streams every matching event; with `limit` it is one page, with a Link header to the next.',
+        '`fields` (a sparse fieldset) sends only the members of each event it names, `id` always among them: in JSON, NDJSON and the',
+        "GeoJSON Features' properties; the CSV formats have fixed columns and refuse it (400).",
         "In both CSVs a text cell that a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR, or a fullwidth =, +, - or @) gets a leading single quote (OWASP's CSV-injection advice); numeric columns keep their sign, and the ACLED import drops the quote.",
         'The same exports have operations of their own, each answering its one media type (for generated clients):',
         '`/v1/events.csv`, `/v1/events.ndjson`, `/v1/events.geojson` and `/v1/events.acled.csv`.',
@@ -252,17 +279,20 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       },
     },
     handler: async (request, reply) => {
-      const { format, limit, cursor, sort, count, bom, ...filters } = request.query;
+      const { format, limit, cursor, sort, count, bom, fields: paths, ...filters } = request.query;
       await assertKnownTypeFilter(db.prisma, filters.type);
       // acled-csv is chosen by name only: in Accept, text/csv means this service's own CSV.
       const chosen = format === 'acled-csv' ? format : negotiate(request, REPRESENTATIONS, format).format;
       addVary(reply, 'Accept');
       refuseBom(bom, chosen);
+      const fields = fieldSelection(paths);
+      refuseFields(fields, chosen);
       if (chosen === 'json') {
-        const { page, total } = await readPage(request, { filters, sort, cursor, limit: limit ?? DEFAULT_PAGE_SIZE }, count === true);
+        const pageRequest = { filters, sort, cursor, limit: limit ?? DEFAULT_PAGE_SIZE, fields };
+        const { page, total } = await readPage(request, pageRequest, count === true);
         return sendJsonPage(request, reply, page, publicUrl, total === undefined ? {} : { total });
       }
-      return sendExport(request, reply, chosen, { filters, sort, cursor, limit, bom });
+      return sendExport(request, reply, chosen, { filters, sort, cursor, limit, bom, fields });
     },
   });
 
@@ -279,14 +309,17 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
           'matching event, streamed (in one of the export slots: 503 with Retry-After when all are taken); with `limit` one page,',
           'with a Link header to the next.',
         ].join('\n'),
-        querystring: EventExportQuerySchema,
+        // fields= is declared where it applies (NDJSON, GeoJSON): a CSV's columns are fixed, and it is a 400 there.
+        querystring: format === 'ndjson' || format === 'geojson' ? EventFieldsExportQuerySchema : EventExportQuerySchema,
         response: { 200: { description: summary, content: { [mediaType]: { schema } } }, ...problemResponses(400, 503) },
       },
       handler: async (request, reply) => {
-        const { limit, cursor, sort, bom, ...filters } = request.query;
+        const { limit, cursor, sort, bom, fields: paths, ...filters } = request.query as z.output<typeof EventFieldsExportQuerySchema>;
         await assertKnownTypeFilter(db.prisma, filters.type);
         refuseBom(bom, format);
-        return sendExport(request, reply, format, { filters, sort, cursor, limit, bom });
+        const fields = fieldSelection(paths);
+        refuseFields(fields, format);
+        return sendExport(request, reply, format, { filters, sort, cursor, limit, bom, fields });
       },
     });
   }
@@ -324,7 +357,9 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       summary: 'Get one event with its reports',
       description:
         'The ETag is the version; send it in If-None-Match to get 304 when unchanged. A deleted event answers 410 with its tombstone ' +
-        '(merged_into names the survivor of a merge). With `as_of`, the event as it stood at that time, from its revisions: ' +
+        '(merged_into names the survivor of a merge). With `fields`, only the members selected (and id); the ETag then names the ' +
+        'selection too (`"<version>-<tag>"`), so two selections never share one, and it is accepted as If-Match for that version. ' +
+        'With `as_of`, the event as it stood at that time, from its revisions: ' +
         '404 if it did not exist yet, 410 if it was deleted by then. The past states of an event deleted since are for editors: ' +
         'others get its 410 tombstone.',
       params: IdParamsSchema,
@@ -334,16 +369,18 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     handler: async (request, reply) => {
       const { id } = request.params;
       const asOf = request.query.as_of;
+      const fields = fieldSelection(request.query.fields);
       // A deleted event's past states are its tombstone's contents: editors only, the tombstone for others.
       if (asOf && !canReadDeleted(request)) {
         const current = await getEvent(db.pool, id);
         if (current?.deleted_at) throw tombstone(current, id);
       }
-      const event = asOf ? await eventAsOf(id, asOf) : await getEvent(db.pool, id);
+      const event = asOf ? await eventAsOf(id, asOf) : await getEvent(db.pool, id, fields);
       if (!event) throw notFound('event', id);
       if (event.deleted_at) throw tombstone(event, id);
-      if (isNotModified(request, reply, event.version)) return reply.code(304).send();
-      return sendJsonText(reply, event.json);
+      if (isNotModified(request, reply, event.version, fields && selectionTag(fields))) return reply.code(304).send();
+      // A past state comes whole from its revision: projected here as a stored event is.
+      return sendJsonText(reply, asOf && fields ? await projectEventJson(db.pool, event.json, fields) : event.json);
     },
   });
 
