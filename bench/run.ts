@@ -1,7 +1,7 @@
 // The list and export benchmark (run by hand, never in CI):
 //
 //   npm run build && node --import tsx bench/run.ts --database-url postgresql://... [--duration 10] [--rounds 3] [--warmup 5]
-//       [--idle 300] [--idle-rounds 2] [--baseline] [--skip-export] [--only NAME] [--service-node-options "--flag ..."] [--out FILE]
+//       [--idle 300] [--idle-rounds 2] [--baseline] [--skip-export] [--only NAME] [--service-node-options='--flag ...'] [--service dist/server.js] [--out FILE]
 //   npm run build && node --import tsx bench/run.ts --database-url postgresql://... --export-only
 //
 // On a database loaded by `npm run seed:synthetic`, it starts the service (node dist/server.js) and
@@ -38,6 +38,7 @@ const { values: args } = parseArgs({
     baseline: { type: 'boolean', default: false },
     only: { type: 'string' },
     'service-node-options': { type: 'string', default: '' },
+    service: { type: 'string', default: 'dist/server.js' },
     'skip-export': { type: 'boolean', default: false },
     'export-only': { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -197,7 +198,7 @@ const env = {
   EXPENSIVE_MAX_PER_CLIENT: String(connections),
 };
 const serviceNodeOptions = args['service-node-options'].split(' ').filter(Boolean);
-const service = start('service', SERVICE_PORT, [...serviceNodeOptions, 'dist/server.js'], { ...env, PORT: String(SERVICE_PORT) });
+const service = start('service', SERVICE_PORT, [...serviceNodeOptions, args.service], { ...env, PORT: String(SERVICE_PORT) });
 if (args['export-only']) {
   await waitUntilServing(service, '/readyz');
   const { rows, seconds, peakRss, cpuPerRow, pgCpuPerRow } = await exportCsv(service);
@@ -348,7 +349,8 @@ const command = [
   `--duration ${duration} --rounds ${rounds} --warmup ${warmup} --connections ${connections} --idle ${idleSeconds} --idle-rounds ${idleRounds}`,
   ...(args.baseline ? ['--baseline'] : []),
   ...(args.only ? [`--only '${args.only}'`] : []),
-  ...(serviceNodeOptions.length > 0 ? [`--service-node-options '${serviceNodeOptions.join(' ')}'`] : []),
+  ...(args.service !== 'dist/server.js' ? [`--service ${args.service}`] : []),
+  ...(serviceNodeOptions.length > 0 ? [`--service-node-options='${serviceNodeOptions.join(' ')}'`] : []),
 ].join(' ');
 const loads = results.flatMap((entry) => [...entry.rounds.values()].flat().map((r) => r.load));
 const lines = [
