@@ -1,7 +1,8 @@
 // The list and export benchmark (run by hand, never in CI):
 //
 //   npm run build && node --import tsx bench/run.ts --database-url postgresql://... [--duration 10] [--rounds 3] [--warmup 5]
-//       [--idle 300] [--idle-rounds 2] [--baseline] [--skip-export] [--only NAME] [--service-node-options='--flag ...'] [--service dist/server.js] [--out FILE]
+//       [--idle 300] [--idle-rounds 2] [--baseline] [--skip-export] [--only NAME] [--service-node-options='--flag ...'] [--service dist/server.js] [--service-log FILE]
+//       [--before OLD/server.js [--before-node-options='...']] [--out FILE]
 //   npm run build && node --import tsx bench/run.ts --database-url postgresql://... --export-only
 //
 // On a database loaded by `npm run seed:synthetic`, it starts the service (node dist/server.js) and
@@ -18,13 +19,14 @@
 // and writes them to --out when given. With --export-only it starts the service alone, runs only
 // the export and prints its figures.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { openSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { waitUntilAnswering } from './wait.js';
 import pg from 'pg';
 import { cpuSeconds, memory } from './proc.js';
 import { discoverShapes } from './shapes.js';
+import { SERVICE_NODE_FLAGS } from '../scripts/service-flags.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,8 +39,12 @@ const { values: args } = parseArgs({
     'idle-rounds': { type: 'string', default: '2' },
     baseline: { type: 'boolean', default: false },
     only: { type: 'string' },
-    'service-node-options': { type: 'string', default: '' },
+    // The flags npm start runs the service with (scripts/service-flags.ts), unless given.
+    'service-node-options': { type: 'string', default: SERVICE_NODE_FLAGS.join(' ') },
     service: { type: 'string', default: 'dist/server.js' },
+    'service-log': { type: 'string' },
+    before: { type: 'string' },
+    'before-node-options': { type: 'string', default: '' },
     'skip-export': { type: 'boolean', default: false },
     'export-only': { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -55,6 +61,7 @@ const idleRounds = Number(args['idle-rounds']);
 const SERVICE_PORT = 3201;
 const BASELINE_PORT = 3202;
 const LIMIT_PORT = 3204;
+const BEFORE_PORT = 3205;
 
 // ---------------------------------------------------------------- processes
 
@@ -64,8 +71,9 @@ interface Server {
   port: number;
 }
 
-function start(name: string, port: number, command: string[], env: NodeJS.ProcessEnv): Server {
-  const child = spawn(process.execPath, command, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+/** Starts a server; its standard output is dropped, or appended to `log` (--service-log, e.g. with --trace-gc). */
+function start(name: string, port: number, command: string[], env: NodeJS.ProcessEnv, log?: string): Server {
+  const child = spawn(process.execPath, command, { env, stdio: ['ignore', log ? openSync(log, 'a') : 'ignore', 'inherit'] });
   return { name, child, port };
 }
 
@@ -198,7 +206,13 @@ const env = {
   EXPENSIVE_MAX_PER_CLIENT: String(connections),
 };
 const serviceNodeOptions = args['service-node-options'].split(' ').filter(Boolean);
-const service = start('service', SERVICE_PORT, [...serviceNodeOptions, args.service], { ...env, PORT: String(SERVICE_PORT) });
+const service = start(
+  'service',
+  SERVICE_PORT,
+  [...serviceNodeOptions, args.service],
+  { ...env, PORT: String(SERVICE_PORT) },
+  args['service-log'],
+);
 if (args['export-only']) {
   await waitUntilServing(service, '/readyz');
   const { rows, seconds, peakRss, cpuPerRow, pgCpuPerRow } = await exportCsv(service);
@@ -214,7 +228,15 @@ const limit = start('limit', LIMIT_PORT, ['--import', 'tsx', 'bench/limit-server
 const baseline = args.baseline
   ? start('baseline', BASELINE_PORT, ['--import', 'tsx', 'bench/baseline-server.ts', databaseUrl, String(BASELINE_PORT)], env)
   : null;
-const servers = [service, limit, ...(baseline ? [baseline] : [])];
+// --before: a second build of the service (e.g. the previous commit's dist, copied aside), measured in the same rounds.
+const before = args.before
+  ? start('before', BEFORE_PORT, [...args['before-node-options'].split(' ').filter(Boolean), args.before], {
+      ...env,
+      PORT: String(BEFORE_PORT),
+    })
+  : null;
+const services = [service, ...(before ? [before] : [])];
+const servers = [...services, limit, ...(baseline ? [baseline] : [])];
 const stopAll = () => {
   for (const server of servers) server.child.kill('SIGTERM');
 };
@@ -222,6 +244,7 @@ process.on('exit', stopAll);
 await Promise.all([
   waitUntilServing(service, '/readyz'),
   waitUntilServing(limit, '/v1/events?limit=1'),
+  ...(before ? [waitUntilServing(before, '/readyz')] : []),
   ...(baseline ? [waitUntilServing(baseline, '/v1/events?limit=1')] : []),
 ]);
 
@@ -259,7 +282,7 @@ for (const shape of queryShapes) {
 
 /** Major garbage collections so far: the service's from /metrics (prom-client), the limit server's from /gc; null for the baseline. */
 async function majorGcs(server: Server): Promise<number | null> {
-  if (server === service) {
+  if (services.includes(server)) {
     const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`, { headers: { connection: 'close' } })).text();
     return Number(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\d+)/m.exec(text)?.[1] ?? 0);
   }
@@ -320,7 +343,7 @@ await runRounds('fresh', rounds, servers);
 if (idleSeconds > 0 && idleRounds > 0) {
   console.error(`idle for ${idleSeconds} s`);
   await new Promise((resolve) => setTimeout(resolve, idleSeconds * 1000));
-  await runRounds('after idle', idleRounds, [service, limit]);
+  await runRounds('after idle', idleRounds, [...services, limit]);
 }
 const servicePeak = memory(service.child.pid!).peak;
 const limitPeak = memory(limit.child.pid!).peak;
@@ -350,6 +373,8 @@ const command = [
   ...(args.baseline ? ['--baseline'] : []),
   ...(args.only ? [`--only '${args.only}'`] : []),
   ...(args.service !== 'dist/server.js' ? [`--service ${args.service}`] : []),
+  ...(args.before ? [`--before ${args.before}`] : []),
+  ...(args['before-node-options'] ? [`--before-node-options='${args['before-node-options']}'`] : []),
   ...(serviceNodeOptions.length > 0 ? [`--service-node-options='${serviceNodeOptions.join(' ')}'`] : []),
 ].join(' ');
 const loads = results.flatMap((entry) => [...entry.rounds.values()].flat().map((r) => r.load));
@@ -367,16 +392,19 @@ const lines = [
   "Medians over rounds; ratio = service req/s / limit req/s; CPU = the server process's CPU time (/proc/<pid>/stat) per request;",
   'major GCs per 1,000 requests.',
   '',
-  '| phase | shape | service req/s | limit req/s | ratio | service p50 / p99 ms | limit p50 / p99 ms | CPU µs/req service / limit | major GCs /1k service / limit | errors, non-2xx |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...results.map(({ phase, shape, rounds: byServer }) => {
-    const s = byServer.get(service);
-    const l = byServer.get(limit);
-    const sr = of(s, (r) => r.rps);
-    const lr = of(l, (r) => r.rps);
-    const bad = [...byServer.values()].flat().reduce((sum, r) => sum + r.errors + r.non2xx, 0);
-    return `| ${phase} | ${shape} | ${fmt(sr)} | ${fmt(lr)} | ${fmt(sr / lr, 2)} | ${latency(s)} | ${latency(l)} | ${fmt(of(s, (r) => r.cpu))} / ${fmt(of(l, (r) => r.cpu))} | ${gcRate(s)} / ${gcRate(l)} | ${bad} |`;
-  }),
+  '| build | phase | shape | service req/s | limit req/s | ratio | service p50 / p99 ms | limit p50 / p99 ms | CPU µs/req service / limit | major GCs /1k service / limit | errors, non-2xx |',
+  '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...services.flatMap((side) =>
+    results.map(({ phase, shape, rounds: byServer }) => {
+      const s = byServer.get(side);
+      const l = byServer.get(limit);
+      const sr = of(s, (r) => r.rps);
+      const lr = of(l, (r) => r.rps);
+      const bad = [...byServer.values()].flat().reduce((sum, r) => sum + r.errors + r.non2xx, 0);
+      const build = side === service ? args.service : `${args.before} (before)`;
+      return `| ${build} | ${phase} | ${shape} | ${fmt(sr)} | ${fmt(lr)} | ${fmt(sr / lr, 2)} | ${latency(s)} | ${latency(l)} | ${fmt(of(s, (r) => r.cpu))} / ${fmt(of(l, (r) => r.cpu))} | ${gcRate(s)} / ${gcRate(l)} | ${bad} |`;
+    }),
+  ),
   '',
   ...(baseline
     ? [

@@ -30,6 +30,7 @@ import { waitUntilAnswering } from './wait.js';
 import { connectDatabase } from '../src/db/client.js';
 import { createKey, revokeKey } from '../src/modules/keys/repository.js';
 import { cpuSeconds, memory } from './proc.js';
+import { SERVICE_NODE_FLAGS } from '../scripts/service-flags.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,7 +47,8 @@ const { values: args } = parseArgs({
     'idle-every': { type: 'string', default: '0' },
     'idle-gap': { type: 'string', default: '0' },
     'max-drift': { type: 'string', default: '10' },
-    'service-node-options': { type: 'string', default: '' },
+    // The flags npm start runs the service with (scripts/service-flags.ts), unless given.
+    'service-node-options': { type: 'string', default: SERVICE_NODE_FLAGS.join(' ') },
   },
 });
 const databaseUrl = args['database-url'];
