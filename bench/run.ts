@@ -224,7 +224,14 @@ if (args['export-only']) {
   );
   process.exit(0);
 }
-const limit = start('limit', LIMIT_PORT, ['--import', 'tsx', 'bench/limit-server.ts', databaseUrl, String(LIMIT_PORT)], env);
+// The limit server runs with the service's Node flags: without --no-memory-reducer it too ran a full GC
+// every 25 to 50 requests once it had sat idle between its rounds (bench/RESULTS.md), a handicap of the runtime, not of the design.
+const limit = start(
+  'limit',
+  LIMIT_PORT,
+  [...serviceNodeOptions, '--import', 'tsx', 'bench/limit-server.ts', databaseUrl, String(LIMIT_PORT)],
+  env,
+);
 const baseline = args.baseline
   ? start('baseline', BASELINE_PORT, ['--import', 'tsx', 'bench/baseline-server.ts', databaseUrl, String(BASELINE_PORT)], env)
   : null;
@@ -390,6 +397,7 @@ const lines = [
   `Each shape: ${rounds} rounds of ${duration} s at ${connections} connections (autocannon, a separate process) on each server, interleaved, first mover`,
   `alternating, after ${warmup} s of every shape on every server unmeasured; then ${idleRounds} more rounds each after both sat idle for ${idleSeconds} s.`,
   "Medians over rounds; ratio = service req/s / limit req/s; CPU = the server process's CPU time (/proc/<pid>/stat) per request;",
+  `the limit server runs with the service's Node flags (${serviceNodeOptions.join(' ') || 'none'}), a --before build with its own;`,
   'major GCs per 1,000 requests.',
   '',
   '| build | phase | shape | service req/s | limit req/s | ratio | service p50 / p99 ms | limit p50 / p99 ms | CPU µs/req service / limit | major GCs /1k service / limit | errors, non-2xx |',

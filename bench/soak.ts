@@ -712,7 +712,7 @@ const progress = setInterval(() => {
 /** Major garbage collections of the service so far (prom-client's nodejs_gc_duration_seconds); NaN when /metrics does not answer. */
 async function majorGcs(): Promise<number> {
   try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
     return Number(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\d+)/m.exec(text)?.[1] ?? NaN);
   } catch {
     return NaN;
@@ -727,21 +727,17 @@ for (let from = 0; from < duration && !serviceExit; from += idleGap > 0 ? idleEv
   const periodEnd = loadStart + to * 1000;
   // The first period is counted from the end of the warm-up.
   const countFrom = loadStart + (from === 0 ? warmup : from) * 1000;
-  let requestsAtStart = total;
-  let majorsAtStart = await majorGcs();
-  const counting = setTimeout(
-    () => {
-      requestsAtStart = total;
-      void majorGcs().then((n) => (majorsAtStart = n));
-    },
-    Math.max(0, countFrom - performance.now()),
-  );
-  await Promise.all(
-    workers.map(async (worker) => {
-      while (performance.now() < periodEnd && !serviceExit) await step(worker);
-    }),
-  );
-  clearTimeout(counting);
+  const runUntil = (end: number) =>
+    Promise.all(
+      workers.map(async (worker) => {
+        while (performance.now() < end && !serviceExit) await step(worker);
+      }),
+    );
+  // The warm-up is load, not counted.
+  await runUntil(countFrom);
+  const requestsAtStart = total;
+  const majorsAtStart = await majorGcs();
+  await runUntil(periodEnd);
   periods.push({ from: from === 0 ? warmup : from, to, requests: total - requestsAtStart, majors: (await majorGcs()) - majorsAtStart });
   const resume = loadStart + (to + idleGap) * 1000;
   if (idleGap > 0 && to < duration) {
