@@ -814,7 +814,9 @@ const last = periodRows.at(-1);
 // Worse by more than --max-drift: fewer req/s, or more major GCs per request (by at least 1 per 1,000 requests, so a
 // rate of nearly none that doubles is not a failure).
 const rpsDrift = first && last ? ((first.rps - last.rps) / first.rps) * 100 : 0;
-const gcDrift = first && last && first.gcRate > 0 ? ((last.gcRate - first.gcRate) / first.gcRate) * 100 : 0;
+// From none at the start, any rate at the end is infinitely worse (the 1-per-1,000 floor below still applies).
+const gcDrift =
+  first && last ? (first.gcRate > 0 ? ((last.gcRate - first.gcRate) / first.gcRate) * 100 : last.gcRate > 0 ? Infinity : 0) : 0;
 const drifted = periodRows.length > 1 && (rpsDrift > maxDrift || (gcDrift > maxDrift && last!.gcRate - first!.gcRate >= 1));
 const passed = errors === 0 && !serviceExit && growth < maxGrowth && !drifted;
 const logs = [...logLevels.entries()].map(([level, n]) => `${n} ${level}`).join(', ') || 'none';
