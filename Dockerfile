@@ -36,4 +36,5 @@ EXPOSE 3000
 #   docker compose exec api node dist/cli/keys.js create --name admin --role admin
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/readyz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "dist/server.js"]
+# The flags of `npm start` (scripts/check-container.ts checks they agree); why: docs/operations.md, "Node flags".
+CMD ["node", "--no-memory-reducer", "dist/server.js"]

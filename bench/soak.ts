@@ -1,6 +1,7 @@
 // The soak test (run by hand, never in CI):
 //
 //   npm run build && node --import tsx bench/soak.ts --database-url postgresql://... [--duration 300] [--connections 8] [--write-share 0.2]
+//       [--idle-every 0 --idle-gap 0] [--max-drift 10] [--service-node-options='--flag ...']
 //
 // On a database loaded by `npm run seed:synthetic`, it starts the built service (node dist/server.js,
 // which migrates first), creates an editor key in the database, and for --duration seconds keeps
@@ -13,6 +14,12 @@
 // of the first --window seconds after --warmup with the mean of the last --window seconds: a leak shows
 // as growth. It prints the results as Markdown, and exits 1 when there were errors or RSS grew by
 // --max-growth percent or more. The key is revoked at the end; the data it wrote stays.
+//
+// With --idle-every A --idle-gap G the load runs in periods of A seconds with G seconds of silence
+// between them (the service used to slow down for good after sitting idle: issue 19). Per period
+// it reports req/s and major garbage collections per 1,000 requests (from the service's /metrics);
+// it also fails when the last period's req/s or major-GC rate is more than --max-drift percent
+// worse than the first's (counted from --warmup on).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -23,6 +30,7 @@ import { waitUntilAnswering } from './wait.js';
 import { connectDatabase } from '../src/db/client.js';
 import { createKey, revokeKey } from '../src/modules/keys/repository.js';
 import { cpuSeconds, memory } from './proc.js';
+import { SERVICE_NODE_FLAGS } from '../scripts/service-flags.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,6 +44,11 @@ const { values: args } = parseArgs({
     port: { type: 'string', default: '3203' },
     server: { type: 'string', default: 'dist/server.js' },
     seed: { type: 'string', default: '1' },
+    'idle-every': { type: 'string', default: '0' },
+    'idle-gap': { type: 'string', default: '0' },
+    'max-drift': { type: 'string', default: '10' },
+    // The flags npm start runs the service with (scripts/service-flags.ts), unless given.
+    'service-node-options': { type: 'string', default: SERVICE_NODE_FLAGS.join(' ') },
   },
 });
 const databaseUrl = args['database-url'];
@@ -47,10 +60,14 @@ const warmup = Number(args.warmup);
 const windowSeconds = Number(args.window);
 const maxGrowth = Number(args['max-growth']);
 const port = Number(args.port);
-if (![duration, connections, writeShare, warmup, windowSeconds, maxGrowth, port].every(Number.isFinite))
+const idleEvery = Number(args['idle-every']);
+const idleGap = Number(args['idle-gap']);
+const maxDrift = Number(args['max-drift']);
+if (![duration, connections, writeShare, warmup, windowSeconds, maxGrowth, port, idleEvery, idleGap, maxDrift].every(Number.isFinite))
   throw new Error('numeric options must be numbers');
 if (writeShare < 0 || writeShare > 1) throw new Error('--write-share is between 0 and 1');
 if (duration < warmup + 2 * windowSeconds) throw new Error('--duration must cover --warmup and two --window periods');
+if (idleGap > 0 && idleEvery <= warmup) throw new Error('--idle-every must be longer than --warmup');
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 
@@ -78,7 +95,8 @@ function weighted<T>(choices: readonly (readonly [T, number])[]): T {
 // ---------------------------------------------------------------- the service
 
 const db = connectDatabase(databaseUrl, 2);
-const service: ChildProcess = spawn(process.execPath, [args.server], {
+const serviceNodeOptions = args['service-node-options'].split(' ').filter(Boolean);
+const service: ChildProcess = spawn(process.execPath, [...serviceNodeOptions, args.server], {
   env: {
     ...process.env,
     DATABASE_URL: databaseUrl,
@@ -662,7 +680,6 @@ console.error(
 
 loadStart = performance.now();
 measureFrom = loadStart + warmup * 1000;
-const loadEnd = loadStart + duration * 1000;
 const samples: { t: number; rss: number }[] = [];
 const loads: { t: number; load: number }[] = [];
 const cpuAtStart = cpuSeconds(pid);
@@ -692,11 +709,42 @@ const progress = setInterval(() => {
   );
 }, 30_000);
 
-const workers = Array.from({ length: connections }, async () => {
-  const worker: Worker = { walk: null, lastCreate: null };
-  while (performance.now() < loadEnd && !serviceExit) await step(worker);
-});
-await Promise.all(workers);
+/** Major garbage collections of the service so far (prom-client's nodejs_gc_duration_seconds); NaN when /metrics does not answer. */
+async function majorGcs(): Promise<number> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+    return Number(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\d+)/m.exec(text)?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
+/** The load's active periods (one without --idle-gap): requests sent and major GCs in each, from --warmup on in the first. */
+const periods: { from: number; to: number; requests: number; majors: number }[] = [];
+const workers: Worker[] = Array.from({ length: connections }, () => ({ walk: null, lastCreate: null }));
+for (let from = 0; from < duration && !serviceExit; from += idleGap > 0 ? idleEvery + idleGap : duration) {
+  const to = idleGap > 0 ? Math.min(duration, from + idleEvery) : duration;
+  const periodEnd = loadStart + to * 1000;
+  // The first period is counted from the end of the warm-up.
+  const countFrom = loadStart + (from === 0 ? warmup : from) * 1000;
+  const runUntil = (end: number) =>
+    Promise.all(
+      workers.map(async (worker) => {
+        while (performance.now() < end && !serviceExit) await step(worker);
+      }),
+    );
+  // The warm-up is load, not counted.
+  await runUntil(countFrom);
+  const requestsAtStart = total;
+  const majorsAtStart = await majorGcs();
+  await runUntil(periodEnd);
+  periods.push({ from: from === 0 ? warmup : from, to, requests: total - requestsAtStart, majors: (await majorGcs()) - majorsAtStart });
+  const resume = loadStart + (to + idleGap) * 1000;
+  if (idleGap > 0 && to < duration) {
+    console.error(`${to} s: idle for ${idleGap} s`);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, resume - performance.now())));
+  }
+}
 const elapsed = (performance.now() - loadStart) / 1000;
 clearInterval(sampler);
 clearInterval(heapSampler);
@@ -757,7 +805,20 @@ for (let t = 0; t < duration; t += windowSeconds) {
     `| ${t}-${t + windowSeconds} | ${fmt(latencies.length / windowSeconds)} | ${fmt(percentile(latencies, 99))} | ${fmt(mean(during(t, t + windowSeconds)))} | ${fmt(mean(heapDuring(t, t + windowSeconds)))} | ${fmt(mean(load), 1)} |`,
   );
 }
-const passed = errors === 0 && !serviceExit && growth < maxGrowth;
+const periodRows = periods.map((period) => {
+  const seconds = period.to - period.from;
+  return { ...period, rps: period.requests / seconds, gcRate: (period.majors / Math.max(1, period.requests)) * 1000 };
+});
+const first = periodRows[0];
+const last = periodRows.at(-1);
+// Worse by more than --max-drift: fewer req/s, or more major GCs per request (by at least 1 per 1,000 requests, so a
+// rate of nearly none that doubles is not a failure).
+const rpsDrift = first && last ? ((first.rps - last.rps) / first.rps) * 100 : 0;
+// From none at the start, any rate at the end is infinitely worse (the 1-per-1,000 floor below still applies).
+const gcDrift =
+  first && last ? (first.gcRate > 0 ? ((last.gcRate - first.gcRate) / first.gcRate) * 100 : last.gcRate > 0 ? Infinity : 0) : 0;
+const drifted = periodRows.length > 1 && (rpsDrift > maxDrift || (gcDrift > maxDrift && last!.gcRate - first!.gcRate >= 1));
+const passed = errors === 0 && !serviceExit && growth < maxGrowth && !drifted;
 const logs = [...logLevels.entries()].map(([level, n]) => `${n} ${level}`).join(', ') || 'none';
 
 const lines = [
@@ -765,7 +826,9 @@ const lines = [
   `service, PostgreSQL and the load generator; Node ${process.version}; ${Number(counts.events).toLocaleString('en')} live events and ${Number(counts.reports).toLocaleString('en')} live reports at the start.`,
   '',
   '```sh',
-  `node --import tsx bench/soak.ts --database-url <url> --duration ${duration} --connections ${connections} --write-share ${writeShare}`,
+  `node --import tsx bench/soak.ts --database-url <url> --duration ${duration} --connections ${connections} --write-share ${writeShare}` +
+    (idleGap > 0 ? ` --idle-every ${idleEvery} --idle-gap ${idleGap}` : '') +
+    (serviceNodeOptions.length > 0 ? ` --service-node-options='${serviceNodeOptions.join(' ')}'` : ''),
   '```',
   '',
   `${duration} s (${fmt(elapsed, 1)} s with the requests in flight at the end), ${connections} requests in flight at all times, ${fmt(writeShare * 100)}% writes.`,
@@ -802,7 +865,17 @@ const lines = [
   '',
   `After the run: ${Number(after.events).toLocaleString('en')} live events, ${Number(after.reports).toLocaleString('en')} live reports; ${Number(after.revisions).toLocaleString('en')} revisions by the soak's key.`,
   '',
-  `Verdict: ${passed ? 'passed' : 'FAILED'} (zero errors and RSS growth under ${maxGrowth}%).`,
+  `Load periods${idleGap > 0 ? ` (${idleEvery} s of load, then ${idleGap} s idle)` : ''}, the first counted from the end of the warm-up:`,
+  '',
+  '| seconds | requests | req/s | major GCs | major GCs / 1,000 requests |',
+  '|---|---:|---:|---:|---:|',
+  ...periodRows.map(
+    (p) => `| ${p.from}-${p.to} | ${p.requests.toLocaleString('en')} | ${fmt(p.rps)} | ${p.majors} | ${fmt(p.gcRate, 2)} |`,
+  ),
+  '',
+  `Last period against the first: req/s ${fmt(-rpsDrift, 1)}%, major GCs per request ${fmt(gcDrift, 1)}%.`,
+  '',
+  `Verdict: ${passed ? 'passed' : 'FAILED'} (zero errors, RSS growth under ${maxGrowth}%, and the last load period's req/s and major-GC rate within ${maxDrift}% of the first's).`,
   ...(errorSamples.length > 0 ? ['', 'First errors:', '', ...errorSamples.map((line) => `- ${line}`)] : []),
 ];
 console.log(lines.join('\n'));

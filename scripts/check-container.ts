@@ -18,6 +18,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { freePort } from '../src/db/embedded.js';
 import { commandOf, envOf, readDockerfile, type Stage } from './dockerfile.js';
+import { SERVICE_NODE_FLAGS } from './service-flags.js';
 import { createTemporaryDatabase, type TemporaryDatabase } from './temp-database.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -46,7 +47,9 @@ const last = (stage: Stage, keyword: string) => stage.instructions.filter((instr
 const user = last(runtime, 'USER')?.args ?? 'root';
 if (['root', '0'].includes(user.split(':')[0]!)) fail(`the runtime stage runs as ${user}: it must be an unprivileged user`);
 const cmd = commandOf(last(runtime, 'CMD')?.args ?? fail('the runtime stage has no CMD'));
-if (cmd.join(' ') !== 'node dist/server.js') fail(`the runtime CMD is ${JSON.stringify(cmd)}, not node dist/server.js`);
+// The image runs the service with the Node flags of `npm start`.
+const expectedCmd = ['node', ...SERVICE_NODE_FLAGS, 'dist/server.js'].join(' ');
+if (cmd.join(' ') !== expectedCmd) fail(`the runtime CMD is ${JSON.stringify(cmd)}, not ${expectedCmd} (the flags of npm start)`);
 const healthcheck =
   /^(?:--\S+\s+)*CMD\s+(.*)$/.exec(last(runtime, 'HEALTHCHECK')?.args ?? '')?.[1] ?? fail('the runtime stage has no HEALTHCHECK CMD');
 if (!healthcheck.includes('/readyz')) fail('the HEALTHCHECK does not ask /readyz');

@@ -70,4 +70,19 @@ describe('unknown vocabulary values in filters', () => {
     expect((await t.http.get(`/v1/events?type=${code}`).expect(200)).body.data).toEqual([]);
     expect((await t.http.get('/v1/events?type=capture&status=reported,corroborated').expect(200)).body.data.length).toBeGreaterThan(0);
   });
+
+  it('a type another instance adds is known at once, though this one has the vocabulary in memory; an unknown one stays a 400', async () => {
+    // This instance has seen the vocabulary (it keeps the codes seen, which only grow).
+    expect((await t.http.get('/v1/events?type=capture').expect(200)).body.data.length).toBeGreaterThan(0);
+    const code = `t_${unique()}`;
+    await expectUnknown(`/v1/events?type=capture,${code}`, 'type', code, await knownTypes());
+    // Added behind this instance's back, as another instance of the service would.
+    await t.db.pool.query(`INSERT INTO event_types (code, label, description) VALUES ($1, 'Added elsewhere', 'By another instance')`, [
+      code,
+    ]);
+    const page = (await t.http.get(`/v1/events?type=capture,${code}`).expect(200)).body.data as { type: string }[];
+    expect(page.length).toBeGreaterThan(0);
+    expect(page.every((event) => event.type === 'capture')).toBe(true);
+    await expectUnknown(`/v1/events?type=${code},captur`, 'type', 'captur', await knownTypes());
+  });
 });

@@ -33,6 +33,44 @@ const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 export type CopyRow = (Buffer | null)[];
 
 /**
+ * The whole rows of binary COPY output in `data` from offset `at`, with `fields` columns each,
+ * and the offset after them: where a row cut short starts, or past the trailer. Per row: a field
+ * count (int16; -1 is the trailer), then per field a length (int32, -1 for NULL) and the bytes,
+ * handed over as views into `data`.
+ */
+function readRows(data: Buffer, at: number, fields: number): { rows: CopyRow[] | Error; next: number } {
+  const rows: CopyRow[] = [];
+  rows: while (data.length - at >= 2) {
+    const count = data.readInt16BE(at);
+    if (count === -1) return { rows, next: at + 2 };
+    if (count !== fields) return { rows: new Error(`binary COPY row with ${count} fields, expected ${fields}`), next: at };
+    const row: CopyRow = [];
+    let next = at + 2;
+    for (let field = 0; field < count; field += 1) {
+      if (data.length - next < 4) break rows;
+      const length = data.readInt32BE(next);
+      next += 4;
+      if (length < 0) {
+        row.push(null);
+        continue;
+      }
+      if (data.length - next < length) break rows;
+      row.push(data.subarray(next, next + length));
+      next += length;
+    }
+    rows.push(row);
+    at = next;
+  }
+  return { rows, next: at };
+}
+
+/** Where the rows of binary COPY output start: after the signature, flags (int32) and the header extension; null if `data` is shorter. */
+function rowsStart(data: Buffer): number | null {
+  const headerLength = data.length >= 19 ? 19 + data.readInt32BE(15) : Infinity;
+  return data.length < headerLength ? null : headerLength;
+}
+
+/**
  * Splits binary COPY output of a query with `fields` columns into batches: each chunk received
  * becomes an array of the rows it completes (a row cut by a chunk boundary waits for the next).
  * Per row: a field count (int16), then per field a length (int32, -1 for NULL) and the bytes;
@@ -50,40 +88,18 @@ class CopyRows extends Transform {
     const data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
     let at = 0;
     if (!this.headerSeen) {
-      const headerLength = data.length >= 19 ? 19 + data.readInt32BE(15) : Infinity;
-      if (data.length < headerLength) {
+      const start = rowsStart(data);
+      if (start === null) {
         this.pending = data;
         return done();
       }
       if (!data.subarray(0, SIGNATURE.length).equals(SIGNATURE)) return done(new Error('not binary COPY output'));
-      at = headerLength;
+      at = start;
       this.headerSeen = true;
     }
-    const rows: CopyRow[] = [];
-    rows: while (data.length - at >= 2) {
-      const count = data.readInt16BE(at);
-      if (count === -1) {
-        at += 2; // the trailer: nothing follows
-        break;
-      }
-      if (count !== this.fields) return done(new Error(`binary COPY row with ${count} fields, expected ${this.fields}`));
-      const row: CopyRow = [];
-      let next = at + 2;
-      for (let field = 0; field < count; field += 1) {
-        if (data.length - next < 4) break rows;
-        const length = data.readInt32BE(next);
-        next += 4;
-        if (length < 0) {
-          row.push(null);
-          continue;
-        }
-        if (data.length - next < length) break rows;
-        row.push(data.subarray(next, next + length));
-        next += length;
-      }
-      rows.push(row);
-      at = next;
-    }
+    const { rows, next } = readRows(data, at, this.fields);
+    if (rows instanceof Error) return done(rows);
+    at = next;
     // Copied, so that the chunk the rows were cut from is not held by the few bytes left over.
     this.pending = Buffer.from(data.subarray(at));
     done(null, rows.length > 0 ? rows : undefined);
@@ -101,7 +117,7 @@ class CopyRows extends Transform {
  * the middle of a COPY. A database error fails the stream.
  */
 export async function copyRows(pool: pg.Pool, text: string, values: readonly unknown[], fields: number): Promise<Readable> {
-  const statement = `COPY (${inlineParameters(text, values)}) TO STDOUT (FORMAT binary)`;
+  const statement = copyStatement(text, values);
   const client = await pool.connect();
   let released = false;
   const release = (error?: Error) => {
@@ -123,11 +139,45 @@ export async function copyRows(pool: pg.Pool, text: string, values: readonly unk
   return rows;
 }
 
-/** Every row of a short query's binary COPY, read whole (a page of events). */
+const copyStatement = (text: string, values: readonly unknown[]) => `COPY (${inlineParameters(text, values)}) TO STDOUT (FORMAT binary)`;
+
+/**
+ * Every row of a short query's binary COPY (a page of events), read whole and split once: no
+ * stream stages per page. Through copyRows (a Transform in a pipeline, read with for await),
+ * a page's stream machinery took about a tenth of the service's busy time under load, a
+ * pipeline's AbortController and the DOMException it raises at its end included (CPU profile,
+ * bench/RESULTS.md).
+ */
 export async function copyAllRows(pool: pg.Pool, text: string, values: readonly unknown[], fields: number): Promise<CopyRow[]> {
-  const all: CopyRow[] = [];
-  for await (const batch of await copyRows(pool, text, values, fields)) all.push(...(batch as CopyRow[]));
-  return all;
+  const client = await pool.connect();
+  let failure: Error | undefined;
+  try {
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      // A connection lost mid-COPY is reported on the client: unheard, it would crash the process.
+      client.once('error', reject);
+      const copy = client.query(copyTo(copyStatement(text, values)));
+      copy.on('data', (chunk: Buffer) => chunks.push(chunk));
+      copy.once('error', reject);
+      copy.once('end', () => {
+        client.off('error', reject);
+        resolve();
+      });
+    });
+    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    const start = rowsStart(data);
+    if (start === null || !data.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new Error('not binary COPY output');
+    const { rows, next } = readRows(data, start, fields);
+    if (rows instanceof Error) throw rows;
+    if (next !== data.length) throw new Error('binary COPY output ended inside a row');
+    return rows;
+  } catch (error) {
+    failure = error as Error;
+    throw error;
+  } finally {
+    // A connection that failed mid-COPY is closed, not returned to the pool.
+    client.release(failure);
+  }
 }
 
 /**
