@@ -44,7 +44,7 @@ interface Load {
 function autocannon(path: string, seconds: number): Load {
   const out = execFileSync(
     process.execPath,
-    ['node_modules/autocannon/autocannon.js', '-j', '-c', args.connections!, '-d', String(seconds), `${base}${path}`],
+    ['node_modules/autocannon/autocannon.js', '-j', '-c', args.connections, '-d', String(seconds), `${base}${path}`],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] },
   );
   const result = JSON.parse(out) as {

@@ -163,7 +163,7 @@ export class Contract {
       documentId = `${DOCUMENT_ID}?fields=${this.sparseDocuments.size}`;
       const document = structuredClone(this.document);
       document.components.schemas.Event = this.sparseOf(this.document.components.schemas.Event!, ['id', ...fields]);
-      this.ajv.addSchema(document as object, documentId);
+      this.ajv.addSchema(document, documentId);
       this.sparseDocuments.set(key, documentId);
     }
     return documentId;

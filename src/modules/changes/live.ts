@@ -177,7 +177,7 @@ export class ChangeListener {
     log: FastifyBaseLogger,
   ): Promise<PassThrough | null> {
     // Listened for before the first await, so a client gone meanwhile gives its place back too.
-    let subscriber: Subscriber | undefined;
+    let subscriber: Subscriber | undefined = undefined;
     let gone = false;
     response.once('close', () => {
       gone = true;
