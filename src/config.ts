@@ -2,6 +2,7 @@
 // and every problem is reported at once, so a misconfigured deployment fails at
 // start with the full list rather than one complaint per restart.
 import { z } from 'zod';
+import { DEFAULT_ANONYMOUS_EXPORT_RATE } from './http/admission.js';
 import { parseTrustProxy, type TrustProxy } from './http/proxies.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -42,6 +43,13 @@ export const ConfigSchema = z.object({
   EXPENSIVE_MAX_CONCURRENT: z.coerce.number().int().min(1).max(200).optional(),
   /** Expensive reads one client runs at once; unset: half of EXPENSIVE_MAX_CONCURRENT. */
   EXPENSIVE_MAX_PER_CLIENT: z.coerce.number().int().min(1).max(200).optional(),
+  /**
+   * Expensive reads and exports of everything that callers without an API key run at once, both kinds
+   * together (each runs a core flat out); unset: the machine's cores less one (os.availableParallelism()), at least 1.
+   */
+  ANONYMOUS_HEAVY_MAX_CONCURRENT: z.coerce.number().int().min(1).max(200).optional(),
+  /** The most bytes a second an export of everything streams to a caller without an API key (a token bucket); 0: no cap. */
+  EXPORT_ANONYMOUS_BYTES_PER_SECOND: z.coerce.number().int().min(0).default(DEFAULT_ANONYMOUS_EXPORT_RATE),
   /** Statement timeout of single reads and pages of lists (they share the pool's sessions), in ms. */
   READ_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
   /** Statement timeout of each statement of a write's transaction, in ms. */
@@ -151,6 +159,13 @@ const CheckedConfigSchema = ConfigSchema.superRefine((config, ctx) => {
       code: 'custom',
       path: ['EXPORT_MAX_CONCURRENT'],
       message: `must be at most DATABASE_POOL_SIZE (${config.DATABASE_POOL_SIZE}): each export holds a connection`,
+    });
+  const cap = config.EXPORT_ANONYMOUS_BYTES_PER_SECOND;
+  if (cap > 0 && cap < config.EXPORT_MIN_BYTES_PER_SECOND)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['EXPORT_ANONYMOUS_BYTES_PER_SECOND'],
+      message: `must be 0 or at least EXPORT_MIN_BYTES_PER_SECOND (${config.EXPORT_MIN_BYTES_PER_SECOND}): a capped export is not a slow client`,
     });
   for (const [share, whole] of [
     ['EXPORT_MAX_PER_CLIENT', 'EXPORT_MAX_CONCURRENT'],

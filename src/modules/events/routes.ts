@@ -8,7 +8,7 @@ import { addVary, negotiate } from '../../http/negotiation.js';
 import { IdParamsSchema, linkNext, sendJsonPage, sendJsonText } from '../../http/pagination.js';
 import { authorOf, canReadDeleted } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
-import { admit, slowClientGuard } from '../../http/admission.js';
+import { admit, slowClientGuard, throttle } from '../../http/admission.js';
 import { DEFAULT_SLOW_CLIENT, type ModuleDeps } from '../deps.js';
 import { toCsv, toGeoJson, toNdjson } from './export.js';
 import { AcledTypes } from '../acled/codebook.js';
@@ -200,8 +200,12 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       rows = Readable.from([page.items]);
     }
     // A streamed export drops a client that reads too slowly for too long, freeing its slot.
+    // A caller without a key gets it at a capped rate, so that an anonymous crowd's exports cost a trickle of CPU, not a core each.
+    const cap = request.principal ? 0 : (exportClients.anonymousBytesPerSecond ?? 0);
     const stages =
-      limit === undefined ? [exporter.transform(bom), slowClientGuard(request, reply, exportClients)] : [exporter.transform(bom)];
+      limit === undefined
+        ? [exporter.transform(bom), ...(cap > 0 ? [throttle(cap)] : []), slowClientGuard(request, reply, exportClients)]
+        : [exporter.transform(bom)];
     // pipeline, not pipe: a database failure mid-export must abort the response, not leave it hanging.
     const body = pipeline([rows, ...stages], (error) => {
       release();
