@@ -336,6 +336,9 @@ describe('callers without a key', () => {
       await eventually(() => t.db.expensive.inUse === 1, 'the anonymous stats hold a slot');
       held.push(await stalledExport('192.0.2.2'));
       expect(t.db.exports.inUse).toBe(1);
+      const metrics = (await t.anonymous.get('/metrics').expect(200)).text;
+      expect(metrics).toMatch(/^anonymous_heavy_running 2$/m);
+      expect(metrics).toMatch(/^anonymous_heavy_max 2$/m);
       // A third anonymous caller, from an address of its own and with slots of both kinds free, is refused at once.
       for (const path of ['/v1/events?format=csv&tag=bulk', STATS, '/v1/events?q=soldier']) {
         const refused = await t.anonymous.get(path).set('x-forwarded-for', '192.0.2.3').timeout(10_000);
