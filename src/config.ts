@@ -2,7 +2,6 @@
 // and every problem is reported at once, so a misconfigured deployment fails at
 // start with the full list rather than one complaint per restart.
 import { z } from 'zod';
-import { DEFAULT_ANONYMOUS_EXPORT_RATE } from './http/admission.js';
 import { parseTrustProxy, type TrustProxy } from './http/proxies.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -48,8 +47,15 @@ export const ConfigSchema = z.object({
    * together (each runs a core flat out); unset: the machine's cores less one (os.availableParallelism()), at least 1.
    */
   ANONYMOUS_HEAVY_MAX_CONCURRENT: z.coerce.number().int().min(1).max(200).optional(),
-  /** The most bytes a second an export of everything streams to a caller without an API key (a token bucket); 0: no cap. */
-  EXPORT_ANONYMOUS_BYTES_PER_SECOND: z.coerce.number().int().min(0).default(DEFAULT_ANONYMOUS_EXPORT_RATE),
+  /**
+   * The most bytes a second an export of everything streams to a caller without an API key (a token
+   * bucket), so that such exports cost a trickle of CPU rather than a core each; 0: no cap.
+   */
+  EXPORT_ANONYMOUS_BYTES_PER_SECOND: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(4 * 1024 * 1024),
   /** Statement timeout of single reads and pages of lists (they share the pool's sessions), in ms. */
   READ_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
   /** Statement timeout of each statement of a write's transaction, in ms. */

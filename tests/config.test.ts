@@ -48,8 +48,9 @@ describe('loadConfig', () => {
   });
 
   it('bounds what callers without a key run and how fast their exports stream', () => {
-    // Unset: the machine's cores less one (connectDatabase), and no cap unless the default sets one.
+    // Unset: the machine's cores less one (connectDatabase); exports at 4 MiB/s.
     expect(loadConfig({}).ANONYMOUS_HEAVY_MAX_CONCURRENT).toBeUndefined();
+    expect(loadConfig({}).EXPORT_ANONYMOUS_BYTES_PER_SECOND).toBe(4 * 1024 * 1024);
     expect(loadConfig({ ANONYMOUS_HEAVY_MAX_CONCURRENT: '3' }).ANONYMOUS_HEAVY_MAX_CONCURRENT).toBe(3);
     expect(() => loadConfig({ ANONYMOUS_HEAVY_MAX_CONCURRENT: '0' })).toThrow(/ANONYMOUS_HEAVY_MAX_CONCURRENT/);
     expect(() => loadConfig({ ANONYMOUS_HEAVY_MAX_CONCURRENT: 'two' })).toThrow(/ANONYMOUS_HEAVY_MAX_CONCURRENT/);

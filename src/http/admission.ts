@@ -46,9 +46,6 @@ export interface SlowClientLimits {
   anonymousBytesPerSecond?: number;
 }
 
-/** EXPORT_ANONYMOUS_BYTES_PER_SECOND's default. */
-export const DEFAULT_ANONYMOUS_EXPORT_RATE = 0;
-
 /**
  * A pass-through that lets `bytesPerSecond` through on average: a token bucket holding a second's
  * worth, a chunk beyond it held back until the bucket has refilled. Holding a chunk back holds
