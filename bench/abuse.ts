@@ -75,9 +75,14 @@ function request(
         res.on('data', (chunk: Buffer) => (bytes += chunk.length));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, bytes }));
         res.on('error', () => resolve({ status: 0, ms: performance.now() - started, bytes }));
+        res.on('close', () => resolve({ status: res.complete ? (res.statusCode ?? 0) : 0, ms: performance.now() - started, bytes }));
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
+    // The timeout is the socket's idle time: a response that keeps trickling (an export at a capped
+    // rate) never idles, so the request is also cut when its time is up.
+    const deadline = setTimeout(() => req.destroy(new Error('timeout')), options.timeoutMs ?? 300_000);
+    req.on('close', () => clearTimeout(deadline));
     req.on('error', () => resolve({ status: 0, ms: performance.now() - started, bytes: 0 }));
     req.end(options.body);
   });

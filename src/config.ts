@@ -42,6 +42,20 @@ export const ConfigSchema = z.object({
   EXPENSIVE_MAX_CONCURRENT: z.coerce.number().int().min(1).max(200).optional(),
   /** Expensive reads one client runs at once; unset: half of EXPENSIVE_MAX_CONCURRENT. */
   EXPENSIVE_MAX_PER_CLIENT: z.coerce.number().int().min(1).max(200).optional(),
+  /**
+   * Expensive reads and exports of everything that callers without an API key run at once, both kinds
+   * together (each runs a core flat out); unset: the machine's cores less one (os.availableParallelism()), at least 1.
+   */
+  ANONYMOUS_HEAVY_MAX_CONCURRENT: z.coerce.number().int().min(1).max(200).optional(),
+  /**
+   * The most bytes a second an export of everything streams to a caller without an API key (a token
+   * bucket), so that such exports cost a trickle of CPU rather than a core each; 0: no cap.
+   */
+  EXPORT_ANONYMOUS_BYTES_PER_SECOND: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(4 * 1024 * 1024),
   /** Statement timeout of single reads and pages of lists (they share the pool's sessions), in ms. */
   READ_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(1).default(5_000),
   /** Statement timeout of each statement of a write's transaction, in ms. */
@@ -166,6 +180,13 @@ const CheckedConfigSchema = ConfigSchema.superRefine((config, ctx) => {
       code: 'custom',
       path: ['CHANGE_STREAM_MAX_PER_CLIENT'],
       message: `must be at most CHANGE_STREAM_MAX_SUBSCRIBERS (${config.CHANGE_STREAM_MAX_SUBSCRIBERS})`,
+    });
+  const cap = config.EXPORT_ANONYMOUS_BYTES_PER_SECOND;
+  if (cap > 0 && cap < config.EXPORT_MIN_BYTES_PER_SECOND)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['EXPORT_ANONYMOUS_BYTES_PER_SECOND'],
+      message: `must be 0 or at least EXPORT_MIN_BYTES_PER_SECOND (${config.EXPORT_MIN_BYTES_PER_SECOND}): a capped export is not a slow client`,
     });
   for (const [share, whole] of [
     ['EXPORT_MAX_PER_CLIENT', 'EXPORT_MAX_CONCURRENT'],

@@ -32,6 +32,7 @@ const db = connectDatabase(databaseUrl, config.DATABASE_POOL_SIZE, config.DATABA
   exportsPerClient: config.EXPORT_MAX_PER_CLIENT,
   maxExpensive: config.EXPENSIVE_MAX_CONCURRENT,
   expensivePerClient: config.EXPENSIVE_MAX_PER_CLIENT,
+  maxAnonymousHeavy: config.ANONYMOUS_HEAVY_MAX_CONCURRENT,
   timeouts: {
     read: config.READ_STATEMENT_TIMEOUT_MS,
     write: config.WRITE_STATEMENT_TIMEOUT_MS,
@@ -104,7 +105,11 @@ const app = await buildApp({
     maxConcurrent: config.IMPORT_MAX_CONCURRENT,
     spoolDir: config.IMPORT_SPOOL_DIR,
   },
-  exportClients: { minBytesPerSecond: config.EXPORT_MIN_BYTES_PER_SECOND, windowMs: config.EXPORT_SLOW_WINDOW_MS },
+  exportClients: {
+    minBytesPerSecond: config.EXPORT_MIN_BYTES_PER_SECOND,
+    windowMs: config.EXPORT_SLOW_WINDOW_MS,
+    anonymousBytesPerSecond: config.EXPORT_ANONYMOUS_BYTES_PER_SECOND,
+  },
   pressure: {
     maxEventLoopDelayMs: config.PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
     maxHeapBytes: config.PRESSURE_MAX_HEAP_BYTES,

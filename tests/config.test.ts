@@ -47,6 +47,25 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ READ_STATEMENT_TIMEOUT_MS: '0' })).toThrow(ConfigError);
   });
 
+  it('bounds what callers without a key run and how fast their exports stream', () => {
+    // Unset: the machine's cores less one (connectDatabase); exports at 4 MiB/s.
+    expect(loadConfig({}).ANONYMOUS_HEAVY_MAX_CONCURRENT).toBeUndefined();
+    expect(loadConfig({}).EXPORT_ANONYMOUS_BYTES_PER_SECOND).toBe(4 * 1024 * 1024);
+    expect(loadConfig({ ANONYMOUS_HEAVY_MAX_CONCURRENT: '3' }).ANONYMOUS_HEAVY_MAX_CONCURRENT).toBe(3);
+    expect(() => loadConfig({ ANONYMOUS_HEAVY_MAX_CONCURRENT: '0' })).toThrow(/ANONYMOUS_HEAVY_MAX_CONCURRENT/);
+    expect(() => loadConfig({ ANONYMOUS_HEAVY_MAX_CONCURRENT: 'two' })).toThrow(/ANONYMOUS_HEAVY_MAX_CONCURRENT/);
+    expect(loadConfig({ EXPORT_ANONYMOUS_BYTES_PER_SECOND: '0' }).EXPORT_ANONYMOUS_BYTES_PER_SECOND).toBe(0);
+    expect(loadConfig({ EXPORT_ANONYMOUS_BYTES_PER_SECOND: '1048576' }).EXPORT_ANONYMOUS_BYTES_PER_SECOND).toBe(1_048_576);
+    // A cap below the least a client must take would have the slow-client guard drop the export it slowed down.
+    expect(() => loadConfig({ EXPORT_ANONYMOUS_BYTES_PER_SECOND: '8192' })).toThrow(
+      /EXPORT_ANONYMOUS_BYTES_PER_SECOND: must be 0 or at least EXPORT_MIN_BYTES_PER_SECOND \(16384\)/,
+    );
+    expect(
+      loadConfig({ EXPORT_ANONYMOUS_BYTES_PER_SECOND: '8192', EXPORT_MIN_BYTES_PER_SECOND: '4096' }).EXPORT_ANONYMOUS_BYTES_PER_SECOND,
+    ).toBe(8192);
+    expect(() => loadConfig({ EXPORT_ANONYMOUS_BYTES_PER_SECOND: '-1' })).toThrow(ConfigError);
+  });
+
   it('reports every problem at once', () => {
     let error: unknown;
     try {

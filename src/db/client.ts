@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { half, Slots } from './admission.js';
+import { AnonymousBudget, coresButOne, half, Slots } from './admission.js';
 
 export type { PrismaClient };
 export type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
@@ -34,6 +34,8 @@ export interface DatabaseOptions {
   /** Expensive reads at once (EXPENSIVE_MAX_CONCURRENT): 2 by default (defaultSlots); per client (EXPENSIVE_MAX_PER_CLIENT): half of those. */
   maxExpensive?: number | undefined;
   expensivePerClient?: number | undefined;
+  /** Expensive reads and exports of callers without an API key, both kinds together (ANONYMOUS_HEAVY_MAX_CONCURRENT): the machine's cores less one, at least 1, by default. */
+  maxAnonymousHeavy?: number | undefined;
   timeouts?: Partial<StatementTimeouts> | undefined;
 }
 
@@ -119,8 +121,9 @@ export function connectDatabase(connectionString: string, poolSize = 10, readUrl
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const pool = openPool(connectionString, poolSize, timeouts.read);
   const readPool = readUrl ? openPool(readUrl, poolSize, timeouts.read) : pool;
+  const anonymous = new AnonymousBudget(options.maxAnonymousHeavy ?? coresButOne());
   const slots = (max: number, perClient: number | undefined, timeout: number) =>
-    new Slots(max, perClient ?? half(max), openPool(readUrl ?? connectionString, max, timeout));
+    new Slots(max, perClient ?? half(max), openPool(readUrl ?? connectionString, max, timeout), anonymous);
   const expensive = slots(options.maxExpensive ?? defaultSlots(poolSize), options.expensivePerClient, timeouts.expensive);
   const exports = slots(options.maxExports ?? defaultSlots(poolSize), options.exportsPerClient, timeouts.export);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });

@@ -17,10 +17,16 @@ export function clientOf(request: FastifyRequest): string {
  * share, 503 when the instance runs as many as it may. Returns the function that gives it back.
  */
 export function admit(request: FastifyRequest, slots: Slots, what: string, retryAfter: number): () => void {
-  const taken = slots.take(clientOf(request));
+  const taken = slots.take(clientOf(request), !request.principal);
   if (typeof taken === 'function') return taken;
   const headers = { 'retry-after': String(retryAfter) };
   const caller = request.principal ? 'API key' : 'address';
+  if (taken === 'anonymous')
+    throw new ApiError(
+      'service-unavailable',
+      `Callers without an API key run as many expensive reads and exports at once as this server allows them (${slots.anonymous.max}); retry shortly, or call with an API key.`,
+      { headers },
+    );
   if (taken === 'client')
     throw new ApiError(
       'rate-limited',
@@ -36,6 +42,32 @@ export interface SlowClientLimits {
   /** The least a client must take, in bytes a second over a window, while its socket is full. */
   minBytesPerSecond: number;
   windowMs: number;
+  /** The most an export streams to a caller without an API key, in bytes a second; 0 or unset: no cap. */
+  anonymousBytesPerSecond?: number;
+}
+
+/**
+ * A pass-through that lets `bytesPerSecond` through on average: a token bucket holding a second's
+ * worth, a chunk beyond it held back until the bucket has refilled. Holding a chunk back holds
+ * the pipeline: the database's COPY waits on its socket, so a capped export costs the server and
+ * PostgreSQL a trickle of CPU instead of a core. (stream-throttle and throttle, the packages that
+ * do this, are unmaintained since 2014 and 2016.)
+ */
+export function throttle(bytesPerSecond: number): Transform {
+  let tokens = bytesPerSecond;
+  let last = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const now = performance.now();
+      tokens = Math.min(bytesPerSecond, tokens + ((now - last) * bytesPerSecond) / 1000) - chunk.length;
+      last = now;
+      if (tokens >= 0) return done(null, chunk);
+      timer = setTimeout(() => done(null, chunk), (-tokens * 1000) / bytesPerSecond);
+    },
+  });
+  stream.once('close', () => clearTimeout(timer));
+  return stream;
 }
 
 /**

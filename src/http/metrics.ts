@@ -62,6 +62,20 @@ export function installMetrics(app: FastifyInstance, db: Pick<Database, 'pool' |
   new Gauge({ name: 'expensive_reads_max', help: 'Expensive reads one instance runs at once', registers: [registry] }).set(
     db.expensive.max,
   );
+  // And what callers without a key run of both kinds together (ANONYMOUS_HEAVY_MAX_CONCURRENT).
+  new Gauge({
+    name: 'anonymous_heavy_running',
+    help: 'Expensive reads and exports of callers without an API key running now',
+    registers: [registry],
+    collect() {
+      this.set(db.expensive.anonymous.running);
+    },
+  });
+  new Gauge({
+    name: 'anonymous_heavy_max',
+    help: 'Expensive reads and exports callers without an API key run at once, both kinds together',
+    registers: [registry],
+  }).set(db.expensive.anonymous.max);
   new Gauge({ name: 'build_info', help: 'The running build', labelNames: ['version', 'node'], registers: [registry] }).set(
     { version: OPENAPI_INFO.info.version, node: process.version },
     1,

@@ -47,6 +47,27 @@ async function waitingOnLock(t: TestApp): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
+/** `n` copies of a template event with a description `repeat` times long, written in bulk, tagged `tag`: exports of some size, quickly. */
+async function bulkEvents(t: TestApp, n: number, tag: string, repeat = 1): Promise<void> {
+  const template = await postEvent(t.http, `the ${tag} template`, eventBody({ description: 'A long description. '.repeat(20) }));
+  const ids = Array.from({ length: n }, () => uuidv7());
+  await t.db.pool.query(
+    `INSERT INTO events (id, type, title, description, status, occurred_start, occurred_end, occurred_precision,
+                         location_name, admin1, admin2, country, lat, lon, location_precision, tags)
+     SELECT x.id, e.type, e.title || ' ' || x.n, repeat(e.description, $4), e.status, e.occurred_start, e.occurred_end,
+            e.occurred_precision, e.location_name, e.admin1, e.admin2, e.country, e.lat, e.lon, e.location_precision, ARRAY[$3]
+     FROM events e, unnest($2::uuid[]) WITH ORDINALITY AS x(id, n) WHERE e.id = $1`,
+    [template, ids, tag, repeat],
+  );
+  await t.db.pool.query(
+    `INSERT INTO reports (id, event_id, reporter_id, reporter_role, stance, reliability, credibility)
+     SELECT gen_random_uuid(), x.id, r.reporter_id, r.reporter_role, r.stance, r.reliability, r.credibility
+     FROM (SELECT * FROM reports WHERE event_id = $1 LIMIT 1) r, unnest($2::uuid[]) AS x(id)`,
+    [template, ids],
+  );
+  await deriveAfterRawWrites(t.db.pool, ids);
+}
+
 const STATS = '/v1/stats/events?group_by=period,type,country';
 
 describe('expensive reads beyond their slots', () => {
@@ -207,23 +228,7 @@ describe('slow export readers', () => {
       // A client must take 256 KB/s over half a second while its socket is full.
       deps: { exportClients: { minBytesPerSecond: 256 * 1024, windowMs: 500 } },
     });
-    const template = await postEvent(t.http, 'the bulk template', eventBody({ description: 'A long description. '.repeat(20) }));
-    const ids = Array.from({ length: BULK }, () => uuidv7());
-    await t.db.pool.query(
-      `INSERT INTO events (id, type, title, description, status, occurred_start, occurred_end, occurred_precision,
-                           location_name, admin1, admin2, country, lat, lon, location_precision, tags)
-       SELECT x.id, e.type, e.title || ' ' || x.n, repeat(e.description, 20), e.status, e.occurred_start, e.occurred_end,
-              e.occurred_precision, e.location_name, e.admin1, e.admin2, e.country, e.lat, e.lon, e.location_precision, ARRAY['bulk']
-       FROM events e, unnest($2::uuid[]) WITH ORDINALITY AS x(id, n) WHERE e.id = $1`,
-      [template, ids],
-    );
-    await t.db.pool.query(
-      `INSERT INTO reports (id, event_id, reporter_id, reporter_role, stance, reliability, credibility)
-       SELECT gen_random_uuid(), x.id, r.reporter_id, r.reporter_role, r.stance, r.reliability, r.credibility
-       FROM (SELECT * FROM reports WHERE event_id = $1 LIMIT 1) r, unnest($2::uuid[]) AS x(id)`,
-      [template, ids],
-    );
-    await deriveAfterRawWrites(t.db.pool, ids);
+    await bulkEvents(t, BULK, 'bulk', 20);
   }, 120_000);
   afterAll(async () => {
     await t.close();
@@ -275,6 +280,123 @@ describe('slow export readers', () => {
     } finally {
       for (const socket of stalled) socket.destroy();
     }
+  });
+});
+
+describe('callers without a key', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // Three slots of each kind, but callers without a key run two expensive reads or exports at once, both kinds together.
+    // X-Forwarded-For is believed, so each anonymous request below comes from an address of its own.
+    t = await startTestApp({
+      trustProxy: true,
+      database: {
+        maxExports: 3,
+        exportsPerClient: 1,
+        maxExpensive: 3,
+        expensivePerClient: 1,
+        maxAnonymousHeavy: 2,
+        timeouts: { expensive: 60_000 },
+      },
+      deps: { exportClients: { minBytesPerSecond: 0, windowMs: 10_000 } },
+    });
+    // About 25 MB of CSV: more than the sockets' buffers hold.
+    await bulkEvents(t, 3000, 'bulk', 20);
+  }, 120_000);
+  afterAll(async () => {
+    await t.close();
+  });
+
+  /** A whole CSV export from `from` (X-Forwarded-For) over a raw socket that stops reading after the headers. */
+  async function stalledExport(from: string): Promise<net.Socket> {
+    const { port } = t.app.server.address() as AddressInfo;
+    const socket = net.connect(port, '127.0.0.1');
+    socket.write(`GET /v1/events?format=csv&tag=bulk HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-For: ${from}\r\n\r\n`);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('data', (chunk: Buffer) => {
+        expect(chunk.toString('latin1')).toMatch(/^HTTP\/1\.1 200/);
+        socket.pause();
+        resolve();
+      });
+      socket.once('error', reject);
+    });
+    return socket;
+  }
+
+  it('run only their budget of expensive reads and exports together: 503 beyond it, while callers with a key are still served', async () => {
+    const lock = await lockStats(t.databaseUrl);
+    const held: net.Socket[] = [];
+    try {
+      // One anonymous stats query (held by the lock) and one anonymous export (a reader that does not read): the budget of two.
+      const stats = t.anonymous
+        .get(STATS)
+        .set('x-forwarded-for', '192.0.2.1')
+        .timeout(30_000)
+        .then((r) => r);
+      await eventually(() => t.db.expensive.inUse === 1, 'the anonymous stats hold a slot');
+      held.push(await stalledExport('192.0.2.2'));
+      expect(t.db.exports.inUse).toBe(1);
+      const metrics = (await t.anonymous.get('/metrics').expect(200)).text;
+      expect(metrics).toMatch(/^anonymous_heavy_running 2$/m);
+      expect(metrics).toMatch(/^anonymous_heavy_max 2$/m);
+      // A third anonymous caller, from an address of its own and with slots of both kinds free, is refused at once.
+      for (const path of ['/v1/events?format=csv&tag=bulk', STATS, '/v1/events?q=soldier']) {
+        const refused = await t.anonymous.get(path).set('x-forwarded-for', '192.0.2.3').timeout(10_000);
+        const problem = await expectProblem(Promise.resolve(refused), 503);
+        expect(problem.type).toBe('/problems/service-unavailable');
+        expect(problem.detail).toMatch(/without an API key.*\(2\).*API key/);
+        expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      }
+      // Callers with a key take the slots left: an export streamed whole, and an expensive read.
+      const exported = await t.as.reader.get('/v1/events?format=ndjson&tag=bulk').timeout(60_000).expect(200);
+      expect(exported.text.split('\n').filter(Boolean)).toHaveLength(3000);
+      await t.as.reader.get('/v1/events?q=soldier&count=true').timeout(10_000).expect(200);
+      await lock.release();
+      expect((await stats).status).toBe(200);
+      held.pop()?.destroy();
+      // Once the budget is free again, the third caller is served.
+      await eventually(() => t.db.exports.inUse === 0 && t.db.expensive.inUse === 0, 'every slot is free');
+      const served = await t.anonymous
+        .get('/v1/events?format=ndjson&tag=bulk')
+        .set('x-forwarded-for', '192.0.2.3')
+        .timeout(60_000)
+        .expect(200);
+      expect(served.text).toBe(exported.text);
+    } finally {
+      await lock.release();
+      for (const socket of held) socket.destroy();
+    }
+  });
+});
+
+describe('exports to callers without a key, at a capped rate', () => {
+  let t: TestApp;
+  const RATE = 128 * 1024;
+  beforeAll(async () => {
+    t = await startTestApp({ deps: { exportClients: { minBytesPerSecond: 16 * 1024, windowMs: 10_000, anonymousBytesPerSecond: RATE } } });
+    await bulkEvents(t, 800, 'capped');
+  }, 120_000);
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('stream at that rate, byte for byte what a caller with a key gets at full speed', async () => {
+    let started = performance.now();
+    const keyed = await t.as.reader.get('/v1/events?format=csv&tag=capped').timeout(60_000).expect(200);
+    const keyedMs = performance.now() - started;
+    const bytes = Buffer.byteLength(keyed.text);
+    // Several seconds' worth at the cap, so the cap shows.
+    expect(bytes).toBeGreaterThan(3 * RATE);
+    expect(keyed.text.split('\n').filter(Boolean)).toHaveLength(801);
+    started = performance.now();
+    const capped = await t.anonymous.get('/v1/events?format=csv&tag=capped').timeout(60_000).expect(200);
+    const cappedMs = performance.now() - started;
+    expect(capped.text).toBe(keyed.text);
+    // The bucket starts with a second's worth; the rest comes at the rate.
+    expect(cappedMs).toBeGreaterThanOrEqual(((bytes - RATE) / RATE) * 1000 - 100);
+    expect(cappedMs).toBeGreaterThan(keyedMs);
+    // The slot is given back at the end, as for any export.
+    await eventually(() => t.db.exports.inUse === 0, 'the slot is free');
   });
 });
 

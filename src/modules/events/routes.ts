@@ -8,7 +8,7 @@ import { addVary, negotiate } from '../../http/negotiation.js';
 import { IdParamsSchema, linkNext, sendJsonPage, sendJsonText } from '../../http/pagination.js';
 import { authorOf, canReadDeleted } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
-import { admit, slowClientGuard } from '../../http/admission.js';
+import { admit, slowClientGuard, throttle } from '../../http/admission.js';
 import { DEFAULT_SLOW_CLIENT, type ModuleDeps } from '../deps.js';
 import { toCsv, toGeoJson, toNdjson } from './export.js';
 import { AcledTypes } from '../acled/codebook.js';
@@ -225,8 +225,12 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       rows = Readable.from([page.items]);
     }
     // A streamed export drops a client that reads too slowly for too long, freeing its slot.
+    // A caller without a key gets it at a capped rate, so that an anonymous crowd's exports cost a trickle of CPU, not a core each.
+    const cap = request.principal ? 0 : (exportClients.anonymousBytesPerSecond ?? 0);
     const stages =
-      limit === undefined ? [exporter.transform(bom), slowClientGuard(request, reply, exportClients)] : [exporter.transform(bom)];
+      limit === undefined
+        ? [exporter.transform(bom), ...(cap > 0 ? [throttle(cap)] : []), slowClientGuard(request, reply, exportClients)]
+        : [exporter.transform(bom)];
     // pipeline, not pipe: a database failure mid-export must abort the response, not leave it hanging.
     const body = pipeline([rows, ...stages], (error) => {
       release();
@@ -262,6 +266,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         'address without one) a share of them (EXPORT_MAX_PER_CLIENT); it drops an export whose client reads too slowly for too long.',
         'Full-text `q` and `count=true` are expensive reads, which run in slots of their own the same way (EXPENSIVE_MAX_CONCURRENT,',
         'EXPENSIVE_MAX_PER_CLIENT). Beyond its share a caller gets 429, beyond the instance 503, both at once and with Retry-After.',
+        'Callers without an API key share fewer of both kinds together (ANONYMOUS_HEAVY_MAX_CONCURRENT; beyond, 503), and may get a',
+        'whole export at a capped rate (EXPORT_ANONYMOUS_BYTES_PER_SECOND); a key lifts both.',
         'A query that runs longer than the server allows answers 503 `/problems/query-timeout`: narrow the filters, or ask for pages.',
       ].join('\n'),
       querystring: EventListQuerySchema,

@@ -12,7 +12,8 @@ import { ClaimStatsQuerySchema, ClaimStatsSchema, EventStatsQuerySchema, EventSt
 const EXPENSIVE_TEXT = [
   'Stats are expensive reads: a server runs a limited number at once (EXPENSIVE_MAX_CONCURRENT), and one caller (an API key, or an',
   'address without one) a share of them (EXPENSIVE_MAX_PER_CLIENT). Beyond its share a caller gets 429, beyond the instance 503,',
-  'both at once and with Retry-After. A query that runs longer than the server allows answers 503 `/problems/query-timeout`:',
+  'both at once and with Retry-After. Callers without an API key share fewer of them, with their exports (ANONYMOUS_HEAVY_MAX_CONCURRENT):',
+  'beyond, 503. A query that runs longer than the server allows answers 503 `/problems/query-timeout`:',
   'narrow the filters (a shorter window, fewer keys).',
 ].join('\n');
 
