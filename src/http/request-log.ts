@@ -29,7 +29,10 @@ export function installRequestLog(app: FastifyInstance): void {
       ms: Math.round(reply.elapsedTime * 10) / 10,
       principal: request.principal?.name ?? null,
     };
-    if (status >= 500) request.log.error(line, 'request');
+    // A 5xx with Retry-After is a refusal the server chose (no slot, under pressure, a query
+    // timeout): a warning, so that a crowd of refused callers does not read as an outage.
+    if (status >= 500 && !reply.hasHeader('retry-after')) request.log.error(line, 'request');
+    else if (status >= 500) request.log.warn(line, 'request');
     else request.log.info(line, 'request');
   });
 }

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import { ApiError } from '../../src/http/errors.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { actorBody } from '../helpers/fixtures.js';
 
@@ -21,6 +22,13 @@ beforeAll(async () => {
     },
   });
   const app = await buildApp({ db: t.db, logger: pino({ level: 'info' }, sink) });
+  // A refusal the server chooses (as admission and load shedding answer) and a fault.
+  app.get('/test/refused', () => {
+    throw new ApiError('service-unavailable', 'No slot.', { headers: { 'retry-after': '1' } });
+  });
+  app.get('/test/fault', () => {
+    throw new Error('a fault');
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   http = supertest(app.server);
   close = () => app.close();
@@ -58,6 +66,15 @@ describe('logs', () => {
     expect(byId('log-line-2')[0]).toMatchObject({ route: '/v1/actors', status: 201, principal: 'test-editor' });
     expect(typeof byId('log-line-2')[0]!.ms).toBe('number');
     expect(byId('log-line-3')[0]).toMatchObject({ status: 404, route: null });
+  });
+
+  it('a refusal with Retry-After is a warning, a fault an error (pino levels 40 and 50)', async () => {
+    lines = [];
+    await http.get('/test/refused').set('x-request-id', 'log-refused').expect(503);
+    await http.get('/test/fault').set('x-request-id', 'log-fault').expect(500);
+    const requestLine = (id: string) => lines.filter((line) => line.reqId === id && line.msg === 'request');
+    expect(requestLine('log-refused')).toEqual([expect.objectContaining({ status: 503, level: 40 })]);
+    expect(requestLine('log-fault')).toEqual([expect.objectContaining({ status: 500, level: 50 })]);
   });
 });
 
