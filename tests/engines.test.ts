@@ -25,9 +25,9 @@ describe('supported Node versions', () => {
     expect(refusing).toEqual([]);
   });
 
-  it('include the Node running this test, and Node 20.19 and 22.12', () => {
+  it('include the Node running this test, and Node 20.19 and 22.13', () => {
     expect(semver.satisfies(process.version, supported)).toBe(true);
     expect(semver.satisfies('20.19.0', supported)).toBe(true);
-    expect(semver.satisfies('22.12.0', supported)).toBe(true);
+    expect(semver.satisfies('22.13.0', supported)).toBe(true);
   });
 });
