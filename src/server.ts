@@ -9,6 +9,7 @@ import { connectDatabase, openPool } from './db/client.js';
 import { isUniqueViolation } from './db/errors.js';
 import { runMigrations } from './db/migrate.js';
 import { locateDatabase } from './db/open.js';
+import { takeShutdownSignals } from './db/embedded.js';
 import { postgresStore, redisStore } from './http/rate-limit.js';
 import { failStaleImportJobs, purgeOldImportJobs } from './modules/imports/jobs.js';
 import { seedDemo } from './modules/events/demo-seed.js';
@@ -124,6 +125,8 @@ const app = await buildApp({
   ...(config.PUBLIC_URL ? { publicUrl: config.PUBLIC_URL } : {}),
 });
 
+// The embedded server is stopped below, once the requests in flight have ended.
+if (embedded) takeShutdownSignals();
 closeWithGrace({ delay: 10_000, logger }, async ({ err, signal }) => {
   if (err) app.log.error({ err }, 'closing after an error');
   else app.log.info({ signal }, 'closing');

