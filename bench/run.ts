@@ -204,6 +204,8 @@ const env = {
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: '0',
   EXPENSIVE_MAX_CONCURRENT: String(connections),
   EXPENSIVE_MAX_PER_CLIENT: String(connections),
+  // The load generator has no key: without this, callers without a key share one slot (cores less one).
+  ANONYMOUS_HEAVY_MAX_CONCURRENT: String(connections),
 };
 const serviceNodeOptions = args['service-node-options'].split(' ').filter(Boolean);
 const service = start(
