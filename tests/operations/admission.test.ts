@@ -70,6 +70,28 @@ async function bulkEvents(t: TestApp, n: number, tag: string, repeat = 1): Promi
 
 const STATS = '/v1/stats/events?group_by=period,type,country';
 
+/**
+ * A whole CSV export (of the events tagged bulk) over a raw socket that stops reading after its first
+ * bytes, as a client at a trickle would; `headers` are sent with it.
+ */
+async function stalledExport(t: TestApp, headers: Record<string, string>): Promise<net.Socket> {
+  const { port } = t.app.server.address() as AddressInfo;
+  const socket = net.connect(port, '127.0.0.1');
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.write(`GET /v1/events?format=csv&tag=bulk HTTP/1.1\r\nHost: localhost\r\n${extra}\r\n`);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('data', (chunk: Buffer) => {
+      expect(chunk.toString('latin1')).toMatch(/^HTTP\/1\.1 200/);
+      socket.pause();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
+  return socket;
+}
+
 describe('expensive reads beyond their slots', () => {
   let t: TestApp;
   beforeAll(async () => {
@@ -234,25 +256,10 @@ describe('slow export readers', () => {
     await t.close();
   });
 
-  /** An export read over a raw socket that stops reading after its first bytes, as a client at a trickle would. */
-  async function stalledExport(key?: string): Promise<net.Socket> {
-    const { port } = t.app.server.address() as AddressInfo;
-    const socket = net.connect(port, '127.0.0.1');
-    const auth = key ? `Authorization: Bearer ${key}\r\n` : '';
-    socket.write(`GET /v1/events?format=csv&tag=bulk HTTP/1.1\r\nHost: localhost\r\n${auth}\r\n`);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('data', (chunk: Buffer) => {
-        expect(chunk.toString('latin1')).toMatch(/^HTTP\/1\.1 200/);
-        socket.pause();
-        resolve();
-      });
-      socket.once('error', reject);
-    });
-    return socket;
-  }
+  const exportStalled = (key?: string) => stalledExport(t, key ? { authorization: `Bearer ${key}` } : {});
 
   it('one client holds only its share of the export slots: 429 beyond it, while another client still exports', async () => {
-    const held = await stalledExport();
+    const held = await exportStalled();
     try {
       expect(t.db.exports.inUse).toBe(1);
       const refused = await t.anonymous.get('/v1/events?format=csv&tag=bulk').timeout(10_000);
@@ -267,7 +274,7 @@ describe('slow export readers', () => {
   });
 
   it('a client that stops reading is dropped: its slot and connection come back', async () => {
-    const stalled = [await stalledExport(), await stalledExport(t.keys.reader)];
+    const stalled = [await exportStalled(), await exportStalled(t.keys.reader)];
     try {
       // Both slots taken by readers that do not read...
       expect(t.db.exports.inUse).toBe(2);
@@ -307,21 +314,7 @@ describe('callers without a key', () => {
     await t.close();
   });
 
-  /** A whole CSV export from `from` (X-Forwarded-For) over a raw socket that stops reading after the headers. */
-  async function stalledExport(from: string): Promise<net.Socket> {
-    const { port } = t.app.server.address() as AddressInfo;
-    const socket = net.connect(port, '127.0.0.1');
-    socket.write(`GET /v1/events?format=csv&tag=bulk HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-For: ${from}\r\n\r\n`);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('data', (chunk: Buffer) => {
-        expect(chunk.toString('latin1')).toMatch(/^HTTP\/1\.1 200/);
-        socket.pause();
-        resolve();
-      });
-      socket.once('error', reject);
-    });
-    return socket;
-  }
+  const exportStalled = (from: string) => stalledExport(t, { 'x-forwarded-for': from });
 
   it('run only their budget of expensive reads and exports together: 503 beyond it, while callers with a key are still served', async () => {
     const lock = await lockStats(t.databaseUrl);
@@ -334,7 +327,7 @@ describe('callers without a key', () => {
         .timeout(30_000)
         .then((r) => r);
       await eventually(() => t.db.expensive.inUse === 1, 'the anonymous stats hold a slot');
-      held.push(await stalledExport('192.0.2.2'));
+      held.push(await exportStalled('192.0.2.2'));
       expect(t.db.exports.inUse).toBe(1);
       const metrics = (await t.anonymous.get('/metrics').expect(200)).text;
       expect(metrics).toMatch(/^anonymous_heavy_running 2$/m);
