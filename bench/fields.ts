@@ -8,9 +8,11 @@
 // (a separate process, --connections connections, --duration seconds a run), the four shapes interleaved round after
 // round (first mover alternating), --rounds rounds, after --warmup seconds of each unmeasured. Rate limits and load
 // shedding are off (one load generator sends far more than any limit allows). Prints Markdown.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { SERVICE_NODE_FLAGS } from '../scripts/service-flags.js';
+import { autocannon } from './autocannon.js';
 import { waitUntilAnswering } from './wait.js';
 
 const { values: args } = parseArgs({
@@ -34,32 +36,10 @@ const shapes = [50, 1000].flatMap((limit) => [
   { name: `fields=${MAP_LAYER}, limit ${limit}`, path: `/v1/events?limit=${limit}&fields=${MAP_LAYER}` },
 ]);
 
-interface Load {
-  rps: number;
-  p50: number;
-  p99: number;
-  bad: number;
-}
-
-function autocannon(path: string, seconds: number): Load {
-  const out = execFileSync(
-    process.execPath,
-    ['node_modules/autocannon/autocannon.js', '-j', '-c', args.connections, '-d', String(seconds), `${base}${path}`],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  const result = JSON.parse(out) as {
-    requests: { average: number };
-    latency: { p50: number; p99: number };
-    errors: number;
-    timeouts: number;
-    non2xx: number;
-  };
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    bad: result.errors + result.timeouts + result.non2xx,
-  };
+/** A run on `path` of this server, with its non-2xx answers counted with its errors. */
+function loadRun(path: string, seconds: number) {
+  const load = autocannon(`${base}${path}`, Number(args.connections), seconds);
+  return { ...load, bad: load.errors + load.non2xx };
 }
 
 const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)] ?? 0;
@@ -69,7 +49,8 @@ const load = () =>
     .map((n) => n.toFixed(2))
     .join(' ');
 
-const service = spawn(process.execPath, ['dist/server.js'], {
+// Started as `npm start` starts it in production (its Node flags), on the built code.
+const service = spawn(process.execPath, [...SERVICE_NODE_FLAGS, 'dist/server.js'], {
   env: {
     ...process.env,
     DATABASE_URL: databaseUrl,
@@ -92,12 +73,12 @@ try {
     if (response.status !== 200) throw new Error(`${shape.path}: ${response.status} ${text}`);
     sizes.set(shape.name, { bytes: Buffer.byteLength(text), events: (JSON.parse(text) as { data: unknown[] }).data.length });
   }
-  for (const shape of shapes) autocannon(shape.path, Number(args.warmup));
-  const runs = new Map<string, Load[]>(shapes.map((shape) => [shape.name, []]));
+  for (const shape of shapes) loadRun(shape.path, Number(args.warmup));
+  const runs = new Map<string, ReturnType<typeof loadRun>[]>(shapes.map((shape) => [shape.name, []]));
   const loads: string[] = [];
   for (let round = 0; round < Number(args.rounds); round++) {
     const order = round % 2 === 0 ? shapes : [...shapes].reverse();
-    for (const shape of order) runs.get(shape.name)!.push(autocannon(shape.path, Number(args.duration)));
+    for (const shape of order) runs.get(shape.name)!.push(loadRun(shape.path, Number(args.duration)));
     loads.push(load());
   }
   console.log('| page | events | bytes | bytes / event | req/s (median) | p50 / p99 ms | req/s per round | errors, non-2xx |');

@@ -18,12 +18,13 @@
 // Last it exports the whole table as CSV from the service. It prints the results as Markdown,
 // and writes them to --out when given. With --export-only it starts the service alone, runs only
 // the export and prints its figures.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { waitUntilAnswering } from './wait.js';
 import pg from 'pg';
+import { autocannon, type Load } from './autocannon.js';
 import { cpuSeconds, memory } from './proc.js';
 import { discoverShapes } from './shapes.js';
 import { SERVICE_NODE_FLAGS } from '../scripts/service-flags.js';
@@ -82,38 +83,8 @@ const waitUntilServing = (server: Server, path: string) => waitUntilAnswering(`h
 
 // ---------------------------------------------------------------- load
 
-interface Load {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-  requests: number;
-}
-
-/** autocannon in its own process, so the load generator does not share the server's event loop. */
-function autocannon(url: string, seconds = duration): Load {
-  const out = execFileSync(
-    process.execPath,
-    ['node_modules/autocannon/autocannon.js', '-j', '-c', String(connections), '-d', String(seconds), url],
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  const result = JSON.parse(out) as {
-    requests: { average: number; total: number };
-    latency: { p50: number; p99: number };
-    errors: number;
-    timeouts: number;
-    non2xx: number;
-  };
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-    requests: result.requests.total,
-  };
-}
+/** autocannon in its own process, with this run's connections; `seconds` defaults to --duration. */
+const loadRun = (url: string, seconds = duration): Load => autocannon(url, connections, seconds);
 
 const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)] ?? 0;
 
@@ -313,7 +284,7 @@ async function measure(server: Server, query: string): Promise<Round> {
   const pid = server.child.pid!;
   const gcBefore = await majorGcs(server);
   const cpuBefore = cpuSeconds(pid);
-  const load = autocannon(urlOf(server, query));
+  const load = loadRun(urlOf(server, query));
   const cpu = ((cpuSeconds(pid) - cpuBefore) / Math.max(1, load.requests)) * 1e6;
   const gcAfter = await majorGcs(server);
   const gcs = gcBefore === null || gcAfter === null ? null : ((gcAfter - gcBefore) / Math.max(1, load.requests)) * 1000;
@@ -345,7 +316,7 @@ async function runRounds(phase: Phase, count: number, sides: Server[]) {
 // Every shape once on every server, unmeasured: the first shape measured used to pay for the
 // servers' warm-up (JIT, PostgreSQL's caches), up to a third of its throughput.
 if (warmup > 0) {
-  for (const shape of queryShapes) for (const server of servers) autocannon(urlOf(server, shape.query), warmup);
+  for (const shape of queryShapes) for (const server of servers) loadRun(urlOf(server, shape.query), warmup);
 }
 const startedAt = new Date();
 await runRounds('fresh', rounds, servers);
