@@ -40,6 +40,22 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
     },
   },
+  {
+    files: ['src/modules/*/routes.ts'],
+    rules: {
+      // Routes parse, call and answer: a query belongs in the module's repository.ts or writes.ts,
+      // where the next reader looks for it. Handing `db.pool` or `db.prisma` on is fine; calling it is not.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression > MemberExpression.callee > MemberExpression.object[object.name='db'][property.name=/^(prisma|pool|readPool)$/], " +
+            "CallExpression > MemberExpression.callee > MemberExpression.object > MemberExpression.object[object.name='db'][property.name=/^(prisma|pool|readPool)$/]",
+          message: 'No database calls in route files: put the query in repository.ts (reads) or writes.ts (writes).',
+        },
+      ],
+    },
+  },
   // Plain JavaScript (this file, scripts/*.mjs, .dependency-cruiser.cjs): Node's globals, no types to check with.
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],

@@ -115,11 +115,11 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 // ---------------------------------------------------------------- the service
 
 const db = connectDatabase(databaseUrl, 2);
-const editor = await createKey(db.prisma, `abuse-editor-${Date.now()}`, 'editor', 'bench/abuse.ts');
-const importer = await createKey(db.prisma, `abuse-importer-${Date.now()}`, 'editor', 'bench/abuse.ts');
+const editor = (await createKey(db.prisma, `abuse-editor-${Date.now()}`, 'editor', 'bench/abuse.ts'))!;
+const importer = (await createKey(db.prisma, `abuse-importer-${Date.now()}`, 'editor', 'bench/abuse.ts'))!;
 // The measuring client reads with a key of its own, at about 15 requests a second: within a key's
 // rate limit (1,200 a minute), where an address without a key gets 300.
-const reader = await createKey(db.prisma, `abuse-reader-${Date.now()}`, 'reader', 'bench/abuse.ts');
+const reader = (await createKey(db.prisma, `abuse-reader-${Date.now()}`, 'reader', 'bench/abuse.ts'))!;
 const sample = await db.pool.query<{ id: string }>(
   'SELECT id FROM events TABLESAMPLE SYSTEM (1) REPEATABLE (7) WHERE deleted_at IS NULL LIMIT 2000',
 );

@@ -43,7 +43,7 @@ await admin.query(`CREATE DATABASE "${name}"`);
 await admin.end();
 await runMigrations(url);
 const setup = connectDatabase(url, 1);
-const { key } = await createKey(setup.prisma, 'bench', 'editor', 'bench');
+const { key } = (await createKey(setup.prisma, 'bench', 'editor', 'bench'))!;
 await setup.close();
 
 const port = await new Promise<number>((resolve) => {

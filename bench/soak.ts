@@ -665,7 +665,7 @@ const keyName = `soak-${startedAt
   .toISOString()
   .replace(/[^0-9]/g, '')
   .slice(0, 14)}`;
-const { key } = await createKey(db.prisma, keyName, 'editor', 'bench-soak');
+const { key } = (await createKey(db.prisma, keyName, 'editor', 'bench-soak'))!;
 authorization = `Bearer ${key}`;
 await discoverQueries();
 const counts = (

@@ -6,7 +6,6 @@ import { pino } from 'pino';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { connectDatabase, openPool } from './db/client.js';
-import { isUniqueViolation } from './db/errors.js';
 import { runMigrations } from './db/migrate.js';
 import { locateDatabase } from './db/open.js';
 import { takeShutdownSignals } from './db/embedded.js';
@@ -57,10 +56,7 @@ if ((await db.prisma.event.count()) === 0) {
 }
 if (firstStart) {
   // Instances starting at once on one empty database race for it: the name is unique, one wins, the others go on.
-  const created = await createKey(db.prisma, 'admin', 'admin', 'first-start').catch((error: unknown) => {
-    if (isUniqueViolation(error)) return null;
-    throw error;
-  });
+  const created = await createKey(db.prisma, 'admin', 'admin', 'first-start');
   if (created) process.stdout.write(`Admin API key (shown once): ${created.key}\n`);
 }
 

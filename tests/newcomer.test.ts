@@ -48,6 +48,11 @@ describe('beside `npm start` on the embedded database', () => {
         body: JSON.stringify({ name: 'Made beside the service', kind: 'other' }),
       });
       expect(write.status).toBe(201);
+      // A taken name is refused in one line, with no key made.
+      const again = await runProcess('src/cli/keys.ts', ['create', '--name', 'newcomer', '--role', 'editor'], env);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain('a key named "newcomer" exists already');
+      expect(again.stdout).not.toMatch(/cek_/);
 
       const imported = await runProcess('scripts/import.ts', ['--format', 'acled', SAMPLE], env);
       expect(imported.code, imported.stderr).toBe(0);

@@ -16,6 +16,12 @@ const USAGE = 'usage: npm run keys -- (or node dist/cli/keys.js) create --name N
 /** Who a change made from the command line is attributed to. */
 const CLI_AUTHOR = 'keys-cli';
 
+/** A refusal after the database was opened: exit 1 once the finally below has closed it (and stopped an embedded server). */
+function refuse(message: string): void {
+  console.error(message);
+  process.exitCode = 1;
+}
+
 function fail(message: string): never {
   console.error(`${message}\n${USAGE}`);
   process.exit(2);
@@ -41,10 +47,12 @@ try {
   await runMigrations(url);
   if (command === 'create') {
     const name = values.name!;
-    if (await db.prisma.apiKey.findUnique({ where: { name }, select: { id: true } })) fail(`a key named "${name}" exists already`);
-    const { row, key } = await createKey(db.prisma, name, values.role as Role, CLI_AUTHOR);
-    console.log(`Created ${row.role} key "${row.name}" (${row.prefix}...). It is shown once, here:`);
-    console.log(key);
+    const created = await createKey(db.prisma, name, values.role as Role, CLI_AUTHOR);
+    if (!created) refuse(`a key named "${name}" exists already (names are never reused); pick another name`);
+    else {
+      console.log(`Created ${created.row.role} key "${created.row.name}" (${created.row.prefix}...). It is shown once, here:`);
+      console.log(created.key);
+    }
   } else if (command === 'list') {
     for (const key of (await listKeys(db.prisma)).map(toKeyInfo)) {
       console.log(
@@ -52,8 +60,8 @@ try {
       );
     }
   } else {
-    if (!(await revokeKey(db.prisma, values.name!, CLI_AUTHOR))) fail(`no live key is named "${values.name}"`);
-    console.log(`Revoked key "${values.name}".`);
+    if (await revokeKey(db.prisma, values.name!, CLI_AUTHOR)) console.log(`Revoked key "${values.name}".`);
+    else refuse(`no live key is named "${values.name}"`);
   }
 } finally {
   await db.close();

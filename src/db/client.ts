@@ -103,6 +103,22 @@ export async function limitStatements(tx: Transaction, db: Pick<Database, 'timeo
   if (ms !== db.timeouts.read) await tx.$executeRawUnsafe(`SET LOCAL statement_timeout = ${Math.trunc(ms)}`);
 }
 
+/** Whether the server answers a trivial query within `withinMs` (readiness): a pool waiting for a connection counts as not answering. */
+export async function databaseAnswers(pool: pg.Pool, withinMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('the database did not answer in time')), withinMs);
+  });
+  try {
+    await Promise.race([pool.query('SELECT 1'), timeout]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Expensive reads, and exports, one instance runs at once unless configured: two of each (one a
  * client), fewer on a pool under four. Each runs flat out on a core of its own; with five of each

@@ -91,7 +91,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const timeouts = { read: 60_000, write: 60_000, ...options.database?.timeouts };
   const db = connectDatabase(databaseUrl, 5, undefined, { ...options.database, timeouts });
   const keys = {} as Record<Role, string>;
-  for (const role of ROLES) keys[role] = (await createKey(db.prisma, `test-${role}`, role, 'test-setup')).key;
+  for (const role of ROLES) keys[role] = (await createKey(db.prisma, `test-${role}`, role, 'test-setup'))!.key;
   const app = await buildApp({
     ...options.deps,
     db,

@@ -74,6 +74,15 @@ describe('roles', () => {
     await expectProblem(t.as.admin.post('/v1/api-keys').send({ name: 'bad name!', role: 'reader' }), 400);
   });
 
+  it('of several creations of one name at once, one gets the key and the others a 409, never a 500', async () => {
+    const name = `race-${unique()}`;
+    const answers = await Promise.all(Array.from({ length: 6 }, () => t.as.admin.post('/v1/api-keys').send({ name, role: 'reader' })));
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    for (const refused of answers.filter((answer) => answer.status === 409)) {
+      expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+  });
+
   it('an editor writes and is the author; reads stay open without a key', async () => {
     const event = (
       await t.http

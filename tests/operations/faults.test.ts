@@ -30,7 +30,7 @@ beforeAll(async () => {
   server = await start();
   await runMigrations(server.url);
   db = connectDatabase(server.url, 5);
-  const { key } = await createKey(db.prisma, 'fault-editor', 'editor', 'test');
+  const { key } = (await createKey(db.prisma, 'fault-editor', 'editor', 'test'))!;
   app = await buildApp({ db });
   await app.listen({ port: 0, host: '127.0.0.1' });
   http = supertest.agent(app.server).set('authorization', `Bearer ${key}`);

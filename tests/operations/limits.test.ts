@@ -71,7 +71,7 @@ describe.each([
     const counting: RateLimitStore = { hit: (client) => (hits++, inner.hit(client)), close: () => inner.close() };
     const http = await extraApp({ store: counting });
     // A key of its own, so no other test's requests count (the limit for a key is 4).
-    const { key } = await createKey(t.db.prisma, `limits-${randomBytes(4).toString('hex')}`, 'reader', 'test');
+    const { key } = (await createKey(t.db.prisma, `limits-${randomBytes(4).toString('hex')}`, 'reader', 'test'))!;
     const get = () => http.get('/v1/event-types').set('authorization', `Bearer ${key}`);
     for (let i = 0; i < 4; i++) await get().expect(200);
     await expectProblem(get(), 429);

@@ -25,7 +25,7 @@ beforeAll(async () => {
   // Migrations run on the primary only; the replica gets the schema by replication.
   await runMigrations(cluster.primaryUrl);
   db = connectDatabase(cluster.primaryUrl, 5, cluster.replicaUrl);
-  const { key } = await createKey(db.prisma, 'replica-editor', 'editor', 'test');
+  const { key } = (await createKey(db.prisma, 'replica-editor', 'editor', 'test'))!;
   app = await buildApp({ db });
   await app.listen({ port: 0, host: '127.0.0.1' });
   http = supertest.agent(app.server).set('authorization', `Bearer ${key}`);

@@ -7,6 +7,7 @@ import { invalidInput, notFound } from '../../http/errors.js';
 import { IdParamsSchema, sendJsonPage, sendJsonText } from '../../http/pagination.js';
 import { problemResponses } from '../../http/problem-details.js';
 import type { ModuleDeps } from '../deps.js';
+import { eventLiveness } from '../events/repository.js';
 import { ChangeListener, DEFAULT_STREAM_SETTINGS } from './live.js';
 import { latestSeq, listChanges, listEventRevisions } from './repository.js';
 import {
@@ -119,11 +120,9 @@ export const changeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       response: { 200: EventRevisionPageSchema, ...problemResponses(400, 403, 404) },
     },
     handler: async (request, reply) => {
-      const found = await db.pool.query<{ deleted: boolean }>('SELECT deleted_at IS NOT NULL AS deleted FROM events WHERE id = $1', [
-        request.params.id,
-      ]);
-      if (found.rowCount === 0) throw notFound('event', request.params.id);
-      if (found.rows[0]?.deleted) requireDeletedAccess(request, "a deleted event's revisions");
+      const event = await eventLiveness(db.pool, request.params.id);
+      if (!event) throw notFound('event', request.params.id);
+      if (event.deleted) requireDeletedAccess(request, "a deleted event's revisions");
       return sendJsonPage(request, reply, await listEventRevisions(db.pool, request.params.id, request.query), publicUrl);
     },
   });

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { EventType as EventTypeRow } from '../../generated/prisma/client.js';
 import type { PrismaClient, Transaction } from '../../db/client.js';
 import { invalidInput, type Violation } from '../../http/errors.js';
-import type { EventTypeSchema } from './schemas.js';
+import type { EventTypeCreateSchema, EventTypeSchema } from './schemas.js';
 
 type Db = PrismaClient | Transaction;
 
@@ -15,6 +15,23 @@ export function toEventType(row: EventTypeRow): z.infer<typeof EventTypeSchema> 
     acled_event_type: row.acledEventType,
     acled_sub_event_type: row.acledSubEventType,
   };
+}
+
+/** Adds a code to the vocabulary; null when the code exists (codes are never replaced). */
+export async function createEventType(db: Db, input: z.infer<typeof EventTypeCreateSchema>): Promise<EventTypeRow | null> {
+  const created = await db.eventType.createMany({
+    data: [
+      {
+        code: input.code,
+        label: input.label,
+        description: input.description,
+        acledEventType: input.acled_event_type ?? null,
+        acledSubEventType: input.acled_sub_event_type ?? null,
+      },
+    ],
+    skipDuplicates: true,
+  });
+  return created.count === 0 ? null : db.eventType.findUniqueOrThrow({ where: { code: input.code } });
 }
 
 export async function listEventTypes(db: Db): Promise<EventTypeRow[]> {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ApiError } from '../../http/errors.js';
 import { problemResponses } from '../../http/problem-details.js';
 import type { ModuleDeps } from '../deps.js';
-import { listEventTypes, toEventType } from './repository.js';
+import { createEventType, listEventTypes, toEventType } from './repository.js';
 import { EventTypeCreateSchema, EventTypeListSchema, EventTypeSchema } from './schemas.js';
 
 export const eventTypeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db }) => {
@@ -27,21 +27,8 @@ export const eventTypeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { 
       response: { 201: EventTypeSchema, ...problemResponses(400, 409, 415) },
     },
     handler: async (request, reply) => {
-      const body = request.body;
-      const created = await db.prisma.eventType.createMany({
-        data: [
-          {
-            code: body.code,
-            label: body.label,
-            description: body.description,
-            acledEventType: body.acled_event_type ?? null,
-            acledSubEventType: body.acled_sub_event_type ?? null,
-          },
-        ],
-        skipDuplicates: true,
-      });
-      if (created.count === 0) throw new ApiError('conflict', `The event type "${body.code}" exists already.`);
-      const row = await db.prisma.eventType.findUniqueOrThrow({ where: { code: body.code } });
+      const row = await createEventType(db.prisma, request.body);
+      if (!row) throw new ApiError('conflict', `The event type "${request.body.code}" exists already.`);
       return reply.code(201).header('location', '/v1/event-types').send(toEventType(row));
     },
   });

@@ -21,6 +21,12 @@ export interface StoredEvent {
   merged_into: string | null;
 }
 
+/** Whether the event exists and whether it is deleted (merged counts as deleted); null when there is no such event. */
+export async function eventLiveness(pool: pg.Pool, id: string): Promise<{ deleted: boolean } | null> {
+  const result = await pool.query<{ deleted: boolean }>('SELECT deleted_at IS NOT NULL AS deleted FROM events WHERE id = $1', [id]);
+  return result.rows[0] ?? null;
+}
+
 /** The event `id`, or with `fields` the members selected (fields.ts). */
 export async function getEvent(pool: pg.Pool, id: string, fields?: FieldSelection): Promise<StoredEvent | null> {
   const result = await pool.query<StoredEvent>(

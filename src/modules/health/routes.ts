@@ -1,6 +1,7 @@
 // Liveness and readiness for orchestrators and load balancers.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { databaseAnswers } from '../../db/client.js';
 import type { ModuleDeps } from '../deps.js';
 
 const HealthSchema = z.object({ status: z.enum(['ok', 'unavailable']) }).meta({ id: 'Health' });
@@ -32,21 +33,11 @@ export const healthRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db 
       response: { 200: HealthSchema, 503: HealthSchema.describe('The database is unreachable') },
     },
     handler: async (_request, reply) => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('readiness check timed out')), READY_TIMEOUT_MS);
-      });
-      try {
-        await Promise.race([db.pool.query('SELECT 1'), timeout]);
-        return { status: 'ok' as const };
-      } catch {
-        return reply
-          .code(503)
-          .header('retry-after', '2')
-          .send({ status: 'unavailable' as const });
-      } finally {
-        clearTimeout(timer);
-      }
+      if (await databaseAnswers(db.pool, READY_TIMEOUT_MS)) return { status: 'ok' as const };
+      return reply
+        .code(503)
+        .header('retry-after', '2')
+        .send({ status: 'unavailable' as const });
     },
   });
 };

@@ -1,6 +1,7 @@
 // API keys: made of 256 random bits, stored only as their SHA-256 with a short visible
 // prefix. Shared by the /v1/api-keys routes and the `npm run keys` command.
 import { createHash, randomBytes } from 'node:crypto';
+import { isUniqueViolation } from '../../db/errors.js';
 import type { ApiKey, PrismaClient, Role } from '../../generated/prisma/client.js';
 
 export type { Role };
@@ -15,11 +16,25 @@ export const hashKey = (key: string) => createHash('sha256').update(key).digest(
 /** Whether text has the shape of a key this service issues (checked before hashing). */
 export const looksLikeKey = (text: string) => /^cek_[A-Za-z0-9_-]{43}$/.test(text);
 
-/** Creates a key; returns its row and the key itself, which exists nowhere else from then on. */
-export async function createKey(prisma: PrismaClient, name: string, role: Role, createdBy: string): Promise<{ row: ApiKey; key: string }> {
+/**
+ * Creates a key; returns its row and the key itself, which exists nowhere else from then on, or
+ * null when the name is taken (names are never reused, even revoked ones). The unique index
+ * decides, so callers creating one name at once get one key and nulls, never an error.
+ */
+export async function createKey(
+  prisma: PrismaClient,
+  name: string,
+  role: Role,
+  createdBy: string,
+): Promise<{ row: ApiKey; key: string } | null> {
   const key = KEY_PREFIX + randomBytes(32).toString('base64url');
-  const row = await prisma.apiKey.create({ data: { name, role, prefix: key.slice(0, VISIBLE), hash: hashKey(key), createdBy } });
-  return { row, key };
+  try {
+    const row = await prisma.apiKey.create({ data: { name, role, prefix: key.slice(0, VISIBLE), hash: hashKey(key), createdBy } });
+    return { row, key };
+  } catch (error) {
+    if (isUniqueViolation(error)) return null;
+    throw error;
+  }
 }
 
 /** The live key with this value, or null (unknown or revoked). One indexed lookup: a revocation counts at once. */

@@ -35,10 +35,9 @@ export const keyRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db }) 
     },
     handler: async (request, reply) => {
       const { name, role } = request.body;
-      if (await db.prisma.apiKey.findUnique({ where: { name }, select: { id: true } })) {
-        throw new ApiError('conflict', `A key named "${name}" exists already (names are never reused).`);
-      }
-      const { row, key } = await createKey(db.prisma, name, role, authorOf(request));
+      const created = await createKey(db.prisma, name, role, authorOf(request));
+      if (!created) throw new ApiError('conflict', `A key named "${name}" exists already (names are never reused).`);
+      const { row, key } = created;
       return reply
         .code(201)
         .header('cache-control', 'no-store')

@@ -5,6 +5,7 @@ import { isNotModified } from '../../http/etag.js';
 import { CursorParamSchema, IdParamsSchema, LimitSchema, sendJsonPage, sendJsonText } from '../../http/pagination.js';
 import { optionalIfMatch, requireIfMatch } from '../../http/preconditions.js';
 import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
+import { eventLiveness } from '../events/repository.js';
 import { DeleteBodySchema } from '../events/schemas.js';
 import { idempotencyClaim, NO_CONTENT, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
 import { authorOf, canReadDeleted, requireDeletedAccess } from '../../http/auth.js';
@@ -68,9 +69,9 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       response: { 200: ReportPageSchema, ...problemResponses(400, 403, 404) },
     },
     handler: async (request, reply) => {
-      const event = await db.prisma.event.findUnique({ where: { id: request.params.id }, select: { deletedAt: true } });
+      const event = await eventLiveness(db.pool, request.params.id);
       if (!event) throw notFound('event', request.params.id);
-      if (event.deletedAt) requireDeletedAccess(request, "a deleted event's reports");
+      if (event.deleted) requireDeletedAccess(request, "a deleted event's reports");
       const page = await listReports(db.pool, {
         filters: {},
         eventId: request.params.id,
