@@ -10,7 +10,7 @@ afterAll(async () => {
   await t.close();
 });
 
-/** The seeded vocabulary of API.md section 2, then ACLED's sub-event types (migration acled_event_types). */
+/** The seeded vocabulary (the first migration), then ACLED's sub-event types (migration acled_event_types). */
 const SEEDED = [
   'capture',
   'death',

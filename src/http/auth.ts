@@ -41,7 +41,7 @@ export function canReadDeleted(request: FastifyRequest): boolean {
   return request.principal !== null && ROLE_RANK[request.principal.role] >= ROLE_RANK.editor;
 }
 
-/** Reads of deleted data need the editor role (API.md section 10): a 403 naming `what` for anyone else. */
+/** Reads of deleted data need the editor role (docs/data-model.md, Deleted data): a 403 naming `what` for anyone else. */
 export function requireDeletedAccess(request: FastifyRequest, what: string): void {
   if (canReadDeleted(request)) return;
   const who = request.principal ? `The API key "${request.principal.name}" is a ${request.principal.role} key` : 'No API key was sent';

@@ -1,4 +1,4 @@
-// Reads of deleted data need the editor role (API.md section 10): include_deleted=true on lists,
+// Reads of deleted data need the editor role (docs/data-model.md, Deleted data): include_deleted=true on lists,
 // exports and stats, a deleted event's revisions and reports, and its past states (as_of). Anonymous
 // callers and readers get 403, or for a single read the 410 tombstone; editors read it all.
 import type supertest from 'supertest';

@@ -1,4 +1,4 @@
-// Sparse fieldsets (API.md 10): fields= on lists, single reads and the NDJSON and GeoJSON exports
+// Sparse fieldsets (docs/data-model.md, Lists, filters and pages): fields= on lists, single reads and the NDJSON and GeoJSON exports
 // picks members of the event JSON by dotted path; id is always there; unknown paths are a 400
 // naming them; the CSV exports refuse it; a sparse read has an ETag of its own.
 import type { Response } from 'supertest';

@@ -1,4 +1,4 @@
-// GET /v1/events filters (API.md section 4): each alone, combined with AND across
+// GET /v1/events filters (docs/data-model.md, Lists, filters and pages): each alone, combined with AND across
 // parameters and OR within one, and their validation. Every event of every list
 // response is parsed with EventSchema and compared with GET /v1/events/{id}: the
 // list is PostgreSQL-built JSON sent without the schema serializer.

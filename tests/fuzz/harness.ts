@@ -195,7 +195,7 @@ export class Harness {
     const link = response.headers.link;
     if (link !== undefined && !(typeof link === 'string' && /^<[^<>"\s]+>; rel="next"$/.test(link)))
       return fail(`malformed Link header ${String(link)}`);
-    // Reads of deleted data need the editor role (API.md section 10).
+    // Reads of deleted data need the editor role (docs/data-model.md, Deleted data).
     if (status < 400 && /(^|&)include_deleted=true(&|$)/.test(request.query ?? '') && !['editor', 'admin'].includes(request.as ?? 'editor'))
       return fail(`include_deleted=true answered ${status} to ${request.as ?? 'editor'}`);
 

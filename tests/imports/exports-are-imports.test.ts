@@ -1,4 +1,4 @@
-// Exports are imports (API.md §10): an NDJSON export line is a valid line for POST /v1/imports
+// Exports are imports (docs/data-model.md, Imports): an NDJSON export line is a valid line for POST /v1/imports
 // as it is (read-only fields ignored or mapped, the event's id kept as external id self:<id>),
 // and an ACLED-CSV export of events that were posted, imported back, finds the same events.
 // Round trips: NDJSON export -> import into an empty instance -> the same ACLED CSV (but for

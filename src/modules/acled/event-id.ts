@@ -1,4 +1,4 @@
-// event_id_cnty of events that ACLED did not make (API.md §10: an ACLED-CSV export of an event
+// event_id_cnty of events that ACLED did not make (docs/acled.md: an ACLED-CSV export of an event
 // not imported from ACLED, imported back, finds the same event). The export writes the event's
 // own id, or the id it had where it was first exported (external id self, imports/exported.ts);
 // the import reads a UUID there as that self id, never as an ACLED id (ACLED's are like NGA12345).

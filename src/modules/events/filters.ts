@@ -1,4 +1,4 @@
-// The event filters of API.md section 4, shared by the list, the exports and
+// The event filters (docs/data-model.md, Lists, filters and pages), shared by the list, the exports and
 // (later) the stats: their query-string schema, and the SQL conditions they become.
 import { z } from 'zod';
 import type { SqlParams } from '../../db/sql.js';

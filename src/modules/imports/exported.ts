@@ -1,4 +1,4 @@
-// Exports are imports (API.md §10): an event as the API serves it (an NDJSON export line, a
+// Exports are imports (docs/data-model.md, Imports): an event as the API serves it (an NDJSON export line, a
 // GET /v1/events/{id} body) made into the EventCreate it stands for, so that import lines
 // may be either. Read-only fields are dropped; expanded refs become name (or URL) refs, which
 // find-or-create resolves in any instance; the event's own id becomes the external id

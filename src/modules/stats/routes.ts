@@ -1,4 +1,4 @@
-// Aggregates for dashboards (API.md section 5): counts and figure sums grouped by any
+// Aggregates for dashboards (docs/data-model.md, Stats): counts and figure sums grouped by any
 // keys, and every reporter's claims side by side.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { admit } from '../../http/admission.js';

@@ -1,4 +1,4 @@
-// The wire format of the stats for dashboards (API.md section 5): the query strings
+// The wire format of the stats for dashboards (docs/data-model.md, Stats): the query strings
 // (every event filter, plus the grouping) and the rows they return.
 import { z } from 'zod';
 import { commaList, QueryBoolean } from '../../http/query-values.js';
