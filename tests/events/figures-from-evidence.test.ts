@@ -183,13 +183,21 @@ describe('figures from the evidence', () => {
       { measure: 'killed', low: null, best: 300, high: null, source: 'evidence' },
       { measure: 'wounded', low: null, best: 20, high: null, source: 'evidence' },
     ]);
+    // Two measures the editor's, then null: every measure back to the evidence.
+    await patch(`/v1/events/${event.id}`, 5, { figures: { killed: [about(1)], wounded: [about(2, 'wounded')] } }).expect(200);
+    expect(bounds(await get(event.id)).map((f) => [f.best, f.source])).toEqual([
+      [1, 'editor'],
+      [2, 'editor'],
+    ]);
+    const cleared = await patch(`/v1/events/${event.id}`, 6, { figures: null }).expect(200);
+    expect(bounds(cleared.body)).toEqual(bounds(replaced.body));
 
     // A figure under another measure's key is bad input, and changes nothing.
     const counts = await t.rowCounts();
-    const bad = await expectProblem(patch(`/v1/events/${event.id}`, 5, { figures: { killed: [about(1, 'wounded')] } }), 400);
+    const bad = await expectProblem(patch(`/v1/events/${event.id}`, 7, { figures: { killed: [about(1, 'wounded')] } }), 400);
     expect(bad.errors).toEqual([expect.objectContaining({ path: '/figures/killed/0/measure' })]);
     expect(await t.rowCounts()).toEqual(counts);
-    expect((await get(event.id)).version).toBe(5);
+    expect((await get(event.id)).version).toBe(7);
   });
 
   it('a merge derives the survivor figures from the reports it gains; the duplicate keeps none', async () => {
