@@ -48,6 +48,7 @@ const EXPECTED_CHECKS: Record<string, string[]> = {
     'figures_best_high_order_check',
     'figures_low_high_order_check',
     'figures_position_nonnegative_check',
+    'figures_derived_owner_check',
   ],
   report_via: ['report_via_position_nonnegative_check'],
   participants: ['participants_position_nonnegative_check'],

@@ -42,7 +42,7 @@ import {
 } from './synthetic/database.js';
 import { COLUMNS, DOCUMENT_BASE, EventGenerator, TABLES, emptyRows, type Rows } from './synthetic/events.js';
 import { Progress } from './synthetic/progress.js';
-import { insertDerivedEvents, REFRESH_EVENTS } from '../src/modules/events/refresh.js';
+import { insertDerivedEvents, insertEvidenceFigures, REFRESH_EVENTS } from '../src/modules/events/refresh.js';
 import { rebuildStats } from '../src/modules/stats/derive.js';
 
 const USAGE = `Usage: npm run seed:synthetic -- --events N [--seed S] [--batch B] [--indexes auto|drop|keep]
@@ -220,6 +220,10 @@ async function load(db: pg.Client) {
     progress.phase = 're-creating indexes';
     await recreate(BIG_TABLES.filter((table) => table !== 'events'));
     await db.query('ANALYZE actors, documents, reports, report_via, participants, figures, event_relations');
+    // The figures the reports give for the measures the generator left to the evidence, before
+    // the renderings and the stats read them (a bulk load's figures key is dropped till the end).
+    progress.phase = 'figures from evidence';
+    await db.query(insertEvidenceFigures(bulk ? STAGED_EVENTS : '(SELECT id FROM events WHERE rendered IS NULL)'));
     if (bulk) await insertStagedEvents(db);
     else {
       progress.phase = 'derived columns';

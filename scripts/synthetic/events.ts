@@ -418,8 +418,11 @@ export class EventGenerator {
       this.counts.participants++;
     }
 
+    // An editor's estimate on about two events in three with figures; the others get theirs from
+    // their reports' claims, derived by the loader as by the service (insertEvidenceFigures).
     let figurePosition = 0;
-    for (const truth of truths) this.figure(eventId, null, figurePosition++, truth, eventCreated, 1);
+    if (truths.length > 0 && r.chance(2 / 3))
+      for (const truth of truths) this.figure(eventId, null, figurePosition++, truth, eventCreated, 1);
 
     this.eventDocuments = [];
     for (let k = 0; k < reportCount; k++) {

@@ -18,13 +18,17 @@ export function isoTimestamp(column: string): string {
 /** An actor row (alias `a`) as the short form embedded in events and reports. */
 export const ACTOR_SUMMARY_JSON = `json_build_object('id', a.id, 'name', a.name, 'kind', a.kind, 'country', a.country)`;
 
-/** The figures owned by `owner` (`event_id = ...` or `report_id = ...`), in the order written. */
-export function figuresJson(ownerCondition: string): string {
+/**
+ * The figures owned by `owner` (`event_id = ...` or `report_id = ...`), in the order written;
+ * an event's (withSource) say whether an editor set them or the evidence gave them.
+ */
+export function figuresJson(ownerCondition: string, withSource = false): string {
+  const source = withSource ? `, 'source', CASE WHEN f.derived THEN 'evidence' ELSE 'editor' END` : '';
   return `COALESCE((
     SELECT json_agg(json_build_object(
       'measure', f.measure, 'low', f.low, 'best', f.best, 'high', f.high, 'qualifier', f.qualifier,
       'text', f.text, 'unit', f.unit,
-      'subject', (SELECT ${ACTOR_SUMMARY_JSON} FROM actors a WHERE a.id = f.subject_id)
+      'subject', (SELECT ${ACTOR_SUMMARY_JSON} FROM actors a WHERE a.id = f.subject_id)${source}
     ) ORDER BY f.position)
     FROM figures f WHERE f.${ownerCondition}
   ), '[]'::json)`;

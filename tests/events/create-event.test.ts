@@ -45,7 +45,7 @@ describe('POST /v1/events', () => {
       ["Korean People's Army", 'subject'],
     ]);
     expect(event.figures).toEqual([
-      { measure: 'captured', low: 1, best: 1, high: 1, qualifier: 'exact', text: null, unit: null, subject: null },
+      { measure: 'captured', low: 1, best: 1, high: 1, qualifier: 'exact', text: null, unit: null, subject: null, source: 'editor' },
     ]);
     expect(event.reports).toHaveLength(1);
     expect(event.reports[0]).toMatchObject({

@@ -29,7 +29,8 @@ import {
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 type Event = ReturnType<typeof EventSchema.parse>;
-type Figure = Event['figures'][number];
+// An event's figure, or a report's (which has no source).
+type Figure = Omit<Event['figures'][number], 'source'>;
 
 // ---------------------------------------------------------------- the reference
 
@@ -354,7 +355,11 @@ describe('event_csv_record, the stored CSV record', () => {
       figure(5, null, 5),
     ];
     const variants: Event[] = [
-      { ...event, figures, reports: event.reports.map((r) => ({ ...r, figures })) },
+      {
+        ...event,
+        figures: figures.map((f) => ({ ...f, source: 'editor' as const })),
+        reports: event.reports.map((r) => ({ ...r, figures })),
+      },
       { ...event, participants: [], figures: [], reports: [], tags: [] },
       {
         ...event,
@@ -457,7 +462,8 @@ describe('the CSV export of everything', () => {
     expect(unicode.admin1).toBe('Курская область');
     expect(unicode.lat).toBe('0.00001');
     expect(unicode.lon).toBe('-0.000002');
-    expect(unicode.figures).toBe(`killed: best 7 "${TRICKY.cjk}"`);
+    // The editor's killed figure, then the wounded one its report gives (derived: no wording).
+    expect(unicode.figures).toBe(`killed: best 7 "${TRICKY.cjk}"; wounded: 12`);
     expect(unicode.reported_figures).toContain(`wounded: 12 "${TRICKY.emoji}"`);
     expect(unicode.tags).toBe('дроны; 🚁');
   });

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type supertest from 'supertest';
-import { REFRESH_EVENTS } from '../../src/modules/events/refresh.js';
+import { insertEvidenceFigures, REFRESH_EVENTS } from '../../src/modules/events/refresh.js';
 import { rebuildStats } from '../../src/modules/stats/derive.js';
 import { expect } from 'vitest';
 
@@ -138,9 +138,11 @@ export function asText(res: supertest.Response, done: (error: Error | null, body
 
 /**
  * What the service's writers do after every change, for tests that write rows with plain SQL:
- * derive the events' search vector, rendered JSON and CSV record, and the stats tables.
+ * derive the events' figures from their reports, search vector, rendered JSON and CSV record, and the stats tables.
  */
 export async function deriveAfterRawWrites(pool: pg.Pool, eventIds: string[]): Promise<void> {
+  await pool.query(`DELETE FROM figures WHERE event_id = ANY($1::uuid[]) AND derived`, [eventIds]);
+  await pool.query(insertEvidenceFigures('(SELECT id FROM events WHERE id = ANY($1::uuid[]))'), [eventIds]);
   await pool.query(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, [eventIds]);
   await rebuildStats(pool);
 }

@@ -51,7 +51,7 @@ const TABLES = [
 ];
 
 export interface StaleRows {
-  /** How many events have a status, search vector, report actor set, rendered JSON or CSV record other than derived. */
+  /** How many events have a status, figures from the evidence, search vector, report actor set, rendered JSON or CSV record other than derived. */
   events: number;
   /** Each stats table with stale rows, and how many. */
   stats: { table: string; rows: number }[];
@@ -132,7 +132,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await client.end();
       if (n > 0)
         throw new Error(
-          `${n} event(s) have a stale status, rendered JSON or CSV record, search vector, or reporter or via set: a write path skipped the finish step (src/write/finish.ts)`,
+          `${n} event(s) have a stale status, figures from the evidence, rendered JSON or CSV record, search vector, or reporter or via set: a write path skipped the finish step (src/write/finish.ts)`,
         );
       if (staleStats.length > 0)
         throw new Error(

@@ -50,6 +50,8 @@ describe('npm run seed:synthetic', () => {
     expect(await schemaObjects()).toEqual(before);
     expect(await t.staleRows()).toEqual({ events: 0, stats: [] });
     expect(await count('events')).toBe(300);
+    // Events without an editor's estimate have figures from their reports, which staleRows checks too.
+    expect(await count('figures WHERE derived')).toBeGreaterThan(10);
     expect(await count('reports')).toBeGreaterThan(300);
 
     const page = await t.http.get('/v1/events?limit=1000').expect(200);
@@ -89,6 +91,7 @@ describe('npm run seed:synthetic', () => {
     expect(await count('events')).toBe(500);
     expect(await schemaObjects()).toEqual(before);
     expect(await t.staleRows()).toEqual({ events: 0, stats: [] });
+    expect(await count('figures WHERE derived')).toBeGreaterThan(20);
   });
 
   it('a bad option: exit 2 with the usage, nothing loaded', async () => {

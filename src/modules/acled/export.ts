@@ -49,7 +49,7 @@ function side(event: Event, which: 1 | 2): { actor: string; associates: string }
   return { actor: all[0] ?? '', associates: all.slice(1).join(LIST_SEPARATOR) };
 }
 
-/** ACLED records the most conservative figure: the curated killed figures' low (else best), summed; 0 when none is stated. */
+/** ACLED records the most conservative figure: the event's killed figures' low (an editor's or the evidence's) (else best), summed; 0 when none is stated. */
 function fatalities(event: Event): number {
   let total = 0;
   for (const figure of event.figures) if (figure.measure === 'killed') total += figure.low ?? figure.best ?? 0;

@@ -24,7 +24,7 @@ export const EVENT_JSON = `json_build_object(
     SELECT json_agg(json_build_object('actor', ${ACTOR_SUMMARY_JSON}, 'role', p.role) ORDER BY p.position)
     FROM participants p JOIN actors a ON a.id = p.actor_id WHERE p.event_id = e.id
   ), '[]'::json),
-  'figures', ${figuresJson('event_id = e.id')},
+  'figures', ${figuresJson('event_id = e.id', true)},
   'reports', COALESCE((
     SELECT json_agg(${REPORT_JSON} ORDER BY r.id) FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL
   ), '[]'::json),

@@ -1,12 +1,12 @@
 // The columns derived from an event and everything attached to it: its status (while
-// the evidence sets it), its search vector, the actors of its reports, its rendered JSON
-// and CSV record. WriteContext.finish
+// the evidence sets it), its figures for the measures no editor set, its search vector,
+// the actors of its reports, its rendered JSON and CSV record. WriteContext.finish
 // refreshes every event a transaction changed, so a read never sees them stale (the
 // test helpers check this after each file).
 import type pg from 'pg';
 import type { Transaction } from '../../db/client.js';
 import { refreshEventStats, type DailyKeys } from '../stats/derive.js';
-import { DERIVED_STATUS, REPORTER_IDS, VIA_IDS } from './evidence.js';
+import { DERIVED_STATUS, EVIDENCE_FIGURES, FRESH_EVIDENCE_FIGURES, REPORTER_IDS, STORED_EVIDENCE_FIGURES, VIA_IDS } from './evidence.js';
 import { EVENT_JSON } from './json-sql.js';
 import { EVENT_SEARCH_VECTOR } from './search.js';
 
@@ -58,33 +58,63 @@ export function insertDerivedEvents(source: string, columns: readonly string[]):
     FROM (SELECT e.*, ${EVENT_JSON} AS rendering FROM ${source} e OFFSET 0) e`;
 }
 
+/** True for an event `e` whose derived figures (figures.derived) are not those its reports give now. */
+const STALE_FIGURES = `${STORED_EVIDENCE_FIGURES} IS DISTINCT FROM ${FRESH_EVIDENCE_FIGURES}`;
+
+/**
+ * An INSERT of the figures the evidence gives each event `e` of `source` (a table or subquery
+ * with the events' id), for events that have no derived figure stored: refreshEvents deletes a
+ * stale set first, and a bulk load runs it for its new events before rendering them. Derived
+ * figures come after the editor's (positions from 1000 on: a patch by measure keeps at most
+ * 8 x 100 editor figures), in the order of the measures. Their ids are random (gen_random_uuid):
+ * a figure's id is never served.
+ */
+export function insertEvidenceFigures(source: string): string {
+  return `INSERT INTO figures (id, event_id, position, measure, low, best, high, unit, subject_id, derived)
+    SELECT gen_random_uuid(), e.id, 999 + row_number() OVER (PARTITION BY e.id ORDER BY d.measure),
+           d.measure, d.low, d.best, d.high, d.unit, d.subject_id, true
+    FROM ${source} e CROSS JOIN LATERAL ${EVIDENCE_FIGURES} d`;
+}
+
 /**
  * True for an event `e` whose derived columns are not what its rows give now: every column
- * REFRESH_EVENTS and insertDerivedEvents write, and the status while the evidence owns it. The
- * test helpers count such events after every test file (like STALE_STATS for the stats tables).
+ * REFRESH_EVENTS and insertDerivedEvents write, its derived figures, and the status while the
+ * evidence owns it. The test helpers count such events after every test file (like STALE_STATS for the stats tables).
  */
 export const STALE_EVENT = [
   ...DERIVED_COLUMNS.map(([column, expression]) => `e.${column} IS DISTINCT FROM ${expression}`),
   ...renderings(`(${EVENT_JSON})`).map((expression, i) => `e.${RENDERED_COLUMNS[i]} IS DISTINCT FROM ${expression}`),
   `(e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS})`,
+  STALE_FIGURES,
 ].join('\n  OR ');
 
 /** An UPDATE that sets the status the evidence gives to the events `e` (its caller's WHERE clause) whose status it owns. */
 export const DERIVE_STATUS = `UPDATE events e SET status = ${DERIVED_STATUS}`;
 
 /**
- * Re-derives the status, search vector, report actors, rendered JSON and stats rows of events after any
- * change to them or their reports; returns the daily rollup keys to recount (see
+ * Re-derives the status, figures from the evidence, search vector, report actors, rendered JSON
+ * and stats rows of events after any change to them or their reports; returns the daily rollup keys to recount (see
  * src/modules/stats/derive.ts). Separate statements: an UPDATE's expressions see the row as
- * it was before it.
+ * it was before it, and the rendering and the stats read the figures.
  */
 export async function refreshEvents(tx: Transaction, eventIds: string[]): Promise<DailyKeys> {
   await tx.$executeRawUnsafe(
     `${DERIVE_STATUS} WHERE e.id = ANY($1::uuid[]) AND e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS}`,
     eventIds,
   );
+  await refreshEvidenceFigures(tx, eventIds);
   await tx.$executeRawUnsafe(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, eventIds);
   return refreshEventStats(tx, eventIds);
+}
+
+/** Replaces the derived figures of those events whose reports now give others (most writes change none). */
+async function refreshEvidenceFigures(tx: Transaction, eventIds: string[]): Promise<void> {
+  const stale = (
+    await tx.$queryRawUnsafe<{ id: string }[]>(`SELECT e.id FROM events e WHERE e.id = ANY($1::uuid[]) AND ${STALE_FIGURES}`, eventIds)
+  ).map((row) => row.id);
+  if (stale.length === 0) return;
+  await tx.$executeRawUnsafe(`DELETE FROM figures WHERE event_id = ANY($1::uuid[]) AND derived`, stale);
+  await tx.$executeRawUnsafe(insertEvidenceFigures(`(SELECT id FROM events WHERE id = ANY($1::uuid[]))`), stale);
 }
 
 /**

@@ -1,8 +1,8 @@
 // Wire format of events: what happened, when and where, who took part, the
-// curated figures, and every report that attributes it.
+// figures (an editor's, or derived from the reports), and every report that attributes it.
 import { z } from 'zod';
 import { ActorRefSchema, ActorSummarySchema, CountryCodeSchema } from '../actors/schemas.js';
-import { FigureInputSchema, FigureSchema } from '../figures/schemas.js';
+import { EVENT_FIGURES_TEXT, EventFigureSchema, FigureInputSchema, MeasureSchema } from '../figures/schemas.js';
 import { ReportInputSchema, ReportSchema } from '../reports/schemas.js';
 import { ruleMessage } from '../../http/problem-details.js';
 
@@ -105,7 +105,11 @@ export const EventInputSchema = z
     occurred: OccurredInputSchema,
     location: LocationInputSchema.optional(),
     participants: z.array(ParticipantInputSchema).max(200).default([]),
-    figures: z.array(FigureInputSchema).max(100).default([]).describe('The curated estimate for the event'),
+    figures: z
+      .array(FigureInputSchema)
+      .max(100)
+      .default([])
+      .describe(`The editor's estimate for the event, for the measures it names; the others come from the reports. ${EVENT_FIGURES_TEXT}`),
     reports: z
       .array(ReportInputSchema, { error: (issue) => (issue.input === undefined ? EVENT_NEEDS_REPORT : undefined) })
       .min(1, EVENT_NEEDS_REPORT)
@@ -143,6 +147,24 @@ export const EventInputSchema = z
 
 export type EventInput = z.infer<typeof EventInputSchema>;
 
+/** A patch of the event's figures measure by measure: the editor's figures of a measure, or null to hand it back to the evidence. */
+export const EventFiguresByMeasureSchema = z
+  .partialRecord(MeasureSchema, z.array(FigureInputSchema).max(100).nullable())
+  .superRefine((byMeasure, ctx) => {
+    for (const [measure, figures] of Object.entries(byMeasure)) {
+      figures?.forEach((figure, i) => {
+        if (figure.measure !== measure)
+          ctx.addIssue({ code: 'custom', path: [measure, i, 'measure'], message: `must be ${measure}, as its key` });
+      });
+    }
+  })
+  .meta({
+    id: 'EventFiguresByMeasure',
+    description:
+      "The editor's figures of each measure named (each figure's measure is its key); null hands the measure back to the evidence",
+    example: { killed: [{ measure: 'killed', value: 300, qualifier: 'approximately' }], wounded: null },
+  });
+
 /** Every field of an object optional and, where the stored field may be empty, nullable: a JSON merge patch of it. */
 export const EventPatchSchema = z
   .strictObject({
@@ -174,7 +196,15 @@ export const EventPatchSchema = z
       .optional()
       .describe('Merged field by field (null clears a field); null clears the whole location'),
     participants: z.array(ParticipantInputSchema).max(200).optional().describe('Replaces every participant'),
-    figures: z.array(FigureInputSchema).max(100).optional().describe("Replaces the event's curated figures"),
+    figures: z
+      .union([z.array(FigureInputSchema).max(100), EventFiguresByMeasureSchema])
+      .nullable()
+      .optional()
+      .describe(
+        "An array replaces the editor's figures: the measures it names become the editor's, every other measure goes back to " +
+          'the evidence (null or [] hands every measure back). An object by measure changes only the measures it names: ' +
+          '{ "killed": [...] } makes them the editor\'s, { "killed": null } hands killed back to the evidence',
+      ),
     tags: z.array(TagSchema).max(50).optional().describe('Replaces the tags'),
     external_ids: z
       .record(ExternalSourceSchema, ExternalIdSchema.nullable())
@@ -234,7 +264,7 @@ export const EventSchema = z
       precision: LocationPrecisionSchema,
     }),
     participants: z.array(z.object({ actor: ActorSummarySchema, role: ParticipantRoleSchema })),
-    figures: z.array(FigureSchema),
+    figures: z.array(EventFigureSchema).describe(EVENT_FIGURES_TEXT),
     reports: z.array(ReportSchema),
     tags: z.array(z.string()),
     external_ids: z.record(z.string(), z.string()).describe('Identifiers in other systems, by source: { "acled": "NGA12345" }'),

@@ -82,9 +82,43 @@ async function insertParticipants(unit: UnitOfWork, eventId: string, participant
   if (rows.length > 0) await unit.tx.participant.createMany({ data: rows });
 }
 
-async function insertEventFigures(unit: UnitOfWork, eventId: string, figures: FigureInput[]): Promise<void> {
+/** Writes an editor's figures of an event, positioned from `first` on (after the editor's figures kept). */
+async function insertEventFigures(unit: UnitOfWork, eventId: string, figures: FigureInput[], first = 0): Promise<void> {
   const rows = await figureRows(unit, figures, { eventId });
-  if (rows.length > 0) await unit.tx.figure.createMany({ data: rows });
+  if (rows.length > 0) await unit.tx.figure.createMany({ data: rows.map((row) => ({ ...row, position: first + row.position })) });
+}
+
+/** The figure lists of a patch's `figures`, each with where it stands, for their actor references. */
+function patchFigureLists(figures: EventPatch['figures']): [FigureInput[], string][] {
+  if (figures == null) return [];
+  if (Array.isArray(figures)) return [[figures, '/figures']];
+  return Object.entries(figures).map(([measure, list]) => [list ?? [], `/figures/${measure}`]);
+}
+
+/**
+ * Applies a patch's `figures` to the editor's figures of an event; the derived figures are left
+ * to the finish step (refreshEvents), which derives every measure no editor figure names.
+ */
+async function patchEditorFigures(unit: UnitOfWork, eventId: string, figures: NonNullable<EventPatch['figures']> | null): Promise<void> {
+  const { tx } = unit;
+  if (figures === null || Array.isArray(figures)) {
+    await tx.figure.deleteMany({ where: { eventId, derived: false } });
+    await insertEventFigures(unit, eventId, figures ?? []);
+    return;
+  }
+  const measures = Object.keys(figures) as FigureInput['measure'][];
+  await tx.figure.deleteMany({ where: { eventId, derived: false, measure: { in: measures } } });
+  // The kept figures numbered from 0 again, the new ones after them: positions stay below the derived figures' 1000.
+  const kept = await tx.$executeRaw`
+    UPDATE figures f SET position = n.position FROM (
+      SELECT id, row_number() OVER (ORDER BY position) - 1 AS position FROM figures WHERE event_id = ${eventId}::uuid AND NOT derived
+    ) n WHERE f.id = n.id`;
+  await insertEventFigures(
+    unit,
+    eventId,
+    Object.values(figures).flatMap((list) => list ?? []),
+    kept,
+  );
 }
 
 /** Creates an event with everything nested in the body; returns its id. */
@@ -195,7 +229,8 @@ export async function patchEvent(unit: UnitOfWork, id: string, patch: EventPatch
   const { tx } = unit;
   const current = await tx.event.findUniqueOrThrow({ where: { id } });
   if (patch.type !== undefined) await assertEventTypes(tx, [[patch.type, '/type']]);
-  const refs = eventReferences({ participants: patch.participants ?? [], figures: patch.figures ?? [] });
+  const refs = eventReferences({ participants: patch.participants ?? [], figures: [] });
+  for (const [figures, pointer] of patchFigureLists(patch.figures)) refs.actors.push(...figureSubjects(figures, pointer));
   await unit.verifyReferences(refs.actors, []);
   const { occurred, location } = mergeWhenAndWhere(current, patch);
 
@@ -219,10 +254,7 @@ export async function patchEvent(unit: UnitOfWork, id: string, patch: EventPatch
     await tx.participant.deleteMany({ where: { eventId: id } });
     await insertParticipants(unit, id, patch.participants);
   }
-  if (patch.figures !== undefined) {
-    await tx.figure.deleteMany({ where: { eventId: id } });
-    await insertEventFigures(unit, id, patch.figures);
-  }
+  if (patch.figures !== undefined) await patchEditorFigures(unit, id, patch.figures);
   if (patch.external_ids !== undefined) {
     const sources = Object.keys(patch.external_ids);
     await tx.$executeRaw`DELETE FROM event_external_ids WHERE event_id = ${id}::uuid AND source = ANY(${sources}::text[])`;

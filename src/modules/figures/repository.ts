@@ -1,4 +1,4 @@
-// Turning written figures into rows; shared by events (curated figures) and reports (claims).
+// Turning written figures into rows; shared by events (an editor's figures) and reports (claims).
 import type { Located, UnitOfWork } from '../../write/unit.js';
 import type { ActorRef } from '../actors/schemas.js';
 import { resolveActor } from '../actors/writes.js';

@@ -1,5 +1,5 @@
-// Figures: counts of people or equipment, as a curated estimate on an event or as
-// one reporter's claim on a report. UCDP-style low/best/high, plus the wording.
+// Figures: counts of people or equipment, as an event's estimate (an editor's, or derived
+// from its reports) or as one reporter's claim on a report. UCDP-style low/best/high, plus the wording.
 import { z } from 'zod';
 import { ActorRefSchema, ActorSummarySchema } from '../actors/schemas.js';
 
@@ -64,6 +64,26 @@ export const FigureSchema = z
     subject: ActorSummarySchema.nullable(),
   })
   .meta({ id: 'Figure', description: 'A count: low <= best <= high where present; null where not stated' });
+
+/** How an event's figures are decided: the rule of the contract, said in the OpenAPI document and docs/data-model.md. */
+export const EVENT_FIGURES_TEXT =
+  "An event's figures are an editor's or the evidence's, measure by measure. Figures written on the event are an editor's " +
+  '(source editor) and are kept whatever the reports say. For a measure no editor figure names, the event has one figure ' +
+  'derived from what its live reports with stance asserts claim (source evidence): low = the smallest low, high = the ' +
+  'largest high, best = the median of the bests (of an even number of them, the lower of the two middle values), each ' +
+  'null when no report gives one; where reports contradict each other a bound widens to take in best and the other bound, ' +
+  'so low <= best <= high holds. unit and subject are kept when every figure counted agrees on them. qualifier and text are null. ' +
+  'It follows every change to the reports';
+
+export const FigureSourceSchema = z.enum(['evidence', 'editor']).meta({
+  id: 'FigureSource',
+  description: "editor: written on the event by an editor; evidence: derived from the event's asserting reports",
+});
+
+export const EventFigureSchema = FigureSchema.extend({ source: FigureSourceSchema }).meta({
+  id: 'EventFigure',
+  description: `A figure of the event. ${EVENT_FIGURES_TEXT}`,
+});
 
 /** low/best/high from a writer's figure, per the normalisation rule of the contract. */
 export function normaliseFigure(figure: FigureInput): { low: number | null; best: number | null; high: number | null } {

@@ -37,6 +37,8 @@ function figure(value: unknown): unknown {
   if (!isObject(value)) return value;
   const out = { ...value };
   if ('subject' in out) out.subject = actorRef(out.subject);
+  // Served as null when not stated; a written figure leaves it out instead.
+  if (out.qualifier === null) delete out.qualifier;
   return out;
 }
 
@@ -78,7 +80,11 @@ export function eventCreateOf(value: unknown): unknown {
   if (value.status_source === 'evidence') delete out.status;
   if ('participants' in out)
     out.participants = mapArray(out.participants, (p) => (isObject(p) && 'actor' in p ? { ...p, actor: actorRef(p.actor) } : p));
-  if ('figures' in out) out.figures = mapArray(out.figures, figure);
+  // Figures the evidence gave are derived again from the reports; an editor's are kept, as the editor's.
+  if (Array.isArray(out.figures))
+    out.figures = out.figures
+      .filter((f) => !(isObject(f) && f.source === 'evidence'))
+      .map((f) => figure(isObject(f) ? without(f, ['source']) : f));
   if ('reports' in out) out.reports = mapArray(out.reports, report);
   // Links to events of the exporting instance: those ids name nothing elsewhere. Relations are left out.
   delete out.relations;

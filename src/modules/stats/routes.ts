@@ -28,7 +28,7 @@ export const statsRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db }
         'country, admin1, reporter, actor; none gives one row for all). An event counts in the period of its occurred start,',
         'whatever its precision: one bucket per event, never spread over the periods its interval spans (an ACLED import',
         "starts the interval on event_date, so these counts agree with ACLED's own by event_date).",
-        "Each row holds its keys, `events`, `reports` and, per measure, the sums of the events' curated figures with how",
+        "Each row holds its keys, `events`, `reports` and, per measure, the sums of the events' figures (an editor's or derived from the reports) with how",
         'many events gave each bound (a bound nobody gave is not a 0). Grouped by reporter or actor, an event counts under',
         'each of its reporters or actors. Rows are ordered by their keys; more than 10,000 groups is a 400.',
         '',

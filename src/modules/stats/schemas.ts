@@ -102,7 +102,9 @@ export const EventStatsRowSchema = z
     reports: z.number().int().min(0).describe("Their live reports (with group_by=reporter: that reporter's)"),
     figures: z
       .partialRecord(MeasureSchema, FigureSumsSchema)
-      .describe("Per measure, the sums of the events' curated figures; a measure no event of the group has is absent"),
+      .describe(
+        "Per measure, the sums of the events' figures (an editor's or derived from the reports); a measure no event of the group has is absent",
+      ),
   })
   .meta({ id: 'EventStatsRow', description: 'One group: its keys, its counts and its figure sums' });
 
