@@ -140,6 +140,37 @@ describe('find-or-create by alias', () => {
   });
 });
 
+describe('imports resolve aliases and merged actors as single writes do', () => {
+  it('an NDJSON line naming an alias uses its actor; one naming a merged actor by id uses the survivor', async () => {
+    const tag = unique();
+    const kpa = await createActor({ name: `Korean People's Army ${tag}`, kind: 'military', aliases: [`KPA ${tag}`] });
+    const absorbed = await createActor({ name: `North Korean troops ${tag}`, kind: 'military' });
+    await merge(absorbed.id, kpa.id, 1).expect(200);
+    const before = await t.rowCounts();
+    const lines = [
+      eventBody({ title: `Alias ${tag}`, participants: [{ actor: { name: `kpa ${tag}`, kind: 'military' }, role: 'victim' }] }),
+      eventBody({
+        title: `Merged ${tag}`,
+        participants: [{ actor: { id: absorbed.id }, role: 'victim' }],
+        reports: [reportBody({ reporter: { name: absorbed.name, kind: 'military' }, via: [{ id: absorbed.id }] })],
+      }),
+    ];
+    const response = await t.http
+      .post('/v1/imports')
+      .set('content-type', 'application/x-ndjson')
+      .send(lines.map((line) => JSON.stringify(line)).join('\n') + '\n');
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ accepted: 2, rejected: 0 });
+    expect((await t.rowCounts()).actors).toBe(before.actors);
+    const events = (await t.http.get(`/v1/events?actor=${kpa.id}&q=${tag}`).expect(200)).body.data as EventJson[];
+    expect(events).toHaveLength(2);
+    const merged = events.find((e) => e.participants.length > 0 && e.reports[0]!.via.length > 0)!;
+    expect(merged.reports[0]!.reporter.id).toBe(kpa.id);
+    expect(merged.reports[0]!.via[0]!.id).toBe(kpa.id);
+    expect(await referencesTo(absorbed.id)).toEqual({ participants: 0, reports: 0, report_via: 0, figures: 0, actor_names: 0 });
+  });
+});
+
 describe('an alias names one actor of a kind', () => {
   it("POST /v1/actors with an alias that is another actor's name or alias: 409 naming it, nothing written", async () => {
     const tag = unique();
