@@ -283,6 +283,12 @@ export async function getActor(db: Db, id: string): Promise<ActorRow | null> {
   return db.actor.findUnique({ where: { id } });
 }
 
+/** An actor as the JSON text of the API, with its version: a write's answer, read inside its transaction. */
+export async function readActor(tx: Db, id: string): Promise<{ json: string; version: number }> {
+  const row = await tx.actor.findUniqueOrThrow({ where: { id } });
+  return { json: JSON.stringify(toActor(row)), version: row.version };
+}
+
 const SORT = 'name';
 
 /** Actors ordered by normalised name, then id; `q` matches names and aliases. */

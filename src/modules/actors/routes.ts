@@ -9,7 +9,7 @@ import { requireIfMatch } from '../../http/preconditions.js';
 import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
 import { type ModuleDeps } from '../deps.js';
 import { idempotencyClaim, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
-import { findOrCreateActor, getActor, listActors, lockActor, mergedActor, toActor } from './repository.js';
+import { findOrCreateActor, getActor, listActors, lockActor, mergedActor, readActor, toActor } from './repository.js';
 import { mergeActor, patchActor } from './writes.js';
 import {
   ActorByNameSchema,
@@ -107,7 +107,7 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         db,
         { author: authorOf(request) },
         async (unit) => patchActor(unit, await lockActor(unit.tx, id, expected), request.body),
-        async (tx) => resourceResponse(200, actorJson(await tx.actor.findUniqueOrThrow({ where: { id } }))),
+        async (tx) => resourceResponse(200, await readActor(tx, id)),
       );
       return sendWrite(reply, response);
     },
@@ -139,8 +139,7 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
         db,
         { author: authorOf(request), idempotency },
         async (unit) => mergeActor(unit, await lockActor(unit.tx, id, expected), request.body.into),
-        async (tx, into) =>
-          resourceResponse(200, actorJson(await tx.actor.findUniqueOrThrow({ where: { id: into } })), `/v1/actors/${into}`),
+        async (tx, into) => resourceResponse(200, await readActor(tx, into), `/v1/actors/${into}`),
       );
       return sendWrite(reply, response);
     },
