@@ -479,7 +479,7 @@ describe('POST /v1/actors/{id}/merge', () => {
         const path = revision.resource === 'event' ? `/v1/events/${revision.resource_id}` : `/v1/actors/${revision.resource_id}`;
         expect(revision.state, path).toEqual((await t.http.get(path).expect(200)).body);
       }
-      expect(await t.staleRows()).toEqual({ events: 0, stats: [] });
+      expect(await t.staleRows()).toEqual({ events: 0, stats: [], actorNames: 0 });
     },
   );
 });
