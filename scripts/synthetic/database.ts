@@ -7,6 +7,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { ActorSpec } from './actors.js';
 import { CopyBuffer, text, textArray, timestamp } from './copy-text.js';
 import { uuidv7 } from '../../src/db/uuid.js';
+import { normaliseName } from '../../src/modules/actors/repository.js';
 import { Rng } from './random.js';
 
 /** Rows are sent in pieces of this many bytes, so back-pressure has something to hold back. */
@@ -139,32 +140,54 @@ export interface ResolvedActors {
 
 /**
  * Inserts the actors that are not there yet and returns the database id of every
- * one, found by (kind, normalized_name) as the API's find-or-create does. Existing
- * actors (from an earlier run, or made through the API) are reused, not updated.
+ * one, found by kind and normalised name or alias (actor_names) as the API's
+ * find-or-create does. Existing actors (from an earlier run, or made through the
+ * API) are reused, not updated. A new actor's alias that another actor of its kind
+ * has already is left out of it, as an import leaves it out.
  */
 export async function resolveActors(client: pg.Client, actors: readonly ActorSpec[], seed: number): Promise<ResolvedActors> {
   const rng = new Rng(seed, 3);
   // Actors were "entered" in December 2013, before the first event refers to them.
   const base = Date.UTC(2013, 11, 1);
   await client.query(
-    `CREATE TEMP TABLE synthetic_actors (ord integer, id uuid, kind actor_kind, name text, normalized_name text, country char(3), aliases text[], created_at timestamptz(3)) ON COMMIT DROP`,
+    `CREATE TEMP TABLE synthetic_actors (ord integer, id uuid, kind actor_kind, name text, normalized_name text, country char(3), aliases text[], alias_keys text[], created_at timestamptz(3)) ON COMMIT DROP`,
   );
   const rows = new CopyBuffer();
   actors.forEach((a, i) => {
     const created = base + Math.floor(rng.next() * 30 * 86_400_000);
+    const aliasKeys = a.aliases.map(normaliseName);
     rows.push(
-      `${i}\t${uuidv7(created)}\t${a.kind}\t${text(a.name)}\t${text(a.normalized)}\t${text(a.country)}\t${textArray(a.aliases)}\t${timestamp(created)}\n`,
+      `${i}\t${uuidv7(created)}\t${a.kind}\t${text(a.name)}\t${text(a.normalized)}\t${text(a.country)}\t${textArray(a.aliases)}\t${textArray(aliasKeys)}\t${timestamp(created)}\n`,
     );
   });
-  await copyRows(client, 'synthetic_actors', 'ord, id, kind, name, normalized_name, country, aliases, created_at', rows);
+  await copyRows(client, 'synthetic_actors', 'ord, id, kind, name, normalized_name, country, aliases, alias_keys, created_at', rows);
   const inserted = await client.query(
-    `INSERT INTO actors (id, kind, name, normalized_name, country, aliases, external_ids, version, created_at, updated_at, created_by, updated_by)
-     SELECT id, kind, name, normalized_name, country, aliases, '{}', 1, created_at, created_at, 'synthetic', 'synthetic'
-       FROM synthetic_actors ORDER BY ord
-     ON CONFLICT (kind, normalized_name) DO NOTHING`,
+    `WITH fresh AS (
+       INSERT INTO actors (id, kind, name, normalized_name, country, aliases, external_ids, version, created_at, updated_at, created_by, updated_by)
+       SELECT id, kind, name, normalized_name, country, aliases, '{}', 1, created_at, created_at, 'synthetic', 'synthetic'
+         FROM synthetic_actors s
+         WHERE NOT EXISTS (SELECT 1 FROM actor_names n WHERE n.kind = s.kind AND n.normalized_name = s.normalized_name)
+         ORDER BY ord
+       RETURNING id, kind, normalized_name)
+     INSERT INTO actor_names (kind, normalized_name, actor_id) SELECT kind, normalized_name, id FROM fresh`,
+  );
+  // The new actors' aliases, first come first served; then each keeps the ones it got.
+  await client.query(
+    `INSERT INTO actor_names (kind, normalized_name, actor_id)
+     SELECT s.kind, k.key, s.id FROM synthetic_actors s JOIN actors a ON a.id = s.id
+       CROSS JOIN LATERAL unnest(s.alias_keys) WITH ORDINALITY AS k(key, n)
+     ORDER BY s.ord, k.n
+     ON CONFLICT DO NOTHING`,
+  );
+  await client.query(
+    `UPDATE actors a SET aliases = ARRAY(
+       SELECT u.alias FROM unnest(s.aliases, s.alias_keys) WITH ORDINALITY AS u(alias, key, n)
+       WHERE EXISTS (SELECT 1 FROM actor_names n WHERE n.kind = s.kind AND n.normalized_name = u.key AND n.actor_id = a.id)
+       ORDER BY u.n)
+     FROM synthetic_actors s WHERE a.id = s.id AND cardinality(s.aliases) > 0`,
   );
   const { rows: found } = await client.query<{ ord: number; id: string }>(
-    `SELECT s.ord, a.id FROM synthetic_actors s JOIN actors a ON a.kind = s.kind AND a.normalized_name = s.normalized_name`,
+    `SELECT s.ord, n.actor_id AS id FROM synthetic_actors s JOIN actor_names n ON n.kind = s.kind AND n.normalized_name = s.normalized_name`,
   );
   const ids: string[] = new Array<string>(actors.length);
   for (const row of found) ids[row.ord] = row.id;

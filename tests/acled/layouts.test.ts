@@ -290,6 +290,28 @@ describe('3. one actor per ACLED name, also with actors made before', () => {
     expect(named).toEqual([existing, existing]);
     expect(existing.kind).toBe('unit');
   });
+
+  it("names the actor that has ACLED's name as an alias, in whatever kind an editor gave it", async () => {
+    const kpa = (
+      await t.http
+        .post('/v1/actors')
+        .send({ name: "Korean People's Army (layouts)", kind: 'military', aliases: ['Military Forces of North Korea (1948-)'] })
+        .expect(201)
+    ).body;
+    const corps = (
+      await t.http
+        .post('/v1/actors')
+        .send({ name: 'Africa Corps (layouts)', kind: 'unit', aliases: ['Expeditionary Corps (RUS301)'] })
+        .expect(201)
+    ).body;
+    const csv = [
+      'event_id_cnty,event_date,event_type,sub_event_type,actor1,assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,iso,source',
+      'RUS301,2024-12-20,Battles,Armed clash,Military Forces of North Korea (1948-),Expeditionary Corps (RUS301),1,Military Forces of Ukraine (2019-),,1,643,Yonhap',
+    ].join('\n');
+    expect(await importCsv(csv)).toMatchObject({ accepted: 1, rejected: 0 });
+    const [event] = await listAll('external_id=acled:RUS301');
+    expect(event!.participants.map((p: Body) => p.actor.id).slice(0, 2)).toEqual([kpa.id, corps.id]);
+  });
 });
 
 describe("4. ACLED's event types keep their meaning", () => {

@@ -219,9 +219,9 @@ describe('figures from the evidence', () => {
     await t.db.pool.query(`DELETE FROM figures WHERE event_id = $1 AND derived`, [event.id]);
     await t.db.pool.query(`${REFRESH_EVENTS} WHERE e.id = $1`, [event.id]);
     await rebuildStats(t.db.pool);
-    expect(await t.staleRows()).toEqual({ events: 1, stats: [] });
+    expect(await t.staleRows()).toEqual({ events: 1, stats: [], actorNames: 0 });
     await deriveAfterRawWrites(t.db.pool, [event.id]);
-    expect(await t.staleRows()).toEqual({ events: 0, stats: [] });
+    expect(await t.staleRows()).toEqual({ events: 0, stats: [], actorNames: 0 });
     expect(bounds(await get(event.id))).toEqual([{ measure: 'killed', low: null, best: 300, high: null, source: 'evidence' }]);
   });
 

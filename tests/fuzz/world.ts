@@ -17,6 +17,7 @@ export function absorb(world: World, operation: Operation | undefined, path: str
   if (response.status === 204 && id && resource && operation?.operationId.startsWith('delete')) moveToGone(world, resource, id);
   if (operation?.operationId === 'deleteEventRelation' && response.status === 200) forget(world.relations, path.replace('/v1/events/', ''));
   if (operation?.operationId === 'mergeEvent' && response.status === 200 && id) moveToGone(world, 'events', id);
+  if (operation?.operationId === 'mergeActor' && response.status === 200 && id) moveToGone(world, 'actors', id);
   if (response.status < 200 || response.status >= 300 || !/json/.test(String(response.headers['content-type']))) return;
   let body: unknown;
   try {

@@ -14,6 +14,7 @@ import { createKey, ROLES, type Role } from '../../src/modules/keys/repository.j
 import { connectDatabase, type Database, type DatabaseOptions } from '../../src/db/client.js';
 import { withDatabase } from './global-setup.js';
 import { STALE_EVENT } from '../../src/modules/events/refresh.js';
+import { nameKeys } from '../../src/modules/actors/repository.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -55,12 +56,37 @@ export interface StaleRows {
   events: number;
   /** Each stats table with stale rows, and how many. */
   stats: { table: string; rows: number }[];
+  /** Names and aliases of live actors that do not find them in actor_names, and rows there that no live actor's name or alias gives. */
+  actorNames: number;
+}
+
+/** How far actor_names is from the live actors' names and aliases, normalised as find-or-create does (nameKeys). */
+async function staleActorNames(pool: pg.Pool): Promise<number> {
+  const { rows: actors } = await pool.query<{ id: string; kind: string; name: string; aliases: string[]; merged_into: string | null }>(
+    `SELECT id::text, kind::text, name, aliases, merged_into::text FROM actors`,
+  );
+  const { rows: names } = await pool.query<{ kind: string; normalized_name: string; actor_id: string }>(
+    `SELECT kind::text, normalized_name, actor_id::text FROM actor_names`,
+  );
+  const byId = new Map(actors.map((actor) => [actor.id, actor]));
+  const owners = new Map(names.map((row) => [`${row.kind}\u0000${row.normalized_name}`, row.actor_id]));
+  let stale = 0;
+  for (const row of names) {
+    const actor = byId.get(row.actor_id);
+    if (!actor || actor.merged_into || actor.kind !== row.kind || !nameKeys(actor.name, actor.aliases).includes(row.normalized_name))
+      stale++;
+  }
+  for (const actor of actors) {
+    if (actor.merged_into) continue;
+    for (const key of nameKeys(actor.name, actor.aliases)) if (owners.get(`${actor.kind}\u0000${key}`) !== actor.id) stale++;
+  }
+  return stale;
 }
 
 async function staleRows(pool: pg.Pool): Promise<StaleRows> {
   const stale = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM events e WHERE ${STALE_EVENT}`);
   const stats = (await pool.query<{ table: string; rows: number }>(STALE_STATS)).rows.filter((row) => row.rows > 0);
-  return { events: stale.rows[0]?.n ?? 0, stats };
+  return { events: stale.rows[0]?.n ?? 0, stats, actorNames: await staleActorNames(pool) };
 }
 
 export interface TestAppOptions {
@@ -123,7 +149,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     staleRows: () => staleRows(db.pool),
     async close() {
       // Every writer must keep the derived columns current (the finish step, src/write/finish.ts).
-      const { events: n, stats: staleStats } = await staleRows(db.pool);
+      const { events: n, stats: staleStats, actorNames } = await staleRows(db.pool);
       await app.close();
       await db.close();
       const client = new pg.Client({ connectionString: adminUrl });
@@ -137,6 +163,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       if (staleStats.length > 0)
         throw new Error(
           `stale stats rows (${staleStats.map((s) => `${s.table}: ${s.rows}`).join(', ')}): a write path skipped the finish step (src/write/finish.ts)`,
+        );
+      if (actorNames > 0)
+        throw new Error(
+          `${actorNames} actor name(s) or alias(es) differ between actors and actor_names: a write path changed an actor without claimNames (src/modules/actors/repository.ts)`,
         );
     },
   };

@@ -75,6 +75,10 @@ export const ActorSchema = z
     country: z.string().nullable(),
     aliases: z.array(z.string()),
     external_ids: z.record(z.string(), z.string()),
+    merged_into: z
+      .uuid()
+      .nullable()
+      .describe('The actor this one was merged into: set only in the revision that tombstoned it (its GET answers 410)'),
     version: z.number().int().min(1),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
@@ -89,6 +93,7 @@ export const ActorSchema = z
       country: 'KOR',
       aliases: ['NIS'],
       external_ids: { wikidata: 'Q624394' },
+      merged_into: null,
       version: 1,
       created_at: '2025-01-04T10:00:00.000Z',
       updated_at: '2025-01-04T10:00:00.000Z',
@@ -96,6 +101,10 @@ export const ActorSchema = z
   });
 
 export const ActorPageSchema = pageOf(ActorSchema, 'ActorPage');
+
+export const ActorMergeBodySchema = z
+  .strictObject({ into: z.uuid().describe('The live actor of the same kind that survives') })
+  .meta({ id: 'ActorMergeRequest', description: 'The actor this one is merged into' });
 
 export const ActorListQuerySchema = z.strictObject({
   q: z.string().trim().min(1).max(200).optional().describe('Case-insensitive search in names and aliases'),

@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import type { Transaction } from '../../db/client.js';
 import { uuidv7 } from '../../db/uuid.js';
 import type { Violation } from '../../http/errors.js';
-import { normaliseName } from '../actors/repository.js';
+import { findOrCreateActors, lockLiveActors, normaliseName } from '../actors/repository.js';
 import type { ActorByNameSchema, ActorRef } from '../actors/schemas.js';
 import { normaliseUrl } from '../documents/repository.js';
 import type { DocumentByUrl, DocumentRef } from '../documents/schemas.js';
@@ -185,9 +185,9 @@ export async function writeBatch(
     return created;
   }
 
-  const actorIds = await findOrCreateActors(tx, author, lines, created);
+  const actorIds = await resolveActors(tx, author, lines, created);
   const documentIds = await findOrCreateDocuments(tx, author, lines, created);
-  const actorId = (ref: ActorRef) => ('id' in ref ? ref.id : actorIds.get(actorKey(ref))!);
+  const actorId = (ref: ActorRef) => actorIds.get('id' in ref ? `#${ref.id}` : actorKey(ref))!;
   const documentId = (ref: DocumentRef | null | undefined) =>
     !ref ? null : 'id' in ref ? ref.id : documentIds.get(normaliseUrl(ref.url))!;
 
@@ -335,45 +335,23 @@ export async function writeBatch(
 }
 
 /**
- * Finds or creates every actor the lines name by kind and name, in one INSERT ... ON CONFLICT
- * and one SELECT: the first mention's fields make a new actor, as in findOrCreateActor. Rows go
- * in key order, so two batches naming the same new actors never wait on each other crosswise.
+ * Finds or creates every actor the lines name by kind and name (or alias), as findOrCreateActor
+ * does, set-based (findOrCreateActors); an actor given by id stands for its survivor when it was
+ * merged. Every actor used is locked against a merge, as resolveActor locks it.
  */
-async function findOrCreateActors(tx: Transaction, author: string, lines: ValidLine[], created: Created): Promise<Map<string, string>> {
-  const wanted = new Map<string, ActorByName>();
+async function resolveActors(tx: Transaction, author: string, lines: ValidLine[], created: Created): Promise<Map<string, string>> {
+  const byName: ActorByName[] = [];
+  const byId: string[] = [];
   for (const { input } of lines) {
-    for (const ref of actorsInWriteOrder(input)) if (!('id' in ref) && !wanted.has(actorKey(ref))) wanted.set(actorKey(ref), ref);
+    for (const ref of actorsInWriteOrder(input)) {
+      if ('id' in ref) byId.push(ref.id);
+      else byName.push(ref);
+    }
   }
-  const ids = new Map<string, string>();
-  if (wanted.size === 0) return ids;
-  const rows = [...wanted.values()].map((ref) => ({
-    id: uuidv7(),
-    kind: ref.kind,
-    name: ref.name.trim(),
-    normalized_name: normaliseName(ref.name),
-    country: ref.country ?? null,
-    aliases: ref.aliases ?? [],
-    external_ids: ref.external_ids ?? {},
-  }));
-  const inserted = await tx.$queryRawUnsafe<{ id: string }[]>(
-    `INSERT INTO actors (id, kind, name, normalized_name, country, aliases, external_ids, created_by, updated_by)
-     SELECT id, kind, name, normalized_name, country, aliases, external_ids, $2, $2
-     FROM json_to_recordset($1::json) AS x(id uuid, kind actor_kind, name text, normalized_name text, country text, aliases text[],
-       external_ids jsonb)
-     ORDER BY kind, normalized_name
-     ON CONFLICT (kind, normalized_name) DO NOTHING
-     RETURNING id`,
-    JSON.stringify(rows),
-    author,
-  );
-  created.actors.push(...inserted.map((row) => row.id));
-  const found = await tx.$queryRawUnsafe<{ id: string; kind: string; normalized_name: string }[]>(
-    `SELECT a.id, a.kind::text AS kind, a.normalized_name FROM actors a
-     JOIN json_to_recordset($1::json) AS x(kind actor_kind, normalized_name text) ON a.kind = x.kind AND a.normalized_name = x.normalized_name`,
-    JSON.stringify(rows.map(({ kind, normalized_name }) => ({ kind, normalized_name }))),
-  );
-  for (const row of found) ids.set(`${row.kind}\u0000${row.normalized_name}`, row.id);
-  return ids;
+  const named = await findOrCreateActors(tx, author, byName);
+  created.actors.push(...named.created);
+  for (const [id, live] of await lockLiveActors(tx, byId)) named.ids.set(`#${id}`, live);
+  return named.ids;
 }
 
 /** Finds or creates every document the lines give by URL, as findOrCreateDocument does, in two statements. */
