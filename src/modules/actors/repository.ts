@@ -10,7 +10,7 @@ import { notFound } from '../../http/errors.js';
 import { assertVersion, type ExpectedVersion } from '../../http/preconditions.js';
 import type { ActorByNameSchema, ActorListQuerySchema, ActorSchema } from './schemas.js';
 
-type ActorByName = z.infer<typeof ActorByNameSchema>;
+export type ActorByName = z.infer<typeof ActorByNameSchema>;
 type Db = PrismaClient | Transaction;
 
 /** The quotes normaliseName straightens, and what each becomes (for the same mapping in SQL). */
@@ -119,4 +119,51 @@ export async function lockActor(tx: Transaction, id: string, expected: ExpectedV
   if (!locked) throw notFound('actor', id);
   assertVersion(expected, locked.version, 'actor');
   return tx.actor.findUniqueOrThrow({ where: { id } });
+}
+
+/** The key an actor named by kind and name is found under: two names that normalise alike are one actor. */
+export const actorKey = (ref: ActorByName) => `${ref.kind}\u0000${normaliseName(ref.name)}`;
+
+/**
+ * Finds or creates the actors named by kind and name, in one INSERT ... ON CONFLICT and one
+ * SELECT: the first mention's fields (first in `refs`) make a new actor, as in findOrCreateActor.
+ * Rows go in key order, so two writers naming the same new actors never wait on each other
+ * crosswise. Returns the ids by actorKey, and the ids of the actors it created.
+ */
+export async function findOrCreateActors(
+  tx: Transaction,
+  author: string,
+  refs: Iterable<ActorByName>,
+): Promise<{ ids: Map<string, string>; created: string[] }> {
+  const wanted = new Map<string, ActorByName>();
+  for (const ref of refs) if (!wanted.has(actorKey(ref))) wanted.set(actorKey(ref), ref);
+  const ids = new Map<string, string>();
+  if (wanted.size === 0) return { ids, created: [] };
+  const rows = [...wanted.values()].map((ref) => ({
+    id: uuidv7(),
+    kind: ref.kind,
+    name: ref.name.trim(),
+    normalized_name: normaliseName(ref.name),
+    country: ref.country ?? null,
+    aliases: ref.aliases ?? [],
+    external_ids: ref.external_ids ?? {},
+  }));
+  const inserted = await tx.$queryRawUnsafe<{ id: string }[]>(
+    `INSERT INTO actors (id, kind, name, normalized_name, country, aliases, external_ids, created_by, updated_by)
+     SELECT id, kind, name, normalized_name, country, aliases, external_ids, $2, $2
+     FROM json_to_recordset($1::json) AS x(id uuid, kind actor_kind, name text, normalized_name text, country text, aliases text[],
+       external_ids jsonb)
+     ORDER BY kind, normalized_name
+     ON CONFLICT (kind, normalized_name) DO NOTHING
+     RETURNING id`,
+    JSON.stringify(rows),
+    author,
+  );
+  const found = await tx.$queryRawUnsafe<{ id: string; kind: string; normalized_name: string }[]>(
+    `SELECT a.id, a.kind::text AS kind, a.normalized_name FROM actors a
+     JOIN json_to_recordset($1::json) AS x(kind actor_kind, normalized_name text) ON a.kind = x.kind AND a.normalized_name = x.normalized_name`,
+    JSON.stringify(rows.map(({ kind, normalized_name }) => ({ kind, normalized_name }))),
+  );
+  for (const row of found) ids.set(`${row.kind}\u0000${row.normalized_name}`, row.id);
+  return { ids, created: inserted.map((row) => row.id) };
 }

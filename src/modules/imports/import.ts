@@ -1,7 +1,8 @@
 // The bulk import of events: records in (NDJSON lines, or any reader's), each validated
-// as POST /v1/events validates a body, written in batches of set-based statements
-// (batch.ts), each batch ending as every write does (derived columns, then the revisions
-// under the change feed's lock), and a report of what became of each line.
+// as POST /v1/events validates a body, checked in batches (batch.ts) and written by the create
+// path of POST /v1/events (writeEvents, ../events/writes.ts) in set-based statements, each batch
+// ending as every write does (stats rows, then the revisions under the change feed's lock), and a
+// report of what became of each line.
 //
 // No transaction is open while the input is read: a slow or stalled source holds no connection.
 // Non-atomic: each batch is its own transaction, opened once the batch is read and validated. A
@@ -28,12 +29,16 @@ import { unstorableText, zodViolations } from '../../http/problem-details.js';
 import type { Violation } from '../../http/errors.js';
 import { recordRevisions, type ChangeSet, type Resource } from '../changes/record.js';
 import { refreshEvents } from '../events/refresh.js';
+import { writeEvents } from '../events/writes.js';
 import { refreshDailyStats } from '../stats/derive.js';
 import { EventInputSchema } from '../events/schemas.js';
 import { eventCreateOf } from './exported.js';
 import { runWrite } from '../../write/run.js';
+import { UnitOfWork } from '../../write/unit.js';
+import { RisingIds } from '../../db/uuid.js';
+import { ApiError } from '../../http/errors.js';
 import { HeapBound } from './heap.js';
-import { checkBatch, RisingIds, writeBatch, type Created, type LineError, type ValidLine } from './batch.js';
+import { checkBatch, type LineError, type ValidLine } from './batch.js';
 import { ndjsonRecords, type ImportRecord, type LineViolation } from './records.js';
 import { MAX_REPORTED_ERRORS, type ImportReport } from './schemas.js';
 
@@ -203,23 +208,11 @@ function refusalOf(error: unknown): LineViolation[] | null {
   return [{ path: '', message: constraint ? `${message} (${constraint})` : message }];
 }
 
-/** A batch's creations as a change set, for the unit of work (src/write/unit.ts). */
-function changeSetOf(created: Created): ChangeSet {
-  const set: ChangeSet = new Map();
-  const kinds: [Resource, string[]][] = [
-    ['actor', created.actors],
-    ['document', created.documents],
-    ['event', created.events],
-    ['report', created.reports],
-  ];
-  for (const [resource, ids] of kinds)
-    if (ids.length > 0)
-      set.set(
-        resource,
-        ids.map((id) => ({ id, action: 'created' as const })),
-      );
-  return set;
-}
+/**
+ * An external id a racing writer claimed after checkBatch found it free (writeEvents' 409): the
+ * batch is written again line by line, and the line that holds it is then skipped by checkBatch.
+ */
+const isTakenExternalId = (error: unknown) => error instanceof ApiError && error.kind === 'conflict';
 
 /** Thrown inside the atomic transaction to roll it back once every line has been written. */
 class RollBack extends Error {}
@@ -380,9 +373,12 @@ export async function importEvents(
           author,
           async (unit) => {
             const result = await checkBatch(unit.tx, lines);
-            const created = await writeBatch(unit.tx, author, result.valid, ids, ready);
-            for (const [resource, changes] of changeSetOf(created))
-              for (const change of changes) unit.changed(resource, change.id, 'created');
+            await writeEvents(
+              unit,
+              result.valid.map((line) => line.input),
+              ids,
+              ready,
+            );
             return result;
           },
           { timeout, statementTimeout: db.timeouts.import },
@@ -398,10 +394,16 @@ export async function importEvents(
             tally.accepted > 0,
           );
         }
-        const refusal = refusalOf(error);
-        if (!refusal) throw error;
-        if (lines.length === 1) tally.reject({ line: lines[0]!.line, errors: refusal });
-        else for (const line of lines) await flush([line]);
+        if (isTakenExternalId(error) && lines.length > 1) {
+          for (const line of lines) await flush([line]);
+        } else if (isTakenExternalId(error)) {
+          tally.skipped++;
+        } else {
+          const refusal = refusalOf(error);
+          if (!refusal) throw error;
+          if (lines.length === 1) tally.reject({ line: lines[0]!.line, errors: refusal });
+          else for (const line of lines) await flush([line]);
+        }
       }
       progress();
     };
@@ -464,12 +466,24 @@ export async function importEvents(
             await tx.$executeRawUnsafe('SAVEPOINT import_batch');
             try {
               const checked = await checkBatch(tx, lines);
-              await keepCreated(tx, batches++, await writeBatch(tx, author, checked.valid, ids), dailyKeys);
+              // A unit that only collects what the batch created: its finish step is run below, in parts.
+              const unit = new UnitOfWork(tx, author);
+              await writeEvents(
+                unit,
+                checked.valid.map((line) => line.input),
+                ids,
+              );
+              await keepCreated(tx, batches++, unit.close(), dailyKeys);
               await tx.$executeRawUnsafe('RELEASE SAVEPOINT import_batch');
               tallyChecked(checked);
             } catch (error) {
               if (isTransactionTimeout(error)) throw error;
               await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT import_batch');
+              if (isTakenExternalId(error)) {
+                if (lines.length > 1) for (const line of lines) await flush([line]);
+                else tally.skipped++;
+                return;
+              }
               const refusal = refusalOf(error);
               if (!refusal) throw error;
               if (lines.length > 1) {
@@ -486,9 +500,9 @@ export async function importEvents(
           for (let batch = 0; batch < batches; batch++) {
             const rows = await tx.$queryRaw<{ resource: Resource; id: string }[]>`
               SELECT resource::text AS resource, id FROM import_created WHERE batch = ${batch}`;
-            const created: Created = { actors: [], documents: [], events: [], reports: [] };
-            for (const row of rows) created[`${row.resource}s` as keyof Created].push(row.id);
-            await recordRevisions(tx, changeSetOf(created), author);
+            const created: ChangeSet = new Map();
+            for (const row of rows) created.set(row.resource, [...(created.get(row.resource) ?? []), { id: row.id, action: 'created' }]);
+            await recordRevisions(tx, created, author);
           }
           // As the finish step (src/write/finish.ts) does: the daily rollups are recounted under the lock the revisions took.
           const keys = [...dailyKeys.values()];
@@ -511,24 +525,23 @@ export async function importEvents(
 }
 
 /**
- * Derives the columns and stats rows of a batch's events now, and keeps what it created (for the revisions) and the
- * daily stats keys it touched (for the rollups), both written at the end.
+ * Derives the stats rows of a batch's events now (writeEvents wrote their other derived columns),
+ * and keeps what it created (for the revisions) and the daily stats keys it touched (for the
+ * rollups), both written at the end.
  */
-async function keepCreated(tx: Transaction, batch: number, created: Created, dailyKeys: Map<string, [string, string]>): Promise<void> {
-  if (created.events.length > 0) {
-    const keys = await refreshEvents(tx, created.events);
+async function keepCreated(
+  tx: Transaction,
+  batch: number,
+  written: { changes: ChangeSet; derived: string[] },
+  dailyKeys: Map<string, [string, string]>,
+): Promise<void> {
+  if (written.derived.length > 0) {
+    const keys = await refreshEvents(tx, [], written.derived);
     keys.days.forEach((day, i) => dailyKeys.set(`${day} ${keys.types[i]}`, [day, keys.types[i]!]));
   }
-  const kinds: [Resource, string[]][] = [
-    ['actor', created.actors],
-    ['document', created.documents],
-    ['event', created.events],
-    ['report', created.reports],
-  ];
-  for (const [resource, ids] of kinds) {
-    if (ids.length === 0) continue;
+  for (const [resource, changes] of written.changes) {
     await tx.$executeRaw`INSERT INTO import_created (batch, resource, id)
-      SELECT ${batch}, ${resource}::resource_kind, unnest(${ids}::uuid[])`;
+      SELECT ${batch}, ${resource}::resource_kind, unnest(${changes.map((change) => change.id)}::uuid[])`;
   }
 }
 
