@@ -152,7 +152,13 @@ try {
     const location = answer.headers.location as string;
     while (result.status === 'running') {
       await sleep(2_000);
-      result = (await call('GET', location)).json;
+      const polled = await call('GET', location);
+      // A busy server may shed a poll (503, Retry-After): ask again at the next round.
+      if (polled.status !== 200) {
+        process.stdout.write(`${seconds()} s: poll answered ${polled.status}, asking again\n`);
+        continue;
+      }
+      result = polled.json;
       process.stdout.write(
         `${seconds()} s: ${result.status}, ${result.lines_read} lines read, ${result.accepted} accepted, ${result.rejected} rejected ` +
           `(${Math.round(Number(result.accepted) / Number(seconds()))} events/s so far), server RSS ${memory(server.pid!).rss.toFixed(0)} MB\n`,

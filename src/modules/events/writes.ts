@@ -295,27 +295,20 @@ const NEW_EVENTS = `(SELECT ${EVENT_COLUMNS.map((column) =>
 ).join(', ')} FROM json_populate_recordset(NULL::events, $1::json) x)`;
 const INSERT_NEW_EVENTS = insertDerivedEvents(NEW_EVENTS, EVENT_COLUMNS, { deriveStatus: true });
 
+/** The ids of the actors (by actorKey) and documents (by normalised URL) that event bodies name by name or URL. */
+export interface ResolvedReferences {
+  actors: Map<string, string>;
+  documents: Map<string, string>;
+}
+
+const byName = (ref: ActorRef): ref is ActorByName => !('id' in ref);
+
 /**
- * Creates events from their bodies, checked before (createEvent, an import's checkBatch): the one
- * create path of events. Finds or creates the actors and documents they name (set-based, the
- * first mention's fields), calls `ready` once the rows have their ids (the next import batch may
- * then start), claims their external ids (409 when another event holds one), inserts their
- * reports, participants, figures and relations, then the event rows with their derived columns
- * (rendered JSON, CSV record, search vector, reporter and via sets, status), so each event row
- * is written once. Notes every created resource in the unit; returns the events' ids in order.
+ * Finds or creates the actors and documents that event bodies name by name or URL, set-based (the
+ * first mention's fields make a new one, as one-by-one writes would), noting those it created in the unit.
  */
-export async function writeEvents(
-  unit: UnitOfWork,
-  inputs: EventInput[],
-  ids: RisingIds = new RisingIds(),
-  ready: () => void = () => {},
-): Promise<string[]> {
+export async function resolveEventReferences(unit: UnitOfWork, inputs: EventInput[]): Promise<ResolvedReferences> {
   const { tx, author } = unit;
-  if (inputs.length === 0) {
-    ready();
-    return [];
-  }
-  const byName = (ref: ActorRef): ref is ActorByName => !('id' in ref);
   const actors = await findOrCreateActors(
     tx,
     author,
@@ -331,11 +324,39 @@ export async function writeEvents(
         for (const report of input.reports) if (report.document && !('id' in report.document)) yield report.document;
     })(),
   );
+  for (const id of actors.created) unit.changed('actor', id, 'created');
+  for (const id of documents.created) unit.changed('document', id, 'created');
+  return { actors: actors.ids, documents: documents.ids };
+}
+
+/**
+ * Creates events from their bodies, checked before (createEvent, an import's checkBatch): the one
+ * create path of events. Finds or creates the actors and documents they name, unless the caller
+ * did (resolveEventReferences, `resolved`), calls `ready` once the rows have their ids (the next
+ * import batch may then start), claims their external ids (409 when another event holds one),
+ * inserts their reports, participants, figures and relations, then the event rows with their
+ * derived columns (rendered JSON, CSV record, search vector, reporter and via sets, status), so
+ * each event row is written once. Notes every created resource in the unit; returns the events'
+ * ids in order.
+ */
+export async function writeEvents(
+  unit: UnitOfWork,
+  inputs: EventInput[],
+  ids: RisingIds = new RisingIds(),
+  ready: () => void = () => {},
+  resolved?: ResolvedReferences,
+): Promise<string[]> {
+  const { tx, author } = unit;
+  if (inputs.length === 0) {
+    ready();
+    return [];
+  }
+  const { actors, documents } = resolved ?? (await resolveEventReferences(unit, inputs));
   const rows = eventRows(
     inputs,
     ids,
-    (ref) => (byName(ref) ? actors.ids.get(actorKey(ref))! : ref.id),
-    (ref) => (!ref ? null : 'id' in ref ? ref.id : documents.ids.get(normaliseUrl(ref.url))!),
+    (ref) => (byName(ref) ? actors.get(actorKey(ref))! : ref.id),
+    (ref) => (!ref ? null : 'id' in ref ? ref.id : documents.get(normaliseUrl(ref.url))!),
   );
   ready();
 
@@ -382,8 +403,6 @@ export async function writeEvents(
   // The deferred keys are checked here, not at COMMIT: a refused row fails this write, as an immediate key would.
   await tx.$executeRawUnsafe(`SET CONSTRAINTS ${EVENT_KEYS} IMMEDIATE`);
 
-  for (const id of actors.created) unit.changed('actor', id, 'created');
-  for (const id of documents.created) unit.changed('document', id, 'created');
   for (const id of rows.eventIds) {
     unit.changed('event', id, 'created');
     unit.insertedDerived(id);

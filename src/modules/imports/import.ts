@@ -5,11 +5,14 @@
 // report of what became of each line.
 //
 // No transaction is open while the input is read: a slow or stalled source holds no connection.
-// Non-atomic: each batch is its own transaction, opened once the batch is read and validated. A
-// batch ends at `batchSize` lines or `batchBytes` bytes of them, so a file of large lines keeps
-// small batches (memory, transaction time). A batch the database refuses (a check, a value out
-// of range, an id taken by a racing writer) is run again line by line, so only the failing line
-// is lost. Atomic: every line is read and validated first, the valid ones spooled to a temporary
+// Non-atomic: each batch is two transactions, opened once the batch is read and validated: a short
+// one checks the lines and finds or creates the actors and documents the valid ones name, then one
+// writes the events (so the next batch, which often names the same new actors and documents, waits
+// on the first only, and two batches' events are written at once). A batch ends at `batchSize`
+// lines or `batchBytes` bytes of them, so a file of large lines keeps small batches (memory,
+// transaction time). A batch the database refuses (a check, a value out of range, an id taken by a
+// racing writer) is run again line by line, so only the failing line is lost (the actors and
+// documents it named stay, as created by the first transaction). Atomic: every line is read and validated first, the valid ones spooled to a temporary
 // file; then one transaction writes them, each batch under a savepoint (and line by line when the
 // database refuses it, as above), every line written even after a failure so the report names
 // them all, then rolled back if any line failed. Its revisions are written at the end, so other
@@ -29,7 +32,7 @@ import { unstorableText, zodViolations } from '../../http/problem-details.js';
 import type { Violation } from '../../http/errors.js';
 import { recordRevisions, type ChangeSet, type Resource } from '../changes/record.js';
 import { refreshEvents } from '../events/refresh.js';
-import { writeEvents } from '../events/writes.js';
+import { resolveEventReferences, writeEvents } from '../events/writes.js';
 import { refreshDailyStats } from '../stats/derive.js';
 import { EventInputSchema } from '../events/schemas.js';
 import { eventCreateOf } from './exported.js';
@@ -214,6 +217,8 @@ function refusalOf(error: unknown): LineViolation[] | null {
  */
 const isTakenExternalId = (error: unknown) => error instanceof ApiError && error.kind === 'conflict';
 
+const inputsOf = (lines: ValidLine[]) => lines.map((line) => line.input);
+
 /** Thrown inside the atomic transaction to roll it back once every line has been written. */
 class RollBack extends Error {}
 
@@ -368,21 +373,22 @@ export async function importEvents(
     const statistics = new Statistics(db);
     const flush = async (lines: ValidLine[], ready: () => void = () => {}): Promise<void> => {
       try {
-        const checked = await runWrite(
+        const options = { timeout, statementTimeout: db.timeouts.import };
+        // First the checks and the actors and documents the valid lines name, committed on their own: the next
+        // batch, which often names the same new ones, then waits on this short transaction, not on this batch's
+        // events, and the two batches' events are written at once.
+        const { checked, resolved } = await runWrite(
           db,
           author,
           async (unit) => {
-            const result = await checkBatch(unit.tx, lines);
-            await writeEvents(
-              unit,
-              result.valid.map((line) => line.input),
-              ids,
-              ready,
-            );
-            return result;
+            const checked = await checkBatch(unit.tx, lines);
+            return { checked, resolved: await resolveEventReferences(unit, inputsOf(checked.valid)) };
           },
-          { timeout, statementTimeout: db.timeouts.import },
+          options,
         );
+        if (checked.valid.length > 0)
+          await runWrite(db, author, (unit) => writeEvents(unit, inputsOf(checked.valid), ids, ready, resolved), options);
+        else ready();
         tallyChecked(checked);
         if (checked.valid.length > 0) await statistics.batchWritten(checked.valid.length);
       } catch (error) {
@@ -468,11 +474,7 @@ export async function importEvents(
               const checked = await checkBatch(tx, lines);
               // A unit that only collects what the batch created: its finish step is run below, in parts.
               const unit = new UnitOfWork(tx, author);
-              await writeEvents(
-                unit,
-                checked.valid.map((line) => line.input),
-                ids,
-              );
+              await writeEvents(unit, inputsOf(checked.valid), ids);
               await keepCreated(tx, batches++, unit.close(), dailyKeys);
               await tx.$executeRawUnsafe('RELEASE SAVEPOINT import_batch');
               tallyChecked(checked);
