@@ -23,3 +23,19 @@ export function uuidv7(now = Date.now()): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/** UUIDv7s that grow strictly in the order they are made: rows made in line order sort in it, as one-by-one writes would. */
+export class RisingIds {
+  private last = '';
+
+  next(): string {
+    let id = uuidv7();
+    if (id <= this.last) {
+      // Same millisecond (or the clock went back): the successor of the last one.
+      const tail = parseInt(this.last.slice(24), 16) + 1;
+      id = tail <= 0xffffffffffff ? `${this.last.slice(0, 24)}${tail.toString(16).padStart(12, '0')}` : uuidv7(Date.now() + 1);
+    }
+    this.last = id;
+    return id;
+  }
+}

@@ -16,7 +16,7 @@ const TABLES: Record<Resource, string> = { event: 'events', report: 'reports', a
  * the daily stats rollups under that lock. The unit is sealed: a later change throws.
  */
 export async function finish(unit: UnitOfWork): Promise<void> {
-  const { changes, rerendered } = unit.close();
+  const { changes, rerendered, derived } = unit.close();
   if (changes.size === 0 && rerendered.length === 0) return;
   const tx: Transaction = unit.tx;
   for (const [resource, list] of changes) {
@@ -30,8 +30,10 @@ export async function finish(unit: UnitOfWork): Promise<void> {
       unit.author,
     );
   }
-  const events = [...(changes.get('event') ?? []).map((c) => c.id), ...rerendered];
-  const dailyKeys = events.length > 0 ? await refreshEvents(tx, events) : undefined;
+  // Events created with their derived columns (events/writes.ts) get only their stats rows.
+  const written = new Set(derived);
+  const events = [...(changes.get('event') ?? []).map((c) => c.id).filter((id) => !written.has(id)), ...rerendered];
+  const dailyKeys = events.length > 0 || derived.length > 0 ? await refreshEvents(tx, events, derived) : undefined;
   await recordRevisions(tx, changes, unit.author);
   // After the revisions: the rollups are recounted under the lock recordRevisions took.
   if (dailyKeys) await refreshDailyStats(tx, dailyKeys);

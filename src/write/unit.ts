@@ -26,6 +26,8 @@ export class UnitOfWork {
   private readonly changes = new Map<string, { resource: Resource; id: string; action: Action }>();
   /** Deleted events whose stored JSON shows something that changed (a renamed actor), without a new version. */
   private readonly rerendered = new Set<string>();
+  /** Events created with their derived columns (events/writes.ts) and not changed since: the finish step need not derive them. */
+  private readonly derivedAtInsert = new Set<string>();
   private sealed = false;
 
   constructor(
@@ -72,6 +74,8 @@ export class UnitOfWork {
    */
   changed(resource: Resource, id: string, action: Action): void {
     this.assertOpen();
+    // Any later change to an event may change what its derived columns show.
+    if (resource === 'event') this.derivedAtInsert.delete(id);
     const key = `${resource}/${id}`;
     const previous = this.changes.get(key)?.action;
     if (previous === 'created' || previous === 'deleted') return;
@@ -88,8 +92,22 @@ export class UnitOfWork {
     this.rerendered.add(eventId);
   }
 
-  /** The changes noted, by kind of resource, and the deleted events to render again; seals the unit. */
-  close(): { changes: ChangeSet; rerendered: string[] } {
+  /**
+   * Notes that this transaction created the event with its derived columns already written
+   * (after noting it as created): the finish step derives only its stats rows, unless a later
+   * change to it is noted.
+   */
+  insertedDerived(eventId: string): void {
+    this.assertOpen();
+    if (this.changes.get(`event/${eventId}`)?.action !== 'created') throw new Error(`event ${eventId} was not noted as created`);
+    this.derivedAtInsert.add(eventId);
+  }
+
+  /**
+   * The changes noted, by kind of resource, the deleted events to render again and the created
+   * events whose derived columns are written already; seals the unit.
+   */
+  close(): { changes: ChangeSet; rerendered: string[]; derived: string[] } {
     this.assertOpen();
     this.sealed = true;
     const changes: ChangeSet = new Map();
@@ -98,7 +116,7 @@ export class UnitOfWork {
       list.push({ id: change.id, action: change.action });
       changes.set(change.resource, list);
     }
-    return { changes, rerendered: [...this.rerendered] };
+    return { changes, rerendered: [...this.rerendered], derived: [...this.derivedAtInsert] };
   }
 
   private assertOpen(): void {

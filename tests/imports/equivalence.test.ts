@@ -217,6 +217,25 @@ describe('a bulk import', () => {
     // Nothing in the feed is unknown to the events served: ids all canonical.
     expect(feedA.some((entry) => / [0-9a-f]{8}-/.test(entry))).toBe(false);
 
+    // Every revision the writes recorded (actors', documents' and reports' too, which no route serves): the same
+    // states and changed fields. Revisions of created resources skip the previous-state lookup (changes/record.ts).
+    const revisions = async (t: TestApp, canonical: Canonical) => {
+      const { rows } = await t.db.pool.query<Record<string, unknown>>(
+        `SELECT resource::text AS resource, resource_id::text AS resource_id, version, action::text AS action, author, state,
+                changed_fields
+         FROM revisions WHERE resource_id = ANY($1::uuid[])`,
+        [canonical.names.map((name) => canonical.idOf(name))],
+      );
+      return (canonical.of(rows) as Record<string, unknown>[]).sort((x, y) =>
+        `${x.resource as string} ${x.resource_id as string} ${x.version as number}`.localeCompare(
+          `${y.resource as string} ${y.resource_id as string} ${y.version as number}`,
+        ),
+      );
+    };
+    const [revisionsA, revisionsB] = [await revisions(imported, a), await revisions(posted, b)];
+    expect(revisionsA.filter((revision) => revision.resource === 'report').length).toBeGreaterThan(linesA.length);
+    expect(revisionsA).toEqual(revisionsB);
+
     // The reports as listed, the derived columns as stored, and the stats as served and as stored.
     const reports = async (t: TestApp, canonical: Canonical) => {
       const lists = [];

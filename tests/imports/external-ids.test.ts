@@ -1,8 +1,9 @@
 // External ids of events: { source: id } written on POST and PATCH, served in the JSON, the
 // revisions and every export, found by the external_id filter; a pair names one event only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importEvents } from '../../src/modules/imports/import.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { eventBody, expectProblem, unique } from '../helpers/fixtures.js';
+import { deriveAfterRawWrites, eventBody, expectProblem, unique } from '../helpers/fixtures.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -55,6 +56,49 @@ describe('external_ids', () => {
     expect(await t.rowCounts()).toEqual(before);
     // The same id in another source is another pair.
     await create({ ucdp: acled });
+  });
+
+  it('an import skips a line whose pair a racing writer took after the batch was checked, and writes the others', async () => {
+    const [acled, other] = [`RACE${unique()}`, `RACE${unique()}`];
+    const holder = await create(undefined);
+    // The racer claims the pair in a transaction still open while the import checks its batch.
+    const racer = await t.db.pool.connect();
+    try {
+      await racer.query('BEGIN');
+      await racer.query(`INSERT INTO event_external_ids (source, external_id, event_id) VALUES ('acled', $1, $2)`, [acled, holder.id]);
+      const lines = [
+        eventBody({ title: 'Raced', external_ids: { acled } }),
+        eventBody({ title: 'Not raced', external_ids: { acled: other } }),
+      ];
+      const importing = importEvents(
+        t.db,
+        'test-editor',
+        (async function* () {
+          for (const [i, value] of lines.entries()) yield { line: i + 1, value };
+        })(),
+        { atomic: false },
+      );
+      // The import's claim of the pair waits on the racer's uncommitted key.
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await t.db.pool.query<{ waiting: number }>(
+          `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+        );
+        if (rows[0]!.waiting > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await racer.query('COMMIT');
+      expect(await importing).toEqual({ accepted: 1, rejected: 0, skipped: 1, errors: [] });
+    } finally {
+      racer.release();
+    }
+    await deriveAfterRawWrites(t.db.pool, [holder.id]);
+    const found = async (id: string) =>
+      (await t.http.get(`/v1/events?external_id=acled:${id}`).expect(200)).body.data.map((e: { title: string; id: string }) => [
+        e.id,
+        e.title,
+      ]);
+    expect(await found(acled)).toEqual([[holder.id, expect.any(String)]]);
+    expect(await found(other)).toEqual([[expect.any(String), 'Not raced']]);
   });
 
   it('PATCH merges source by source (null removes one, a new value replaces it), 409 on a clash', async () => {

@@ -10,7 +10,7 @@ import { ApiError, notFound } from '../../http/errors.js';
 import { assertVersion, type ExpectedVersion } from '../../http/preconditions.js';
 import type { ActorByNameSchema, ActorListQuerySchema, ActorSchema } from './schemas.js';
 
-type ActorByName = z.infer<typeof ActorByNameSchema>;
+export type ActorByName = z.infer<typeof ActorByNameSchema>;
 type Db = PrismaClient | Transaction;
 
 /** The quotes normaliseName straightens, and what each becomes (for the same mapping in SQL). */
@@ -342,3 +342,6 @@ export async function lockActor(tx: Transaction, id: string, expected: ExpectedV
   assertVersion(expected, locked.version, 'actor');
   return tx.actor.findUniqueOrThrow({ where: { id } });
 }
+
+/** The key an actor named by kind and name is found under: two names that normalise alike are one actor. */
+export const actorKey = (ref: ActorByName) => `${ref.kind}\u0000${normaliseName(ref.name)}`;

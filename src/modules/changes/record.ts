@@ -28,21 +28,33 @@ const CHANGED_FIELDS = `COALESCE((
     WHERE n.key <> ALL ('{${BOOKKEEPING_FIELDS.join(',')}}'::text[]) AND n.value IS DISTINCT FROM prev.state -> n.key
   ), '{}')`;
 
-/** Where a resource's rows live, and its state as an SQL expression over the row `alias` ($4 holds states given by the caller). */
+/** The fields of a resource's first revision: every field of its state but the bookkeeping ones (CHANGED_FIELDS against none). */
+const FIRST_FIELDS = `ARRAY(
+    SELECT n.key FROM jsonb_object_keys(s.state) n(key) WHERE n.key <> ALL ('{${BOOKKEEPING_FIELDS.join(',')}}'::text[]) ORDER BY n.key
+  )`;
+
+/**
+ * Where a resource's rows live, and its state as an SQL expression over the row `alias`; `given`, when
+ * there is one, is the placeholder of the states given by the caller (by id), which `state` reads.
+ */
 interface StateSource {
   table: string;
   alias: string;
-  state: string;
+  state: (given: string) => string;
+  given?: true;
 }
 
 const SOURCES: Record<Resource, StateSource> = {
-  event: { table: 'events', alias: 'e', state: 'e.rendered' },
-  report: { table: 'reports', alias: 'r', state: REPORT_JSON },
-  actor: { table: 'actors', alias: 'a', state: '$4::jsonb -> a.id::text' },
-  document: { table: 'documents', alias: 'd', state: '$4::jsonb -> d.id::text' },
+  event: { table: 'events', alias: 'e', state: () => 'e.rendered' },
+  report: { table: 'reports', alias: 'r', state: () => REPORT_JSON },
+  actor: { table: 'actors', alias: 'a', state: (given) => `${given}::jsonb -> a.id::text`, given: true },
+  document: { table: 'documents', alias: 'd', state: (given) => `${given}::jsonb -> d.id::text`, given: true },
 };
 
-/** Inserts one revision per (id, action) of one kind of resource, with the state and time (updated_at) each row now has. */
+/**
+ * Inserts one revision per (id, action) of one kind of resource, with the state and time (updated_at) each row now has:
+ * first those of the resources created (which have no previous revision to compare with), then the others.
+ */
 async function insertRevisions(
   tx: Transaction,
   resource: Resource,
@@ -50,25 +62,40 @@ async function insertRevisions(
   author: string,
   states: Record<string, unknown> = {},
 ): Promise<void> {
-  if (changes.length === 0) return;
-  const { table, alias, state } = SOURCES[resource];
+  const { table, alias, state, given } = SOURCES[resource];
+  const givenStates = given ? [JSON.stringify(states)] : [];
   // OFFSET 0 keeps the state a subquery of its own: inlined, it was built twice a row (for the
   // column and again for the changed fields), which doubled the cost of large writes.
+  const created = changes.filter((c) => c.action === 'created').map((c) => c.id);
+  if (created.length > 0) {
+    await tx.$executeRawUnsafe(
+      `INSERT INTO revisions (resource, resource_id, version, action, author, at, state, changed_fields)
+       SELECT '${resource}', ${alias}.id, ${alias}.version, 'created', $2, ${alias}.updated_at, s.state, ${FIRST_FIELDS}
+       FROM ${table} ${alias}
+       CROSS JOIN LATERAL (SELECT (${state('$3')})::jsonb AS state OFFSET 0) s
+       WHERE ${alias}.id = ANY($1::uuid[])
+       ORDER BY ${alias}.id`,
+      created,
+      author,
+      ...givenStates,
+    );
+  }
+  const others = changes.filter((c) => c.action !== 'created');
+  if (others.length === 0) return;
   await tx.$executeRawUnsafe(
     `INSERT INTO revisions (resource, resource_id, version, action, author, at, state, changed_fields)
      SELECT '${resource}', ${alias}.id, ${alias}.version, c.action, $3, ${alias}.updated_at, s.state, ${CHANGED_FIELDS}
      FROM unnest($1::uuid[], $2::revision_action[]) AS c(id, action)
      JOIN ${table} ${alias} ON ${alias}.id = c.id
-     CROSS JOIN LATERAL (SELECT (${state})::jsonb AS state OFFSET 0) s
+     CROSS JOIN LATERAL (SELECT (${state('$4')})::jsonb AS state OFFSET 0) s
      LEFT JOIN LATERAL (
        SELECT p.state FROM revisions p WHERE p.resource = '${resource}' AND p.resource_id = ${alias}.id ORDER BY p.version DESC LIMIT 1
      ) prev ON TRUE
      ORDER BY ${alias}.id`,
-    changes.map((c) => c.id),
-    changes.map((c) => c.action),
+    others.map((c) => c.id),
+    others.map((c) => c.action),
     author,
-    // only the states given by the caller use $4
-    ...(state.includes('$4') ? [JSON.stringify(states)] : []),
+    ...givenStates,
   );
 }
 

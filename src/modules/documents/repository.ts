@@ -72,3 +72,46 @@ export async function listDocuments(db: Db, query: z.infer<typeof DocumentListQu
   const nextCursor = rows.length > query.limit && last ? encodeCursor({ sort: SORT, key: null, id: last.id }) : null;
   return { rows: page, nextCursor };
 }
+
+/**
+ * Finds or creates the documents given by URL, as findOrCreateDocument does, in two statements:
+ * the first mention's fields (first in `refs`) make a new document. Returns the ids by normalised
+ * URL, and the ids of the documents it created.
+ */
+export async function findOrCreateDocuments(
+  tx: Transaction,
+  author: string,
+  refs: Iterable<DocumentByUrl>,
+): Promise<{ ids: Map<string, string>; created: string[] }> {
+  const wanted = new Map<string, DocumentByUrl>();
+  for (const ref of refs) if (!wanted.has(normaliseUrl(ref.url))) wanted.set(normaliseUrl(ref.url), ref);
+  const ids = new Map<string, string>();
+  if (wanted.size === 0) return { ids, created: [] };
+  const rows = [...wanted].map(([url, ref]) => ({
+    id: uuidv7(),
+    url,
+    title: ref.title ?? null,
+    publisher: ref.publisher ?? null,
+    published_at: ref.published_at ? new Date(ref.published_at).toISOString() : null,
+    language: ref.language ?? null,
+    archive_url: ref.archive_url ?? null,
+    content_hash: ref.content_hash ?? null,
+  }));
+  const inserted = await tx.$queryRawUnsafe<{ id: string }[]>(
+    `INSERT INTO documents (id, url, title, publisher, published_at, language, archive_url, content_hash, created_by, updated_by)
+     SELECT id, url, title, publisher, published_at, language, archive_url, content_hash, $2, $2
+     FROM json_to_recordset($1::json) AS x(id uuid, url text, title text, publisher text, published_at timestamptz, language text,
+       archive_url text, content_hash text)
+     ORDER BY url
+     ON CONFLICT (url) DO NOTHING
+     RETURNING id`,
+    JSON.stringify(rows),
+    author,
+  );
+  const found = await tx.$queryRawUnsafe<{ id: string; url: string }[]>(
+    `SELECT id, url FROM documents WHERE url = ANY($1::text[])`,
+    rows.map((row) => row.url),
+  );
+  for (const row of found) ids.set(row.url, row.id);
+  return { ids, created: inserted.map((row) => row.id) };
+}

@@ -44,18 +44,26 @@ const DERIVED_COLUMNS: [column: string, expression: string][] = [
 export const REFRESH_EVENTS = `UPDATE events e SET ${DERIVED_COLUMNS.map(([column, expression]) => `${column} = ${expression}`).join(', ')}, ${RENDER}`;
 
 /**
- * An INSERT into events of every row of `source` (a table with the events' columns, holding
- * `columns`), with all their derived columns, for a bulk load whose reports and other rows are
- * already in place: written once, where inserting then running REFRESH_EVENTS writes each event
- * twice and leaves the first version as a dead row. The rendering is a subquery kept whole by
- * OFFSET 0, as in RENDER.
+ * An INSERT into events of every row of `source` (a table or subquery with the events' columns,
+ * holding `columns`), with all their derived columns, for events whose reports and other rows
+ * are already in place: written once, where inserting then running REFRESH_EVENTS writes each
+ * event twice and leaves the first version as a dead row. With `deriveStatus`, the status of an
+ * event whose status_source is `evidence` is derived from its reports too (DERIVE_STATUS), before
+ * the rendering that shows it. The rendering is a subquery kept whole by OFFSET 0, as in RENDER.
  */
-export function insertDerivedEvents(source: string, columns: readonly string[]): string {
+export function insertDerivedEvents(source: string, columns: readonly string[], options: { deriveStatus?: boolean } = {}): string {
   const derived = DERIVED_COLUMNS.map(([column]) => column);
+  const rows = options.deriveStatus
+    ? `(SELECT ${columns
+        .map((column) =>
+          column === 'status' ? `CASE WHEN e.status_source = 'evidence' THEN ${DERIVED_STATUS} ELSE e.status END AS status` : `e.${column}`,
+        )
+        .join(', ')} FROM ${source} e OFFSET 0)`
+    : source;
   return `INSERT INTO events (${[...columns, ...derived, ...RENDERED_COLUMNS].join(', ')})
     SELECT ${[...columns.map((column) => `e.${column}`), ...DERIVED_COLUMNS.map(([, expression]) => expression)].join(', ')},
            ${renderings('e.rendering').join(', ')}
-    FROM (SELECT e.*, ${EVENT_JSON} AS rendering FROM ${source} e OFFSET 0) e`;
+    FROM (SELECT e.*, ${EVENT_JSON} AS rendering FROM ${rows} e OFFSET 0) e`;
 }
 
 /** True for an event `e` whose derived figures (figures.derived) are not those its reports give now. */
@@ -95,16 +103,20 @@ export const DERIVE_STATUS = `UPDATE events e SET status = ${DERIVED_STATUS}`;
  * Re-derives the status, figures from the evidence, search vector, report actors, rendered JSON
  * and stats rows of events after any change to them or their reports; returns the daily rollup keys to recount (see
  * src/modules/stats/derive.ts). Separate statements: an UPDATE's expressions see the row as
- * it was before it, and the rendering and the stats read the figures.
+ * it was before it, and the rendering and the stats read the figures. Events in `insertedDerived` were
+ * inserted with their derived columns and figures (writeEvents, insertDerivedEvents) and not changed since:
+ * only their stats rows are derived.
  */
-export async function refreshEvents(tx: Transaction, eventIds: string[]): Promise<DailyKeys> {
-  await tx.$executeRawUnsafe(
-    `${DERIVE_STATUS} WHERE e.id = ANY($1::uuid[]) AND e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS}`,
-    eventIds,
-  );
-  await refreshEvidenceFigures(tx, eventIds);
-  await tx.$executeRawUnsafe(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, eventIds);
-  return refreshEventStats(tx, eventIds);
+export async function refreshEvents(tx: Transaction, eventIds: string[], insertedDerived: string[] = []): Promise<DailyKeys> {
+  if (eventIds.length > 0) {
+    await tx.$executeRawUnsafe(
+      `${DERIVE_STATUS} WHERE e.id = ANY($1::uuid[]) AND e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS}`,
+      eventIds,
+    );
+    await refreshEvidenceFigures(tx, eventIds);
+    await tx.$executeRawUnsafe(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, eventIds);
+  }
+  return refreshEventStats(tx, [...eventIds, ...insertedDerived]);
 }
 
 /** Replaces the derived figures of those events whose reports now give others (most writes change none). */

@@ -2,15 +2,20 @@
 // duplicates. Each runs inside a write's unit of work (src/write/): it locks what it
 // changes, checks, writes rows, and notes what changed; the runner's finish step does the rest.
 import type { Transaction } from '../../db/client.js';
+import { RisingIds, uuidv7 } from '../../db/uuid.js';
 import { ApiError, invalidInput, notFound, ruleViolation, type Violation } from '../../http/errors.js';
 import { assertVersion, type ExpectedVersion } from '../../http/preconditions.js';
+import { actorKey, findOrCreateActors, lockLiveActors, type ActorByName } from '../actors/repository.js';
 import type { ActorRef } from '../actors/schemas.js';
 import { resolveActor } from '../actors/writes.js';
+import { findOrCreateDocuments, normaliseUrl } from '../documents/repository.js';
+import type { DocumentRef } from '../documents/schemas.js';
 import { assertEventTypes } from '../event-types/repository.js';
-import { figureRows, figureSubjects } from '../figures/repository.js';
+import { figureRows, figureSubjects, figureValues } from '../figures/repository.js';
 import type { FigureInput } from '../figures/schemas.js';
-import { insertReport, reportReferences } from '../reports/repository.js';
+import { reportReferences } from '../reports/repository.js';
 import { unknownIds, type Located, type UnitOfWork } from '../../write/unit.js';
+import { insertDerivedEvents, insertEvidenceFigures } from './refresh.js';
 import type { EventInput, EventPatch, ParticipantInput, RelationInput } from './schemas.js';
 
 /** Every actor and document reference in an event body, with where it stands. */
@@ -42,29 +47,49 @@ async function assertRelatedEventsExist(tx: Transaction, relations: RelationInpu
  * deleted) has one of them already. A writer racing for the same pair waits on its key.
  */
 export async function claimExternalIds(tx: Transaction, eventId: string, ids: Record<string, string>): Promise<void> {
-  const pairs = Object.entries(ids);
+  await claimEventsExternalIds(
+    tx,
+    Object.entries(ids).map(([source, external_id]) => ({ source, external_id, event_id: eventId })),
+  );
+}
+
+/** The pairs of event_external_ids to claim: source, external id and the event that takes it. */
+interface ExternalIdRow {
+  source: string;
+  external_id: string;
+  event_id: string;
+}
+
+/** claimExternalIds for the pairs of several events at once; the 409 names the first pair held by another event. */
+async function claimEventsExternalIds(tx: Transaction, pairs: ExternalIdRow[]): Promise<void> {
   if (pairs.length === 0) return;
-  const claimed = await tx.$queryRaw<{ source: string }[]>`
-    INSERT INTO event_external_ids (source, external_id, event_id)
-    SELECT source, external_id, ${eventId}::uuid FROM unnest(${pairs.map(([source]) => source)}::text[], ${pairs.map(([, id]) => id)}::text[])
-      AS p(source, external_id)
-    ON CONFLICT DO NOTHING RETURNING source`;
-  if (claimed.length === pairs.length) return;
-  const taken = new Set(claimed.map((row) => row.source));
-  const clashes = await tx.$queryRaw<{ source: string; external_id: string; event_id: string }[]>`
-    SELECT source, external_id, event_id FROM event_external_ids
-    WHERE (source, external_id) IN (SELECT * FROM unnest(${pairs.map(([source]) => source)}::text[], ${pairs.map(([, id]) => id)}::text[]))
-      AND event_id <> ${eventId}::uuid
-    ORDER BY source`;
+  const claimed = await tx.$queryRawUnsafe<{ n: number }[]>(
+    `WITH claimed AS (
+       INSERT INTO event_external_ids (source, external_id, event_id)
+       SELECT source, external_id, event_id FROM json_to_recordset($1::json) AS x(source text, external_id text, event_id uuid)
+       ON CONFLICT DO NOTHING RETURNING 1)
+     SELECT count(*)::int AS n FROM claimed`,
+    JSON.stringify(pairs),
+  );
+  if (claimed[0]?.n === pairs.length) return;
+  const clashes = await tx.$queryRawUnsafe<{ source: string; external_id: string; event_id: string; claimant: string }[]>(
+    `SELECT h.source, h.external_id, h.event_id, x.event_id::text AS claimant
+     FROM json_to_recordset($1::json) AS x(source text, external_id text, event_id uuid)
+     JOIN event_external_ids h ON h.source = x.source AND h.external_id = x.external_id AND h.event_id <> x.event_id
+     ORDER BY x.event_id, h.source`,
+    JSON.stringify(pairs),
+  );
   const first = clashes[0];
-  if (!first) throw new Error(`external ids of event ${eventId} were neither claimed nor held by another event: ${[...taken].join(',')}`);
+  if (!first) throw new Error(`external ids were neither claimed nor held by another event: ${JSON.stringify(pairs)}`);
   throw new ApiError('conflict', `The external id ${first.source}:${first.external_id} belongs to the event ${first.event_id} already.`, {
     extra: { existing_id: first.event_id },
-    errors: clashes.map((clash) => ({
-      path: `/external_ids/${clash.source}`,
-      in: 'body' as const,
-      message: `${clash.source}:${clash.external_id} belongs to the event ${clash.event_id}`,
-    })),
+    errors: clashes
+      .filter((clash) => clash.claimant === first.claimant)
+      .map((clash) => ({
+        path: `/external_ids/${clash.source}`,
+        in: 'body' as const,
+        message: `${clash.source}:${clash.external_id} belongs to the event ${clash.event_id}`,
+      })),
   });
 }
 
@@ -121,51 +146,326 @@ async function patchEditorFigures(unit: UnitOfWork, eventId: string, figures: No
   );
 }
 
-/** Creates an event with everything nested in the body; returns its id. */
+/** Creates an event with everything nested in the body (POST /v1/events); returns its id. */
 export async function createEvent(unit: UnitOfWork, input: EventInput): Promise<string> {
-  const { tx, author } = unit;
+  const { tx } = unit;
   await assertEventTypes(tx, [[input.type, '/type']]);
   const refs = eventReferences(input);
   await unit.verifyReferences(refs.actors, refs.documents);
   await assertRelatedEventsExist(tx, input.relations, (i) => `/relations/${i}/event_id`);
+  const [id] = await writeEvents(unit, [input]);
+  return id!;
+}
 
-  const location = input.location;
-  const event = await tx.event.create({
-    data: {
-      typeCode: input.type,
+/**
+ * Every actor reference of an event in the order its rows name them (participants, the event's
+ * figure subjects, then per report: reporter, via, figure subjects), so the first mention of a
+ * new actor is the one whose fields it is created with.
+ */
+function* actorsInWriteOrder(input: EventInput): Generator<ActorRef> {
+  const subjects = (figures: FigureInput[]) => figures.flatMap((f) => (f.subject ? [f.subject] : []));
+  for (const participant of input.participants) yield participant.actor;
+  yield* subjects(input.figures);
+  for (const report of input.reports) {
+    yield report.reporter;
+    yield* report.via;
+    yield* subjects(report.figures);
+  }
+}
+
+const isoOrNull = (value: string | null | undefined) => (value ? new Date(value).toISOString() : null);
+
+/** The rows of events made from their bodies, by table, as json_to_recordset reads them. */
+interface EventRows {
+  events: Record<string, unknown>[];
+  externalIds: ExternalIdRow[];
+  participants: { event_id: string; actor_id: string; role: string; position: number }[];
+  figures: Record<string, unknown>[];
+  reports: Record<string, unknown>[];
+  via: { report_id: string; position: number; actor_id: string }[];
+  relations: { event_id: string; related_event_id: string; relation: string }[];
+}
+
+/**
+ * Turns event bodies into the rows of every table they fill: the one mapping of an event body
+ * (POST /v1/events, a line of an import) to rows. Ids come from `ids`, in body order (an event,
+ * then its reports), so rows sort as the bodies came; `actorId` and `documentId` give the ids
+ * of the references, resolved before.
+ */
+export function eventRows(
+  inputs: EventInput[],
+  ids: RisingIds,
+  actorId: (ref: ActorRef) => string,
+  documentId: (ref: DocumentRef | null | undefined) => string | null,
+): EventRows & { eventIds: string[]; reportIds: string[] } {
+  const rows: EventRows & { eventIds: string[]; reportIds: string[] } = {
+    events: [],
+    externalIds: [],
+    participants: [],
+    figures: [],
+    reports: [],
+    via: [],
+    relations: [],
+    eventIds: [],
+    reportIds: [],
+  };
+  const figureRows = (list: FigureInput[], owner: { event_id: string } | { report_id: string }) =>
+    list.map((figure, position) => ({
+      id: uuidv7(),
+      event_id: null,
+      report_id: null,
+      ...owner,
+      position,
+      ...figureValues(figure),
+      subject_id: figure.subject ? actorId(figure.subject) : null,
+    }));
+
+  for (const input of inputs) {
+    const id = ids.next();
+    rows.eventIds.push(id);
+    const location = input.location;
+    rows.events.push({
+      id,
+      type: input.type,
       title: input.title,
       description: input.description ?? null,
-      // A status in the body is an editor's; without one the reports decide it (refreshEvents).
-      ...(input.status ? { status: input.status, statusSource: 'editor' as const } : { statusSource: 'evidence' as const }),
-      occurredStart: new Date(input.occurred.start),
-      occurredEnd: new Date(input.occurred.end ?? input.occurred.start),
-      occurredPrecision: input.occurred.precision,
-      locationName: location?.name ?? null,
+      // A status in the body is an editor's; without one the reports decide it (insertDerivedEvents).
+      status: input.status ?? null,
+      status_source: input.status ? 'editor' : 'evidence',
+      occurred_start: input.occurred.start,
+      occurred_end: input.occurred.end ?? input.occurred.start,
+      occurred_precision: input.occurred.precision,
+      location_name: location?.name ?? null,
       admin1: location?.admin1 ?? null,
       admin2: location?.admin2 ?? null,
       country: location?.country ?? null,
       lat: location?.lat ?? null,
       lon: location?.lon ?? null,
-      locationPrecision: location?.precision ?? 'unknown',
+      location_precision: location?.precision ?? 'unknown',
       tags: [...new Set(input.tags)],
-      createdBy: author,
-      updatedBy: author,
-    },
-    select: { id: true },
-  });
-  unit.changed('event', event.id, 'created');
-
-  await claimExternalIds(tx, event.id, input.external_ids ?? {});
-  await insertParticipants(unit, event.id, input.participants);
-  await insertEventFigures(unit, event.id, input.figures);
-  for (const report of input.reports) await insertReport(unit, event.id, report);
-  if (input.relations.length > 0) {
-    await tx.eventRelation.createMany({
-      data: input.relations.map((r) => ({ eventId: event.id, relatedEventId: r.event_id, relation: r.relation, createdBy: author })),
-      skipDuplicates: true,
     });
+    for (const [source, externalId] of Object.entries(input.external_ids ?? {})) {
+      rows.externalIds.push({ source, external_id: externalId, event_id: id });
+    }
+    // The same actor named twice in one role counts once.
+    const seen = new Set<string>();
+    for (const participant of input.participants) {
+      const actor = actorId(participant.actor);
+      if (seen.has(`${actor}/${participant.role}`)) continue;
+      seen.add(`${actor}/${participant.role}`);
+      rows.participants.push({ event_id: id, actor_id: actor, role: participant.role, position: seen.size - 1 });
+    }
+    rows.figures.push(...figureRows(input.figures, { event_id: id }));
+    for (const report of input.reports) {
+      const reportId = ids.next();
+      rows.reportIds.push(reportId);
+      const statedAt = report.stated_at ?? null;
+      rows.reports.push({
+        id: reportId,
+        event_id: id,
+        reporter_id: actorId(report.reporter),
+        reporter_role: report.reporter_role,
+        document_id: documentId(report.document),
+        stated_at: isoOrNull(statedAt),
+        stated_at_precision: statedAt ? (statedAt.length === 10 ? 'date' : 'date_time') : null,
+        stance: report.stance,
+        quote: report.quote ?? null,
+        reliability: report.reliability ?? null,
+        credibility: report.credibility ?? null,
+      });
+      report.via.forEach((ref, position) => rows.via.push({ report_id: reportId, position, actor_id: actorId(ref) }));
+      rows.figures.push(...figureRows(report.figures, { report_id: reportId }));
+    }
+    for (const relation of input.relations)
+      rows.relations.push({ event_id: id, related_event_id: relation.event_id, relation: relation.relation });
   }
-  return event.id;
+  return rows;
+}
+
+/**
+ * The keys from the rows of an event to the event (DEFERRABLE, migration deferrable_event_keys):
+ * deferred while writeEvents inserts those rows before the event row they belong to.
+ */
+const EVENT_KEYS =
+  'reports_event_id_fkey, participants_event_id_fkey, figures_event_id_fkey, event_external_ids_event_id_fkey, event_relations_event_id_fkey';
+
+/** The columns of an event row writeEvents inserts, and the json_populate_recordset source it reads them from ($1 the rows, $2 the author). */
+const EVENT_COLUMNS = [
+  'id',
+  'type',
+  'title',
+  'description',
+  'status',
+  'status_source',
+  'occurred_start',
+  'occurred_end',
+  'occurred_precision',
+  'location_name',
+  'admin1',
+  'admin2',
+  'country',
+  'lat',
+  'lon',
+  'location_precision',
+  'tags',
+  'version',
+  'created_at',
+  'updated_at',
+  'created_by',
+  'updated_by',
+  'deleted_at',
+] as const;
+/** Timestamps rounded to the column's milliseconds, so the rendering shows what is stored. */
+const NEW_EVENTS = `(SELECT ${EVENT_COLUMNS.map((column) =>
+  column === 'version'
+    ? '1 AS version'
+    : column === 'created_at' || column === 'updated_at'
+      ? `now()::timestamptz(3) AS ${column}`
+      : column === 'created_by' || column === 'updated_by'
+        ? `$2::text AS ${column}`
+        : column === 'deleted_at'
+          ? 'NULL::timestamptz(3) AS deleted_at'
+          : `x.${column}`,
+).join(', ')} FROM json_populate_recordset(NULL::events, $1::json) x)`;
+const INSERT_NEW_EVENTS = insertDerivedEvents(NEW_EVENTS, EVENT_COLUMNS, { deriveStatus: true });
+
+/** The ids of the actors (by actorKey) and documents (by normalised URL) that event bodies name by name or URL. */
+export interface ResolvedReferences {
+  actors: Map<string, string>;
+  documents: Map<string, string>;
+}
+
+const byName = (ref: ActorRef): ref is ActorByName => !('id' in ref);
+
+/** The key of an actor reference in ResolvedReferences.actors: by kind and name (or alias), or `#id`. */
+const refKey = (ref: ActorRef) => (byName(ref) ? actorKey(ref) : `#${ref.id}`);
+
+/**
+ * Finds or creates the actors and documents that event bodies name by name (or alias) or URL,
+ * set-based (the first mention's fields make a new one, as one-by-one writes would), noting those
+ * it created in the unit. An actor given by id stands for its survivor when it was merged. Every
+ * actor is locked against a merge until this transaction ends (as resolveActor locks it).
+ */
+export async function resolveEventReferences(unit: UnitOfWork, inputs: EventInput[]): Promise<ResolvedReferences> {
+  const { tx, author } = unit;
+  const byId = new Set<string>();
+  const actors = await findOrCreateActors(
+    tx,
+    author,
+    (function* () {
+      for (const input of inputs)
+        for (const ref of actorsInWriteOrder(input)) {
+          if (byName(ref)) yield ref;
+          else byId.add(ref.id);
+        }
+    })(),
+  );
+  for (const [id, live] of await lockLiveActors(tx, [...byId])) actors.ids.set(`#${id}`, live);
+  const documents = await findOrCreateDocuments(
+    tx,
+    author,
+    (function* () {
+      for (const input of inputs)
+        for (const report of input.reports) if (report.document && !('id' in report.document)) yield report.document;
+    })(),
+  );
+  for (const id of actors.created) unit.changed('actor', id, 'created');
+  for (const id of documents.created) unit.changed('document', id, 'created');
+  return { actors: actors.ids, documents: documents.ids };
+}
+
+/**
+ * References resolved in an earlier transaction (an import batch resolves them in one of its own):
+ * their actors locked again in this one, each standing for its survivor if a merge came between.
+ */
+async function relockActors(unit: UnitOfWork, resolved: ResolvedReferences): Promise<ResolvedReferences> {
+  const live = await lockLiveActors(unit.tx, [...new Set(resolved.actors.values())]);
+  const actors = new Map([...resolved.actors].map(([key, id]) => [key, live.get(id) ?? id]));
+  return { actors, documents: resolved.documents };
+}
+
+/**
+ * Creates events from their bodies, checked before (createEvent, an import's checkBatch): the one
+ * create path of events. Finds or creates the actors and documents they name, unless the caller
+ * did (resolveEventReferences, `resolved`), calls `ready` once the rows have their ids (the next
+ * import batch may then start), claims their external ids (409 when another event holds one),
+ * inserts their reports, participants, figures and relations, then the event rows with their
+ * derived columns (rendered JSON, CSV record, search vector, reporter and via sets, status), so
+ * each event row is written once. Notes every created resource in the unit; returns the events'
+ * ids in order.
+ */
+export async function writeEvents(
+  unit: UnitOfWork,
+  inputs: EventInput[],
+  ids: RisingIds = new RisingIds(),
+  ready: () => void = () => {},
+  resolved?: ResolvedReferences,
+): Promise<string[]> {
+  const { tx, author } = unit;
+  if (inputs.length === 0) {
+    ready();
+    return [];
+  }
+  const { actors, documents } = resolved ? await relockActors(unit, resolved) : await resolveEventReferences(unit, inputs);
+  const rows = eventRows(
+    inputs,
+    ids,
+    (ref) => actors.get(refKey(ref))!,
+    (ref) => (!ref ? null : 'id' in ref ? ref.id : documents.get(normaliseUrl(ref.url))!),
+  );
+  ready();
+
+  const insert = async (sql: string, list: unknown[]) => {
+    if (list.length > 0) await tx.$executeRawUnsafe(sql, JSON.stringify(list), ...(sql.includes('$2') ? [author] : []));
+  };
+  await tx.$executeRawUnsafe(`SET CONSTRAINTS ${EVENT_KEYS} DEFERRED`);
+  await claimEventsExternalIds(tx, rows.externalIds);
+  await insert(
+    `INSERT INTO participants (event_id, actor_id, role, position)
+     SELECT event_id, actor_id, role, position
+     FROM json_to_recordset($1::json) AS x(event_id uuid, actor_id uuid, role participant_role, position int)`,
+    rows.participants,
+  );
+  await insert(
+    `INSERT INTO reports (id, event_id, reporter_id, reporter_role, document_id, stated_at, stated_at_precision, stance, quote,
+       reliability, credibility, created_by, updated_by)
+     SELECT id, event_id, reporter_id, reporter_role, document_id, stated_at, stated_at_precision, stance, quote,
+       reliability, credibility, $2, $2
+     FROM json_to_recordset($1::json) AS x(id uuid, event_id uuid, reporter_id uuid, reporter_role reporter_role, document_id uuid,
+       stated_at timestamptz, stated_at_precision stated_at_precision, stance stance, quote text, reliability text, credibility int)`,
+    rows.reports,
+  );
+  await insert(
+    `INSERT INTO report_via (report_id, position, actor_id)
+     SELECT report_id, position, actor_id FROM json_to_recordset($1::json) AS x(report_id uuid, position int, actor_id uuid)`,
+    rows.via,
+  );
+  await insert(
+    `INSERT INTO figures (id, event_id, report_id, position, measure, low, best, high, qualifier, text, unit, subject_id)
+     SELECT id, event_id, report_id, position, measure, low, best, high, qualifier, "text", unit, subject_id
+     FROM json_to_recordset($1::json) AS x(id uuid, event_id uuid, report_id uuid, position int, measure figure_measure, low int,
+       best int, high int, qualifier figure_qualifier, "text" text, unit text, subject_id uuid)`,
+    rows.figures,
+  );
+  await insert(
+    `INSERT INTO event_relations (event_id, related_event_id, relation, created_by)
+     SELECT event_id, related_event_id, relation, $2
+     FROM json_to_recordset($1::json) AS x(event_id uuid, related_event_id uuid, relation relation_kind)
+     ON CONFLICT DO NOTHING`,
+    rows.relations,
+  );
+  // The figures the evidence gives (where no editor figure names the measure), before the rows that render them.
+  await tx.$executeRawUnsafe(insertEvidenceFigures('(SELECT unnest($1::uuid[]) AS id)'), rows.eventIds);
+  await insert(INSERT_NEW_EVENTS, rows.events);
+  // The deferred keys are checked here, not at COMMIT: a refused row fails this write, as an immediate key would.
+  await tx.$executeRawUnsafe(`SET CONSTRAINTS ${EVENT_KEYS} IMMEDIATE`);
+
+  for (const id of rows.eventIds) {
+    unit.changed('event', id, 'created');
+    unit.insertedDerived(id);
+  }
+  for (const id of rows.reportIds) unit.changed('report', id, 'created');
+  return rows.eventIds;
 }
 
 /**

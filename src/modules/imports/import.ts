@@ -1,14 +1,18 @@
 // The bulk import of events: records in (NDJSON lines, or any reader's), each validated
-// as POST /v1/events validates a body, written in batches of set-based statements
-// (batch.ts), each batch ending as every write does (derived columns, then the revisions
-// under the change feed's lock), and a report of what became of each line.
+// as POST /v1/events validates a body, checked in batches (batch.ts) and written by the create
+// path of POST /v1/events (writeEvents, ../events/writes.ts) in set-based statements, each batch
+// ending as every write does (stats rows, then the revisions under the change feed's lock), and a
+// report of what became of each line.
 //
 // No transaction is open while the input is read: a slow or stalled source holds no connection.
-// Non-atomic: each batch is its own transaction, opened once the batch is read and validated. A
-// batch ends at `batchSize` lines or `batchBytes` bytes of them, so a file of large lines keeps
-// small batches (memory, transaction time). A batch the database refuses (a check, a value out
-// of range, an id taken by a racing writer) is run again line by line, so only the failing line
-// is lost. Atomic: every line is read and validated first, the valid ones spooled to a temporary
+// Non-atomic: each batch is two transactions, opened once the batch is read and validated: a short
+// one checks the lines and finds or creates the actors and documents the valid ones name, then one
+// writes the events (so the next batch, which often names the same new actors and documents, waits
+// on the first only, and two batches' events are written at once). A batch ends at `batchSize`
+// lines or `batchBytes` bytes of them, so a file of large lines keeps small batches (memory,
+// transaction time). A batch the database refuses (a check, a value out of range, an id taken by a
+// racing writer) is run again line by line, so only the failing line is lost (the actors and
+// documents it named stay, as created by the first transaction). Atomic: every line is read and validated first, the valid ones spooled to a temporary
 // file; then one transaction writes them, each batch under a savepoint (and line by line when the
 // database refuses it, as above), every line written even after a failure so the report names
 // them all, then rolled back if any line failed. Its revisions are written at the end, so other
@@ -28,12 +32,16 @@ import { unstorableText, zodViolations } from '../../http/problem-details.js';
 import type { Violation } from '../../http/errors.js';
 import { recordRevisions, type ChangeSet, type Resource } from '../changes/record.js';
 import { refreshEvents } from '../events/refresh.js';
+import { resolveEventReferences, writeEvents } from '../events/writes.js';
 import { refreshDailyStats } from '../stats/derive.js';
 import { EventInputSchema } from '../events/schemas.js';
 import { eventCreateOf } from './exported.js';
 import { runWrite } from '../../write/run.js';
+import { UnitOfWork } from '../../write/unit.js';
+import { RisingIds } from '../../db/uuid.js';
+import { ApiError } from '../../http/errors.js';
 import { HeapBound } from './heap.js';
-import { checkBatch, RisingIds, writeBatch, type Created, type LineError, type ValidLine } from './batch.js';
+import { checkBatch, type LineError, type ValidLine } from './batch.js';
 import { ndjsonRecords, type ImportRecord, type LineViolation } from './records.js';
 import { MAX_REPORTED_ERRORS, type ImportReport } from './schemas.js';
 
@@ -203,23 +211,13 @@ function refusalOf(error: unknown): LineViolation[] | null {
   return [{ path: '', message: constraint ? `${message} (${constraint})` : message }];
 }
 
-/** A batch's creations as a change set, for the unit of work (src/write/unit.ts). */
-function changeSetOf(created: Created): ChangeSet {
-  const set: ChangeSet = new Map();
-  const kinds: [Resource, string[]][] = [
-    ['actor', created.actors],
-    ['document', created.documents],
-    ['event', created.events],
-    ['report', created.reports],
-  ];
-  for (const [resource, ids] of kinds)
-    if (ids.length > 0)
-      set.set(
-        resource,
-        ids.map((id) => ({ id, action: 'created' as const })),
-      );
-  return set;
-}
+/**
+ * An external id a racing writer claimed after checkBatch found it free (writeEvents' 409): the
+ * batch is written again line by line, and the line that holds it is then skipped by checkBatch.
+ */
+const isTakenExternalId = (error: unknown) => error instanceof ApiError && error.kind === 'conflict';
+
+const inputsOf = (lines: ValidLine[]) => lines.map((line) => line.input);
 
 /** Thrown inside the atomic transaction to roll it back once every line has been written. */
 class RollBack extends Error {}
@@ -375,18 +373,22 @@ export async function importEvents(
     const statistics = new Statistics(db);
     const flush = async (lines: ValidLine[], ready: () => void = () => {}): Promise<void> => {
       try {
-        const checked = await runWrite(
+        const options = { timeout, statementTimeout: db.timeouts.import };
+        // First the checks and the actors and documents the valid lines name, committed on their own: the next
+        // batch, which often names the same new ones, then waits on this short transaction, not on this batch's
+        // events, and the two batches' events are written at once.
+        const { checked, resolved } = await runWrite(
           db,
           author,
           async (unit) => {
-            const result = await checkBatch(unit.tx, lines);
-            const created = await writeBatch(unit.tx, author, result.valid, ids, ready);
-            for (const [resource, changes] of changeSetOf(created))
-              for (const change of changes) unit.changed(resource, change.id, 'created');
-            return result;
+            const checked = await checkBatch(unit.tx, lines);
+            return { checked, resolved: await resolveEventReferences(unit, inputsOf(checked.valid)) };
           },
-          { timeout, statementTimeout: db.timeouts.import },
+          options,
         );
+        if (checked.valid.length > 0)
+          await runWrite(db, author, (unit) => writeEvents(unit, inputsOf(checked.valid), ids, ready, resolved), options);
+        else ready();
         tallyChecked(checked);
         if (checked.valid.length > 0) await statistics.batchWritten(checked.valid.length);
       } catch (error) {
@@ -398,10 +400,16 @@ export async function importEvents(
             tally.accepted > 0,
           );
         }
-        const refusal = refusalOf(error);
-        if (!refusal) throw error;
-        if (lines.length === 1) tally.reject({ line: lines[0]!.line, errors: refusal });
-        else for (const line of lines) await flush([line]);
+        if (isTakenExternalId(error) && lines.length > 1) {
+          for (const line of lines) await flush([line]);
+        } else if (isTakenExternalId(error)) {
+          tally.skipped++;
+        } else {
+          const refusal = refusalOf(error);
+          if (!refusal) throw error;
+          if (lines.length === 1) tally.reject({ line: lines[0]!.line, errors: refusal });
+          else for (const line of lines) await flush([line]);
+        }
       }
       progress();
     };
@@ -464,12 +472,20 @@ export async function importEvents(
             await tx.$executeRawUnsafe('SAVEPOINT import_batch');
             try {
               const checked = await checkBatch(tx, lines);
-              await keepCreated(tx, batches++, await writeBatch(tx, author, checked.valid, ids), dailyKeys);
+              // A unit that only collects what the batch created: its finish step is run below, in parts.
+              const unit = new UnitOfWork(tx, author);
+              await writeEvents(unit, inputsOf(checked.valid), ids);
+              await keepCreated(tx, batches++, unit.close(), dailyKeys);
               await tx.$executeRawUnsafe('RELEASE SAVEPOINT import_batch');
               tallyChecked(checked);
             } catch (error) {
               if (isTransactionTimeout(error)) throw error;
               await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT import_batch');
+              if (isTakenExternalId(error)) {
+                if (lines.length > 1) for (const line of lines) await flush([line]);
+                else tally.skipped++;
+                return;
+              }
               const refusal = refusalOf(error);
               if (!refusal) throw error;
               if (lines.length > 1) {
@@ -486,9 +502,9 @@ export async function importEvents(
           for (let batch = 0; batch < batches; batch++) {
             const rows = await tx.$queryRaw<{ resource: Resource; id: string }[]>`
               SELECT resource::text AS resource, id FROM import_created WHERE batch = ${batch}`;
-            const created: Created = { actors: [], documents: [], events: [], reports: [] };
-            for (const row of rows) created[`${row.resource}s` as keyof Created].push(row.id);
-            await recordRevisions(tx, changeSetOf(created), author);
+            const created: ChangeSet = new Map();
+            for (const row of rows) created.set(row.resource, [...(created.get(row.resource) ?? []), { id: row.id, action: 'created' }]);
+            await recordRevisions(tx, created, author);
           }
           // As the finish step (src/write/finish.ts) does: the daily rollups are recounted under the lock the revisions took.
           const keys = [...dailyKeys.values()];
@@ -511,24 +527,23 @@ export async function importEvents(
 }
 
 /**
- * Derives the columns and stats rows of a batch's events now, and keeps what it created (for the revisions) and the
- * daily stats keys it touched (for the rollups), both written at the end.
+ * Derives the stats rows of a batch's events now (writeEvents wrote their other derived columns),
+ * and keeps what it created (for the revisions) and the daily stats keys it touched (for the
+ * rollups), both written at the end.
  */
-async function keepCreated(tx: Transaction, batch: number, created: Created, dailyKeys: Map<string, [string, string]>): Promise<void> {
-  if (created.events.length > 0) {
-    const keys = await refreshEvents(tx, created.events);
+async function keepCreated(
+  tx: Transaction,
+  batch: number,
+  written: { changes: ChangeSet; derived: string[] },
+  dailyKeys: Map<string, [string, string]>,
+): Promise<void> {
+  if (written.derived.length > 0) {
+    const keys = await refreshEvents(tx, [], written.derived);
     keys.days.forEach((day, i) => dailyKeys.set(`${day} ${keys.types[i]}`, [day, keys.types[i]!]));
   }
-  const kinds: [Resource, string[]][] = [
-    ['actor', created.actors],
-    ['document', created.documents],
-    ['event', created.events],
-    ['report', created.reports],
-  ];
-  for (const [resource, ids] of kinds) {
-    if (ids.length === 0) continue;
+  for (const [resource, changes] of written.changes) {
     await tx.$executeRaw`INSERT INTO import_created (batch, resource, id)
-      SELECT ${batch}, ${resource}::resource_kind, unnest(${ids}::uuid[])`;
+      SELECT ${batch}, ${resource}::resource_kind, unnest(${changes.map((change) => change.id)}::uuid[])`;
   }
 }
 
