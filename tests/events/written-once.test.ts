@@ -74,10 +74,7 @@ describe('creating events', () => {
     const [absorbed, survivor] = [await make('Batch race absorbed'), await make('Batch race survivor')];
     const input = EventInputSchema.parse(
       eventBody({
-        reports: [
-          reportBody({ reporter: { id: absorbed.id } }),
-          reportBody({ reporter: { name: 'Batch race absorbed', kind: 'state' } }),
-        ],
+        reports: [reportBody({ reporter: { id: absorbed.id } }), reportBody({ reporter: { name: 'Batch race absorbed', kind: 'state' } })],
       }),
     );
     // An import batch resolves its references in a transaction of its own, then writes its events in another.
