@@ -10,6 +10,8 @@ import { AnonymousBudget, coresButOne, half, Slots } from './admission.js';
 
 export type { PrismaClient };
 export type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+/** What a Prisma repository function runs on: the client, or a write's transaction (`unit.tx`). */
+export type PrismaHandle = PrismaClient | Transaction;
 
 /** Statement timeouts (ms) of each class of work; see connectDatabase. */
 export interface StatementTimeouts {

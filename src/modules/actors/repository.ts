@@ -3,7 +3,7 @@
 // naming the same new actor at once still end with one row.
 import type { z } from 'zod';
 import type { Actor as ActorRow, ActorKind } from '../../generated/prisma/client.js';
-import type { PrismaClient, Transaction } from '../../db/client.js';
+import type { PrismaHandle, Transaction } from '../../db/client.js';
 import { uuidv7 } from '../../db/uuid.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import { ApiError, notFound } from '../../http/errors.js';
@@ -11,7 +11,6 @@ import { assertVersion, type ExpectedVersion } from '../../http/preconditions.js
 import type { ActorByNameSchema, ActorListQuerySchema, ActorSchema } from './schemas.js';
 
 export type ActorByName = z.infer<typeof ActorByNameSchema>;
-type Db = PrismaClient | Transaction;
 
 /** The quotes normaliseName straightens, and what each becomes (for the same mapping in SQL). */
 const CURLY_QUOTES = '\u2018\u2019\u201B\u2032\u201C\u201D\u201F\u2033';
@@ -54,7 +53,7 @@ export function nameKeys(name: string, aliases: readonly string[] = []): string[
  * only, so writers naming one actor do not wait on each other; a writer that waited on a merge
  * reads the committed tombstone and follows merged_into. Null when no actor has the id.
  */
-export async function lockLiveActor(tx: Db, id: string): Promise<string | null> {
+export async function lockLiveActor(tx: PrismaHandle, id: string): Promise<string | null> {
   for (let current = id; ;) {
     const [row] = await tx.$queryRaw<{ merged_into: string | null }[]>`
       SELECT merged_into FROM actors WHERE id = ${current}::uuid FOR KEY SHARE`;
@@ -65,7 +64,7 @@ export async function lockLiveActor(tx: Db, id: string): Promise<string | null> 
 }
 
 /** The live actor that has each key (kind and normalised name or alias), by `${kind}\u0000${key}`; none is locked. */
-export async function actorsByKey(tx: Db, keys: { kind: ActorKind; key: string }[]): Promise<Map<string, string>> {
+export async function actorsByKey(tx: PrismaHandle, keys: { kind: ActorKind; key: string }[]): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   if (keys.length === 0) return found;
   const rows = await tx.$queryRaw<{ kind: ActorKind; normalized_name: string; actor_id: string }[]>`
@@ -80,7 +79,12 @@ export async function actorsByKey(tx: Db, keys: { kind: ActorKind; key: string }
  * Gives `actorId` these keys of its kind; returns those another actor has (and keeps). A key
  * another writer is claiming waits for that writer's transaction to end.
  */
-export async function claimNames(tx: Db, actorId: string, kind: ActorKind, keys: string[]): Promise<{ key: string; owner: string }[]> {
+export async function claimNames(
+  tx: PrismaHandle,
+  actorId: string,
+  kind: ActorKind,
+  keys: string[],
+): Promise<{ key: string; owner: string }[]> {
   if (keys.length === 0) return [];
   await tx.$executeRaw`
     INSERT INTO actor_names (kind, normalized_name, actor_id)
@@ -117,7 +121,7 @@ export function aliasConflict(kind: ActorKind, clashes: { key: string; owner: st
  * modified. The actor is locked against a merge (lockLiveActor).
  */
 export async function findOrCreateActor(
-  tx: Db,
+  tx: PrismaHandle,
   input: ActorByName,
   author: string,
   options: { strictAliases?: boolean } = {},
@@ -154,7 +158,7 @@ export async function findOrCreateActor(
  * The live actor each id stands for, as lockLiveActor finds it, for many ids at once (locked in
  * id order, so two batches never wait on each other crosswise). Unknown ids are left out.
  */
-export async function lockLiveActors(tx: Db, ids: string[]): Promise<Map<string, string>> {
+export async function lockLiveActors(tx: PrismaHandle, ids: string[]): Promise<Map<string, string>> {
   const live = new Map<string, string>();
   /** Each id not settled yet, with the actor its chain of merges has reached. */
   let standing = new Map(ids.map((id) => [id, id.toLowerCase()]));
@@ -183,7 +187,7 @@ export async function lockLiveActors(tx: Db, ids: string[]): Promise<Map<string,
  * unlike one-by-one writes, where the earlier actor would have claimed it.
  */
 export async function findOrCreateActors(
-  tx: Db,
+  tx: PrismaHandle,
   author: string,
   refs: Iterable<ActorByName>,
 ): Promise<{ ids: Map<string, string>; created: string[] }> {
@@ -269,7 +273,7 @@ export async function findOrCreateActors(
  * The kinds of the actors with these names or aliases (any kind), by normalised name, oldest actor
  * first: for an importer that names actors without knowing the kind an editor gave them (the ACLED import).
  */
-export async function actorKindsByName(db: Db, names: string[]): Promise<Map<string, ActorKind[]>> {
+export async function actorKindsByName(db: PrismaHandle, names: string[]): Promise<Map<string, ActorKind[]>> {
   const rows = await db.$queryRaw<{ kind: ActorKind; normalized_name: string }[]>`
     SELECT n.kind, n.normalized_name FROM actor_names n JOIN actors a ON a.id = n.actor_id
     WHERE n.normalized_name = ANY(${[...new Set(names.map(normaliseName))]}::text[])
@@ -279,12 +283,12 @@ export async function actorKindsByName(db: Db, names: string[]): Promise<Map<str
   return kinds;
 }
 
-export async function getActor(db: Db, id: string): Promise<ActorRow | null> {
+export async function getActor(db: PrismaHandle, id: string): Promise<ActorRow | null> {
   return db.actor.findUnique({ where: { id } });
 }
 
 /** An actor as the JSON text of the API, with its version: a write's answer, read inside its transaction. */
-export async function readActor(tx: Db, id: string): Promise<{ json: string; version: number }> {
+export async function readActor(tx: PrismaHandle, id: string): Promise<{ json: string; version: number }> {
   const row = await tx.actor.findUniqueOrThrow({ where: { id } });
   return { json: JSON.stringify(toActor(row)), version: row.version };
 }
@@ -292,7 +296,7 @@ export async function readActor(tx: Db, id: string): Promise<{ json: string; ver
 const SORT = 'name';
 
 /** Actors ordered by normalised name, then id; `q` matches names and aliases. */
-export async function listActors(db: Db, query: z.infer<typeof ActorListQuerySchema>) {
+export async function listActors(db: PrismaHandle, query: z.infer<typeof ActorListQuerySchema>) {
   const after = query.cursor ? decodeCursor(query.cursor, SORT, (key) => typeof key === 'string') : null;
   const conditions: string[] = [];
   const values: unknown[] = [];

@@ -2,12 +2,10 @@
 // so concurrent writers citing the same new article end with one row.
 import type { z } from 'zod';
 import type { Document as DocumentRow, Prisma } from '../../generated/prisma/client.js';
-import type { PrismaClient, Transaction } from '../../db/client.js';
+import type { PrismaHandle, Transaction } from '../../db/client.js';
 import { uuidv7 } from '../../db/uuid.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import type { DocumentByUrl, DocumentListQuerySchema, DocumentSchema, DocumentSummarySchema } from './schemas.js';
-
-type Db = PrismaClient | Transaction;
 
 /** The find-or-create key: the URL as the WHATWG parser writes it, without its fragment. */
 export function normaliseUrl(url: string): string {
@@ -35,7 +33,7 @@ export function toDocument(row: DocumentRow): z.infer<typeof DocumentSchema> {
 }
 
 export async function findOrCreateDocument(
-  db: Db,
+  db: PrismaHandle,
   input: DocumentByUrl,
   author: string,
 ): Promise<{ document: DocumentRow; created: boolean }> {
@@ -50,14 +48,14 @@ export async function findOrCreateDocument(
   return { document, created: inserted.length > 0 };
 }
 
-export async function getDocument(db: Db, id: string): Promise<DocumentRow | null> {
+export async function getDocument(db: PrismaHandle, id: string): Promise<DocumentRow | null> {
   return db.document.findUnique({ where: { id } });
 }
 
 const SORT = '-created';
 
 /** Documents newest first (ids are time-ordered UUIDv7, so the id is the sort key). */
-export async function listDocuments(db: Db, query: z.infer<typeof DocumentListQuerySchema>) {
+export async function listDocuments(db: PrismaHandle, query: z.infer<typeof DocumentListQuerySchema>) {
   const after = query.cursor ? decodeCursor(query.cursor, SORT, (key) => key === null) : null;
   // Prisma passes `contains` to LIKE as it is: escape the wildcards so q is matched literally.
   const q = query.q?.replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -1,11 +1,9 @@
 // The event-type vocabulary: read for the listing, and checked on every write that names a type.
 import type { z } from 'zod';
 import type { EventType as EventTypeRow } from '../../generated/prisma/client.js';
-import type { PrismaClient, Transaction } from '../../db/client.js';
+import type { PrismaHandle } from '../../db/client.js';
 import { invalidInput, type Violation } from '../../http/errors.js';
 import type { EventTypeCreateSchema, EventTypeSchema } from './schemas.js';
-
-type Db = PrismaClient | Transaction;
 
 export function toEventType(row: EventTypeRow): z.infer<typeof EventTypeSchema> {
   return {
@@ -18,7 +16,7 @@ export function toEventType(row: EventTypeRow): z.infer<typeof EventTypeSchema> 
 }
 
 /** Adds a code to the vocabulary; null when the code exists (codes are never replaced). */
-export async function createEventType(db: Db, input: z.infer<typeof EventTypeCreateSchema>): Promise<EventTypeRow | null> {
+export async function createEventType(db: PrismaHandle, input: z.infer<typeof EventTypeCreateSchema>): Promise<EventTypeRow | null> {
   const created = await db.eventType.createMany({
     data: [
       {
@@ -34,12 +32,12 @@ export async function createEventType(db: Db, input: z.infer<typeof EventTypeCre
   return created.count === 0 ? null : db.eventType.findUniqueOrThrow({ where: { code: input.code } });
 }
 
-export async function listEventTypes(db: Db): Promise<EventTypeRow[]> {
+export async function listEventTypes(db: PrismaHandle): Promise<EventTypeRow[]> {
   return db.eventType.findMany({ orderBy: { code: 'asc' } });
 }
 
 /** The codes of the vocabulary, in order. */
-export async function eventTypeCodes(db: Db): Promise<string[]> {
+export async function eventTypeCodes(db: PrismaHandle): Promise<string[]> {
   return (await db.eventType.findMany({ select: { code: true }, orderBy: { code: 'asc' } })).map((row) => row.code);
 }
 
@@ -51,7 +49,7 @@ export function unknownEventTypes(known: string[], codes: [code: string, pointer
 }
 
 /** Throws a 400 naming the known codes when any of `codes` (each with its JSON pointer) is unknown. */
-export async function assertEventTypes(db: Db, codes: [code: string, pointer: string][]): Promise<void> {
+export async function assertEventTypes(db: PrismaHandle, codes: [code: string, pointer: string][]): Promise<void> {
   const known = await eventTypeCodes(db);
   const unknown = unknownEventTypes(known, codes);
   if (unknown.length === 0) return;
@@ -65,13 +63,13 @@ export async function assertEventTypes(db: Db, codes: [code: string, pointer: st
  * every list request with a type filter read the vocabulary through Prisma: a query more per
  * page (bench/RESULTS.md).
  */
-const seenCodes = new WeakMap<Db, Set<string>>();
+const seenCodes = new WeakMap<PrismaHandle, Set<string>>();
 
 /**
  * A 400 naming each unknown code of a `type` query filter and the known ones: a mistyped code
  * would match nothing, an empty 200. Checked against the stored vocabulary, which admins extend.
  */
-export async function assertKnownTypeFilter(db: Db, codes: string[] | undefined): Promise<void> {
+export async function assertKnownTypeFilter(db: PrismaHandle, codes: string[] | undefined): Promise<void> {
   if (!codes || codes.length === 0) return;
   let seen = seenCodes.get(db);
   if (seen && codes.every((code) => seen!.has(code))) return;
