@@ -3,6 +3,7 @@
 // out to be one, moving every record that names the absorbed one, with history.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { readFeed as feed } from '../helpers/feed.js';
 import { eventBody, expectProblem, reportBody, unique } from '../helpers/fixtures.js';
 
 interface ActorJson {
@@ -25,13 +26,6 @@ interface EventJson {
     via: { id: string }[];
     figures: { subject: { id: string } | null }[];
   }[];
-}
-interface Change {
-  seq: number;
-  resource: string;
-  id: string;
-  action: string;
-  version: number;
 }
 
 let t: TestApp;
@@ -66,16 +60,7 @@ async function referencesTo(actorId: string): Promise<Record<string, number>> {
 }
 
 /** The change feed from `since` to its end. */
-async function readFeed(since: string): Promise<{ changes: Change[]; cursor: string }> {
-  const changes: Change[] = [];
-  let cursor = since;
-  for (;;) {
-    const page = await t.http.get('/v1/changes').query({ since: cursor, limit: 1000 }).expect(200);
-    if (page.body.data.length === 0) return { changes, cursor };
-    changes.push(...page.body.data);
-    cursor = page.body.next_cursor;
-  }
-}
+const readFeed = (since: string) => feed(t.http, since);
 
 const feedEnd = async () => (await readFeed((await t.http.get('/v1/changes?limit=1').expect(200)).body.next_cursor ?? '0')).cursor;
 

@@ -3,16 +3,10 @@
 import type supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REVISION_LOCK_KEY } from '../../src/db/locks.js';
+import { readFeed as feed, type Change } from '../helpers/feed.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { eventBody, expectProblem, reportBody, unique } from '../helpers/fixtures.js';
 
-interface Change {
-  seq: number;
-  resource: 'event' | 'report' | 'actor' | 'document';
-  id: string;
-  action: 'created' | 'updated' | 'deleted';
-  version: number;
-}
 interface EventJson {
   id: string;
   version: number;
@@ -37,20 +31,7 @@ const create = async (path: string, body: object) => (await t.http.post(path).se
 const ifMatch = (method: 'patch' | 'delete' | 'post', path: string, version: number | null) =>
   t.http[method](path).set('If-Match', `"${version}"`);
 
-/** Reads the feed from `since` until a page comes back empty; that page must repeat the cursor. */
-async function readFeed(since: string, limit = 1000): Promise<{ changes: Change[]; cursor: string }> {
-  const changes: Change[] = [];
-  let cursor = since;
-  for (;;) {
-    const page = await t.http.get('/v1/changes').query({ since: cursor, limit }).expect(200);
-    if (page.body.data.length === 0) {
-      expect(page.body.next_cursor).toBe(cursor);
-      return { changes, cursor };
-    }
-    changes.push(...page.body.data);
-    cursor = page.body.next_cursor;
-  }
-}
+const readFeed = (since: string, limit = 1000) => feed(t.http, since, limit);
 
 /** Every resource row as `${resource}/${id}` -> its version and whether it is live (not deleted or withdrawn). */
 async function rowsByKey(): Promise<Map<string, { version: number; live: boolean }>> {

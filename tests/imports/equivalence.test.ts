@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importEvents } from '../../src/modules/imports/import.js';
 import type { ImportRecord } from '../../src/modules/imports/records.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { readFeed, type Change } from '../helpers/feed.js';
 import { eventBody, reportBody } from '../helpers/fixtures.js';
 
 let imported: TestApp;
@@ -141,24 +142,7 @@ class Canonical {
   }
 }
 
-interface Change {
-  seq: number;
-  resource: string;
-  id: string;
-  action: string;
-  version: number;
-}
-
-async function changesSince(t: TestApp, since: string): Promise<Change[]> {
-  const changes: Change[] = [];
-  let cursor = since;
-  for (;;) {
-    const page = (await t.http.get(`/v1/changes?since=${cursor}&limit=1000`).expect(200)).body;
-    if (page.data.length === 0) return changes;
-    changes.push(...page.data);
-    cursor = page.next_cursor;
-  }
-}
+const changesSince = async (t: TestApp, since: string): Promise<Change[]> => (await readFeed(t.http, since)).changes;
 
 describe('a bulk import', () => {
   it('gives the same events, reports, revisions, actors, documents, feed entries, derived columns and stats as posting the events one by one', async () => {

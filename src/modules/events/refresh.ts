@@ -1,6 +1,6 @@
 // The columns derived from an event and everything attached to it: its status (while
 // the evidence sets it), its figures for the measures no editor set, its search vector,
-// the actors of its reports, its rendered JSON and CSV record. WriteContext.finish
+// the actors of its reports, its rendered JSON and CSV record. The finish step (src/write/finish.ts)
 // refreshes every event a transaction changed, so a read never sees them stale (the
 // test helpers check this after each file).
 import type pg from 'pg';
