@@ -29,7 +29,11 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'fast', include: ['tests/**/*.test.ts'], exclude: [...configDefaults.exclude, ...SLOW_SCENARIOS] },
+        test: {
+          name: 'fast',
+          include: ['tests/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...SLOW_SCENARIOS],
+        },
       },
       { extends: true, test: { name: 'slow', include: SLOW_SCENARIOS } },
     ],

@@ -75,7 +75,9 @@ function request(
         res.on('data', (chunk: Buffer) => (bytes += chunk.length));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, bytes }));
         res.on('error', () => resolve({ status: 0, ms: performance.now() - started, bytes }));
-        res.on('close', () => resolve({ status: res.complete ? (res.statusCode ?? 0) : 0, ms: performance.now() - started, bytes }));
+        res.on('close', () =>
+          resolve({ status: res.complete ? (res.statusCode ?? 0) : 0, ms: performance.now() - started, bytes }),
+        );
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -110,7 +112,8 @@ class Tally {
   }
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
 
 // ---------------------------------------------------------------- the service
 
@@ -160,7 +163,9 @@ const EXPENSIVE = [
 async function expensiveReader(n: number, until: number, tally: Tally): Promise<void> {
   const from = `127.0.0.${10 + n}`;
   for (let i = n; performance.now() < until; i++) {
-    const answer = await request(from, EXPENSIVE[i % EXPENSIVE.length]!, { timeoutMs: Math.max(1, until - performance.now()) });
+    const answer = await request(from, EXPENSIVE[i % EXPENSIVE.length]!, {
+      timeoutMs: Math.max(1, until - performance.now()),
+    });
     tally.add(answer.status);
     // A refused client does not spin: it comes back at once, as an attacker would, but yields the loop.
     if (answer.status !== 200) await sleep(10);
@@ -275,7 +280,14 @@ async function observe(until: number, withExports: boolean): Promise<Observed> {
         title: `Abuse bench editor's event ${Date.now()}-${i}`,
         occurred: { start: '2025-02-01', precision: 'day' },
         location: { country: 'UKR', precision: 'country' },
-        reports: [{ reporter: { name: 'Abuse bench editor', kind: 'agency' }, stance: 'asserts', reliability: 'B', credibility: 2 }],
+        reports: [
+          {
+            reporter: { name: 'Abuse bench editor', kind: 'agency' },
+            stance: 'asserts',
+            reliability: 'B',
+            credibility: 2,
+          },
+        ],
       });
       const answer = await request('127.0.0.102', '/v1/events', {
         method: 'POST',
@@ -290,7 +302,8 @@ async function observe(until: number, withExports: boolean): Promise<Observed> {
   const exports = (async () => {
     while (withExports && performance.now() < until) {
       seen.exports.add(
-        (await request('127.0.0.103', '/v1/events?format=csv', { timeoutMs: Math.max(1, until - performance.now()) })).status,
+        (await request('127.0.0.103', '/v1/events?format=csv', { timeoutMs: Math.max(1, until - performance.now()) }))
+          .status,
       );
       await sleep(10_000);
     }
@@ -316,7 +329,12 @@ interface Phase {
   seen: Observed;
 }
 
-async function phase(name: string, attack: (until: number, tally: Tally) => Promise<unknown>, withExports: boolean, note: string) {
+async function phase(
+  name: string,
+  attack: (until: number, tally: Tally) => Promise<unknown>,
+  withExports: boolean,
+  note: string,
+) {
   console.error(`${name}: ${duration / 1000} s`);
   const until = performance.now() + duration;
   const tally = new Tally();

@@ -19,7 +19,9 @@ if (!databaseUrl) throw new Error('usage: baseline-server.ts <database-url> [por
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, options: SESSION_OPTIONS });
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const actor = `json_build_object('id', a.id, 'name', a.name, 'kind', a.kind, 'country', a.country)`;
-const figures = (owner: string) => `COALESCE((SELECT json_agg(json_build_object('measure', f.measure, 'low', f.low, 'best', f.best,
+const figures = (
+  owner: string,
+) => `COALESCE((SELECT json_agg(json_build_object('measure', f.measure, 'low', f.low, 'best', f.best,
   'high', f.high, 'qualifier', f.qualifier, 'text', f.text, 'unit', f.unit,
   'subject', (SELECT ${actor} FROM actors a WHERE a.id = f.subject_id)) ORDER BY f.position) FROM figures f WHERE f.${owner}), '[]'::json)`;
 
@@ -72,7 +74,9 @@ function where(query: Query, values: unknown[]): string {
     );
   if (query.bbox) {
     const [minLon, minLat, maxLon, maxLat] = query.bbox.split(',').map(Number);
-    conditions.push(`point(e.lon, e.lat) <@ box(point(${add(minLon)}, ${add(minLat)}), point(${add(maxLon)}, ${add(maxLat)}))`);
+    conditions.push(
+      `point(e.lon, e.lat) <@ box(point(${add(minLon)}, ${add(minLat)}), point(${add(maxLon)}, ${add(maxLat)}))`,
+    );
   }
   if (query.q) conditions.push(`e.search @@ websearch_to_tsquery('english', ${add(query.q)})`);
   if (query.cursor) {

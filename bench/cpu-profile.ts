@@ -36,7 +36,8 @@ const where = (node: Node) => {
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
   return pkg ? `npm:${pkg}` : url || `(${node.callFrame.functionName || 'native'})`;
 };
-const name = (node: Node) => `${node.callFrame.functionName || '(anonymous)'} ${where(node)}:${node.callFrame.lineNumber + 1}`;
+const name = (node: Node) =>
+  `${node.callFrame.functionName || '(anonymous)'} ${where(node)}:${node.callFrame.lineNumber + 1}`;
 
 const sum = (map: Map<string, number>, key: string, value: number) => map.set(key, (map.get(key) ?? 0) + value);
 const byFunction = new Map<string, number>();
@@ -50,7 +51,8 @@ const top = Number(args.top);
 const pct = (time: number) => `${((time / total) * 100).toFixed(1).padStart(5)} %`;
 const show = (title: string, map: Map<string, number>) => {
   console.log(`\n${title}`);
-  for (const [key, time] of [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(time)}  ${key}`);
+  for (const [key, time] of [...map.entries()].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`${pct(time)}  ${key}`);
 };
 console.log(`${file}: ${(total / 1e6).toFixed(2)} s busy (shares below are of this)`);
 show('self time by file or package', byFile);

@@ -12,13 +12,23 @@ import { SqlParams } from '../src/db/sql.js';
 import { eventConditions } from '../src/modules/events/filters.js';
 import { discoverShapes } from './shapes.js';
 
-const { values: args } = parseArgs({ options: { 'database-url': { type: 'string' }, out: { type: 'string', default: 'bench/PLANS.md' } } });
+const { values: args } = parseArgs({
+  options: { 'database-url': { type: 'string' }, out: { type: 'string', default: 'bench/PLANS.md' } },
+});
 if (!args['database-url']) throw new Error('--database-url is required');
 // The service's own session settings, so the plans are the ones it gets.
 const pool = new pg.Pool({ connectionString: args['database-url'], max: 2, options: SESSION_OPTIONS });
 
 const one = async <T>(sql: string) => (await pool.query<T & pg.QueryResultRow>(sql)).rows[0] as T;
-const busy = await one<{ country: string; lat: number; lon: number; actor: string; tag: string; reporter: string; via: string }>(`
+const busy = await one<{
+  country: string;
+  lat: number;
+  lon: number;
+  actor: string;
+  tag: string;
+  reporter: string;
+  via: string;
+}>(`
   SELECT (SELECT country FROM events GROUP BY 1 ORDER BY count(*) DESC LIMIT 1) AS country,
          (SELECT lat FROM events WHERE lat IS NOT NULL LIMIT 1) AS lat, (SELECT lon FROM events WHERE lat IS NOT NULL LIMIT 1) AS lon,
          (SELECT actor_id FROM participants GROUP BY 1 ORDER BY count(*) DESC LIMIT 1 OFFSET 20) AS actor,
@@ -27,7 +37,10 @@ const busy = await one<{ country: string; lat: number; lon: number; actor: strin
          (SELECT actor_id FROM report_via GROUP BY 1 ORDER BY count(*) DESC LIMIT 1 OFFSET 5) AS via`);
 const shapes = [
   ...(await discoverShapes(pool)),
-  { name: 'country + year window', query: `country=${busy.country}&occurred_from=2023-01-01&occurred_to=2023-12-31&limit=50` },
+  {
+    name: 'country + year window',
+    query: `country=${busy.country}&occurred_from=2023-01-01&occurred_to=2023-12-31&limit=50`,
+  },
   { name: 'actor + role', query: `actor=${busy.actor}&role=perpetrator,target&limit=50` },
   { name: 'stance + min_reliability', query: 'stance=denies,disputes&min_reliability=B&limit=50' },
   { name: 'via', query: `via=${busy.via}&limit=50` },
@@ -53,7 +66,8 @@ for (const shape of shapes) {
       p.values,
     )
   ).rows.map((row) => row['QUERY PLAN']);
-  const time = (lines: string[]) => lines.find((line) => line.startsWith('Execution Time'))?.replace('Execution Time: ', '') ?? '?';
+  const time = (lines: string[]) =>
+    lines.find((line) => line.startsWith('Execution Time'))?.replace('Execution Time: ', '') ?? '?';
   console.error(`${shape.name}: page ${time(plan)}, count ${time(countPlan)}`);
   sections.push(
     `## ${shape.name}`,

@@ -71,7 +71,10 @@ try {
     const response = await fetch(`${base}${shape.path}`);
     const text = await response.text();
     if (response.status !== 200) throw new Error(`${shape.path}: ${response.status} ${text}`);
-    sizes.set(shape.name, { bytes: Buffer.byteLength(text), events: (JSON.parse(text) as { data: unknown[] }).data.length });
+    sizes.set(shape.name, {
+      bytes: Buffer.byteLength(text),
+      events: (JSON.parse(text) as { data: unknown[] }).data.length,
+    });
   }
   for (const shape of shapes) loadRun(shape.path, Number(args.warmup));
   const runs = new Map<string, ReturnType<typeof loadRun>[]>(shapes.map((shape) => [shape.name, []]));
@@ -81,8 +84,12 @@ try {
     for (const shape of order) runs.get(shape.name)!.push(loadRun(shape.path, Number(args.duration)));
     loads.push(load());
   }
-  console.log('| page | events | bytes | bytes / event | req/s (median) | p50 / p99 ms | req/s per round | errors, non-2xx |');
-  console.log('| ---- | -----: | ----: | ------------: | -------------: | -----------: | --------------- | --------------: |');
+  console.log(
+    '| page | events | bytes | bytes / event | req/s (median) | p50 / p99 ms | req/s per round | errors, non-2xx |',
+  );
+  console.log(
+    '| ---- | -----: | ----: | ------------: | -------------: | -----------: | --------------- | --------------: |',
+  );
   for (const shape of shapes) {
     const size = sizes.get(shape.name)!;
     const all = runs.get(shape.name)!;

@@ -100,7 +100,9 @@ function call(
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, json: text ? JSON.parse(text) : null }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, json: text ? JSON.parse(text) : null }),
+      );
     });
     for (const [name, value] of Object.entries(headers)) req.setHeader(name, value);
     req.on('error', reject);

@@ -20,12 +20,18 @@ import {
 } from '../scripts/synthetic/world.js';
 
 const { values } = parseArgs({
-  options: { events: { type: 'string' }, seed: { type: 'string', default: '1' }, 'no-external-ids': { type: 'boolean', default: false } },
+  options: {
+    events: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    'no-external-ids': { type: 'boolean', default: false },
+  },
 });
 const total = Number(values.events);
 const seed = Number(values.seed);
 if (!Number.isInteger(total) || total < 1 || !Number.isInteger(seed)) {
-  process.stderr.write('usage: node --import tsx bench/import-ndjson.ts --events N [--seed S] [--no-external-ids] > events.ndjson\n');
+  process.stderr.write(
+    'usage: node --import tsx bench/import-ndjson.ts --events N [--seed S] [--no-external-ids] > events.ndjson\n',
+  );
   process.exit(2);
 }
 
@@ -40,7 +46,9 @@ const STANCES = ['asserts', 'asserts', 'asserts', 'asserts', 'denies', 'disputes
 const ROLES = ['party', 'party', 'third_party', 'independent', 'unknown'];
 
 const ref = (actor: ActorSpec) =>
-  actor.country ? { name: actor.name, kind: actor.kind, country: actor.country } : { name: actor.name, kind: actor.kind };
+  actor.country
+    ? { name: actor.name, kind: actor.kind, country: actor.country }
+    : { name: actor.name, kind: actor.kind };
 const actor = (index: number) => ref(world.actors[index]!);
 const day = (n: number) => new Date(n * DAY_MS).toISOString().slice(0, 10);
 
@@ -76,11 +84,17 @@ for (let n = 1; n <= total; n++) {
   const exact = rng.chance(0.6);
   const perpetrator = rng.pick([...ca.units, ...ca.military, ...ca.groups]);
   const participants = [{ actor: actor(perpetrator), role: 'perpetrator' }];
-  if (rng.chance(0.7)) participants.push({ actor: actor(rng.pick([...ca.civilians, ...ca.groups, ...ca.units])), role: 'target' });
+  if (rng.chance(0.7))
+    participants.push({ actor: actor(rng.pick([...ca.civilians, ...ca.groups, ...ca.units])), role: 'target' });
   const truth = rng.chance(0.5) ? rng.pick(['killed', 'wounded', 'captured']) : null;
   const reports = [];
   for (let k = rng.pick([1, 1, 2, 2, 2, 3, 4]); k > 0; k--) {
-    const reporter = rng.pick([...ca.defence, ...ca.media, ...world.internationalMedia, ...world.internationalAgencies]);
+    const reporter = rng.pick([
+      ...ca.defence,
+      ...ca.media,
+      ...world.internationalMedia,
+      ...world.internationalAgencies,
+    ]);
     reports.push({
       reporter: actor(reporter),
       reporter_role: rng.pick(ROLES),
@@ -98,14 +112,21 @@ for (let n = 1; n <= total; n++) {
   const event = {
     type,
     title: `${type.replace(/_/g, ' ')} near ${town}, ${admin1}`,
-    ...(rng.chance(0.9) ? { description: `${rng.pick(DESCRIPTION_OPENERS)} Fighting with ${rng.pick(WEAPONS)} near ${town}.` } : {}),
-    occurred: rng.chance(0.9) ? { start: day(start) } : { start: day(start), end: day(start + rng.int(1, 20)), precision: 'range' },
+    ...(rng.chance(0.9)
+      ? { description: `${rng.pick(DESCRIPTION_OPENERS)} Fighting with ${rng.pick(WEAPONS)} near ${town}.` }
+      : {}),
+    occurred: rng.chance(0.9)
+      ? { start: day(start) }
+      : { start: day(start), end: day(start + rng.int(1, 20)), precision: 'range' },
     location: {
       name: town,
       admin1,
       country: c.iso,
       ...(exact
-        ? { lat: +(minLat + rng.next() * (maxLat - minLat)).toFixed(5), lon: +(minLon + rng.next() * (maxLon - minLon)).toFixed(5) }
+        ? {
+            lat: +(minLat + rng.next() * (maxLat - minLat)).toFixed(5),
+            lon: +(minLon + rng.next() * (maxLon - minLon)).toFixed(5),
+          }
         : {}),
       precision: exact ? 'near' : 'admin1',
     },
@@ -117,7 +138,8 @@ for (let n = 1; n <= total; n++) {
   };
   out.push(JSON.stringify(event));
   if (out.length === 1000 || n === total) {
-    if (!process.stdout.write(`${out.join('\n')}\n`)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+    if (!process.stdout.write(`${out.join('\n')}\n`))
+      await new Promise((resolve) => process.stdout.once('drain', resolve));
     out.length = 0;
   }
 }

@@ -32,7 +32,9 @@ const { values } = parseArgs({
 const url = values['database-url'];
 const file = values.file;
 if (!url || !file || !new URL(url).pathname.includes('bench')) {
-  process.stderr.write('usage: node --import tsx bench/import.ts --database-url <url of a database named *bench*> --file events.ndjson\n');
+  process.stderr.write(
+    'usage: node --import tsx bench/import.ts --database-url <url of a database named *bench*> --file events.ndjson\n',
+  );
   process.exit(2);
 }
 
@@ -92,12 +94,16 @@ if (oneByOne > 0) {
   });
 }
 
-await measure(`bulk import (batch ${values.batch}, in flight ${values['in-flight']}${values.atomic ? ', atomic' : ''})`, async (db) => {
-  const report = await importEvents(db, 'bench', ndjsonRecords(createReadStream(file)), {
-    atomic: values.atomic,
-    batchSize: Number(values.batch),
-    inFlight: Number(values['in-flight']),
-  });
-  if (report.rejected > 0) throw new Error(`rejected ${report.rejected}: ${JSON.stringify(report.errors.slice(0, 3))}`);
-  return report.accepted;
-});
+await measure(
+  `bulk import (batch ${values.batch}, in flight ${values['in-flight']}${values.atomic ? ', atomic' : ''})`,
+  async (db) => {
+    const report = await importEvents(db, 'bench', ndjsonRecords(createReadStream(file)), {
+      atomic: values.atomic,
+      batchSize: Number(values.batch),
+      inFlight: Number(values['in-flight']),
+    });
+    if (report.rejected > 0)
+      throw new Error(`rejected ${report.rejected}: ${JSON.stringify(report.errors.slice(0, 3))}`);
+    return report.accepted;
+  },
+);

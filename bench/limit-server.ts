@@ -89,7 +89,10 @@ async function page(url: URL): Promise<{ body: Buffer; next: string | null }> {
   const rows = copyRows(await copy(`COPY (${inlineParameters(text, values)}) TO STDOUT (FORMAT binary)`));
   const items = rows.slice(0, request.limit);
   const last = items.at(-1);
-  const next = rows.length > request.limit && last ? encodeCursor({ sort: request.sort, key: String(last[1]), id: String(last[0]) }) : null;
+  const next =
+    rows.length > request.limit && last
+      ? encodeCursor({ sort: request.sort, key: String(last[1]), id: String(last[0]) })
+      : null;
   const parts: Buffer[] = [HEAD];
   items.forEach((row, i) => {
     // The service renders a missing text on the fly; the benchmark's database has every one stored.
@@ -128,7 +131,10 @@ const server = http.createServer((req, res) => {
   }
   page(url).then(
     ({ body, next }) => {
-      const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length };
+      const headers: http.OutgoingHttpHeaders = {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': body.length,
+      };
       if (next) {
         url.searchParams.set('cursor', next);
         headers.link = `<${url.toString()}>; rel="next"`;

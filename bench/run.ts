@@ -74,12 +74,16 @@ interface Server {
 
 /** Starts a server; its standard output is dropped, or appended to `log` (--service-log, e.g. with --trace-gc). */
 function start(name: string, port: number, command: string[], env: NodeJS.ProcessEnv, log?: string): Server {
-  const child = spawn(process.execPath, command, { env, stdio: ['ignore', log ? openSync(log, 'a') : 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, command, {
+    env,
+    stdio: ['ignore', log ? openSync(log, 'a') : 'ignore', 'inherit'],
+  });
   return { name, child, port };
 }
 
 /** Waits for a started server to answer `path`, for up to a minute. */
-const waitUntilServing = (server: Server, path: string) => waitUntilAnswering(`http://127.0.0.1:${server.port}${path}`, 60);
+const waitUntilServing = (server: Server, path: string) =>
+  waitUntilAnswering(`http://127.0.0.1:${server.port}${path}`, 60);
 
 // ---------------------------------------------------------------- load
 
@@ -124,7 +128,9 @@ async function exportCsv(
     peakRss = Math.max(peakRss, memory(pid).rss);
   }, 100);
   const started = performance.now();
-  const response = await fetch(`http://127.0.0.1:${server.port}/v1/events?format=csv`, { headers: { connection: 'close' } });
+  const response = await fetch(`http://127.0.0.1:${server.port}/v1/events?format=csv`, {
+    headers: { connection: 'close' },
+  });
   if (!response.ok || !response.body) throw new Error(`export answered ${response.status}`);
   const backend = await exportBackend();
   // Records end in CRLF (RFC 4180); a line break inside a quoted field is a bare LF. Found with
@@ -161,7 +167,9 @@ const counts = (
   )
 ).rows[0]!;
 const queryShapes = (await discoverShapes(pool)).filter((shape) => !args.only || shape.name.includes(args.only));
-const liveEvents = Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM events WHERE deleted_at IS NULL')).rows[0]!.n);
+const liveEvents = Number(
+  (await pool.query<{ n: string }>('SELECT count(*) AS n FROM events WHERE deleted_at IS NULL')).rows[0]!.n,
+);
 await pool.end();
 
 // Rate limits off: the load generator is one client sending far more than any limit allows. For the
@@ -206,7 +214,12 @@ const limit = start(
   env,
 );
 const baseline = args.baseline
-  ? start('baseline', BASELINE_PORT, ['--import', 'tsx', 'bench/baseline-server.ts', databaseUrl, String(BASELINE_PORT)], env)
+  ? start(
+      'baseline',
+      BASELINE_PORT,
+      ['--import', 'tsx', 'bench/baseline-server.ts', databaseUrl, String(BASELINE_PORT)],
+      env,
+    )
   : null;
 // --before: a second build of the service (e.g. the previous commit's dist, copied aside), measured in the same rounds.
 const before = args.before
@@ -257,18 +270,25 @@ for (const shape of queryShapes) {
     );
     process.exit(1);
   }
-  console.error(`${shape.name}: identical pages of ${fromService!.body.length.toLocaleString('en')} B, ${data(fromService!.body)} events`);
+  console.error(
+    `${shape.name}: identical pages of ${fromService!.body.length.toLocaleString('en')} B, ${data(fromService!.body)} events`,
+  );
 }
 
 /** Major garbage collections so far: the service's from /metrics (prom-client), the limit server's from /gc; null for the baseline. */
 async function majorGcs(server: Server): Promise<number | null> {
   if (services.includes(server)) {
-    const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`, { headers: { connection: 'close' } })).text();
+    const text = await (
+      await fetch(`http://127.0.0.1:${server.port}/metrics`, { headers: { connection: 'close' } })
+    ).text();
     return Number(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\d+)/m.exec(text)?.[1] ?? 0);
   }
   if (server === limit)
-    return ((await (await fetch(`http://127.0.0.1:${server.port}/gc`, { headers: { connection: 'close' } })).json()) as { major: number })
-      .major;
+    return (
+      (await (await fetch(`http://127.0.0.1:${server.port}/gc`, { headers: { connection: 'close' } })).json()) as {
+        major: number;
+      }
+    ).major;
   return null;
 }
 

@@ -11,7 +11,9 @@ export async function discoverShapes(pool: pg.Pool): Promise<{ name: string; que
     SELECT type, to_char(date_trunc('month', occurred_start), 'YYYY-MM-DD') AS start,
            to_char(date_trunc('month', occurred_start) + interval '1 month - 1 day', 'YYYY-MM-DD') AS end
     FROM events WHERE occurred_start >= '2022-01-01' GROUP BY 1, 2, 3 ORDER BY count(*) DESC LIMIT 1`);
-  const reporter = await one<{ id: string }>(`SELECT reporter_id AS id FROM reports GROUP BY 1 ORDER BY count(*) DESC LIMIT 1 OFFSET 5`);
+  const reporter = await one<{ id: string }>(
+    `SELECT reporter_id AS id FROM reports GROUP BY 1 ORDER BY count(*) DESC LIMIT 1 OFFSET 5`,
+  );
   const country = await one<{ minlon: number; minlat: number; maxlon: number; maxlat: number }>(`
     SELECT percentile_cont(0.3) WITHIN GROUP (ORDER BY lon) AS minlon, percentile_cont(0.3) WITHIN GROUP (ORDER BY lat) AS minlat,
            percentile_cont(0.7) WITHIN GROUP (ORDER BY lon) AS maxlon, percentile_cont(0.7) WITHIN GROUP (ORDER BY lat) AS maxlat
@@ -28,13 +30,19 @@ export async function discoverShapes(pool: pg.Pool): Promise<{ name: string; que
   const round = (n: number) => n.toFixed(2);
   return [
     { name: 'first page (no filter)', query: 'limit=50' },
-    { name: 'type + month window', query: `type=${month.type}&occurred_from=${month.start}&occurred_to=${month.end}&limit=50` },
+    {
+      name: 'type + month window',
+      query: `type=${month.type}&occurred_from=${month.start}&occurred_to=${month.end}&limit=50`,
+    },
     { name: 'reporter', query: `reporter=${reporter.id}&limit=50` },
     {
       name: 'bbox',
       query: `bbox=${round(country.minlon)},${round(country.minlat)},${round(country.maxlon)},${round(country.maxlat)}&limit=50`,
     },
     { name: `q (${word.word})`, query: `q=${encodeURIComponent(word.word)}&limit=50` },
-    { name: 'page 1,000 of a cursor walk', query: `limit=50&cursor=${encodeCursor({ sort: '-occurred', key: deep.key, id: deep.id })}` },
+    {
+      name: 'page 1,000 of a cursor walk',
+      query: `limit=50&cursor=${encodeCursor({ sort: '-occurred', key: deep.key, id: deep.id })}`,
+    },
   ];
 }

@@ -63,7 +63,11 @@ const port = Number(args.port);
 const idleEvery = Number(args['idle-every']);
 const idleGap = Number(args['idle-gap']);
 const maxDrift = Number(args['max-drift']);
-if (![duration, connections, writeShare, warmup, windowSeconds, maxGrowth, port, idleEvery, idleGap, maxDrift].every(Number.isFinite))
+if (
+  ![duration, connections, writeShare, warmup, windowSeconds, maxGrowth, port, idleEvery, idleGap, maxDrift].every(
+    Number.isFinite,
+  )
+)
   throw new Error('numeric options must be numbers');
 if (writeShare < 0 || writeShare > 1) throw new Error('--write-share is between 0 and 1');
 if (duration < warmup + 2 * windowSeconds) throw new Error('--duration must cover --warmup and two --window periods');
@@ -127,7 +131,8 @@ createInterface({ input: service.stdout! }).on('line', (line) => {
   let level = 'other';
   try {
     const parsed = JSON.parse(line) as { level?: number };
-    level = ({ 40: 'warn', 50: 'error', 60: 'fatal' } as Record<number, string>)[parsed.level ?? 0] ?? String(parsed.level);
+    level =
+      ({ 40: 'warn', 50: 'error', 60: 'fatal' } as Record<number, string>)[parsed.level ?? 0] ?? String(parsed.level);
   } catch {
     // not a pino line
   }
@@ -169,14 +174,22 @@ function send(method: string, path: string, options: SendOptions, started: numbe
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = payload.length;
     }
-    const request = http.request({ host: '127.0.0.1', port, method, path, agent, headers, timeout: 30_000 }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', reject);
-      response.on('end', () =>
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8'), started }),
-      );
-    });
+    const request = http.request(
+      { host: '127.0.0.1', port, method, path, agent, headers, timeout: 30_000 },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            started,
+          }),
+        );
+      },
+    );
     request.on('timeout', () => request.destroy(new Error('no answer in 30 s')));
     request.on('error', reject);
     request.end(payload);
@@ -219,7 +232,13 @@ function fail(op: string, label: string, detail: string): void {
 }
 
 /** Sends one request of operation `op` and records it; null when it got no answer (counted as an error). */
-async function call(op: string, kind: Kind, method: string, path: string, options: SendOptions = {}): Promise<Answer | null> {
+async function call(
+  op: string,
+  kind: Kind,
+  method: string,
+  path: string,
+  options: SendOptions = {},
+): Promise<Answer | null> {
   const started = performance.now();
   const stats = statsOf(op, kind);
   stats.count += 1;
@@ -237,7 +256,13 @@ async function call(op: string, kind: Kind, method: string, path: string, option
 }
 
 /** Checks the status; an unexpected one is an error. */
-function expectStatus(op: string, method: string, path: string, answer: Answer | null, ...statuses: number[]): answer is Answer {
+function expectStatus(
+  op: string,
+  method: string,
+  path: string,
+  answer: Answer | null,
+  ...statuses: number[]
+): answer is Answer {
   if (!answer) return false;
   if (statuses.includes(answer.status)) return true;
   fail(op, String(answer.status), `${method} ${path}: ${answer.body}`);
@@ -363,7 +388,9 @@ function reportBody(): Record<string, unknown> {
     reporter: pickOne(REPORTERS),
     reporter_role: pickOne(['party', 'third_party', 'independent', 'unknown']),
     ...(random() < 0.3 ? { via: [pickOne(REPORTERS)] } : {}),
-    ...(random() < 0.5 ? { document: { url: `https://soak.example.org/${randomUUID()}`, publisher: 'Soak Wire' } } : {}),
+    ...(random() < 0.5
+      ? { document: { url: `https://soak.example.org/${randomUUID()}`, publisher: 'Soak Wire' } }
+      : {}),
     stated_at: randomDate(),
     stance: pickOne(STANCES),
     quote: `Soak quote ${serial}: an officer said the unit was attacked at dawn.`,
@@ -466,7 +493,10 @@ async function readFeed(): Promise<void> {
 }
 
 async function exportCsv(): Promise<void> {
-  const path = `/v1/events?${pickOne(listQueries).replace(/(^|&)limit=\d+/, '')}&format=csv&limit=100`.replace('?&', '?');
+  const path = `/v1/events?${pickOne(listQueries).replace(/(^|&)limit=\d+/, '')}&format=csv&limit=100`.replace(
+    '?&',
+    '?',
+  );
   const answer = await call('CSV export (limit 100)', 'read', 'GET', path);
   if (!expectStatus('CSV export (limit 100)', 'GET', path, answer, 200)) return;
   if (!String(answer.headers['content-type']).startsWith('text/csv'))
@@ -492,7 +522,8 @@ async function createEvent(worker: Worker): Promise<void> {
     headers: key ? { 'idempotency-key': key } : {},
   });
   if (!expectStatus(op, 'POST', '/v1/events', answer, 201)) return;
-  if (replay && answer.headers['idempotent-replayed'] !== 'true') fail(op, '201 (not marked as replayed)', answer.body.slice(0, 200));
+  if (replay && answer.headers['idempotent-replayed'] !== 'true')
+    fail(op, '201 (not marked as replayed)', answer.body.slice(0, 200));
   const event = parse<{ id: string; version: number }>(op, answer);
   if (!event) return;
   if (!replay) {
@@ -614,8 +645,11 @@ async function discoverQueries(): Promise<void> {
   const counts = await one<{ events: string; reports: string }>(
     `SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM reports) AS reports`,
   );
-  if (!counts || Number(counts.events) === 0) throw new Error('the database has no events: load it with npm run seed:synthetic first');
-  eventTypes = (await db.pool.query<{ code: string }>('SELECT code FROM event_types ORDER BY code')).rows.map((row) => row.code);
+  if (!counts || Number(counts.events) === 0)
+    throw new Error('the database has no events: load it with npm run seed:synthetic first');
+  eventTypes = (await db.pool.query<{ code: string }>('SELECT code FROM event_types ORDER BY code')).rows.map(
+    (row) => row.code,
+  );
   const month = await one<{ type: string; start: string; end: string }>(`
     SELECT type, to_char(date_trunc('month', occurred_start), 'YYYY-MM-DD') AS start,
            to_char(date_trunc('month', occurred_start) + interval '1 month - 1 day', 'YYYY-MM-DD') AS end
@@ -623,7 +657,9 @@ async function discoverQueries(): Promise<void> {
   const country = await one<{ country: string }>(
     `SELECT country FROM events WHERE country IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`,
   );
-  const reporter = await one<{ id: string }>(`SELECT reporter_id AS id FROM reports GROUP BY 1 ORDER BY count(*) DESC LIMIT 1 OFFSET 5`);
+  const reporter = await one<{ id: string }>(
+    `SELECT reporter_id AS id FROM reports GROUP BY 1 ORDER BY count(*) DESC LIMIT 1 OFFSET 5`,
+  );
   const box = await one<{ minlon: number; minlat: number; maxlon: number; maxlat: number }>(`
     SELECT percentile_cont(0.3) WITHIN GROUP (ORDER BY lon) AS minlon, percentile_cont(0.3) WITHIN GROUP (ORDER BY lat) AS minlat,
            percentile_cont(0.7) WITHIN GROUP (ORDER BY lon) AS maxlon, percentile_cont(0.7) WITHIN GROUP (ORDER BY lat) AS maxlat
@@ -642,10 +678,17 @@ async function discoverQueries(): Promise<void> {
     'limit=20&tag=soak',
     ...(month ? [`limit=20&type=${month.type}&occurred_from=${month.start}&occurred_to=${month.end}`] : []),
     ...(country ? [`limit=20&country=${country.country}`] : []),
-    ...(reporter ? [`limit=20&reporter=${reporter.id}`, `limit=20&reporter=${reporter.id}&stance=asserts&min_reliability=C`] : []),
-    ...(box ? [`limit=20&bbox=${round(box.minlon)},${round(box.minlat)},${round(box.maxlon)},${round(box.maxlat)}`] : []),
+    ...(reporter
+      ? [`limit=20&reporter=${reporter.id}`, `limit=20&reporter=${reporter.id}&stance=asserts&min_reliability=C`]
+      : []),
+    ...(box
+      ? [`limit=20&bbox=${round(box.minlon)},${round(box.minlat)},${round(box.maxlon)},${round(box.maxlat)}`]
+      : []),
     ...(word
-      ? [`limit=20&q=${encodeURIComponent(word.word)}`, `limit=20&q=${encodeURIComponent(word.word)}&sort=relevance&count=true`]
+      ? [
+          `limit=20&q=${encodeURIComponent(word.word)}`,
+          `limit=20&q=${encodeURIComponent(word.word)}&sort=relevance&count=true`,
+        ]
       : []),
     'limit=20&near=51.73,36.19&radius_km=300',
   ];
@@ -712,7 +755,9 @@ const progress = setInterval(() => {
 /** Major garbage collections of the service so far (prom-client's nodejs_gc_duration_seconds); NaN when /metrics does not answer. */
 async function majorGcs(): Promise<number> {
   try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+    const text = await (
+      await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) })
+    ).text();
     return Number(/^nodejs_gc_duration_seconds_count\{kind="major"\} (\d+)/m.exec(text)?.[1] ?? NaN);
   } catch {
     return NaN;
@@ -738,7 +783,12 @@ for (let from = 0; from < duration && !serviceExit; from += idleGap > 0 ? idleEv
   const requestsAtStart = total;
   const majorsAtStart = await majorGcs();
   await runUntil(periodEnd);
-  periods.push({ from: from === 0 ? warmup : from, to, requests: total - requestsAtStart, majors: (await majorGcs()) - majorsAtStart });
+  periods.push({
+    from: from === 0 ? warmup : from,
+    to,
+    requests: total - requestsAtStart,
+    majors: (await majorGcs()) - majorsAtStart,
+  });
   const resume = loadStart + (to + idleGap) * 1000;
   if (idleGap > 0 && to < duration) {
     console.error(`${to} s: idle for ${idleGap} s`);
@@ -780,7 +830,8 @@ await db.close();
 
 // ---------------------------------------------------------------- report
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 const sortedOf = (lists: number[][]) => lists.flat().sort((a, b) => a - b);
 const ms = (sorted: number[]) => `${fmt(percentile(sorted, 50), 1)} / ${fmt(percentile(sorted, 99), 1)}`;
 const mean = (numbers: number[]) => numbers.reduce((a, b) => a + b, 0) / numbers.length;
@@ -816,8 +867,15 @@ const last = periodRows.at(-1);
 const rpsDrift = first && last ? ((first.rps - last.rps) / first.rps) * 100 : 0;
 // From none at the start, any rate at the end is infinitely worse (the 1-per-1,000 floor below still applies).
 const gcDrift =
-  first && last ? (first.gcRate > 0 ? ((last.gcRate - first.gcRate) / first.gcRate) * 100 : last.gcRate > 0 ? Infinity : 0) : 0;
-const drifted = periodRows.length > 1 && (rpsDrift > maxDrift || (gcDrift > maxDrift && last!.gcRate - first!.gcRate >= 1));
+  first && last
+    ? first.gcRate > 0
+      ? ((last.gcRate - first.gcRate) / first.gcRate) * 100
+      : last.gcRate > 0
+        ? Infinity
+        : 0
+    : 0;
+const drifted =
+  periodRows.length > 1 && (rpsDrift > maxDrift || (gcDrift > maxDrift && last!.gcRate - first!.gcRate >= 1));
 const passed = errors === 0 && !serviceExit && growth < maxGrowth && !drifted;
 const logs = [...logLevels.entries()].map(([level, n]) => `${n} ${level}`).join(', ') || 'none';
 
@@ -840,7 +898,9 @@ const lines = [
   `| errors | ${errors}${errors > 0 ? ` (${[...errorsByStatus.entries()].map(([status, n]) => `${status}: ${n}`).join(', ')})` : ''} |`,
   `| 412 from lost races (expected, not errors) | ${lostRaces} |`,
   `| p50 / p99 ms, all | ${ms(all)} |`,
-  ...kindRows.map(({ kind, count, sorted }) => `| p50 / p99 ms, ${kind}s (${count.toLocaleString('en')}) | ${ms(sorted)} |`),
+  ...kindRows.map(
+    ({ kind, count, sorted }) => `| p50 / p99 ms, ${kind}s (${count.toLocaleString('en')}) | ${ms(sorted)} |`,
+  ),
   `| RSS, mean of ${warmup}-${warmup + windowSeconds} s | ${fmt(startRss, 1)} MB |`,
   `| RSS, mean of ${duration - windowSeconds}-${duration} s | ${fmt(endRss, 1)} MB |`,
   `| RSS growth | ${fmt(growth, 1)}% |`,
@@ -855,7 +915,10 @@ const lines = [
   '|---|---|---:|---:|---:|',
   ...[...ops.entries()]
     .sort(([, a], [, b]) => (a.kind === b.kind ? b.count - a.count : a.kind.localeCompare(b.kind)))
-    .map(([op, s]) => `| ${op} | ${s.kind} | ${s.count.toLocaleString('en')} | ${s.errors} | ${ms(sortedOf([s.latencies]))} |`),
+    .map(
+      ([op, s]) =>
+        `| ${op} | ${s.kind} | ${s.count.toLocaleString('en')} | ${s.errors} | ${ms(sortedOf([s.latencies]))} |`,
+    ),
   '',
   `By ${windowSeconds} s period (requests by when they were sent; load is the machine's 1-minute load average):`,
   '',
@@ -870,7 +933,8 @@ const lines = [
   '| seconds | requests | req/s | major GCs | major GCs / 1,000 requests |',
   '|---|---:|---:|---:|---:|',
   ...periodRows.map(
-    (p) => `| ${p.from}-${p.to} | ${p.requests.toLocaleString('en')} | ${fmt(p.rps)} | ${p.majors} | ${fmt(p.gcRate, 2)} |`,
+    (p) =>
+      `| ${p.from}-${p.to} | ${p.requests.toLocaleString('en')} | ${fmt(p.rps)} | ${p.majors} | ${fmt(p.gcRate, 2)} |`,
   ),
   '',
   `Last period against the first: req/s ${fmt(-rpsDrift, 1)}%, major GCs per request ${fmt(gcDrift, 1)}%.`,

@@ -28,8 +28,14 @@ const port = Number(args.port);
 
 const SHAPES: [name: string, query: string][] = [
   ['month x type, all events', 'group_by=period,type&interval=month'],
-  ['month x type, one year, filled', 'group_by=period,type&interval=month&occurred_from=2024-01-01&occurred_to=2024-12-31&fill=true'],
-  ['week, two types, one year', 'group_by=period&interval=week&type=strike,battle&occurred_from=2023-01-01&occurred_to=2023-12-31'],
+  [
+    'month x type, one year, filled',
+    'group_by=period,type&interval=month&occurred_from=2024-01-01&occurred_to=2024-12-31&fill=true',
+  ],
+  [
+    'week, two types, one year',
+    'group_by=period&interval=week&type=strike,battle&occurred_from=2023-01-01&occurred_to=2023-12-31',
+  ],
   ['status x country, all events', 'group_by=status,country'],
   ['month, one country', 'group_by=period&interval=month&country=UKR'],
   ['reporter, one quarter', 'group_by=reporter&occurred_from=2025-01-01&occurred_to=2025-03-31'],
@@ -95,11 +101,17 @@ try {
     if (ready) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, options: '-c jit=off -c max_parallel_workers_per_gather=2' });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: 1,
+    options: '-c jit=off -c max_parallel_workers_per_gather=2',
+  });
   const events = Number((await pool.query('SELECT count(*) FROM events WHERE deleted_at IS NULL')).rows[0].count);
 
   const lines: string[] = [];
-  lines.push(`Command: \`node --import tsx bench/stats.ts --database-url <db> --requests ${requests}\`, ${new Date().toISOString()},`);
+  lines.push(
+    `Command: \`node --import tsx bench/stats.ts --database-url <db> --requests ${requests}\`, ${new Date().toISOString()},`,
+  );
   lines.push(
     `${events.toLocaleString('en')} live events, ${os.cpus().length} cores, load average at start ${os.loadavg()[0]!.toFixed(2)}.`,
   );

@@ -5,7 +5,11 @@
  * `exited` reports why the process behind it ended. Each poll asks for `Connection: close`,
  * so no idle pooled socket is left behind for a later request to reuse after the server closed it.
  */
-export async function waitUntilAnswering(url: string, seconds: number, exited?: () => string | null | undefined): Promise<void> {
+export async function waitUntilAnswering(
+  url: string,
+  seconds: number,
+  exited?: () => string | null | undefined,
+): Promise<void> {
   for (let waited = 0; waited < seconds * 1000; waited += 250) {
     const exit = exited?.();
     if (exit) throw new Error(`${url}: the process ended before answering (${exit})`);

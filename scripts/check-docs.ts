@@ -17,10 +17,14 @@ const TIMEOUT_MS = 30_000;
 /** An operation opened in the page, and a parameter its panel must then show. */
 const PROBE = { operationId: 'listEvents', tag: 'events', parameter: 'occurred_from' };
 
-const { values } = parseArgs({ options: { chromium: { type: 'string', default: '/usr/bin/chromium' }, screenshot: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { chromium: { type: 'string', default: '/usr/bin/chromium' }, screenshot: { type: 'string' } },
+});
 const chromium = values.chromium;
 if (!existsSync(chromium)) {
-  console.error(`docs:check: no Chromium at ${chromium}. Install Debian's: apt-get install -y --no-install-recommends chromium`);
+  console.error(
+    `docs:check: no Chromium at ${chromium}. Install Debian's: apt-get install -y --no-install-recommends chromium`,
+  );
   process.exit(2);
 }
 
@@ -29,7 +33,10 @@ interface InBrowser {
   document: {
     querySelector(selector: string): PageNode | null;
     querySelectorAll(selector: string): Iterable<PageNode>;
-    addEventListener(type: 'securitypolicyviolation', listener: (event: { blockedURI: string; violatedDirective: string }) => void): void;
+    addEventListener(
+      type: 'securitypolicyviolation',
+      listener: (event: { blockedURI: string; violatedDirective: string }) => void,
+    ): void;
   };
 }
 interface PageNode {
@@ -63,7 +70,12 @@ try {
     Object.values(item).map((operation) => ({ summary: operation.summary ?? '', tags: operation.tags ?? ['default'] })),
   );
 
-  browser = await puppeteer.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox'], timeout: TIMEOUT_MS });
+  browser = await puppeteer.launch({
+    executablePath: chromium,
+    headless: true,
+    args: ['--no-sandbox'],
+    timeout: TIMEOUT_MS,
+  });
   const page = await browser.newPage();
   page.setDefaultTimeout(TIMEOUT_MS);
   let requests = 0;
@@ -80,12 +92,16 @@ try {
     if (response.status() >= 400) problems.push(`${response.status()} for ${response.url()}`);
   });
   page.on('requestfailed', (request) => {
-    if (request.url().startsWith(`${origin}/`)) problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`);
+    if (request.url().startsWith(`${origin}/`))
+      problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`);
   });
-  page.on('pageerror', (error) => problems.push(`script error: ${error instanceof Error ? error.message : String(error)}`));
+  page.on('pageerror', (error) =>
+    problems.push(`script error: ${error instanceof Error ? error.message : String(error)}`),
+  );
   // CSP refusals and script errors reach the console as errors; warnings are reported too.
   page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warn') problems.push(`console ${message.type()}: ${message.text()}`);
+    if (message.type() === 'error' || message.type() === 'warn')
+      problems.push(`console ${message.type()}: ${message.text()}`);
   });
   await page.evaluateOnNewDocument(() => {
     const { document } = globalThis as unknown as InBrowser;
@@ -101,13 +117,16 @@ try {
     const { document } = globalThis as unknown as InBrowser;
     return {
       title: document.querySelector('.info .title')?.textContent ?? '',
-      summaries: [...document.querySelectorAll('.opblock .opblock-summary-description')].map((node) => node.textContent?.trim() ?? ''),
+      summaries: [...document.querySelectorAll('.opblock .opblock-summary-description')].map(
+        (node) => node.textContent?.trim() ?? '',
+      ),
       tags: [...document.querySelectorAll('.opblock-tag')].map((node) => node.getAttribute('data-tag') ?? ''),
     };
   });
   const renderMs = Date.now() - started;
 
-  if (!rendered.title.includes(openapi.info.title)) problems.push(`title "${rendered.title}" lacks "${openapi.info.title}"`);
+  if (!rendered.title.includes(openapi.info.title))
+    problems.push(`title "${rendered.title}" lacks "${openapi.info.title}"`);
   const expected = operations.flatMap((operation) => operation.tags.map(() => operation.summary)).sort();
   const missing = expected.filter((summary) => !rendered.summaries.includes(summary));
   if (missing.length > 0) problems.push(`operations not shown: ${missing.join(' | ')}`);
@@ -117,7 +136,8 @@ try {
   const tags = [...new Set(operations.flatMap((operation) => operation.tags))];
   const absentTags = tags.filter((tag) => !rendered.tags.includes(tag));
   if (absentTags.length > 0) problems.push(`tags not shown: ${absentTags.join(', ')}`);
-  if (!rendered.summaries.includes('List, filter and export events')) problems.push('the events list operation is not shown');
+  if (!rendered.summaries.includes('List, filter and export events'))
+    problems.push('the events list operation is not shown');
 
   // Open one operation: its panel must list the parameters from the document.
   const block = `#operations-${PROBE.tag}-${PROBE.operationId}`;
@@ -125,9 +145,9 @@ try {
   const parameters = await page
     .waitForFunction(
       (selector, name) =>
-        [...(globalThis as unknown as InBrowser).document.querySelectorAll(`${selector} .parameters .parameter__name`)].some((node) =>
-          node.textContent?.trim().startsWith(name),
-        ),
+        [
+          ...(globalThis as unknown as InBrowser).document.querySelectorAll(`${selector} .parameters .parameter__name`),
+        ].some((node) => node.textContent?.trim().startsWith(name)),
       {},
       block,
       PROBE.parameter,

@@ -31,7 +31,12 @@ const EXPECTED_CHECKS: Record<string, string[]> = {
     'events_version_positive_check',
     'events_tags_not_null_check',
   ],
-  actors: ['actors_country_format_check', 'actors_name_not_blank_check', 'actors_version_positive_check', 'actors_aliases_not_null_check'],
+  actors: [
+    'actors_country_format_check',
+    'actors_name_not_blank_check',
+    'actors_version_positive_check',
+    'actors_aliases_not_null_check',
+  ],
   documents: ['documents_version_positive_check'],
   reports: [
     'reports_reliability_grade_check',
@@ -130,7 +135,8 @@ const SCHEMA_PATH = fileURLToPath(new URL('../prisma/schema.prisma', import.meta
 type Structure = Map<string, string>;
 
 // Objects that belong to an extension are the extension's business, not ours.
-const NOT_FROM_EXTENSION = (oid: string) => `NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.objid = ${oid} AND dep.deptype = 'e')`;
+const NOT_FROM_EXTENSION = (oid: string) =>
+  `NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.objid = ${oid} AND dep.deptype = 'e')`;
 
 const STRUCTURE_QUERIES: { kind: string; sql: string }[] = [
   {
@@ -247,7 +253,9 @@ async function readStructure(connectionString: string): Promise<Structure> {
 /** Whether a structure key concerns the migrations table (its table, columns, key, index). */
 function isMigrationsTable(key: string): boolean {
   const name = key.slice(key.indexOf(' ') + 1);
-  return name === MIGRATIONS_TABLE || name.startsWith(`${MIGRATIONS_TABLE}.`) || name.startsWith(`${MIGRATIONS_TABLE}_`);
+  return (
+    name === MIGRATIONS_TABLE || name.startsWith(`${MIGRATIONS_TABLE}.`) || name.startsWith(`${MIGRATIONS_TABLE}_`)
+  );
 }
 
 /** Human-readable differences between two structures; empty when they agree. */
@@ -323,7 +331,9 @@ async function latestSnapshot(): Promise<{ migration: string; text: string } | n
     .sort()
     .at(-1);
   if (latest === undefined) return null;
-  const text = await readFile(path.join(DEFAULT_MIGRATIONS_DIR, latest, 'schema.prisma.snapshot'), 'utf8').catch(() => '');
+  const text = await readFile(path.join(DEFAULT_MIGRATIONS_DIR, latest, 'schema.prisma.snapshot'), 'utf8').catch(
+    () => '',
+  );
   return { migration: latest, text };
 }
 
@@ -349,7 +359,9 @@ class ScratchDatabases {
     for (const name of this.names.splice(0)) {
       // FORCE: a pool someone forgot to close must not leave a database behind.
       await this.admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch((error: unknown) => {
-        console.error(`Could not drop scratch database ${name}: ${error instanceof Error ? error.message : String(error)}`);
+        console.error(
+          `Could not drop scratch database ${name}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       });
     }
   }
@@ -407,12 +419,15 @@ async function check(serverUrl: string, scratch: ScratchDatabases): Promise<stri
     'schema.prisma',
     (key) => isMigrationsTable(key) || extras.has(key),
   );
-  if (drift.length > 0) problems.push('The migrations do not build the database schema.prisma describes:', ...drift.map(indent));
+  if (drift.length > 0)
+    problems.push('The migrations do not build the database schema.prisma describes:', ...drift.map(indent));
 
   const missing = [...extras].filter((key) => !migrated.has(key));
-  if (missing.length > 0) problems.push('Hand-written extras missing from the migrated database:', ...missing.map(indent));
+  if (missing.length > 0)
+    problems.push('Hand-written extras missing from the migrated database:', ...missing.map(indent));
   const modelled = [...extras].filter((key) => model.has(key));
-  if (modelled.length > 0) problems.push('Listed as hand-written extras but produced by schema.prisma:', ...modelled.map(indent));
+  if (modelled.length > 0)
+    problems.push('Listed as hand-written extras but produced by schema.prisma:', ...modelled.map(indent));
 
   if (JSON.stringify(eventTypes) !== JSON.stringify([...EXPECTED_EVENT_TYPES].sort())) {
     problems.push(
@@ -425,7 +440,10 @@ async function check(serverUrl: string, scratch: ScratchDatabases): Promise<stri
   // Our runner vs Prisma's engine: same database, same migration records.
   const runnerVsEngine = compareStructures(migrated, engine, 'runMigrations', 'prisma engine', () => false);
   if (runnerVsEngine.length > 0)
-    problems.push("runMigrations and Prisma's applyMigrations build different databases:", ...runnerVsEngine.map(indent));
+    problems.push(
+      "runMigrations and Prisma's applyMigrations build different databases:",
+      ...runnerVsEngine.map(indent),
+    );
   if (JSON.stringify(ourRecords) !== JSON.stringify(engineRecords)) {
     problems.push(
       `${MIGRATIONS_TABLE} differs between runMigrations and Prisma's applyMigrations:`,

@@ -21,7 +21,12 @@ const port = await freePort();
 const pgPort = await freePort();
 const base = `http://127.0.0.1:${port}`;
 // This check is a script, not the service: it sets up the newcomer's environment directly.
-const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), EMBEDDED_PG_DIR: pgDir };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  PORT: String(port),
+  EMBEDDED_PG_PORT: String(pgPort),
+  EMBEDDED_PG_DIR: pgDir,
+};
 delete env.DATABASE_URL;
 delete env.DATABASE_READ_URL;
 const STACK_FRAME = /^\s+at .+:\d+:\d+\)?$/m;
@@ -101,7 +106,8 @@ async function stop(service: Service): Promise<void> {
 
 async function getJson<T>(pathAndQuery: string): Promise<T> {
   const response = await fetch(`${base}${pathAndQuery}`);
-  if (response.status !== 200) throw new CheckFailed(`GET ${pathAndQuery} answered ${response.status}: ${await response.text()}`);
+  if (response.status !== 200)
+    throw new CheckFailed(`GET ${pathAndQuery} answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as T;
 }
 const eventCount = async () => (await getJson<{ total: number }>('/v1/events?count=true&limit=1')).total;
@@ -109,12 +115,18 @@ const eventCount = async () => (await getJson<{ total: number }>('/v1/events?cou
 let service: Service | undefined;
 try {
   if (!here) {
-    const head = spawnSync('git', ['-C', repository, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
+    const head = spawnSync('git', ['-C', repository, 'rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+    }).stdout.trim();
     const clone = spawnSync('git', ['clone', '--quiet', repository, checkout], { encoding: 'utf8' });
     check(clone.status === 0, `git clone of ${repository} (HEAD ${head})`, clone.stderr);
     const install = await run('npm', ['install', '--no-audit', '--no-fund']);
     check(install.code === 0, 'npm install', install.output);
-    check(!install.output.includes('EBADENGINE'), `npm install on Node ${process.version} prints no EBADENGINE warning`, install.output);
+    check(
+      !install.output.includes('EBADENGINE'),
+      `npm install on Node ${process.version} prints no EBADENGINE warning`,
+      install.output,
+    );
   }
 
   service = await start();
@@ -125,11 +137,29 @@ try {
   const demo = await eventCount();
   check(demo > 0, `the demo events are loaded (${demo})`);
 
-  const created = await run('npm', ['run', '--silent', 'keys', '--', 'create', '--name', 'newcomer', '--role', 'editor']);
+  const created = await run('npm', [
+    'run',
+    '--silent',
+    'keys',
+    '--',
+    'create',
+    '--name',
+    'newcomer',
+    '--role',
+    'editor',
+  ]);
   const editorKey = created.output.trim().split('\n').at(-1) ?? '';
-  check(created.code === 0 && editorKey.startsWith('cek_'), 'npm run keys -- create, while the service runs', created.output);
+  check(
+    created.code === 0 && editorKey.startsWith('cek_'),
+    'npm run keys -- create, while the service runs',
+    created.output,
+  );
   const listed = await run('npm', ['run', '--silent', 'keys', '--', 'list']);
-  check(listed.code === 0 && /^admin\t/m.test(listed.output) && /^newcomer\t/m.test(listed.output), 'npm run keys -- list', listed.output);
+  check(
+    listed.code === 0 && /^admin\t/m.test(listed.output) && /^newcomer\t/m.test(listed.output),
+    'npm run keys -- list',
+    listed.output,
+  );
   const write = await fetch(`${base}/v1/actors`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${editorKey}` },
@@ -137,14 +167,26 @@ try {
   });
   check(write.status === 201, `the running service accepts the new key at once (${write.status})`);
 
-  const imported = await run('npm', ['run', '--silent', 'import', '--', '--format', 'acled', 'tests/fixtures/acled-sample.csv']);
+  const imported = await run('npm', [
+    'run',
+    '--silent',
+    'import',
+    '--',
+    '--format',
+    'acled',
+    'tests/fixtures/acled-sample.csv',
+  ]);
   check(imported.code === 0, 'npm run import, while the service runs', imported.output);
   const afterImport = await eventCount();
   check(afterImport > demo, `the service lists the imported events (${demo} -> ${afterImport})`);
 
   const second = await run('npm', ['start']);
   check(second.code !== 0, 'a second npm start exits non-zero', second.output);
-  check(second.output.includes(`already running at ${base}`), `a second npm start names the running service (${base})`, second.output);
+  check(
+    second.output.includes(`already running at ${base}`),
+    `a second npm start names the running service (${base})`,
+    second.output,
+  );
   check(!STACK_FRAME.test(second.output), 'a second npm start prints no stack trace', second.output);
   check((await fetch(`${base}/readyz`)).status === 200, 'the first service still serves');
 

@@ -7,7 +7,11 @@ import { locateDatabase } from '../src/db/open.js';
 const { url, embedded } = await locateDatabase(loadConfig());
 try {
   const applied = await runMigrations(url, { log: (message) => console.log(message) });
-  console.log(applied.length > 0 ? `Applied ${applied.length} migration(s): ${applied.join(', ')}` : 'The database is up to date.');
+  console.log(
+    applied.length > 0
+      ? `Applied ${applied.length} migration(s): ${applied.join(', ')}`
+      : 'The database is up to date.',
+  );
 } finally {
   await embedded?.stop();
 }

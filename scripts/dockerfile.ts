@@ -35,7 +35,8 @@ export async function readDockerfile(path: string): Promise<Stage[]> {
     }
     const [keyword = '', ...rest] = text.split(/\s+/);
     const instruction = { keyword: keyword.toUpperCase(), args: rest.join(' '), line: start };
-    if (!KNOWN.has(instruction.keyword)) throw new Error(`Dockerfile:${start}: ${keyword} is not understood by the checks`);
+    if (!KNOWN.has(instruction.keyword))
+      throw new Error(`Dockerfile:${start}: ${keyword} is not understood by the checks`);
     if (instruction.keyword === 'FROM') {
       const match = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(instruction.args);
       if (!match) throw new Error(`Dockerfile:${start}: FROM ${instruction.args} is not understood`);

@@ -75,7 +75,8 @@ const config = loadConfig();
 const file = resolve(config.INIT_CWD ?? process.cwd(), positionals[0]!);
 const author = values.author.trim();
 if (author === '' || author.length > 200) usage('--author must be 1 to 200 characters');
-if (!/^\d+$/.test(values.batch) || Number(values.batch) < 1 || Number(values.batch) > 50_000) usage('--batch must be 1 to 50000');
+if (!/^\d+$/.test(values.batch) || Number(values.batch) < 1 || Number(values.batch) > 50_000)
+  usage('--batch must be 1 to 50000');
 const size = await stat(file).catch(() => usage(`cannot read ${file}`));
 if (!size.isFile()) usage(`${file} is not a file`);
 
@@ -115,12 +116,15 @@ try {
   progress.stop();
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   const seconds = progress.elapsedSeconds();
-  if (values.atomic && report.rejected > 0) progress.log(`atomic: ${report.rejected} line(s) rejected, so nothing was written`);
+  if (values.atomic && report.rejected > 0)
+    progress.log(`atomic: ${report.rejected} line(s) rejected, so nothing was written`);
   progress.log(
     `${report.accepted} accepted, ${report.rejected} rejected, ${report.skipped} skipped` +
       (report.merged === undefined ? '' : `, ${report.merged} merged into an earlier line's event`) +
       ` in ${seconds.toFixed(1)} s` +
-      (report.accepted > 0 && !(values.atomic && report.rejected > 0) ? ` (${Math.round(report.accepted / seconds)} events/s)` : ''),
+      (report.accepted > 0 && !(values.atomic && report.rejected > 0)
+        ? ` (${Math.round(report.accepted / seconds)} events/s)`
+        : ''),
   );
   exitCode = report.rejected === 0 ? 0 : 1;
 } catch (error) {

@@ -15,7 +15,9 @@ let prismaCli;
 try {
   prismaCli = require.resolve('prisma/build/index.js');
 } catch {
-  console.log('prisma-generate: the prisma CLI is not installed (production install); keeping the generated client as built.');
+  console.log(
+    'prisma-generate: the prisma CLI is not installed (production install); keeping the generated client as built.',
+  );
   process.exit(0);
 }
 

@@ -100,7 +100,10 @@ export async function diffToScript(from: string | null, to: string, connectionSt
   const handle = await openSchemaEngine(connectionString, to);
   try {
     const result = await handle.engine.diff({
-      from: from === null ? { tag: 'empty' } : { tag: 'schemaDatamodel', files: [{ path: 'schema.prisma', content: from }] },
+      from:
+        from === null
+          ? { tag: 'empty' }
+          : { tag: 'schemaDatamodel', files: [{ path: 'schema.prisma', content: from }] },
       to: { tag: 'schemaDatamodel', files: [{ path: 'schema.prisma', content: to }] },
       script: true,
       exitCode: null,
@@ -146,7 +149,11 @@ export async function loadMigrationList(migrationsDir: string): Promise<Migratio
 }
 
 /** Applies `migrationsDir` to the database as `prisma migrate deploy` would; returns the names applied. */
-export async function applyMigrationsWithEngine(connectionString: string, migrationsDir: string, datamodel = ''): Promise<string[]> {
+export async function applyMigrationsWithEngine(
+  connectionString: string,
+  migrationsDir: string,
+  datamodel = '',
+): Promise<string[]> {
   const handle = await openSchemaEngine(connectionString, datamodel);
   try {
     const output = await handle.engine.applyMigrations({

@@ -93,7 +93,8 @@ function parseOptions() {
     return n;
   };
   const indexes = values.indexes;
-  if (indexes !== 'auto' && indexes !== 'drop' && indexes !== 'keep') usage(`--indexes must be auto, drop or keep, got "${indexes}"`);
+  if (indexes !== 'auto' && indexes !== 'drop' && indexes !== 'keep')
+    usage(`--indexes must be auto, drop or keep, got "${indexes}"`);
   return {
     events: integer('events', values.events, 1, 100_000_000),
     seed: integer('seed', values.seed, 0, 2 ** 32 - 1),
@@ -144,12 +145,16 @@ try {
   const perTable = Object.entries(loaded.rows)
     .map(([table, n]) => `${table}=${n}`)
     .join(' ');
-  console.log(`seed:synthetic done: ${perTable} (actors reused ${loaded.actorsReused}) in ${progress.elapsedSeconds().toFixed(1)} s`);
+  console.log(
+    `seed:synthetic done: ${perTable} (actors reused ${loaded.actorsReused}) in ${progress.elapsedSeconds().toFixed(1)} s`,
+  );
 } catch (error) {
   progress.stop();
   exitCode = interrupted ? 130 : 1;
   if (!interrupted)
-    process.stderr.write(`seed:synthetic failed, nothing was added: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `seed:synthetic failed, nothing was added: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
 } finally {
   await client.end().catch(() => {});
   await embedded?.stop();
@@ -171,7 +176,9 @@ async function load(db: pg.Client) {
     await dropIndexes(db, indexes);
     await dropForeignKeys(db, keys);
     if (bulk) {
-      progress.log(`Dropped ${indexes.length} secondary indexes for the load: ${indexes.map((i) => i.name).join(', ')}`);
+      progress.log(
+        `Dropped ${indexes.length} secondary indexes for the load: ${indexes.map((i) => i.name).join(', ')}`,
+      );
       progress.log(`Dropped ${keys.length} foreign keys for the load: ${keys.map((k) => k.name).join(', ')}`);
       await db.query(`CREATE TEMP TABLE ${STAGED_EVENTS} (LIKE events INCLUDING DEFAULTS) ON COMMIT DROP`);
     }
@@ -216,7 +223,8 @@ async function load(db: pg.Client) {
     // statistics, but not the events' own secondary indexes, which are built after (cheaper
     // than updating them row by row).
     const onTables = (tables: string[]) => indexes.filter((index) => tables.includes(index.table));
-    const recreate = (tables: string[]) => createIndexes(db, onTables(tables), (index) => (progress.phase = `re-creating ${index.name}`));
+    const recreate = (tables: string[]) =>
+      createIndexes(db, onTables(tables), (index) => (progress.phase = `re-creating ${index.name}`));
     progress.phase = 're-creating indexes';
     await recreate(BIG_TABLES.filter((table) => table !== 'events'));
     await db.query('ANALYZE actors, documents, reports, report_via, participants, figures, event_relations');
@@ -289,7 +297,8 @@ async function insertStagedEvents(db: pg.Client): Promise<void> {
     progress.done += result.rowCount ?? 0;
     if (interrupted) throw new Error('interrupted');
   }
-  if (progress.done !== options.events) throw new Error(`inserted ${progress.done} of the ${options.events} staged events`);
+  if (progress.done !== options.events)
+    throw new Error(`inserted ${progress.done} of the ${options.events} staged events`);
   await db.query('SET LOCAL jit = DEFAULT');
 }
 

@@ -4,8 +4,9 @@
 // Why each flag: docs/operations.md ("Node flags").
 import { readFileSync } from 'node:fs';
 
-const start = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }).scripts
-  .start;
+const start = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }
+).scripts.start;
 
 /** The flags of `node` in the start script, before its `--import tsx` loader and the entry point. */
 export const SERVICE_NODE_FLAGS: string[] = (() => {

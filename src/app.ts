@@ -18,7 +18,12 @@ import { installHardening } from './http/hardening.js';
 import { installJsonOutput } from './http/json-output.js';
 import { installMetrics } from './http/metrics.js';
 import { openApiOverride } from './http/query-values.js';
-import { clientErrorHandler, frameworkErrors, installProblemDetails, rejectUnstorableText } from './http/problem-details.js';
+import {
+  clientErrorHandler,
+  frameworkErrors,
+  installProblemDetails,
+  rejectUnstorableText,
+} from './http/problem-details.js';
 import { trustProxyOption, type TrustProxy } from './http/proxies.js';
 import { installRateLimit, type RateLimits, type RateLimitStore } from './http/rate-limit.js';
 import { installRequestLog, requestId } from './http/request-log.js';
@@ -34,7 +39,11 @@ import { eventTypeRoutes } from './modules/event-types/routes.js';
 import { eventRoutes } from './modules/events/routes.js';
 import { healthRoutes } from './modules/health/routes.js';
 import { indexRoutes } from './modules/index/routes.js';
-import { DEFAULT_ATOMIC_TIMEOUT_MS, DEFAULT_BATCH_BYTES, DEFAULT_TRANSACTION_TIMEOUT_MS } from './modules/imports/import.js';
+import {
+  DEFAULT_ATOMIC_TIMEOUT_MS,
+  DEFAULT_BATCH_BYTES,
+  DEFAULT_TRANSACTION_TIMEOUT_MS,
+} from './modules/imports/import.js';
 import { MAX_LINE_BYTES } from './modules/imports/records.js';
 import { importRoutes, type ImportSettings } from './modules/imports/routes.js';
 import { reportRoutes } from './modules/reports/routes.js';
@@ -115,7 +124,11 @@ export async function buildApp({
   // Bodies are JSON only; without this, text/plain would reach validation as a string (400) instead of 415.
   app.removeContentTypeParser('text/plain');
   // PATCH bodies are JSON merge patches (RFC 7396); their media type is parsed as JSON.
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  app.addContentTypeParser(
+    'application/merge-patch+json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  );
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installRequestLog(app);
@@ -135,7 +148,9 @@ export async function buildApp({
     transform: createJsonSchemaTransform({ zodToJsonConfig: { override: openApiOverride } }),
     transformObject: (input) =>
       finishDocument(
-        createJsonSchemaTransformObject({ zodToJsonConfig: { override: openApiOverride } })(input) as Parameters<typeof finishDocument>[0],
+        createJsonSchemaTransformObject({ zodToJsonConfig: { override: openApiOverride } })(input) as Parameters<
+          typeof finishDocument
+        >[0],
       ) as never,
   });
 

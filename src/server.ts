@@ -51,7 +51,9 @@ if ((await db.prisma.event.count()) === 0) {
     const seeded = await seedDemo(db);
     logger.info(`empty embedded database: loaded ${seeded} demo events`);
   } else if (firstStart) {
-    process.stdout.write('The database has no events; `npm run seed:demo` loads the demo events (or see npm run import).\n');
+    process.stdout.write(
+      'The database has no events; `npm run seed:demo` loads the demo events (or see npm run import).\n',
+    );
   }
 }
 if (firstStart) {
@@ -75,7 +77,9 @@ if (staleImports > 0) logger.warn(`marked ${staleImports} interrupted import job
 
 // Stored responses of Idempotency-Keys are kept 24 hours, import jobs 7 days after they end; sweep the older ones hourly (claims ignore expired keys meanwhile).
 const sweep = setInterval(() => {
-  purgeExpiredIdempotencyKeys(db).catch((err: unknown) => logger.warn({ err }, 'purging expired idempotency keys failed'));
+  purgeExpiredIdempotencyKeys(db).catch((err: unknown) =>
+    logger.warn({ err }, 'purging expired idempotency keys failed'),
+  );
   purgeOldImportJobs(db).catch((err: unknown) => logger.warn({ err }, 'purging old import jobs failed'));
 }, 3_600_000);
 sweep.unref();

@@ -16,7 +16,12 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'warn',
       PUBLIC_URL: '',
     });
-    expect(config).toMatchObject({ PORT: 8080, HOST: '0.0.0.0', DATABASE_URL: 'postgresql://u@db:5432/events', LOG_LEVEL: 'warn' });
+    expect(config).toMatchObject({
+      PORT: 8080,
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgresql://u@db:5432/events',
+      LOG_LEVEL: 'warn',
+    });
     expect(config.PUBLIC_URL).toBeUndefined();
   });
 
@@ -39,11 +44,15 @@ describe('loadConfig', () => {
       EXPORT_SLOW_WINDOW_MS: 10_000,
       PRESSURE_MAX_EVENT_LOOP_DELAY_MS: 1_000,
     });
-    expect(loadConfig({ EXPENSIVE_MAX_CONCURRENT: '4', EXPENSIVE_MAX_PER_CLIENT: '4' }).EXPENSIVE_MAX_PER_CLIENT).toBe(4);
+    expect(loadConfig({ EXPENSIVE_MAX_CONCURRENT: '4', EXPENSIVE_MAX_PER_CLIENT: '4' }).EXPENSIVE_MAX_PER_CLIENT).toBe(
+      4,
+    );
     expect(() => loadConfig({ EXPENSIVE_MAX_CONCURRENT: '2', EXPENSIVE_MAX_PER_CLIENT: '3' })).toThrow(
       /EXPENSIVE_MAX_PER_CLIENT: must be at most EXPENSIVE_MAX_CONCURRENT \(2\)/,
     );
-    expect(() => loadConfig({ EXPORT_MAX_CONCURRENT: '2', EXPORT_MAX_PER_CLIENT: '3' })).toThrow(/EXPORT_MAX_PER_CLIENT: must be at most/);
+    expect(() => loadConfig({ EXPORT_MAX_CONCURRENT: '2', EXPORT_MAX_PER_CLIENT: '3' })).toThrow(
+      /EXPORT_MAX_PER_CLIENT: must be at most/,
+    );
     expect(() => loadConfig({ READ_STATEMENT_TIMEOUT_MS: '0' })).toThrow(ConfigError);
   });
 
@@ -55,13 +64,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ANONYMOUS_HEAVY_MAX_CONCURRENT: '0' })).toThrow(/ANONYMOUS_HEAVY_MAX_CONCURRENT/);
     expect(() => loadConfig({ ANONYMOUS_HEAVY_MAX_CONCURRENT: 'two' })).toThrow(/ANONYMOUS_HEAVY_MAX_CONCURRENT/);
     expect(loadConfig({ EXPORT_ANONYMOUS_BYTES_PER_SECOND: '0' }).EXPORT_ANONYMOUS_BYTES_PER_SECOND).toBe(0);
-    expect(loadConfig({ EXPORT_ANONYMOUS_BYTES_PER_SECOND: '1048576' }).EXPORT_ANONYMOUS_BYTES_PER_SECOND).toBe(1_048_576);
+    expect(loadConfig({ EXPORT_ANONYMOUS_BYTES_PER_SECOND: '1048576' }).EXPORT_ANONYMOUS_BYTES_PER_SECOND).toBe(
+      1_048_576,
+    );
     // A cap below the least a client must take would have the slow-client guard drop the export it slowed down.
     expect(() => loadConfig({ EXPORT_ANONYMOUS_BYTES_PER_SECOND: '8192' })).toThrow(
       /EXPORT_ANONYMOUS_BYTES_PER_SECOND: must be 0 or at least EXPORT_MIN_BYTES_PER_SECOND \(16384\)/,
     );
     expect(
-      loadConfig({ EXPORT_ANONYMOUS_BYTES_PER_SECOND: '8192', EXPORT_MIN_BYTES_PER_SECOND: '4096' }).EXPORT_ANONYMOUS_BYTES_PER_SECOND,
+      loadConfig({ EXPORT_ANONYMOUS_BYTES_PER_SECOND: '8192', EXPORT_MIN_BYTES_PER_SECOND: '4096' })
+        .EXPORT_ANONYMOUS_BYTES_PER_SECOND,
     ).toBe(8192);
     expect(() => loadConfig({ EXPORT_ANONYMOUS_BYTES_PER_SECOND: '-1' })).toThrow(ConfigError);
   });

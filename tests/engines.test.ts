@@ -6,7 +6,8 @@ import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 
 const root = new URL('../', import.meta.url);
-const supported = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { engines: { node: string } }).engines.node;
+const supported = (JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { engines: { node: string } })
+  .engines.node;
 const lock = JSON.parse(readFileSync(new URL('package-lock.json', root), 'utf8')) as {
   packages: Record<string, { version?: string; engines?: { node?: string } | string[] }>;
 };

@@ -63,7 +63,13 @@ describe('GET /v1/event-types', () => {
     const types: EventType[] = response.body.data;
     expect(types.map((type) => type.code).sort()).toEqual([...SEEDED].sort());
     for (const type of types) {
-      expect(Object.keys(type).sort()).toEqual(['acled_event_type', 'acled_sub_event_type', 'code', 'description', 'label']);
+      expect(Object.keys(type).sort()).toEqual([
+        'acled_event_type',
+        'acled_sub_event_type',
+        'code',
+        'description',
+        'label',
+      ]);
       expect(type.label.trim()).not.toBe('');
       expect(type.description.trim()).not.toBe('');
       // ACLED's two columns go together: a sub-event type only under an event type.

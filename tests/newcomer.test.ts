@@ -57,16 +57,26 @@ describe('beside `npm start` on the embedded database', () => {
       const imported = await runProcess('scripts/import.ts', ['--format', 'acled', SAMPLE], env);
       expect(imported.code, imported.stderr).toBe(0);
       expect(JSON.parse(imported.stdout)).toMatchObject({ accepted: 14, rejected: 0 });
-      const found = (await (await fetch(`${service.base}/v1/events?external_id=acled:NGA1001`)).json()) as { data: unknown[] };
+      const found = (await (await fetch(`${service.base}/v1/events?external_id=acled:NGA1001`)).json()) as {
+        data: unknown[];
+      };
       expect(found.data).toHaveLength(1);
 
       // The running service's record in its data folder, which the tools and a second start read.
       const record = JSON.parse(await readFile(path.join(env.EMBEDDED_PG_DIR!, 'instance.json'), 'utf8'));
-      expect(record).toMatchObject({ service: true, url: service.base, postgres: { port: Number(env.EMBEDDED_PG_PORT) } });
+      expect(record).toMatchObject({
+        service: true,
+        url: service.base,
+        postgres: { port: Number(env.EMBEDDED_PG_PORT) },
+      });
 
       // A second start, on the same port or on another one for PostgreSQL, is told where the first serves.
       for (const pgPort of [env.EMBEDDED_PG_PORT!, String(await freePort())]) {
-        const second = await runProcess('src/server.ts', [], { ...env, PORT: String(await freePort()), EMBEDDED_PG_PORT: pgPort });
+        const second = await runProcess('src/server.ts', [], {
+          ...env,
+          PORT: String(await freePort()),
+          EMBEDDED_PG_PORT: pgPort,
+        });
         expect(second.code).toBe(1);
         expect(second.stderr).toContain(`already running at ${service.base}`);
         expect(second.stderr).not.toMatch(STACK_FRAME);
@@ -100,7 +110,12 @@ describe('the first start on an empty DATABASE_URL database', () => {
   it('prints an admin key once and the command that loads the demo data', async () => {
     const t = await startTestApp();
     try {
-      const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: t.databaseUrl, PORT: String(await freePort()), LOG_LEVEL: 'warn' };
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        DATABASE_URL: t.databaseUrl,
+        PORT: String(await freePort()),
+        LOG_LEVEL: 'warn',
+      };
       // startTestApp made keys of its own; an empty database has none.
       await t.db.pool.query('DELETE FROM api_keys');
       const first = await startService(env);

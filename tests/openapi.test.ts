@@ -129,7 +129,9 @@ describe('GET /openapi.json', () => {
       Object.keys(operations).map((method) => `${method} ${path}`),
     );
     expect(declared.sort()).toEqual(ROUTES.map(([method, path]) => `${method} ${path}`).sort());
-    const ids = Object.values(served.paths).flatMap((operations) => Object.values(operations).map((op) => op.operationId));
+    const ids = Object.values(served.paths).flatMap((operations) =>
+      Object.values(operations).map((op) => op.operationId),
+    );
     expect(new Set(ids).size).toBe(ids.length);
   });
 });

@@ -47,13 +47,17 @@ describe('npm start without DATABASE_URL', () => {
 
     const start = async () => {
       let output = '';
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       child.stdout?.on('data', (chunk) => (output += chunk));
       child.stderr?.on('data', (chunk) => (output += chunk));
       await waitForReady(base, child, () => output);
       return { child, output: () => output };
     };
-    const getJson = async (pathAndQuery: string) => (await (await fetch(`${base}${pathAndQuery}`)).json()) as { data: { type: string }[] };
+    const getJson = async (pathAndQuery: string) =>
+      (await (await fetch(`${base}${pathAndQuery}`)).json()) as { data: { type: string }[] };
     const stop = async (child: ChildProcess) => {
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
@@ -68,7 +72,9 @@ describe('npm start without DATABASE_URL', () => {
     const adminKey = /^Admin API key \(shown once\): (cek_\S+)$/m.exec(first.output())?.[1];
     expect(adminKey).toBeDefined();
     const actor = { method: 'POST', body: JSON.stringify({ name: 'Persistence check', kind: 'other' }) };
-    expect((await fetch(`${base}/v1/actors`, { ...actor, headers: { 'content-type': 'application/json' } })).status).toBe(401);
+    expect(
+      (await fetch(`${base}/v1/actors`, { ...actor, headers: { 'content-type': 'application/json' } })).status,
+    ).toBe(401);
     const created = await fetch(`${base}/v1/actors`, {
       ...actor,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
@@ -111,7 +117,9 @@ describe('npm start without DATABASE_URL', () => {
 
     // The embedded server stopped with the service: its port is free again.
     const probe = createServer();
-    await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(pgPort, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve, reject) =>
+      probe.once('error', reject).listen(pgPort, '127.0.0.1', () => resolve()),
+    );
     await new Promise((resolve) => probe.close(resolve));
   }, 180_000);
 });

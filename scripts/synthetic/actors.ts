@@ -126,13 +126,27 @@ export function buildActors(seed: number): ActorWorld {
       add('group', `${c.demonym} Resistance Council`, c.iso),
       add('group', `Army of ${rng.pick(c.towns)}`, c.iso),
     ];
-    const civilians = [add('group', `${c.demonym} civilians`, c.iso), add('group', `residents of ${rng.pick(c.towns)}`, c.iso)];
+    const civilians = [
+      add('group', `${c.demonym} civilians`, c.iso),
+      add('group', `residents of ${rng.pick(c.towns)}`, c.iso),
+    ];
     const media = [
       add('media', `${c.name} Today`, c.iso),
       add('media', `${c.towns[0]!} Daily News`, c.iso),
       add('media', `${c.demonym} National Television`, c.iso),
     ];
-    countries.push({ country: c, state, military, units: [...units], agencies, defence, persons: [...persons], groups, civilians, media });
+    countries.push({
+      country: c,
+      state,
+      military,
+      units: [...units],
+      agencies,
+      defence,
+      persons: [...persons],
+      groups,
+      civilians,
+      media,
+    });
   }
 
   return {

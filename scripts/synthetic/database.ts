@@ -34,7 +34,10 @@ export async function copyRows(
       onProgress?.(sent);
     }
   }
-  await pipeline(Readable.from(pieces(), { objectMode: false }), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)));
+  await pipeline(
+    Readable.from(pieces(), { objectMode: false }),
+    client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN`)),
+  );
 }
 
 export interface IndexDefinition {
@@ -51,7 +54,13 @@ export interface IndexDefinition {
  * re-create from their exact definitions.
  */
 export async function secondaryIndexes(client: pg.Client, tables: readonly string[]): Promise<IndexDefinition[]> {
-  const { rows } = await client.query<{ table: string; name: string; indexdef: string; tablespace: string | null; comment: string | null }>(
+  const { rows } = await client.query<{
+    table: string;
+    name: string;
+    indexdef: string;
+    tablespace: string | null;
+    comment: string | null;
+  }>(
     `SELECT i.tablename AS table, i.indexname AS name, i.indexdef, i.tablespace, obj_description(c.oid, 'pg_class') AS comment
        FROM pg_indexes i
        JOIN pg_namespace n ON n.nspname = i.schemaname
@@ -97,7 +106,8 @@ export async function foreignKeys(client: pg.Client, tables: readonly string[]):
 }
 
 export async function dropForeignKeys(client: pg.Client, keys: readonly ForeignKeyDefinition[]): Promise<void> {
-  for (const key of keys) await client.query(`ALTER TABLE ${quoteIdent(key.table)} DROP CONSTRAINT ${quoteIdent(key.name)}`);
+  for (const key of keys)
+    await client.query(`ALTER TABLE ${quoteIdent(key.table)} DROP CONSTRAINT ${quoteIdent(key.name)}`);
 }
 
 /** Adds the keys back as they were; each checks every row of its table, so a load that broke one fails here. */
@@ -105,7 +115,9 @@ export async function addForeignKeys(client: pg.Client, keys: readonly ForeignKe
   for (const key of keys) {
     await client.query(`ALTER TABLE ${quoteIdent(key.table)} ADD CONSTRAINT ${quoteIdent(key.name)} ${key.definition}`);
     if (key.comment !== null)
-      await client.query(`COMMENT ON CONSTRAINT ${quoteIdent(key.name)} ON ${quoteIdent(key.table)} IS ${quoteLiteral(key.comment)}`);
+      await client.query(
+        `COMMENT ON CONSTRAINT ${quoteIdent(key.name)} ON ${quoteIdent(key.table)} IS ${quoteLiteral(key.comment)}`,
+      );
   }
 }
 
@@ -129,7 +141,8 @@ export async function createIndexes(
   for (const index of indexes) {
     onEach?.(index);
     await client.query(index.create);
-    if (index.comment !== null) await client.query(`COMMENT ON INDEX ${quoteIdent(index.name)} IS ${quoteLiteral(index.comment)}`);
+    if (index.comment !== null)
+      await client.query(`COMMENT ON INDEX ${quoteIdent(index.name)} IS ${quoteLiteral(index.comment)}`);
   }
 }
 
@@ -145,7 +158,11 @@ export interface ResolvedActors {
  * API) are reused, not updated. A new actor's alias that another actor of its kind
  * has already is left out of it, as an import leaves it out.
  */
-export async function resolveActors(client: pg.Client, actors: readonly ActorSpec[], seed: number): Promise<ResolvedActors> {
+export async function resolveActors(
+  client: pg.Client,
+  actors: readonly ActorSpec[],
+  seed: number,
+): Promise<ResolvedActors> {
   const rng = new Rng(seed, 3);
   // Actors were "entered" in December 2013, before the first event refers to them.
   const base = Date.UTC(2013, 11, 1);
@@ -160,7 +177,12 @@ export async function resolveActors(client: pg.Client, actors: readonly ActorSpe
       `${i}\t${uuidv7(created)}\t${a.kind}\t${text(a.name)}\t${text(a.normalized)}\t${text(a.country)}\t${textArray(a.aliases)}\t${textArray(aliasKeys)}\t${timestamp(created)}\n`,
     );
   });
-  await copyRows(client, 'synthetic_actors', 'ord, id, kind, name, normalized_name, country, aliases, alias_keys, created_at', rows);
+  await copyRows(
+    client,
+    'synthetic_actors',
+    'ord, id, kind, name, normalized_name, country, aliases, alias_keys, created_at',
+    rows,
+  );
   const inserted = await client.query(
     `WITH fresh AS (
        INSERT INTO actors (id, kind, name, normalized_name, country, aliases, external_ids, version, created_at, updated_at, created_by, updated_by)

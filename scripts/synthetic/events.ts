@@ -22,7 +22,15 @@ import {
   type Country,
 } from './world.js';
 
-export const TABLES = ['documents', 'events', 'reports', 'report_via', 'participants', 'figures', 'event_relations'] as const;
+export const TABLES = [
+  'documents',
+  'events',
+  'reports',
+  'report_via',
+  'participants',
+  'figures',
+  'event_relations',
+] as const;
 export type TableName = (typeof TABLES)[number];
 
 export const COLUMNS: Record<TableName, string> = {
@@ -305,7 +313,10 @@ export class EventGenerator {
         if (a.country && r.chance(0.2)) participants.push([r.pick(a.country.units), 'supporter']);
         break;
       case 'strike':
-        participants.push([a.country ? (r.chance(0.5) ? r.pick(a.country.military) : a.actor) : a.actor, 'perpetrator']);
+        participants.push([
+          a.country ? (r.chance(0.5) ? r.pick(a.country.military) : a.actor) : a.actor,
+          'perpetrator',
+        ]);
         if (r.chance(0.7)) participants.push([b.actor, 'target']);
         if (r.chance(0.3)) participants.push([civilians, 'victim']);
         break;
@@ -335,7 +346,10 @@ export class EventGenerator {
         break;
       }
       case 'prisoner_exchange':
-        participants.push([a.country ? a.country.state : a.actor, 'sender'], [b.country ? b.country.state : b.actor, 'recipient']);
+        participants.push(
+          [a.country ? a.country.state : a.actor, 'sender'],
+          [b.country ? b.country.state : b.actor, 'recipient'],
+        );
         if (r.chance(0.5)) participants.push([r.pick(w.countries).state, 'other']);
         break;
       case 'casualty_claim':
@@ -379,7 +393,17 @@ export class EventGenerator {
       delay += r.heavy(120) * HOUR_MS + r.int(1, 6) * HOUR_MS;
       const s = r.next();
       stances.push(
-        k === 0 ? (s < 0.93 ? 'asserts' : 'unclear') : s < 0.7 ? 'asserts' : s < 0.82 ? 'denies' : s < 0.92 ? 'disputes' : 'unclear',
+        k === 0
+          ? s < 0.93
+            ? 'asserts'
+            : 'unclear'
+          : s < 0.7
+            ? 'asserts'
+            : s < 0.82
+              ? 'denies'
+              : s < 0.92
+                ? 'disputes'
+                : 'unclear',
       );
     }
     const firstStated = Math.min(statedAts[0]!, this.o.now - HOUR_MS);
@@ -426,12 +450,36 @@ export class EventGenerator {
 
     this.eventDocuments = [];
     for (let k = 0; k < reportCount; k++) {
-      this.report(eventId, k, stances[k]!, statedAts[k]!, startMs, eventCreated, type, ca, a, b, place, weapon, target, truths);
+      this.report(
+        eventId,
+        k,
+        stances[k]!,
+        statedAts[k]!,
+        startMs,
+        eventCreated,
+        type,
+        ca,
+        a,
+        b,
+        place,
+        weapon,
+        target,
+        truths,
+      );
     }
 
     if (this.recentEvents.length > 0 && r.chance(0.003)) {
       const other = r.pick(this.recentEvents);
-      const relation = r.pick(['follows', 'follows', 'same_subject', 'same_subject', 'part_of', 'contradicts', 'duplicate_of', 'precedes']);
+      const relation = r.pick([
+        'follows',
+        'follows',
+        'same_subject',
+        'same_subject',
+        'part_of',
+        'contradicts',
+        'duplicate_of',
+        'precedes',
+      ]);
       // "precedes" reads from the earlier event, so the pair is turned round.
       const [from, to] = relation === 'precedes' ? [other, eventId] : [eventId, other];
       out.event_relations.push(`${from}\t${to}\t${relation}\t${createdText}\t${AUTHOR}\n`);
@@ -441,7 +489,16 @@ export class EventGenerator {
     else this.recentEvents.push(eventId);
   }
 
-  private title(type: string, a: Side, b: Side, place: string, region: string, weapon: string, target: string, civilians: number): string {
+  private title(
+    type: string,
+    a: Side,
+    b: Side,
+    place: string,
+    region: string,
+    weapon: string,
+    target: string,
+    civilians: number,
+  ): string {
     const r = this.rng;
     const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
     switch (type) {
@@ -505,7 +562,10 @@ export class EventGenerator {
       case 'friendly_fire':
         return r.pick([`Friendly fire incident near ${place}`, `${a.name} hit by own ${weapon} near ${place}`]);
       case 'prisoner_exchange':
-        return r.pick([`Prisoner exchange between ${a.name} and ${b.name}`, `Prisoners released in exchange near ${place}`]);
+        return r.pick([
+          `Prisoner exchange between ${a.name} and ${b.name}`,
+          `Prisoners released in exchange near ${place}`,
+        ]);
       case 'statement':
         return r.pick([
           `Statement on the situation in ${region}`,
@@ -513,7 +573,11 @@ export class EventGenerator {
           `Official statement on ${place}`,
         ]);
       default:
-        return r.pick([`Incident reported in ${place}`, `Unexplained explosion near ${place}`, `Civilians evacuated from ${place}`]);
+        return r.pick([
+          `Incident reported in ${place}`,
+          `Unexplained explosion near ${place}`,
+          `Civilians evacuated from ${place}`,
+        ]);
     }
   }
 
@@ -558,7 +622,12 @@ export class EventGenerator {
     };
     if (!r.chance(chance[type] ?? 0)) return [];
     const enemy = this.id(b.actor);
-    const people = (measure: string, max: number, subject: string | null): Truth => ({ measure, value: r.heavy(max), unit: null, subject });
+    const people = (measure: string, max: number, subject: string | null): Truth => ({
+      measure,
+      value: r.heavy(max),
+      unit: null,
+      subject,
+    });
     const equipment = (max: number): Truth => ({
       measure: 'equipment',
       value: 1 + r.heavy(max),
@@ -606,12 +675,26 @@ export class EventGenerator {
       case 'prisoner_exchange':
         return [{ measure: 'other', value: 2 + r.heavy(300), unit: 'prisoners released', subject: null }];
       default:
-        return [{ measure: 'other', value: 1 + r.heavy(50), unit: r.chance(0.5) ? 'incidents' : 'buildings damaged', subject: null }];
+        return [
+          {
+            measure: 'other',
+            value: 1 + r.heavy(50),
+            unit: r.chance(0.5) ? 'incidents' : 'buildings damaged',
+            subject: null,
+          },
+        ];
     }
   }
 
   /** One figure row. `bias` scales the true value: what this reporter claims. */
-  private figure(eventId: string | null, reportId: string | null, position: number, truth: Truth, createdAt: number, bias: number): void {
+  private figure(
+    eventId: string | null,
+    reportId: string | null,
+    position: number,
+    truth: Truth,
+    createdAt: number,
+    bias: number,
+  ): void {
     const r = this.rng;
     const v = Math.max(0, Math.round(truth.value * bias));
     const unit = truth.unit ? ` ${truth.unit}` : '';
@@ -694,14 +777,24 @@ export class EventGenerator {
       role = 'party';
       side = stance === 'denies' || r.chance(0.3) ? b : a;
       const sc = side.country;
-      reporter = sc ? (r.chance(0.5) ? r.pick(sc.defence) : r.chance(0.5) ? r.pick(sc.persons) : r.pick(sc.agencies)) : side.actor;
+      reporter = sc
+        ? r.chance(0.5)
+          ? r.pick(sc.defence)
+          : r.chance(0.5)
+            ? r.pick(sc.persons)
+            : r.pick(sc.agencies)
+        : side.actor;
     } else if (rr < 0.55) {
       role = 'third_party';
       const tc = r.pick(w.countries);
       reporter = r.chance(0.6) ? r.pick(tc.agencies) : tc.state;
     } else if (rr < 0.9) {
       role = 'independent';
-      reporter = r.chance(0.35) ? r.pick(w.internationalMedia) : r.chance(0.5) ? r.pick(ca.media) : r.pick(w.internationalAgencies);
+      reporter = r.chance(0.35)
+        ? r.pick(w.internationalMedia)
+        : r.chance(0.5)
+          ? r.pick(ca.media)
+          : r.pick(w.internationalAgencies);
     } else {
       role = 'unknown';
       reporter = r.chance(0.6) ? r.pick(w.unnamed) : r.pick(ca.groups);
@@ -792,7 +885,16 @@ export class EventGenerator {
     }
   }
 
-  private quote(stance: string, type: string, a: Side, b: Side, place: string, weapon: string, target: string, truths: Truth[]): string {
+  private quote(
+    stance: string,
+    type: string,
+    a: Side,
+    b: Side,
+    place: string,
+    weapon: string,
+    target: string,
+    truths: Truth[],
+  ): string {
     const r = this.rng;
     const figure = truths[0] ? ` ${grouped(truths[0].value)} ${truths[0].unit ?? truths[0].measure}` : '';
     switch (stance) {
@@ -810,7 +912,10 @@ export class EventGenerator {
           `It was not ${weapon}, and the target was not ${target}.`,
         ]);
       case 'unclear':
-        return r.pick([`We are aware of reports from ${place} and are checking them.`, `The situation around ${place} remains unclear.`]);
+        return r.pick([
+          `We are aware of reports from ${place} and are checking them.`,
+          `The situation around ${place} remains unclear.`,
+        ]);
       default:
         break;
     }
@@ -842,7 +947,14 @@ export class EventGenerator {
     }
   }
 
-  private document(publisher: number, publishedAt: number, created: number, c: Country, place: string, type: string): DocumentRef {
+  private document(
+    publisher: number,
+    publishedAt: number,
+    created: number,
+    c: Country,
+    place: string,
+    type: string,
+  ): DocumentRef {
     const r = this.rng;
     const n = this.documentNumber++;
     const spec = this.o.world.actors[publisher]!;

@@ -28,7 +28,10 @@ export class Progress {
 
   set phase(next: string) {
     const now = Date.now();
-    this.phaseSeconds.set(this.currentPhase, (this.phaseSeconds.get(this.currentPhase) ?? 0) + (now - this.phaseStarted) / 1000);
+    this.phaseSeconds.set(
+      this.currentPhase,
+      (this.phaseSeconds.get(this.currentPhase) ?? 0) + (now - this.phaseStarted) / 1000,
+    );
     this.currentPhase = next;
     this.phaseStarted = now;
   }

@@ -12,7 +12,8 @@ import { locateDatabase } from '../db/open.js';
 import { createKey, listKeys, revokeKey, ROLES, toKeyInfo, type Role } from '../modules/keys/repository.js';
 import { KeyNameSchema } from '../modules/keys/schemas.js';
 
-const USAGE = 'usage: npm run keys -- (or node dist/cli/keys.js) create --name NAME --role reader|editor|admin | list | revoke --name NAME';
+const USAGE =
+  'usage: npm run keys -- (or node dist/cli/keys.js) create --name NAME --role reader|editor|admin | list | revoke --name NAME';
 /** Who a change made from the command line is attributed to. */
 const CLI_AUTHOR = 'keys-cli';
 
@@ -50,7 +51,9 @@ try {
     const created = await createKey(db.prisma, name, values.role as Role, CLI_AUTHOR);
     if (!created) refuse(`a key named "${name}" exists already (names are never reused); pick another name`);
     else {
-      console.log(`Created ${created.row.role} key "${created.row.name}" (${created.row.prefix}...). It is shown once, here:`);
+      console.log(
+        `Created ${created.row.role} key "${created.row.name}" (${created.row.prefix}...). It is shown once, here:`,
+      );
       console.log(created.key);
     }
   } else if (command === 'list') {

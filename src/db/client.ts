@@ -27,7 +27,13 @@ export interface StatementTimeouts {
   import: number;
 }
 
-export const DEFAULT_TIMEOUTS: StatementTimeouts = { read: 5_000, write: 5_000, expensive: 15_000, export: 30 * 60_000, import: 60_000 };
+export const DEFAULT_TIMEOUTS: StatementTimeouts = {
+  read: 5_000,
+  write: 5_000,
+  expensive: 15_000,
+  export: 30 * 60_000,
+  import: 60_000,
+};
 
 export interface DatabaseOptions {
   /** Exports of everything at once (EXPORT_MAX_CONCURRENT): 2 by default (defaultSlots); per client (EXPORT_MAX_PER_CLIENT): half of those. */
@@ -135,14 +141,23 @@ const defaultSlots = (poolSize: number): number => Math.min(2, half(poolSize));
  * read replica (DATABASE_READ_URL), for the cheap work; and the slots and pools of the
  * expensive reads and of the exports (src/db/admission.ts), on the replica when there is one.
  */
-export function connectDatabase(connectionString: string, poolSize = 10, readUrl?: string, options: DatabaseOptions = {}): Database {
+export function connectDatabase(
+  connectionString: string,
+  poolSize = 10,
+  readUrl?: string,
+  options: DatabaseOptions = {},
+): Database {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const pool = openPool(connectionString, poolSize, timeouts.read);
   const readPool = readUrl ? openPool(readUrl, poolSize, timeouts.read) : pool;
   const anonymous = new AnonymousBudget(options.maxAnonymousHeavy ?? coresButOne());
   const slots = (max: number, perClient: number | undefined, timeout: number) =>
     new Slots(max, perClient ?? half(max), openPool(readUrl ?? connectionString, max, timeout), anonymous);
-  const expensive = slots(options.maxExpensive ?? defaultSlots(poolSize), options.expensivePerClient, timeouts.expensive);
+  const expensive = slots(
+    options.maxExpensive ?? defaultSlots(poolSize),
+    options.expensivePerClient,
+    timeouts.expensive,
+  );
   const exports = slots(options.maxExports ?? defaultSlots(poolSize), options.exportsPerClient, timeouts.export);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return {
@@ -152,7 +167,8 @@ export function connectDatabase(connectionString: string, poolSize = 10, readUrl
     expensive,
     exports,
     timeouts,
-    openListener: () => new pg.Client({ connectionString, connectionTimeoutMillis: 2_000, keepAlive: true, options: SESSION_OPTIONS }),
+    openListener: () =>
+      new pg.Client({ connectionString, connectionTimeoutMillis: 2_000, keepAlive: true, options: SESSION_OPTIONS }),
     async close() {
       await prisma.$disconnect();
       await pool.end();

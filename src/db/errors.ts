@@ -40,7 +40,10 @@ export function isRetryable(error: unknown): boolean {
 
 /** 57014: a statement cancelled, by its statement timeout (src/db/client.ts) or an operator's pg_cancel_backend. */
 export function isQueryCanceled(error: unknown): boolean {
-  return sqlState(error) === '57014' || /canceling statement due to statement timeout/.test((error as Error | null)?.message ?? '');
+  return (
+    sqlState(error) === '57014' ||
+    /canceling statement due to statement timeout/.test((error as Error | null)?.message ?? '')
+  );
 }
 
 /** A unique constraint refused the row: 23505, or P2002 from a Prisma model query. */

@@ -126,7 +126,11 @@ export async function runMigrations(connectionString: string, options: RunMigrat
   }
 }
 
-async function applyPending(client: pg.Client, local: LocalMigration[], log: (message: string) => void): Promise<string[]> {
+async function applyPending(
+  client: pg.Client,
+  local: LocalMigration[],
+  log: (message: string) => void,
+): Promise<string[]> {
   await client.query(CREATE_MIGRATIONS_TABLE);
   const { rows } = await client.query<AppliedRow>(
     'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations" ORDER BY started_at',

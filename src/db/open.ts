@@ -69,12 +69,17 @@ export async function locateDatabase(
   }
 }
 
-async function locateEmbedded(config: Config, log: (message: string) => void, service: boolean): Promise<DatabaseLocation> {
+async function locateEmbedded(
+  config: Config,
+  log: (message: string) => void,
+  service: boolean,
+): Promise<DatabaseLocation> {
   const dataDir = path.resolve(config.EMBEDDED_PG_DIR);
   const recordFile = path.join(dataDir, INSTANCE_FILE);
   const running = await runningPostmaster(dataDir);
   const record = running ? await readRecord(recordFile) : null;
-  const write = (url: string | null) => writeRecord(recordFile, { ...ownRecord(running?.port ?? config.EMBEDDED_PG_PORT, service), url });
+  const write = (url: string | null) =>
+    writeRecord(recordFile, { ...ownRecord(running?.port ?? config.EMBEDDED_PG_PORT, service), url });
 
   if (running) {
     const port = record?.postgres.port ?? running.port;
@@ -109,7 +114,9 @@ async function locateEmbedded(config: Config, log: (message: string) => void, se
         announce: (serviceUrl) => write(serviceUrl),
       };
     }
-    log(`Using the embedded PostgreSQL running in ${dataDir} on port ${port}${record ? ` (started by \`${record.command}\`)` : ''}`);
+    log(
+      `Using the embedded PostgreSQL running in ${dataDir} on port ${port}${record ? ` (started by \`${record.command}\`)` : ''}`,
+    );
     return { url, announce: async () => {} };
   }
 

@@ -33,7 +33,10 @@ export class RisingIds {
     if (id <= this.last) {
       // Same millisecond (or the clock went back): the successor of the last one.
       const tail = parseInt(this.last.slice(24), 16) + 1;
-      id = tail <= 0xffffffffffff ? `${this.last.slice(0, 24)}${tail.toString(16).padStart(12, '0')}` : uuidv7(Date.now() + 1);
+      id =
+        tail <= 0xffffffffffff
+          ? `${this.last.slice(0, 24)}${tail.toString(16).padStart(12, '0')}`
+          : uuidv7(Date.now() + 1);
     }
     this.last = id;
     return id;

@@ -33,9 +33,13 @@ export function admit(request: FastifyRequest, slots: Slots, what: string, retry
       `This ${caller} already runs ${slots.perClient} ${what} at once, as many as one caller may; retry when one ends.`,
       { headers },
     );
-  throw new ApiError('service-unavailable', `This server runs as many ${what} at once as it may (${slots.max}); retry shortly.`, {
-    headers,
-  });
+  throw new ApiError(
+    'service-unavailable',
+    `This server runs as many ${what} at once as it may (${slots.max}); retry shortly.`,
+    {
+      headers,
+    },
+  );
 }
 
 export interface SlowClientLimits {
@@ -118,7 +122,9 @@ export async function installPressure(app: FastifyInstance, limits: PressureLimi
     pressureHandler: async (request, _reply, type) => {
       if (!request.url.startsWith('/v1/')) return;
       request.log.warn({ pressure: type }, 'under pressure: request refused');
-      throw new ApiError('service-unavailable', 'This server is overloaded; retry shortly.', { headers: { 'retry-after': '5' } });
+      throw new ApiError('service-unavailable', 'This server is overloaded; retry shortly.', {
+        headers: { 'retry-after': '5' },
+      });
     },
   });
 }

@@ -44,7 +44,9 @@ export function canReadDeleted(request: FastifyRequest): boolean {
 /** Reads of deleted data need the editor role (docs/data-model.md, Deleted data): a 403 naming `what` for anyone else. */
 export function requireDeletedAccess(request: FastifyRequest, what: string): void {
   if (canReadDeleted(request)) return;
-  const who = request.principal ? `The API key "${request.principal.name}" is a ${request.principal.role} key` : 'No API key was sent';
+  const who = request.principal
+    ? `The API key "${request.principal.name}" is a ${request.principal.role} key`
+    : 'No API key was sent';
   throw new ApiError('forbidden', `${who}; ${what} needs an API key with the editor role.`);
 }
 
@@ -96,22 +98,34 @@ export function installAuth(
     if (header !== undefined) {
       const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
       if (!match?.[1]) {
-        throw new ApiError('unauthorized', 'The Authorization header must be "Bearer <API key>".', { headers: challenge });
+        throw new ApiError('unauthorized', 'The Authorization header must be "Bearer <API key>".', {
+          headers: challenge,
+        });
       }
       const key = await options.findKey(match[1]);
       // The same answer for an unknown and a revoked key: nothing to learn about which keys exist.
-      if (!key) throw new ApiError('unauthorized', 'The API key is not valid: it is unknown or was revoked.', { headers: challenge });
+      if (!key)
+        throw new ApiError('unauthorized', 'The API key is not valid: it is unknown or was revoked.', {
+          headers: challenge,
+        });
       request.principal = key;
     }
     if (access === 'read' && options.readAccess === 'public') return;
     const needed = NEEDED_ROLE[access];
     if (!request.principal) {
-      throw new ApiError('unauthorized', `This needs an API key with the ${needed} role: send Authorization: Bearer <key>.`, {
-        headers: challenge,
-      });
+      throw new ApiError(
+        'unauthorized',
+        `This needs an API key with the ${needed} role: send Authorization: Bearer <key>.`,
+        {
+          headers: challenge,
+        },
+      );
     }
     if (ROLE_RANK[request.principal.role] < ROLE_RANK[needed]) {
-      throw new ApiError('forbidden', `The API key "${request.principal.name}" is a ${request.principal.role} key; this needs ${needed}.`);
+      throw new ApiError(
+        'forbidden',
+        `The API key "${request.principal.name}" is a ${request.principal.role} key; this needs ${needed}.`,
+      );
     }
   });
 }

@@ -17,7 +17,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Decodes a cursor made for `sort`; `isKey` checks the sort key's type. */
 export function decodeCursor(text: string, sort: string, isKey: (key: unknown) => boolean): Cursor {
   const refuse = (why: string) =>
-    invalidInput([{ path: '/cursor', message: why, in: 'query' }], 'The cursor is not one this server issued for this query.');
+    invalidInput(
+      [{ path: '/cursor', message: why, in: 'query' }],
+      'The cursor is not one this server issued for this query.',
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));

@@ -58,4 +58,5 @@ export const notFound = (what: string, id: string) => new ApiError('not-found', 
 export const invalidInput = (errors: Violation[], detail = 'The request has invalid values; see errors.') =>
   new ApiError('invalid-input', detail, { errors });
 
-export const ruleViolation = (detail: string, errors?: Violation[]) => new ApiError('rule-violation', detail, errors ? { errors } : {});
+export const ruleViolation = (detail: string, errors?: Violation[]) =>
+  new ApiError('rule-violation', detail, errors ? { errors } : {});

@@ -11,7 +11,12 @@ export function etagOf(version: number, variant?: string): string {
 }
 
 /** Sets the ETag; returns true when the client's copy is current (the caller then sends 304). */
-export function isNotModified(request: FastifyRequest, reply: FastifyReply, version: number, variant?: string): boolean {
+export function isNotModified(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  version: number,
+  variant?: string,
+): boolean {
   const etag = etagOf(version, variant);
   reply.header('etag', etag);
   const header = request.headers['if-none-match'];

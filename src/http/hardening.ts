@@ -17,8 +17,25 @@ const SECURITY_HEADERS = {
 };
 
 /** Headers a browser script may send, and the answer's headers it may read. */
-const ALLOWED_HEADERS = ['authorization', 'content-type', 'if-match', 'if-none-match', 'idempotency-key', 'x-request-id', 'last-event-id'];
-const EXPOSED_HEADERS = ['etag', 'link', 'location', 'retry-after', 'x-request-id', 'idempotent-replayed', 'ratelimit', 'ratelimit-policy'];
+const ALLOWED_HEADERS = [
+  'authorization',
+  'content-type',
+  'if-match',
+  'if-none-match',
+  'idempotency-key',
+  'x-request-id',
+  'last-event-id',
+];
+const EXPOSED_HEADERS = [
+  'etag',
+  'link',
+  'location',
+  'retry-after',
+  'x-request-id',
+  'idempotent-replayed',
+  'ratelimit',
+  'ratelimit-policy',
+];
 
 export async function installHardening(app: FastifyInstance, options: { corsOrigins: string[] }): Promise<void> {
   app.addHook('onRequest', async (request) => {

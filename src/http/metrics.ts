@@ -8,11 +8,19 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Database } from '../db/client.js';
 import { OPENAPI_INFO } from '../openapi/info.js';
 
-export function installMetrics(app: FastifyInstance, db: Pick<Database, 'pool' | 'readPool' | 'exports' | 'expensive'>): void {
+export function installMetrics(
+  app: FastifyInstance,
+  db: Pick<Database, 'pool' | 'readPool' | 'exports' | 'expensive'>,
+): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'route', 'status'] as const;
-  const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests answered', labelNames, registers: [registry] });
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered',
+    labelNames,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'Time to answer an HTTP request',
@@ -49,7 +57,11 @@ export function installMetrics(app: FastifyInstance, db: Pick<Database, 'pool' |
       this.set(db.exports.inUse);
     },
   });
-  new Gauge({ name: 'exports_max', help: 'Exports of everything one instance streams at once', registers: [registry] }).set(db.exports.max);
+  new Gauge({
+    name: 'exports_max',
+    help: 'Exports of everything one instance streams at once',
+    registers: [registry],
+  }).set(db.exports.max);
   // Likewise the expensive reads (stats, full-text q, counts; src/db/admission.ts).
   new Gauge({
     name: 'expensive_reads_running',
@@ -59,9 +71,11 @@ export function installMetrics(app: FastifyInstance, db: Pick<Database, 'pool' |
       this.set(db.expensive.inUse);
     },
   });
-  new Gauge({ name: 'expensive_reads_max', help: 'Expensive reads one instance runs at once', registers: [registry] }).set(
-    db.expensive.max,
-  );
+  new Gauge({
+    name: 'expensive_reads_max',
+    help: 'Expensive reads one instance runs at once',
+    registers: [registry],
+  }).set(db.expensive.max);
   // And what callers without a key run of both kinds together (ANONYMOUS_HEAVY_MAX_CONCURRENT).
   new Gauge({
     name: 'anonymous_heavy_running',
@@ -76,14 +90,20 @@ export function installMetrics(app: FastifyInstance, db: Pick<Database, 'pool' |
     help: 'Expensive reads and exports callers without an API key run at once, both kinds together',
     registers: [registry],
   }).set(db.expensive.anonymous.max);
-  new Gauge({ name: 'build_info', help: 'The running build', labelNames: ['version', 'node'], registers: [registry] }).set(
-    { version: OPENAPI_INFO.info.version, node: process.version },
-    1,
-  );
+  new Gauge({
+    name: 'build_info',
+    help: 'The running build',
+    labelNames: ['version', 'node'],
+    registers: [registry],
+  }).set({ version: OPENAPI_INFO.info.version, node: process.version }, 1);
 
   app.addHook('onResponse', async (request, reply) => {
     // The route's pattern, never the raw URL: ids would make a series per record.
-    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    };
     requests.inc(labels);
     duration.observe(labels, reply.elapsedTime / 1000);
   });

@@ -6,7 +6,12 @@ import { publicOrigin } from './proxies.js';
 
 export const LimitSchema = z.coerce.number().int().min(1).max(1000).default(50).describe('Page size, 1 to 1000');
 
-export const CursorParamSchema = z.string().min(1).max(2000).optional().describe("Opaque cursor from a previous page's next_cursor");
+export const CursorParamSchema = z
+  .string()
+  .min(1)
+  .max(2000)
+  .optional()
+  .describe("Opaque cursor from a previous page's next_cursor");
 
 export function pageOf<T extends z.ZodType>(item: T, id: string) {
   return z
@@ -40,7 +45,12 @@ export function pageReply<Row, Wire>(
  * absolute on PUBLIC_URL or the request's origin (publicOrigin), relative when the Host sent is not one
  * a link may carry. The URL serialiser percent-encodes what could end the link (<, >, quotes, spaces).
  */
-export function linkNext(request: FastifyRequest, reply: FastifyReply, nextCursor: string | null, baseUrl?: string): void {
+export function linkNext(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  nextCursor: string | null,
+  baseUrl?: string,
+): void {
   if (!nextCursor) return;
   const origin = publicOrigin(request, baseUrl);
   const url = new URL(request.url, origin ?? 'http://relative.invalid');

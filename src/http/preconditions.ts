@@ -34,8 +34,12 @@ export function optionalIfMatch(request: FastifyRequest, what: string): Expected
 /** 412 unless the current version is one the client expects; the problem and ETag carry the current version. */
 export function assertVersion(expected: ExpectedVersion | undefined, current: number, what: string): void {
   if (expected === undefined || expected === '*' || expected.includes(current)) return;
-  throw new ApiError('precondition-failed', `The ${what} has changed since you read it: it is now at version ${current}. GET it again.`, {
-    headers: { etag: etagOf(current) },
-    extra: { current_version: current },
-  });
+  throw new ApiError(
+    'precondition-failed',
+    `The ${what} has changed since you read it: it is now at version ${current}. GET it again.`,
+    {
+      headers: { etag: etagOf(current) },
+      extra: { current_version: current },
+    },
+  );
 }

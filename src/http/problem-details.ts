@@ -65,7 +65,11 @@ function violationsOf(issue: ZodIssueLike, base: string, part: Violation['in']):
   const at = base + (issue.path ?? []).map((segment) => `/${escapePointer(String(segment))}`).join('');
   if (issue.code === 'unrecognized_keys' && issue.keys) {
     const what = part === 'query' ? 'query parameter' : 'field';
-    return issue.keys.map((key) => ({ path: `${at}/${escapePointer(key)}`, message: `unknown ${what} "${key}"`, in: part }));
+    return issue.keys.map((key) => ({
+      path: `${at}/${escapePointer(key)}`,
+      message: `unknown ${what} "${key}"`,
+      in: part,
+    }));
   }
   if (issue.code === 'invalid_union' && issue.errors && issue.errors.length > 0) {
     const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
@@ -87,7 +91,9 @@ export function zodViolations(issues: readonly ZodIssueLike[], part: Violation['
 }
 
 function fromValidation(
-  error: FastifyError & { validation: { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }[] },
+  error: FastifyError & {
+    validation: { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }[];
+  },
   part: Violation['in'],
 ) {
   return error.validation.flatMap((issue) =>
@@ -129,7 +135,12 @@ function send(
   request: FastifyRequest,
   kind: ProblemKind,
   detail: string,
-  more: { errors?: Violation[]; headers?: Record<string, string>; extra?: Record<string, unknown>; status?: number } = {},
+  more: {
+    errors?: Violation[];
+    headers?: Record<string, string>;
+    extra?: Record<string, unknown>;
+    status?: number;
+  } = {},
 ) {
   const status = more.status ?? PROBLEMS[kind].status;
   const body: Problem = {
@@ -169,7 +180,9 @@ function isClientGone(error: unknown, request: FastifyRequest): boolean {
   const gone = (raw.destroyed && !raw.complete) || raw.socket?.destroyed === true;
   const code = (error as { code?: unknown }).code;
   // Not a pg socket's "read ECONNRESET": that one is the database's connection.
-  return gone && ((code === 'ECONNRESET' && (error as Error).message === 'aborted') || code === 'ERR_STREAM_PREMATURE_CLOSE');
+  return (
+    gone && ((code === 'ECONNRESET' && (error as Error).message === 'aborted') || code === 'ERR_STREAM_PREMATURE_CLOSE')
+  );
 }
 
 /**
@@ -205,12 +218,22 @@ export function installProblemDetails(app: FastifyInstance): void {
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const part = PART[(error as { validationContext?: string }).validationContext ?? 'body'] ?? 'body';
-      const errors = part === 'query' ? namingQueryValues(fromValidation(error, part), error, request.query) : fromValidation(error, part);
+      const errors =
+        part === 'query'
+          ? namingQueryValues(fromValidation(error, part), error, request.query)
+          : fromValidation(error, part);
       if (errors.every((violation) => RULE_MESSAGES.has(violation.message))) {
         return send(reply, request, 'rule-violation', errors.map((v) => v.message).join('; '), { errors });
       }
-      const where = part === 'query' ? 'query string' : part === 'path' ? 'path' : part === 'header' ? 'headers' : 'body';
-      return send(reply, request, 'invalid-input', `The request ${where} has ${errors.length} invalid value(s); see errors.`, { errors });
+      const where =
+        part === 'query' ? 'query string' : part === 'path' ? 'path' : part === 'header' ? 'headers' : 'body';
+      return send(
+        reply,
+        request,
+        'invalid-input',
+        `The request ${where} has ${errors.length} invalid value(s); see errors.`,
+        { errors },
+      );
     }
     switch (error.code) {
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -233,7 +256,12 @@ export function installProblemDetails(app: FastifyInstance): void {
     if (isClientGone(error, request)) {
       // Answered for the record (the request log's line): the client is not there to read it.
       request.log.info({ err: error }, 'client closed the connection before the answer');
-      return send(reply, request, 'malformed-request', 'The client closed the connection before the request was whole.');
+      return send(
+        reply,
+        request,
+        'malformed-request',
+        'The client closed the connection before the request was whole.',
+      );
     }
     if (isQueryCanceled(error)) {
       request.log.warn({ err: error }, 'query timeout');
@@ -290,9 +318,15 @@ export function installProblemDetails(app: FastifyInstance): void {
     // A route that serves this method and still found nothing (a missing file under a wildcard) is a 404.
     if (allowed && !allowed.has(request.method)) {
       const allow = [...allowed].sort().join(', ');
-      return send(reply, request, 'method-not-allowed', `${request.method} is not allowed on ${path}; allowed: ${allow}.`, {
-        headers: { allow },
-      });
+      return send(
+        reply,
+        request,
+        'method-not-allowed',
+        `${request.method} is not allowed on ${path}; allowed: ${allow}.`,
+        {
+          headers: { allow },
+        },
+      );
     }
     return send(reply, request, 'not-found', `No resource at ${path}.`);
   });
@@ -319,8 +353,10 @@ export function problemResponses(...statuses: number[]) {
 
 /** Fastify's own routing errors (a bad percent-encoding in the path, an over-long path parameter), as problems. */
 export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return send(reply, request, 'uri-too-long', 'A path segment is too long.');
-  if (error.code === 'FST_ERR_BAD_URL') return send(reply, request, 'malformed-request', 'The path is not valid percent-encoded UTF-8.');
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH')
+    return send(reply, request, 'uri-too-long', 'A path segment is too long.');
+  if (error.code === 'FST_ERR_BAD_URL')
+    return send(reply, request, 'malformed-request', 'The path is not valid percent-encoded UTF-8.');
   request.log.error({ err: error }, 'framework error');
   return send(reply, request, 'internal-error', 'An unexpected error occurred; it has been logged.');
 }
@@ -346,7 +382,9 @@ export function rejectUnstorableText(app: FastifyInstance): void {
       [body, 'body'],
     ]);
     if (found.length > 0)
-      throw new ApiError('invalid-input', 'The request holds text that cannot be stored; see errors.', { errors: found });
+      throw new ApiError('invalid-input', 'The request holds text that cannot be stored; see errors.', {
+        errors: found,
+      });
   });
 }
 
@@ -354,7 +392,12 @@ export function rejectUnstorableText(app: FastifyInstance): void {
 export function unstorableText(roots: [value: unknown, part: Violation['in']][]): Violation[] {
   const found: Violation[] = [];
   // Iterative, with a depth bound: a body nested thousands deep must not exhaust the stack.
-  const pending = roots.map(([value, part]): [value: unknown, path: string, part: Violation['in'], depth: number] => [value, '', part, 0]);
+  const pending = roots.map(([value, part]): [value: unknown, path: string, part: Violation['in'], depth: number] => [
+    value,
+    '',
+    part,
+    0,
+  ]);
   while (pending.length > 0 && found.length < 20) {
     const [value, path, part, depth] = pending.pop()!;
     if (typeof value === 'string') {
@@ -394,7 +437,9 @@ export function clientErrorHandler(error: Error & { code?: string; rawPacket?: u
   const line = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.subarray(0, 2048).toString('latin1') : '';
   const instance = /^[A-Z]+ (\/[^ ?#]{0,200})/.exec(line)?.[1] ?? '/';
   const detail =
-    kind === 'headers-too-large' ? 'The request line and headers are larger than 16 KB.' : 'The request could not be read as HTTP.';
+    kind === 'headers-too-large'
+      ? 'The request line and headers are larger than 16 KB.'
+      : 'The request could not be read as HTTP.';
   const body = JSON.stringify({ type: problemType(kind), title, status, detail, instance });
   // A HEAD request gets no body (a client would read it as the next response).
   const head = line.startsWith('HEAD ');

@@ -24,7 +24,8 @@ export function parseTrustProxy(text: string): TrustProxy | { error: string } {
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean);
-  if (entries.length === 0) return { error: 'must be true, false, a hop count, or addresses and CIDR ranges separated by commas' };
+  if (entries.length === 0)
+    return { error: 'must be true, false, a hop count, or addresses and CIDR ranges separated by commas' };
   for (const entry of entries) {
     // proxy-addr reads '1.2.3' and '0x10' as addresses; only the forms everyone reads alike are taken.
     if (!NAMED_RANGES.has(entry) && isIP(entry.split('/')[0]!) === 0)
@@ -69,7 +70,8 @@ export function rateLimitAddress(ip: string): string {
   if (mapped) return mapped[1]!;
   // Expand '::' into the zero groups it stands for; an embedded IPv4 tail counts as two groups.
   const [head = '', tail] = address.split('::');
-  const groupsOf = (part: string) => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])));
+  const groupsOf = (part: string) =>
+    part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
   const left = groupsOf(head);
   const right = tail === undefined ? [] : groupsOf(tail);
   const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
@@ -83,7 +85,8 @@ export function rateLimitAddress(ip: string): string {
  * A Host value: a host name (underscores allowed, as container names have them) or IPv4 address, or a
  * bracketed IPv6 address, with an optional port. Nothing else can end or extend the link.
  */
-const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const HOST =
+  /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /**
  * The origin this request reached, for absolute links: PUBLIC_URL when set, else the protocol and

@@ -66,7 +66,9 @@ export function commaList<T extends z.ZodType<unknown, string>>(
   const schema = z
     .union([z.string(), z.array(z.string())])
     .transform((value, ctx) => {
-      const parts = (Array.isArray(value) ? value : [value]).flatMap((part) => part.split(',')).map((part) => part.trim());
+      const parts = (Array.isArray(value) ? value : [value])
+        .flatMap((part) => part.split(','))
+        .map((part) => part.trim());
       const parsed: z.output<T>[] = [];
       let valid = true;
       for (const part of parts) {
@@ -78,7 +80,13 @@ export function commaList<T extends z.ZodType<unknown, string>>(
     })
     .pipe(z.array(z.custom<z.output<T>>()).min(1).max(100))
     .describe(`${description}; ${joined}`);
-  documentedAs.set(schema, () => ({ type: 'array', items: itemSchema(item), minItems: 1, maxItems: 100, [COMMA_LIST_MARK]: true }));
+  documentedAs.set(schema, () => ({
+    type: 'array',
+    items: itemSchema(item),
+    minItems: 1,
+    maxItems: 100,
+    [COMMA_LIST_MARK]: true,
+  }));
   return schema;
 }
 

@@ -78,7 +78,12 @@ export function postgresStore(pool: pg.Pool, options: { now?: () => number } = {
 /** `namespace` prefixes the Redis keys, so services (or test runs) sharing one Redis keep apart. */
 export function redisStore(url: string, namespace = 'conflict-events'): RateLimitStore {
   // Fail fast rather than queue while Redis is away: the limiter then lets requests through.
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 1_000 });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 1_000,
+  });
   redis.on('error', () => {});
   let connecting: Promise<void> | null = null;
   return {

@@ -6,7 +6,9 @@ export const IfMatchHeadersSchema = z.object({
   'if-match': z
     .string()
     .optional()
-    .describe('Required: the ETag of the version you read, such as "3" (428 without it, 412 when it is no longer current)'),
+    .describe(
+      'Required: the ETag of the version you read, such as "3" (428 without it, 412 when it is no longer current)',
+    ),
 });
 
 export const IdempotencyHeadersSchema = z.object({

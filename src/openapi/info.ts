@@ -58,8 +58,14 @@ export const OPENAPI_INFO = {
     { name: 'documents', description: 'Where reports were read' },
     { name: 'event types', description: 'The controlled vocabulary of event types' },
     { name: 'imports', description: 'Events loaded in bulk from NDJSON, with a report of every line' },
-    { name: 'stats', description: 'Aggregates for dashboards: counts and figure sums grouped, and claims side by side' },
-    { name: 'changes', description: 'The change feed: every create, update and delete in commit order, to mirror the data set' },
+    {
+      name: 'stats',
+      description: 'Aggregates for dashboards: counts and figure sums grouped, and claims side by side',
+    },
+    {
+      name: 'changes',
+      description: 'The change feed: every create, update and delete in commit order, to mirror the data set',
+    },
     { name: 'operations', description: 'Health and readiness' },
     { name: 'api keys', description: 'Who may read and write (admins only)' },
   ],

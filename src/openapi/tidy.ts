@@ -90,7 +90,8 @@ export function markOptionalBodies<T extends { paths?: Json; components?: { sche
     const ref = (schema as { $ref?: string } | undefined)?.$ref;
     return ref?.startsWith(PREFIX) ? schemas[ref.slice(PREFIX.length)] : schema;
   };
-  const admitsNull = (schema: Json) => ((resolve(schema) as { anyOf?: { type?: string }[] })?.anyOf ?? []).some((s) => s.type === 'null');
+  const admitsNull = (schema: Json) =>
+    ((resolve(schema) as { anyOf?: { type?: string }[] })?.anyOf ?? []).some((s) => s.type === 'null');
   for (const operations of Object.values((document.paths ?? {}) as Record<string, Record<string, Operation>>)) {
     for (const operation of Object.values(operations)) {
       const body = operation.requestBody;
@@ -105,7 +106,9 @@ export function markOptionalBodies<T extends { paths?: Json; components?: { sche
  * requirement; an operation left without one is public, which the document says with `security: []`.
  */
 export function markPublicOperations<T extends { paths?: Json }>(document: T): T {
-  for (const pathItem of Object.values((document.paths ?? {}) as Record<string, Record<string, { security?: unknown[] }>>)) {
+  for (const pathItem of Object.values(
+    (document.paths ?? {}) as Record<string, Record<string, { security?: unknown[] }>>,
+  )) {
     for (const [method, operation] of Object.entries(pathItem)) if (HTTP_METHODS.has(method)) operation.security ??= [];
   }
   return document;
@@ -116,13 +119,19 @@ export function markPublicOperations<T extends { paths?: Json }>(document: T): T
  * always names the job to poll in its Location, which the document declares.
  */
 export function declareAcceptedLocations<T extends { paths?: Json }>(document: T): T {
-  for (const pathItem of Object.values((document.paths ?? {}) as Record<string, Record<string, { responses?: Record<string, Json> }>>)) {
+  for (const pathItem of Object.values(
+    (document.paths ?? {}) as Record<string, Record<string, { responses?: Record<string, Json> }>>,
+  )) {
     for (const operation of Object.values(pathItem)) {
       const accepted = operation.responses?.['202'] as { headers?: Record<string, Json> } | undefined;
       if (!accepted) continue;
       accepted.headers = {
         ...accepted.headers,
-        Location: { description: 'The job to poll for progress and the result', required: true, schema: { type: 'string' } },
+        Location: {
+          description: 'The job to poll for progress and the result',
+          required: true,
+          schema: { type: 'string' },
+        },
       };
     }
   }
@@ -138,7 +147,8 @@ const RETRY_HEADERS = {
     schema: { type: 'integer', minimum: 0 },
   },
   RateLimit: {
-    description: 'Where the caller stands in its window: `limit=N, remaining=N, reset=SECONDS` (IETF draft-ietf-httpapi-ratelimit-headers)',
+    description:
+      'Where the caller stands in its window: `limit=N, remaining=N, reset=SECONDS` (IETF draft-ietf-httpapi-ratelimit-headers)',
     schema: { type: 'string' },
   },
   RateLimitPolicy: {
@@ -172,7 +182,14 @@ export function declareRetryHeaders<T extends { paths?: Json; components?: objec
   return { ...document, components: { ...document.components, headers: RETRY_HEADERS } };
 }
 
-type Parameter = { in: string; name: string; required?: boolean; style?: string; explode?: boolean; schema?: Record<string, Json> };
+type Parameter = {
+  in: string;
+  name: string;
+  required?: boolean;
+  style?: string;
+  explode?: boolean;
+  schema?: Record<string, Json>;
+};
 type ParameterOperation = { parameters?: Parameter[]; responses?: Record<string, unknown> };
 
 /**
@@ -194,7 +211,8 @@ export function typeParameters<T extends { paths?: Json }>(document: T): T {
           const items = parameter.schema.items as Record<string, Json> | undefined;
           if (items?.format === 'uuid' && items.pattern) delete items.format;
         }
-        if (parameter.in === 'header' && parameter.name === 'if-match' && operation.responses?.['428']) parameter.required = true;
+        if (parameter.in === 'header' && parameter.name === 'if-match' && operation.responses?.['428'])
+          parameter.required = true;
       }
     }
   }
@@ -206,9 +224,12 @@ export function typeParameters<T extends { paths?: Json }>(document: T): T {
  * the document declares it once, as a shared parameter every operation refers to.
  */
 export function declarePrettyParameter<T extends { paths?: Json; components?: object }>(document: T): T {
-  for (const pathItem of Object.values((document.paths ?? {}) as Record<string, Record<string, { parameters?: unknown[] }>>)) {
+  for (const pathItem of Object.values(
+    (document.paths ?? {}) as Record<string, Record<string, { parameters?: unknown[] }>>,
+  )) {
     for (const [method, operation] of Object.entries(pathItem)) {
-      if (HTTP_METHODS.has(method)) operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/pretty' }];
+      if (HTTP_METHODS.has(method))
+        operation.parameters = [...(operation.parameters ?? []), { $ref: '#/components/parameters/pretty' }];
     }
   }
   const pretty = {
@@ -227,6 +248,8 @@ type Document = Parameters<typeof tidyComponents>[0];
 /** Every finishing step, in order, over what fastify-type-provider-zod made of the routes. */
 export function finishDocument<T extends Document>(document: T): T {
   return declarePrettyParameter(
-    declareAcceptedLocations(declareRetryHeaders(typeParameters(markPublicOperations(markOptionalBodies(tidyComponents(document)))))),
+    declareAcceptedLocations(
+      declareRetryHeaders(typeParameters(markPublicOperations(markOptionalBodies(tidyComponents(document))))),
+    ),
   );
 }

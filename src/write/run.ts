@@ -21,8 +21,16 @@ export interface WriteResponse {
 }
 
 /** A response carrying one resource's JSON and its version as the ETag. */
-export function resourceResponse(status: number, resource: { json: string; version: number }, location?: string): WriteResponse {
-  return { status, headers: { etag: etagOf(resource.version), ...(location ? { location } : {}) }, body: resource.json };
+export function resourceResponse(
+  status: number,
+  resource: { json: string; version: number },
+  location?: string,
+): WriteResponse {
+  return {
+    status,
+    headers: { etag: etagOf(resource.version), ...(location ? { location } : {}) },
+    body: resource.json,
+  };
 }
 
 /** The answer of a write that answers no content (a delete, a withdrawal). */
@@ -51,7 +59,9 @@ export function idempotencyClaim(request: FastifyRequest, principal: string): Id
   const key = request.headers['idempotency-key'];
   if (key === undefined) return undefined;
   if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
-    throw invalidInput([{ path: '/idempotency-key', in: 'header', message: 'must be 1 to 255 visible ASCII characters, such as a UUID' }]);
+    throw invalidInput([
+      { path: '/idempotency-key', in: 'header', message: 'must be 1 to 255 visible ASCII characters, such as a UUID' },
+    ]);
   }
   const fingerprint = createHash('sha256')
     .update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`)
@@ -72,7 +82,9 @@ async function claim(tx: Transaction, claim: IdempotencyClaim): Promise<WriteRes
     VALUES (${claim.key}, ${claim.principal}, ${claim.fingerprint}, 0, '')
     ON CONFLICT DO NOTHING RETURNING key`;
   if (claimed.length > 0) return null;
-  const [first] = await tx.$queryRaw<{ fingerprint: string; status: number; headers: WriteResponse['headers']; body: string }[]>`
+  const [first] = await tx.$queryRaw<
+    { fingerprint: string; status: number; headers: WriteResponse['headers']; body: string }[]
+  >`
     SELECT fingerprint, status, headers, body FROM idempotency_keys WHERE principal = ${claim.principal} AND key = ${claim.key}`;
   if (!first) throw new Error('idempotency key vanished between its conflict and its read');
   if (first.fingerprint !== claim.fingerprint) {

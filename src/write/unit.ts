@@ -43,7 +43,9 @@ export class UnitOfWork {
     const byId = (refs: Located<Ref>[]) =>
       refs.flatMap(([ref, pointer]): [string, string][] => (ref && 'id' in ref ? [[ref.id, `${pointer}/id`]] : []));
     const missing = [
-      ...(await unknownIds(byId(actors), 'actor', (ids) => this.tx.actor.findMany({ where: { id: { in: ids } }, select: { id: true } }))),
+      ...(await unknownIds(byId(actors), 'actor', (ids) =>
+        this.tx.actor.findMany({ where: { id: { in: ids } }, select: { id: true } }),
+      )),
       ...(await unknownIds(byId(documents), 'document', (ids) =>
         this.tx.document.findMany({ where: { id: { in: ids } }, select: { id: true } }),
       )),
@@ -55,7 +57,11 @@ export class UnitOfWork {
    * The id a reference resolved to earlier in this transaction under `key`, or the one `find`
    * finds or creates now (noted as created when it was). Used by actors' and documents' writes.
    */
-  async resolve(resource: Resource, key: string, find: () => Promise<{ id: string; created: boolean }>): Promise<string> {
+  async resolve(
+    resource: Resource,
+    key: string,
+    find: () => Promise<{ id: string; created: boolean }>,
+  ): Promise<string> {
     const cacheKey = `${resource}\u0000${key}`;
     let id = this.resolved.get(cacheKey);
     if (!id) {
@@ -99,7 +105,8 @@ export class UnitOfWork {
    */
   insertedDerived(eventId: string): void {
     this.assertOpen();
-    if (this.changes.get(`event/${eventId}`)?.action !== 'created') throw new Error(`event ${eventId} was not noted as created`);
+    if (this.changes.get(`event/${eventId}`)?.action !== 'created')
+      throw new Error(`event ${eventId} was not noted as created`);
     this.derivedAtInsert.add(eventId);
   }
 
@@ -120,7 +127,8 @@ export class UnitOfWork {
   }
 
   private assertOpen(): void {
-    if (this.sealed) throw new Error('the unit of work was already finished: a change after it would have no version or revision');
+    if (this.sealed)
+      throw new Error('the unit of work was already finished: a change after it would have no version or revision');
   }
 }
 
@@ -135,5 +143,7 @@ export async function unknownIds(
 ): Promise<Violation[]> {
   if (located.length === 0) return [];
   const known = new Set((await existing(located.map(([id]) => id))).map((row) => row.id));
-  return located.flatMap(([id, path]) => (known.has(id) ? [] : [{ path, message: `no ${what} has the id ${id}`, in: 'body' as const }]));
+  return located.flatMap(([id, path]) =>
+    known.has(id) ? [] : [{ path, message: `no ${what} has the id ${id}`, in: 'body' as const }],
+  );
 }

@@ -32,7 +32,12 @@ export const SEEDED_VOCABULARY: VocabularyEntry[] = [
   ['agreement', 'Agreement', 'Strategic developments', 'Agreement'],
   ['arrest', 'Arrests', 'Strategic developments', 'Arrests'],
   ['attack', 'Attack', 'Violence against civilians', 'Attack'],
-  ['base_established', 'Headquarters or base established', 'Strategic developments', 'Headquarters or base established'],
+  [
+    'base_established',
+    'Headquarters or base established',
+    'Strategic developments',
+    'Headquarters or base established',
+  ],
   ['battle', 'Battle', 'Battles', 'Armed clash'],
   ['capture', 'Capture', null, null],
   ['chemical_weapon', 'Chemical weapon', 'Explosions/Remote violence', 'Chemical weapon'],
@@ -55,7 +60,12 @@ export const SEEDED_VOCABULARY: VocabularyEntry[] = [
   ['suicide_bomb', 'Suicide bomb', 'Explosions/Remote violence', 'Suicide bomb'],
   ['territory_regained', 'Government regains territory', 'Battles', 'Government regains territory'],
   ['territory_taken', 'Non-state actor overtakes territory', 'Battles', 'Non-state actor overtakes territory'],
-  ['territory_transfer', 'Non-violent transfer of territory', 'Strategic developments', 'Non-violent transfer of territory'],
+  [
+    'territory_transfer',
+    'Non-violent transfer of territory',
+    'Strategic developments',
+    'Non-violent transfer of territory',
+  ],
   ['weapons_disrupted', 'Disrupted weapons use', 'Strategic developments', 'Disrupted weapons use'],
 ].map(([code, label, eventType, subEventType]) => ({
   code: code!,
@@ -71,7 +81,11 @@ export async function vocabularyOf(t: TestApp): Promise<VocabularyEntry[]> {
 }
 
 /** Every record the reader makes of a CSV text, given in chunks of `chunkSize` characters. */
-export async function readAcled(text: string | Buffer, vocabulary: VocabularyEntry[], chunkSize = 4096): Promise<ImportRecord[]> {
+export async function readAcled(
+  text: string | Buffer,
+  vocabulary: VocabularyEntry[],
+  chunkSize = 4096,
+): Promise<ImportRecord[]> {
   const chunks: (string | Buffer)[] = [];
   for (let at = 0; at < text.length; at += chunkSize) chunks.push(text.slice(at, at + chunkSize));
   const records: ImportRecord[] = [];

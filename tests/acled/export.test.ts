@@ -235,7 +235,11 @@ describe('format=acled-csv', () => {
 
   it('maps occurred to event_date and time_precision: the start, and the precision (a range by its length)', async () => {
     const rows = await rowsById();
-    const dates = (key: string) => [rows.get(ids[key]!)!.event_date, rows.get(ids[key]!)!.time_precision, rows.get(ids[key]!)!.year];
+    const dates = (key: string) => [
+      rows.get(ids[key]!)!.event_date,
+      rows.get(ids[key]!)!.time_precision,
+      rows.get(ids[key]!)!.year,
+    ];
     expect(dates('battle')).toEqual(['2025-01-10', '1', '2025']);
     expect(dates('capture')).toEqual(['2025-01-06', '2', '2025']);
     expect(dates('deployment')).toEqual(['2025-02-01', '3', '2025']);
@@ -248,14 +252,14 @@ describe('format=acled-csv', () => {
   it('maps location precision to geo_precision, and the country to ISO numeric and name', async () => {
     const rows = await rowsById();
     const geo = (key: string) => rows.get(ids[key]!)!.geo_precision;
-    expect([geo('battle'), geo('capture'), geo('range-one-day'), geo('deployment'), geo('strike-year'), geo('range-short')]).toEqual([
-      '1',
-      '2',
-      '2',
-      '3',
-      '3',
-      '3',
-    ]);
+    expect([
+      geo('battle'),
+      geo('capture'),
+      geo('range-one-day'),
+      geo('deployment'),
+      geo('strike-year'),
+      geo('range-short'),
+    ]).toEqual(['1', '2', '2', '3', '3', '3']);
     expect(geo('range-long')).toBe('');
     const ukraine = rows.get(ids['strike-year']!)!;
     expect([ukraine.iso, ukraine.country]).toEqual(['804', 'Ukraine']);

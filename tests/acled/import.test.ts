@@ -16,7 +16,8 @@ const SAMPLE = readFileSync(new URL('../fixtures/acled-sample.csv', import.meta.
 const VOCABULARY = SEEDED_VOCABULARY;
 
 type Body = Record<string, any>;
-const bodies = (records: ImportRecord[]) => records.map((record) => ('value' in record ? (record.value as Body) : null));
+const bodies = (records: ImportRecord[]) =>
+  records.map((record) => ('value' in record ? (record.value as Body) : null));
 
 describe('acledRecords on the sample file', () => {
   let records: ImportRecord[];
@@ -40,16 +41,29 @@ describe('acledRecords on the sample file', () => {
     const first = bodies(records)[0]!;
     expect(first).toEqual({
       type: 'battle',
-      title: 'Armed clash: Military Forces of Nigeria (2023-) and Boko Haram - Jamaatu Ahli is-Sunnah lid-Dawati wal-Jihad in Maiduguri',
-      description: 'On 4 March 2024, Nigerian troops clashed with JAS fighters near Maiduguri, Borno, killing 7 of them.',
+      title:
+        'Armed clash: Military Forces of Nigeria (2023-) and Boko Haram - Jamaatu Ahli is-Sunnah lid-Dawati wal-Jihad in Maiduguri',
+      description:
+        'On 4 March 2024, Nigerian troops clashed with JAS fighters near Maiduguri, Borno, killing 7 of them.',
       occurred: { start: '2024-03-04', end: '2024-03-04', precision: 'day' },
-      location: { name: 'Maiduguri', admin1: 'Borno', admin2: 'Maiduguri', country: 'NGA', lat: 11.8333, lon: 13.15, precision: 'exact' },
+      location: {
+        name: 'Maiduguri',
+        admin1: 'Borno',
+        admin2: 'Maiduguri',
+        country: 'NGA',
+        lat: 11.8333,
+        lon: 13.15,
+        precision: 'exact',
+      },
       participants: [
         { actor: { name: 'Military Forces of Nigeria (2023-)', kind: 'military' }, role: 'perpetrator' },
         { actor: { name: 'Boko Haram - Jamaatu Ahli is-Sunnah lid-Dawati wal-Jihad', kind: 'group' }, role: 'target' },
       ],
       figures: [{ measure: 'killed', low: 7 }],
-      reports: [{ reporter: { name: 'Daily Trust', kind: 'media' } }, { reporter: { name: 'Premium Times', kind: 'media' } }],
+      reports: [
+        { reporter: { name: 'Daily Trust', kind: 'media' } },
+        { reporter: { name: 'Premium Times', kind: 'media' } },
+      ],
       tags: ['acled:source_scale=National'],
       external_ids: { acled: 'NGA1001' },
     });
@@ -117,7 +131,8 @@ describe('acledRecords on the sample file', () => {
 });
 
 describe('acledRecords on broken input', () => {
-  const HEADER = 'notes,event_id_cnty,event_date,time_precision,source,latitude,longitude,geo_precision,fatalities,extra';
+  const HEADER =
+    'notes,event_id_cnty,event_date,time_precision,source,latitude,longitude,geo_precision,fatalities,extra';
 
   it('finds columns by name in any order, ignores the others, and reports each broken row with its column and line', async () => {
     const csv = [
@@ -137,7 +152,10 @@ describe('acledRecords on broken input', () => {
       line: 4,
       errors: [
         { path: 'event_id_cnty', message: 'event_id_cnty is empty: each row needs its ACLED event id' },
-        { path: 'event_date', message: expect.stringMatching(/^event_date "05-01-2024" is ambiguous: 5 January \(day\/month\) or 1 May/) },
+        {
+          path: 'event_date',
+          message: expect.stringMatching(/^event_date "05-01-2024" is ambiguous: 5 January \(day\/month\) or 1 May/),
+        },
         { path: 'time_precision', message: 'time_precision "4" is not 1, 2 or 3' },
         { path: 'source', message: 'source is empty: each row needs at least one source (an event needs a report)' },
         { path: 'latitude', message: 'latitude "91" is not a number from -90 to 90' },
@@ -149,7 +167,15 @@ describe('acledRecords on broken input', () => {
     const third = (records[2] as { value: Body }).value;
     expect(third.occurred).toEqual({ start: '2023-02-16', end: '2023-02-22', precision: 'week' });
     expect(third.reports.map((r: Body) => r.reporter.name)).toEqual(['Outlet', 'Other outlet']);
-    expect(third.location).toEqual({ name: null, admin1: null, admin2: null, country: null, lat: null, lon: null, precision: 'unknown' });
+    expect(third.location).toEqual({
+      name: null,
+      admin1: null,
+      admin2: null,
+      country: null,
+      lat: null,
+      lon: null,
+      precision: 'unknown',
+    });
     expect(records[3]).toEqual({
       line: 8,
       errors: [{ path: '', message: 'the row has 11 fields and the header 10 (an unquoted comma?)' }],
@@ -163,7 +189,10 @@ describe('acledRecords on broken input', () => {
         },
       ],
     });
-    expect(records[5]).toEqual({ line: 10, errors: [{ path: '', message: 'a quoted field is never closed (a quote is missing)' }] });
+    expect(records[5]).toEqual({
+      line: 10,
+      errors: [{ path: '', message: 'a quoted field is never closed (a quote is missing)' }],
+    });
   });
 
   it('stops at a header without a required column, naming each one at line 1', async () => {
@@ -215,6 +244,7 @@ describe('parseAcledDate', () => {
     expect(parseAcledDate('16 February 2023')).toEqual({ date: '2023-02-16' });
     expect(parseAcledDate('6-Feb-2023')).toEqual({ date: '2023-02-06' });
     expect(parseAcledDate('16/02/2023')).toEqual({ date: '2023-02-16' });
-    for (const text of ['2023-02-29', '31 June 2023', '16 Febr 2023']) expect(parseAcledDate(text), text).toHaveProperty('error');
+    for (const text of ['2023-02-29', '31 June 2023', '16 Febr 2023'])
+      expect(parseAcledDate(text), text).toHaveProperty('error');
   });
 });

@@ -56,9 +56,13 @@ function eventsOf(rows: Row[]): Map<string, Row[]> {
 
 /** An event's sides as the file gives them: actor1 and assoc_actor_1 (and actor2, assoc_actor_2), one list per row of a monadic file. */
 function sidesOf(rows: Row[]): string[][] {
-  if (!('actor2' in rows[0]!)) return rows.map((row) => [row.actor1!, ...splitList(row.assoc_actor_1!)].filter(Boolean));
+  if (!('actor2' in rows[0]!))
+    return rows.map((row) => [row.actor1!, ...splitList(row.assoc_actor_1!)].filter(Boolean));
   const row = rows[0];
-  return [[row.actor1!, ...splitList(row.assoc_actor_1!)].filter(Boolean), [row.actor2!, ...splitList(row.assoc_actor_2!)].filter(Boolean)];
+  return [
+    [row.actor1!, ...splitList(row.assoc_actor_1!)].filter(Boolean),
+    [row.actor2!, ...splitList(row.assoc_actor_2!)].filter(Boolean),
+  ];
 }
 
 let t: TestApp;
@@ -70,7 +74,9 @@ const events = new Map<string, Body>();
 /** As `npm run import -- --format acled` imports a file: actors matched by name to existing ones. */
 async function importCsv(csv: string): Promise<ImportReport> {
   const existingKinds = (names: string[]) => actorKindsByName(t.db.prisma, names);
-  return importEvents(t.db, 'acled-layouts', acledRecords(Readable.from([csv]), vocabulary, { existingKinds }), { atomic: false });
+  return importEvents(t.db, 'acled-layouts', acledRecords(Readable.from([csv]), vocabulary, { existingKinds }), {
+    atomic: false,
+  });
 }
 
 async function readCsv(csv: string, mergeWindow?: number): Promise<ImportRecord[]> {
@@ -89,7 +95,8 @@ beforeAll(async () => {
   t = await startTestApp();
   vocabulary = await vocabularyOf(t);
   for (const file of Object.keys(FILES) as File[]) reports[file] = await importCsv(text(file));
-  for (const event of await listAll(`country=${Object.values(COUNTRY).join(',')}`)) events.set(event.external_ids.acled, event);
+  for (const event of await listAll(`country=${Object.values(COUNTRY).join(',')}`))
+    events.set(event.external_ids.acled, event);
 });
 
 afterAll(async () => {
@@ -129,13 +136,15 @@ describe('1. event_date in every form ACLED and spreadsheets write', () => {
       ['24-Dec-97', '1997-12-24'],
     ];
     for (const [form, date] of forms) expect(parseAcledDate(form), form).toEqual({ date });
-    for (const form of ['05/08/2024', '5-8-24']) expect(parseAcledDate(form), form).toEqual({ error: expect.stringMatching(/ambiguous/) });
+    for (const form of ['05/08/2024', '5-8-24'])
+      expect(parseAcledDate(form), form).toEqual({ error: expect.stringMatching(/ambiguous/) });
     for (const form of ['31-Feb-24', '2024-13-01', 'yesterday', '5 Augustus 2024', '13/13/2024', '45509'])
       expect(parseAcledDate(form), form).toEqual({ error: expect.stringMatching(/not a date/) });
   });
 
   it('reports an unreadable or ambiguous date at its line, and imports the rest', async () => {
-    const header = 'event_id_cnty,event_date,year,time_precision,event_type,sub_event_type,actor1,iso,country,source,fatalities';
+    const header =
+      'event_id_cnty,event_date,year,time_precision,event_type,sub_event_type,actor1,iso,country,source,fatalities';
     const csv = [
       header,
       'MDA1,5-Aug-24,2024,1,Protests,Peaceful protest,Protesters (Moldova),498,Moldova,Ziarul de Garda,0',
@@ -160,7 +169,12 @@ describe('2. every side of every layout', () => {
     const byEvent = eventsOf(rows);
     const twoSided = [...byEvent.values()].filter((sides) => sides.length > 1);
     expect(twoSided.length).toBeGreaterThan(5);
-    expect(reports.bangladesh).toMatchObject({ accepted: byEvent.size, rejected: 0, skipped: 0, merged: rows.length - byEvent.size });
+    expect(reports.bangladesh).toMatchObject({
+      accepted: byEvent.size,
+      rejected: 0,
+      skipped: 0,
+      merged: rows.length - byEvent.size,
+    });
   });
 
   it("keeps every side's primary and associated actors, the first row's side as perpetrator, in every layout", () => {
@@ -170,7 +184,8 @@ describe('2. every side of every layout', () => {
         const event = events.get(id);
         expect(event, id).toBeDefined();
         const [first = [], ...others] = sidesOf(rows);
-        const named = (role: string) => event!.participants.filter((p: Body) => p.role === role).map((p: Body) => p.actor.name);
+        const named = (role: string) =>
+          event!.participants.filter((p: Body) => p.role === role).map((p: Body) => p.actor.name);
         expect(named('perpetrator'), id).toEqual(first);
         expect(named('target'), id).toEqual([...new Set(others.flat())]);
         checked++;
@@ -216,10 +231,18 @@ describe('2. every side of every layout', () => {
       [13, 'errors', undefined],
     ]);
     const errors = new Map(records.flatMap((record) => ('errors' in record ? [[record.line, record.errors]] : [])));
-    expect(errors.get(5)).toEqual([{ path: '', message: 'another row of event C1 (line 6) was rejected, so the event is not imported' }]);
-    expect(errors.get(6)).toEqual([{ path: 'fatalities', message: 'fatalities "4" differs from "3" on line 5, another row of event C1' }]);
-    expect(errors.get(7)).toEqual([{ path: '', message: 'another row of event D1 (line 8) was rejected, so the event is not imported' }]);
-    expect(errors.get(8)).toEqual([{ path: 'event_date', message: expect.stringMatching(/^event_date "05\/08\/2024" is ambiguous/) }]);
+    expect(errors.get(5)).toEqual([
+      { path: '', message: 'another row of event C1 (line 6) was rejected, so the event is not imported' },
+    ]);
+    expect(errors.get(6)).toEqual([
+      { path: 'fatalities', message: 'fatalities "4" differs from "3" on line 5, another row of event C1' },
+    ]);
+    expect(errors.get(7)).toEqual([
+      { path: '', message: 'another row of event D1 (line 8) was rejected, so the event is not imported' },
+    ]);
+    expect(errors.get(8)).toEqual([
+      { path: 'event_date', message: expect.stringMatching(/^event_date "05\/08\/2024" is ambiguous/) },
+    ]);
     expect(errors.get(13)).toEqual([
       { path: 'event_id_cnty', message: expect.stringMatching(/^event E1 began on line 9, more than 3 rows before/) },
     ]);
@@ -238,7 +261,10 @@ describe('2. every side of every layout', () => {
     for (const row of rows) {
       const source = byEvent.get(row.event_id_cnty)!;
       expect([row.actor1, row.assoc_actor_1], row.event_id_cnty).toEqual([source[0]!.actor1, source[0]!.assoc_actor_1]);
-      expect([row.actor2, row.assoc_actor_2], row.event_id_cnty).toEqual([source[1]?.actor1 ?? '', source[1]?.assoc_actor_1 ?? '']);
+      expect([row.actor2, row.assoc_actor_2], row.event_id_cnty).toEqual([
+        source[1]?.actor1 ?? '',
+        source[1]?.assoc_actor_1 ?? '',
+      ]);
     }
   });
 });
@@ -247,15 +273,19 @@ describe('3. one actor per ACLED name', () => {
   it('gives each name one actor, primary or associated, whatever inter says, in every file', async () => {
     const names = new Set<string>();
     for (const file of Object.keys(FILES) as File[])
-      for (const rows of eventsOf(rowsOf(text(file))).values()) for (const side of sidesOf(rows)) for (const name of side) names.add(name);
+      for (const rows of eventsOf(rowsOf(text(file))).values())
+        for (const side of sidesOf(rows)) for (const name of side) names.add(name);
     expect(names.size).toBeGreaterThan(40);
     const kinds = new Map<string, Set<string>>();
     for (const event of events.values())
-      for (const { actor } of event.participants) kinds.set(actor.name, (kinds.get(actor.name) ?? new Set()).add(actor.id));
+      for (const { actor } of event.participants)
+        kinds.set(actor.name, (kinds.get(actor.name) ?? new Set()).add(actor.id));
     expect([...names].filter((name) => kinds.get(name)?.size !== 1)).toEqual([]);
     // Russia's forces are External/Other forces (8) in Ukraine, and an associated actor of Wagner Group's once.
     const russia = await t.anonymous.get('/v1/actors').query({ q: 'Military Forces of Russia (2000-)' });
-    expect(russia.body.data.map((actor: Body) => [actor.name, actor.kind])).toEqual([['Military Forces of Russia (2000-)', 'military']]);
+    expect(russia.body.data.map((actor: Body) => [actor.name, actor.kind])).toEqual([
+      ['Military Forces of Russia (2000-)', 'military'],
+    ]);
     const inEvents = await listAll(`actor=${russia.body.data[0].id}`);
     const expected = rowsOf(text('ukraine')).filter((row) =>
       [row.actor1, row.actor2, ...splitList(row.assoc_actor_1!), ...splitList(row.assoc_actor_2!)].includes(
@@ -285,7 +315,9 @@ describe('3. one actor per ACLED name, also with actors made before', () => {
     ].join('\n');
     expect(await importCsv(csv)).toMatchObject({ accepted: 2, rejected: 0 });
     const named = (await listAll('external_id=acled:MDA201,acled:MDA202')).flatMap((event) =>
-      event.participants.filter((p: Body) => p.actor.name === 'Private Security Forces (Moldova)').map((p: Body) => p.actor),
+      event.participants
+        .filter((p: Body) => p.actor.name === 'Private Security Forces (Moldova)')
+        .map((p: Body) => p.actor),
     );
     expect(named).toEqual([existing, existing]);
     expect(existing.kind).toBe('unit');
@@ -295,7 +327,11 @@ describe('3. one actor per ACLED name, also with actors made before', () => {
     const kpa = (
       await t.http
         .post('/v1/actors')
-        .send({ name: "Korean People's Army (layouts)", kind: 'military', aliases: ['Military Forces of North Korea (1948-)'] })
+        .send({
+          name: "Korean People's Army (layouts)",
+          kind: 'military',
+          aliases: ['Military Forces of North Korea (1948-)'],
+        })
         .expect(201)
     ).body;
     const corps = (
@@ -323,7 +359,9 @@ describe("4. ACLED's event types keep their meaning", () => {
       const byId = new Map(exported.map((row) => [row.event_id_cnty, row]));
       for (const row of rowsOf(text(file))) {
         const event = events.get(row.event_id_cnty!)!;
-        expect(event.type === 'other', `${row.event_id_cnty} ${row.sub_event_type}`).toBe(row.sub_event_type === 'Other');
+        expect(event.type === 'other', `${row.event_id_cnty} ${row.sub_event_type}`).toBe(
+          row.sub_event_type === 'Other',
+        );
         const back: AcledRow = byId.get(row.event_id_cnty!)!;
         expect([back.event_type, back.sub_event_type], row.event_id_cnty).toEqual([row.event_type, row.sub_event_type]);
         if (row.disorder_type) expect(back.disorder_type, row.event_id_cnty).toBe(row.disorder_type);
@@ -388,7 +426,11 @@ describe('5. week- and month-precision rows stay in the month and week of their 
         `/v1/stats/events?group_by=period&interval=${interval}&country=MDA&occurred_from=2022-01-01&occurred_to=2022-12-31`,
       );
       expect(response.status).toBe(200);
-      const got = response.body.data.map((row: Body) => ({ period: row.period, events: row.events, killed: row.figures.killed?.low ?? 0 }));
+      const got = response.body.data.map((row: Body) => ({
+        period: row.period,
+        events: row.events,
+        killed: row.figures.killed?.low ?? 0,
+      }));
       expect(got.length).toBeGreaterThan(2);
       expect(got, interval).toEqual(expected(bucket));
     }
@@ -403,7 +445,10 @@ describe('5. week- and month-precision rows stay in the month and week of their 
     }
     const response = await t.anonymous.get('/v1/stats/events?group_by=period&interval=month&country=UKR');
     expect(response.status).toBe(200);
-    const got = response.body.data.map((row: Body) => [row.period, { events: row.events, killed: row.figures.killed?.low ?? 0 }]);
+    const got = response.body.data.map((row: Body) => [
+      row.period,
+      { events: row.events, killed: row.figures.killed?.low ?? 0 },
+    ]);
     expect(got.length).toBe(3);
     expect(got).toEqual([...expected].sort());
   });
@@ -414,7 +459,10 @@ describe('5. week- and month-precision rows stay in the month and week of their 
     expect(rows.length).toBe(source.size);
     for (const row of rows) {
       const from = source.get(row.event_id_cnty)!;
-      expect([row.event_date, row.time_precision], row.event_id_cnty).toEqual([isoDate('ukraine', from.event_date!), from.time_precision]);
+      expect([row.event_date, row.time_precision], row.event_id_cnty).toEqual([
+        isoDate('ukraine', from.event_date!),
+        from.time_precision,
+      ]);
     }
   });
 });

@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACLED_COLUMNS, ROLE_OF_SIDE, SIDE_OF_ROLE, type VocabularyEntry } from '../../src/modules/acled/codebook.js';
 import { eventBody, postEvent, reportBody, unique } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { exportAcled, importRecords, readAcled, SEEDED_VOCABULARY, vocabularyOf, type AcledRow } from './acled-helpers.js';
+import {
+  exportAcled,
+  importRecords,
+  readAcled,
+  SEEDED_VOCABULARY,
+  vocabularyOf,
+  type AcledRow,
+} from './acled-helpers.js';
 
 /** Columns a round trip does not keep: timestamp is the time of the last change in the database that exports. */
 const LOST = new Set(['timestamp']);
@@ -27,7 +34,15 @@ const EVENTS = [
     type: 'battle',
     description: 'A clash with "quotes", commas,\nand a second line.',
     occurred: { start: '2025-01-10', precision: 'day' },
-    location: { name: 'Sudzha', admin1: 'Kursk Oblast', admin2: 'Sudzhansky', country: 'RUS', lat: 51.19, lon: 35.27, precision: 'exact' },
+    location: {
+      name: 'Sudzha',
+      admin1: 'Kursk Oblast',
+      admin2: 'Sudzhansky',
+      country: 'RUS',
+      lat: 51.19,
+      lon: 35.27,
+      precision: 'exact',
+    },
     participants: [
       { actor: actor('First force', 'military'), role: 'perpetrator' },
       { actor: actor('Ally', 'unit'), role: 'supporter' },
@@ -35,7 +50,10 @@ const EVENTS = [
       { actor: actor('Bystanders'), role: 'victim' },
     ],
     figures: [{ measure: 'killed', low: 3, best: 5, high: 8 }],
-    reports: [reportBody({ reporter: actor('Outlet A', 'media') }), reportBody({ reporter: actor('Agency B', 'agency') })],
+    reports: [
+      reportBody({ reporter: actor('Outlet A', 'media') }),
+      reportBody({ reporter: actor('Agency B', 'agency') }),
+    ],
     tags: ['frontline'],
   }),
   eventBody({
@@ -71,13 +89,23 @@ const EVENTS = [
       { actor: actor('Party one', 'state'), role: 'sender' },
       { actor: actor('Party two', 'state'), role: 'recipient' },
     ],
-    reports: [reportBody({ reporter: actor('Outlet A', 'media') }), reportBody({ reporter: actor('Outlet C', 'media') })],
+    reports: [
+      reportBody({ reporter: actor('Outlet A', 'media') }),
+      reportBody({ reporter: actor('Outlet C', 'media') }),
+    ],
   }),
   eventBody({
     type: 'strike',
     description: 'A drone strike.',
     occurred: { start: '2025-03-08', precision: 'day' },
-    location: { name: 'Kharkiv', admin1: 'Kharkiv Oblast', country: 'UKR', lat: 49.9935, lon: 36.2304, precision: 'exact' },
+    location: {
+      name: 'Kharkiv',
+      admin1: 'Kharkiv Oblast',
+      country: 'UKR',
+      lat: 49.9935,
+      lon: 36.2304,
+      precision: 'exact',
+    },
     figures: [{ measure: 'killed', value: 2, qualifier: 'exact' }],
     reports: [reportBody({ reporter: actor('Agency B', 'agency') })],
   }),
@@ -126,7 +154,12 @@ describe('ACLED round trip', () => {
     const acled = (entries: VocabularyEntry[]) =>
       entries
         .filter((entry) => entry.acled_sub_event_type)
-        .map(({ code, label, acled_event_type, acled_sub_event_type }) => ({ code, label, acled_event_type, acled_sub_event_type }))
+        .map(({ code, label, acled_event_type, acled_sub_event_type }) => ({
+          code,
+          label,
+          acled_event_type,
+          acled_sub_event_type,
+        }))
         .sort((a, b) => a.code.localeCompare(b.code));
     expect(acled(vocabulary).length).toBeGreaterThan(25);
     expect(acled(vocabulary)).toEqual(acled(SEEDED_VOCABULARY));
@@ -159,8 +192,11 @@ describe('ACLED round trip', () => {
       expect(copy.tags, key).toEqual(original.tags);
       // Every location precision used here (exact, near, admin1, unknown) has a geo_precision of its own.
       expect(copy.location, key).toEqual(original.location);
-      expect(copy.reports.map((r: any) => r.reporter.name)).toEqual([...new Set(original.reports.map((r: any) => r.reporter.name))]);
-      const killed = (event: any) => event.figures.filter((f: any) => f.measure === 'killed').map((f: any) => f.low ?? f.best);
+      expect(copy.reports.map((r: any) => r.reporter.name)).toEqual([
+        ...new Set(original.reports.map((r: any) => r.reporter.name)),
+      ]);
+      const killed = (event: any) =>
+        event.figures.filter((f: any) => f.measure === 'killed').map((f: any) => f.low ?? f.best);
       expect(killed(copy), key).toEqual(killed(original));
       // Roles come back as ACLED's two sides: perpetrator for actor1's, target for actor2's; supporters after their side.
       const side = (which: 1 | 2) =>
@@ -175,7 +211,9 @@ describe('ACLED round trip', () => {
       ).toEqual([...side(1), ...side(2)]);
     }
     // Whole intervals survive for days, weeks of seven days and calendar months of 31 days.
-    expect(copies.get('A capture without a description')!.occurred).toEqual(originals.get('A capture without a description')!.occurred);
+    expect(copies.get('A capture without a description')!.occurred).toEqual(
+      originals.get('A capture without a description')!.occurred,
+    );
     const day = 'A clash with "quotes", commas,\nand a second line.';
     expect(copies.get(day)!.occurred).toEqual(originals.get(day)!.occurred);
   });

@@ -22,10 +22,10 @@ const ghost = '0193f1a0-0000-7000-8000-00000000beef';
 
 /** How many actor rows have this kind and a name containing `fragment` (case-insensitively). */
 async function actorRows(kind: string, fragment: string): Promise<number> {
-  const result = await t.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM actors WHERE kind = $1::actor_kind AND name ILIKE $2`, [
-    kind,
-    `%${fragment}%`,
-  ]);
+  const result = await t.db.pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM actors WHERE kind = $1::actor_kind AND name ILIKE $2`,
+    [kind, `%${fragment}%`],
+  );
   return Number(result.rows[0]!.n);
 }
 
@@ -168,10 +168,16 @@ describe('GET /v1/actors', () => {
     const tag = unique();
     const target = await t.http
       .post('/v1/actors')
-      .send({ name: `National Intelligence Service ${tag}`, kind: 'agency', aliases: [`NIS-${tag}`, `Gukjeongwon ${tag}`] })
+      .send({
+        name: `National Intelligence Service ${tag}`,
+        kind: 'agency',
+        aliases: [`NIS-${tag}`, `Gukjeongwon ${tag}`],
+      })
       .expect(201);
     expect(await listAll({ q: `nis-${tag}` })).toEqual([expect.objectContaining({ id: target.body.id })]);
-    expect(await listAll({ q: `GUKJEONGWON ${tag.toUpperCase()}` })).toEqual([expect.objectContaining({ id: target.body.id })]);
+    expect(await listAll({ q: `GUKJEONGWON ${tag.toUpperCase()}` })).toEqual([
+      expect.objectContaining({ id: target.body.id }),
+    ]);
   });
 
   it('q matches an alias written with curly quotes or extra spaces, as it matches names', async () => {
@@ -246,9 +252,13 @@ describe('GET /v1/actors', () => {
         ).body,
       );
     }
-    const { items: seen, pages } = await walkPages<Actor>(t.http, `/v1/actors?q=${encodeURIComponent(`pager ${tag}`)}&limit=3`, {
-      q: `pager ${tag}`,
-    });
+    const { items: seen, pages } = await walkPages<Actor>(
+      t.http,
+      `/v1/actors?q=${encodeURIComponent(`pager ${tag}`)}&limit=3`,
+      {
+        q: `pager ${tag}`,
+      },
+    );
     expect(pages).toBe(3);
     expect(seen.map((a) => a.name.split(' ').at(-1)!.toLowerCase())).toEqual([
       'alpha',

@@ -38,8 +38,10 @@ afterAll(async () => {
 
 const ghost = '0193f1a0-0000-7000-8000-00000000cafe';
 
-const createActor = async (body: object): Promise<ActorJson> => (await t.http.post('/v1/actors').send(body).expect(201)).body;
-const createEvent = async (body: object): Promise<EventJson> => (await t.http.post('/v1/events').send(body).expect(201)).body;
+const createActor = async (body: object): Promise<ActorJson> =>
+  (await t.http.post('/v1/actors').send(body).expect(201)).body;
+const createEvent = async (body: object): Promise<EventJson> =>
+  (await t.http.post('/v1/events').send(body).expect(201)).body;
 const getEvent = async (id: string): Promise<EventJson> => (await t.http.get(`/v1/events/${id}`).expect(200)).body;
 const merge = (id: string, into: string, version: number | null) => {
   const request = t.http.post(`/v1/actors/${id}/merge`);
@@ -62,7 +64,8 @@ async function referencesTo(actorId: string): Promise<Record<string, number>> {
 /** The change feed from `since` to its end. */
 const readFeed = (since: string) => feed(t.http, since);
 
-const feedEnd = async () => (await readFeed((await t.http.get('/v1/changes?limit=1').expect(200)).body.next_cursor ?? '0')).cursor;
+const feedEnd = async () =>
+  (await readFeed((await t.http.get('/v1/changes?limit=1').expect(200)).body.next_cursor ?? '0')).cursor;
 
 describe('find-or-create by alias', () => {
   it('an event naming an actor by its alias (any case, spacing or quotes) uses that actor; no new actor is made', async () => {
@@ -106,11 +109,15 @@ describe('find-or-create by alias', () => {
       .send({ aliases: [alias] })
       .expect(200);
     expect(patched.body.aliases).toEqual([alias]);
-    const event = await createEvent(eventBody({ participants: [{ actor: { name: alias, kind: 'military' }, role: 'perpetrator' }] }));
+    const event = await createEvent(
+      eventBody({ participants: [{ actor: { name: alias, kind: 'military' }, role: 'perpetrator' }] }),
+    );
     expect(event.participants[0]!.actor.id).toBe(actor.id);
 
     await t.http.patch(`/v1/actors/${actor.id}`).set('If-Match', '"2"').send({ aliases: [] }).expect(200);
-    const other = await createEvent(eventBody({ participants: [{ actor: { name: alias, kind: 'military' }, role: 'perpetrator' }] }));
+    const other = await createEvent(
+      eventBody({ participants: [{ actor: { name: alias, kind: 'military' }, role: 'perpetrator' }] }),
+    );
     expect(other.participants[0]!.actor.id).not.toBe(actor.id);
   });
 
@@ -133,7 +140,10 @@ describe('imports resolve aliases and merged actors as single writes do', () => 
     await merge(absorbed.id, kpa.id, 1).expect(200);
     const before = await t.rowCounts();
     const lines = [
-      eventBody({ title: `Alias ${tag}`, participants: [{ actor: { name: `kpa ${tag}`, kind: 'military' }, role: 'victim' }] }),
+      eventBody({
+        title: `Alias ${tag}`,
+        participants: [{ actor: { name: `kpa ${tag}`, kind: 'military' }, role: 'victim' }],
+      }),
       eventBody({
         title: `Merged ${tag}`,
         participants: [{ actor: { id: absorbed.id }, role: 'victim' }],
@@ -152,18 +162,30 @@ describe('imports resolve aliases and merged actors as single writes do', () => 
     const merged = events.find((e) => e.participants.length > 0 && e.reports[0]!.via.length > 0)!;
     expect(merged.reports[0]!.reporter.id).toBe(kpa.id);
     expect(merged.reports[0]!.via[0]!.id).toBe(kpa.id);
-    expect(await referencesTo(absorbed.id)).toEqual({ participants: 0, reports: 0, report_via: 0, figures: 0, actor_names: 0 });
+    expect(await referencesTo(absorbed.id)).toEqual({
+      participants: 0,
+      reports: 0,
+      report_via: 0,
+      figures: 0,
+      actor_names: 0,
+    });
   });
 });
 
 describe('an alias names one actor of a kind', () => {
   it("POST /v1/actors with an alias that is another actor's name or alias: 409 naming it, nothing written", async () => {
     const tag = unique();
-    const nis = await createActor({ name: `National Intelligence Service ${tag}`, kind: 'agency', aliases: [`NIS ${tag}`] });
+    const nis = await createActor({
+      name: `National Intelligence Service ${tag}`,
+      kind: 'agency',
+      aliases: [`NIS ${tag}`],
+    });
     for (const alias of [`nis ${tag}`, `NATIONAL intelligence service ${tag}`]) {
       const before = await t.rowCounts();
       const problem = await expectProblem(
-        t.http.post('/v1/actors').send({ name: `Another agency ${unique()}`, kind: 'agency', aliases: ['Fine', alias] }),
+        t.http
+          .post('/v1/actors')
+          .send({ name: `Another agency ${unique()}`, kind: 'agency', aliases: ['Fine', alias] }),
         409,
       );
       expect(problem.existing_id).toBe(nis.id);
@@ -183,7 +205,10 @@ describe('an alias names one actor of a kind', () => {
     const owner = await createActor({ name: `Owner ${tag}`, kind: 'unit', aliases: [`Unit 1 ${tag}`] });
     const other = await createActor({ name: `Other ${tag}`, kind: 'unit' });
     for (const aliases of [[`unit 1 ${tag}`], [`OWNER ${tag}`]]) {
-      const problem = await expectProblem(t.http.patch(`/v1/actors/${other.id}`).set('If-Match', '"1"').send({ aliases }), 409);
+      const problem = await expectProblem(
+        t.http.patch(`/v1/actors/${other.id}`).set('If-Match', '"1"').send({ aliases }),
+        409,
+      );
       expect(problem.existing_id).toBe(owner.id);
       expect(problem.errors?.[0]).toMatchObject({ path: '/aliases/0' });
     }
@@ -196,7 +221,11 @@ describe('an alias names one actor of a kind', () => {
       409,
     );
     expect(renamed.existing_id).toBe(owner.id);
-    expect((await t.http.get(`/v1/actors/${other.id}`).expect(200)).body).toMatchObject({ name: other.name, aliases: [], version: 1 });
+    expect((await t.http.get(`/v1/actors/${other.id}`).expect(200)).body).toMatchObject({
+      name: other.name,
+      aliases: [],
+      version: 1,
+    });
     // The alias still finds its owner.
     const found = await t.http
       .post('/v1/actors')
@@ -210,7 +239,12 @@ describe('an alias names one actor of a kind', () => {
     const owner = await createActor({ name: `Holder ${tag}`, kind: 'group', aliases: [`Taken ${tag}`] });
     const event = await createEvent(
       eventBody({
-        participants: [{ actor: { name: `Newcomer ${tag}`, kind: 'group', aliases: [`Taken ${tag}`, `Free ${tag}`] }, role: 'other' }],
+        participants: [
+          {
+            actor: { name: `Newcomer ${tag}`, kind: 'group', aliases: [`Taken ${tag}`, `Free ${tag}`] },
+            role: 'other',
+          },
+        ],
       }),
     );
     const made = (await t.http.get(`/v1/actors/${event.participants[0]!.actor.id}`).expect(200)).body as ActorJson;
@@ -233,9 +267,10 @@ describe('an alias names one actor of a kind', () => {
       ),
     );
     for (const answer of answers) expect([200, 201, 409]).toContain(answer.status);
-    const owners = await t.db.pool.query(`SELECT actor_id FROM actor_names WHERE kind = 'media' AND normalized_name = $1`, [
-      shared.toLowerCase(),
-    ]);
+    const owners = await t.db.pool.query(
+      `SELECT actor_id FROM actor_names WHERE kind = 'media' AND normalized_name = $1`,
+      [shared.toLowerCase()],
+    );
     expect(owners.rowCount).toBe(1);
     const found = await t.http.post('/v1/actors').send({ name: shared, kind: 'media' }).expect(200);
     expect(found.body.id).toBe(owners.rows[0].actor_id);
@@ -246,8 +281,16 @@ describe('POST /v1/actors/{id}/merge', () => {
   /** Two actors of one kind, and events naming the first in every place an actor can stand. */
   async function scene() {
     const tag = unique();
-    const absorbed = await createActor({ name: `Ukrainian Special Operations Forces ${tag}`, kind: 'military', aliases: [`USOF ${tag}`] });
-    const survivor = await createActor({ name: `Special Operations Forces of Ukraine ${tag}`, kind: 'military', aliases: [`SSO ${tag}`] });
+    const absorbed = await createActor({
+      name: `Ukrainian Special Operations Forces ${tag}`,
+      kind: 'military',
+      aliases: [`USOF ${tag}`],
+    });
+    const survivor = await createActor({
+      name: `Special Operations Forces of Ukraine ${tag}`,
+      kind: 'military',
+      aliases: [`SSO ${tag}`],
+    });
     const witness = { name: `Witness ${tag}`, kind: 'media' };
     const named = await createEvent(
       eventBody({
@@ -283,7 +326,13 @@ describe('POST /v1/actors/{id}/merge', () => {
     expect(response.headers.etag).toBe('"2"');
     expect(response.body).toMatchObject({ id: survivor.id, name: survivor.name, version: 2, merged_into: null });
     expect(response.body.aliases).toEqual([`SSO ${tag}`, absorbed.name, `USOF ${tag}`]);
-    expect(await referencesTo(absorbed.id)).toEqual({ participants: 0, reports: 0, report_via: 0, figures: 0, actor_names: 0 });
+    expect(await referencesTo(absorbed.id)).toEqual({
+      participants: 0,
+      reports: 0,
+      report_via: 0,
+      figures: 0,
+      actor_names: 0,
+    });
 
     const after = await getEvent(named.id);
     expect(after.version).toBe(named.version + 1);
@@ -298,14 +347,17 @@ describe('POST /v1/actors/{id}/merge', () => {
     expect(after.reports[1]!.via[0]!.id).toBe(survivor.id);
 
     // The filters and the stats count one actor.
-    const ids = async (query: string) => (await t.http.get(`/v1/events?${query}`).expect(200)).body.data.map((e: EventJson) => e.id).sort();
+    const ids = async (query: string) =>
+      (await t.http.get(`/v1/events?${query}`).expect(200)).body.data.map((e: EventJson) => e.id).sort();
     expect(await ids(`actor=${survivor.id}`)).toEqual([named.id, other.id].sort());
     expect(await ids(`actor=${absorbed.id}`)).toEqual([]);
     expect(await ids(`reporter=${survivor.id}`)).toEqual([named.id]);
     expect(await ids(`via=${survivor.id}`)).toEqual([named.id]);
     expect(await ids(`reporter=${absorbed.id}`)).toEqual([]);
     const stats = await t.http.get(`/v1/stats/events?group_by=actor&actor=${survivor.id},${absorbed.id}`).expect(200);
-    expect(stats.body.data).toEqual([expect.objectContaining({ actor: expect.objectContaining({ id: survivor.id }), events: 2 })]);
+    expect(stats.body.data).toEqual([
+      expect.objectContaining({ actor: expect.objectContaining({ id: survivor.id }), events: 2 }),
+    ]);
 
     // The absorbed actor is a tombstone naming the survivor; its names and its id find the survivor.
     const gone = await expectProblem(t.http.get(`/v1/actors/${absorbed.id}`), 410);
@@ -353,7 +405,10 @@ describe('POST /v1/actors/{id}/merge', () => {
     await expectProblem(merge(ghost, survivor.id, 1), 404);
     const unknownInto = await expectProblem(merge(absorbed.id, ghost, 1), 400);
     expect(unknownInto.errors).toEqual([expect.objectContaining({ path: '/into', in: 'body' })]);
-    await expectProblem(t.as.reader.post(`/v1/actors/${absorbed.id}/merge`).set('If-Match', '"1"').send({ into: survivor.id }), 403);
+    await expectProblem(
+      t.as.reader.post(`/v1/actors/${absorbed.id}/merge`).set('If-Match', '"1"').send({ into: survivor.id }),
+      403,
+    );
     expect(await t.rowCounts()).toEqual(before);
 
     await merge(absorbed.id, survivor.id, 1).expect(200);
@@ -390,8 +445,16 @@ describe('POST /v1/actors/{id}/merge', () => {
       const start = await feedEnd();
       const byName = { name: absorbed.name, kind: 'military' };
       const byAlias = { name: `usof ${tag}`, kind: 'military' };
-      const refs = [{ id: absorbed.id }, byName, byAlias, { id: survivor.id }, { name: survivor.name, kind: 'military' }];
-      const targets = await Promise.all(Array.from({ length: 4 }, () => createEvent(eventBody({ title: `Target ${tag}` }))));
+      const refs = [
+        { id: absorbed.id },
+        byName,
+        byAlias,
+        { id: survivor.id },
+        { name: survivor.name, kind: 'military' },
+      ];
+      const targets = await Promise.all(
+        Array.from({ length: 4 }, () => createEvent(eventBody({ title: `Target ${tag}` }))),
+      );
 
       const writes: Promise<{ status: number; body: EventJson }>[] = [];
       const posts = () =>
@@ -422,7 +485,13 @@ describe('POST /v1/actors/{id}/merge', () => {
       for (const answer of answers) expect([200, 201], JSON.stringify(answer.body)).toContain(answer.status);
 
       // Nothing names the tombstone, and every write landed on the survivor.
-      expect(await referencesTo(absorbed.id)).toEqual({ participants: 0, reports: 0, report_via: 0, figures: 0, actor_names: 0 });
+      expect(await referencesTo(absorbed.id)).toEqual({
+        participants: 0,
+        reports: 0,
+        report_via: 0,
+        figures: 0,
+        actor_names: 0,
+      });
       for (const answer of answers) {
         const live = await getEvent(answer.body.id);
         expect(live.participants.map((p) => p.actor.id)).toEqual([survivor.id]);
@@ -452,7 +521,9 @@ describe('POST /v1/actors/{id}/merge', () => {
       );
       for (const row of rows) expect(replay.get(row.key), row.key).toBe(row.version);
       expect(replay.has(`actor/${absorbed.id}`)).toBe(false);
-      expect(changes.filter((c) => c.resource === 'actor' && c.id === absorbed.id).map((c) => c.action)).toEqual(['deleted']);
+      expect(changes.filter((c) => c.resource === 'actor' && c.id === absorbed.id).map((c) => c.action)).toEqual([
+        'deleted',
+      ]);
 
       const latest = await t.db.pool.query<{ resource: string; resource_id: string; state: unknown }>(
         `SELECT DISTINCT ON (resource, resource_id) resource::text, resource_id::text, state FROM revisions
@@ -461,7 +532,8 @@ describe('POST /v1/actors/{id}/merge', () => {
         [answers.map((a) => a.body.id), survivor.id],
       );
       for (const revision of latest.rows) {
-        const path = revision.resource === 'event' ? `/v1/events/${revision.resource_id}` : `/v1/actors/${revision.resource_id}`;
+        const path =
+          revision.resource === 'event' ? `/v1/events/${revision.resource_id}` : `/v1/actors/${revision.resource_id}`;
         expect(revision.state, path).toEqual((await t.http.get(path).expect(200)).body);
       }
       expect(await t.staleRows()).toEqual({ events: 0, stats: [], actorNames: 0 });

@@ -5,7 +5,21 @@ import { examplesOf, jsonMismatch, textMatches } from './cookbook.js';
 
 describe('the cookbook matcher', () => {
   it('pairs each sh block with the output block after it, and leaves other blocks alone', () => {
-    const page = ['```sh', 'curl a', '```', '', '```json', '{"a":1}', '```', '```sh', 'X=1', '```', '```ts', 'code', '```'].join('\n');
+    const page = [
+      '```sh',
+      'curl a',
+      '```',
+      '',
+      '```json',
+      '{"a":1}',
+      '```',
+      '```sh',
+      'X=1',
+      '```',
+      '```ts',
+      'code',
+      '```',
+    ].join('\n');
     expect(examplesOf(page)).toEqual([
       { line: 1, command: 'curl a', shown: { kind: 'json', text: '{"a":1}' } },
       { line: 8, command: 'X=1' },

@@ -54,7 +54,10 @@ beforeAll(async () => {
   const parts = stdout.split(`${MARK}\n`).slice(1);
   results = parts.map((part) => {
     const end = part.lastIndexOf(`${MARK} `);
-    return { output: part.slice(0, end).replaceAll(base, 'localhost:3000'), status: Number(part.slice(end + MARK.length + 1).trim()) };
+    return {
+      output: part.slice(0, end).replaceAll(base, 'localhost:3000'),
+      status: Number(part.slice(end + MARK.length + 1).trim()),
+    };
   });
 }, 300_000);
 
@@ -69,29 +72,32 @@ describe(`${PAGE}, run in order`, () => {
     expect(results).toHaveLength(examples.length);
   });
 
-  it.each(examples.map((example, index) => [`line ${example.line}: ${example.command.split('\n')[0]!.slice(0, 70)}`, index] as const))(
-    '%s',
-    (_name, index) => {
-      const example: Example = examples[index]!;
-      const { output, status } = results[index]!;
-      const where = `${PAGE}:${example.line}\n$ ${example.command}\n--- printed:\n${output}`;
-      expect(status, where).toBe(0);
-      if (!example.shown) {
-        expect(output, `${where}\n(the page shows no output for it, so it must print nothing)`).toBe('');
-        return;
-      }
-      expect(output.trim(), where).not.toBe('');
-      if (example.shown.kind === 'text') {
-        expect(textMatches(example.shown.text, output), `${where}\n--- the page shows:\n${example.shown.text}`).toBe(true);
-        return;
-      }
-      let actual: unknown;
-      try {
-        actual = JSON.parse(output);
-      } catch {
-        throw new Error(`${where}\n--- is not JSON`);
-      }
-      expect(jsonMismatch(JSON.parse(example.shown.text), actual), where).toBeNull();
-    },
-  );
+  it.each(
+    examples.map(
+      (example, index) => [`line ${example.line}: ${example.command.split('\n')[0]!.slice(0, 70)}`, index] as const,
+    ),
+  )('%s', (_name, index) => {
+    const example: Example = examples[index]!;
+    const { output, status } = results[index]!;
+    const where = `${PAGE}:${example.line}\n$ ${example.command}\n--- printed:\n${output}`;
+    expect(status, where).toBe(0);
+    if (!example.shown) {
+      expect(output, `${where}\n(the page shows no output for it, so it must print nothing)`).toBe('');
+      return;
+    }
+    expect(output.trim(), where).not.toBe('');
+    if (example.shown.kind === 'text') {
+      expect(textMatches(example.shown.text, output), `${where}\n--- the page shows:\n${example.shown.text}`).toBe(
+        true,
+      );
+      return;
+    }
+    let actual: unknown;
+    try {
+      actual = JSON.parse(output);
+    } catch {
+      throw new Error(`${where}\n--- is not JSON`);
+    }
+    expect(jsonMismatch(JSON.parse(example.shown.text), actual), where).toBeNull();
+  });
 });

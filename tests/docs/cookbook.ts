@@ -68,7 +68,9 @@ export function jsonMismatch(shown: unknown, actual: unknown, path = ''): string
     }
     return null;
   }
-  return Object.is(shown, actual) ? null : `${path || '/'}: expected ${JSON.stringify(shown)}, got ${JSON.stringify(actual)}`;
+  return Object.is(shown, actual)
+    ? null
+    : `${path || '/'}: expected ${JSON.stringify(shown)}, got ${JSON.stringify(actual)}`;
 }
 
 /** A shown line as a regular expression: "..." inside it is any characters. */

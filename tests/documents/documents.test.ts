@@ -20,7 +20,9 @@ afterAll(async () => {
 const ghost = '0193f1a0-0000-7000-8000-00000000cafe';
 
 async function documentRows(fragment: string): Promise<number> {
-  const result = await t.db.pool.query<{ n: string }>('SELECT count(*) AS n FROM documents WHERE url LIKE $1', [`%${fragment}%`]);
+  const result = await t.db.pool.query<{ n: string }>('SELECT count(*) AS n FROM documents WHERE url LIKE $1', [
+    `%${fragment}%`,
+  ]);
   return Number(result.rows[0]!.n);
 }
 
@@ -209,7 +211,9 @@ describe('GET /v1/documents', () => {
 
     expect((await listAll({ publisher })).map((d) => d.id).sort()).toEqual([a.body.id, b.body.id].sort());
     expect((await listAll({ publisher, q: `beta ${tag}` })).map((d) => d.id)).toEqual([b.body.id]);
-    expect(await listAll({ publisher: `Kyiv Independent` })).not.toContainEqual(expect.objectContaining({ id: a.body.id }));
+    expect(await listAll({ publisher: `Kyiv Independent` })).not.toContainEqual(
+      expect.objectContaining({ id: a.body.id }),
+    );
   });
 
   it('pages through every match exactly once, newest first, with a Link to the next page', async () => {
@@ -225,9 +229,13 @@ describe('GET /v1/documents', () => {
         ).body,
       );
     }
-    const { items: seen, pages } = await walkPages<Document>(t.http, `/v1/documents?q=${encodeURIComponent(`paged ${tag}`)}&limit=3`, {
-      q: `paged ${tag}`,
-    });
+    const { items: seen, pages } = await walkPages<Document>(
+      t.http,
+      `/v1/documents?q=${encodeURIComponent(`paged ${tag}`)}&limit=3`,
+      {
+        q: `paged ${tag}`,
+      },
+    );
     expect(pages).toBe(3);
     const ids = seen.map((d) => d.id);
     expect(new Set(ids).size).toBe(7);

@@ -17,7 +17,10 @@ describe('POST /v1/events', () => {
     const body = eventBody({
       description: 'Taken into custody while wounded.',
       participants: [
-        { actor: { name: 'Special Operations Forces of Ukraine', kind: 'military', country: 'UKR' }, role: 'perpetrator' },
+        {
+          actor: { name: 'Special Operations Forces of Ukraine', kind: 'military', country: 'UKR' },
+          role: 'perpetrator',
+        },
         { actor: { name: "Korean People's Army", kind: 'military', country: 'PRK' }, role: 'subject' },
       ],
       figures: [{ measure: 'captured', value: 1, qualifier: 'exact' }],
@@ -45,7 +48,17 @@ describe('POST /v1/events', () => {
       ["Korean People's Army", 'subject'],
     ]);
     expect(event.figures).toEqual([
-      { measure: 'captured', low: 1, best: 1, high: 1, qualifier: 'exact', text: null, unit: null, subject: null, source: 'editor' },
+      {
+        measure: 'captured',
+        low: 1,
+        best: 1,
+        high: 1,
+        qualifier: 'exact',
+        text: null,
+        unit: null,
+        subject: null,
+        source: 'editor',
+      },
     ]);
     expect(event.reports).toHaveLength(1);
     expect(event.reports[0]).toMatchObject({
@@ -120,7 +133,10 @@ describe('POST /v1/events', () => {
           participants: [{ actor: { name, kind: 'agency' }, role: 'perpetrator' }],
           reports: [
             reportBody({ reporter: { name, kind: 'agency' }, document: { url, title: 'First' } }),
-            reportBody({ reporter: { name: `  ${name.toUpperCase()} `, kind: 'agency' }, document: { url: `${url}#section-2` } }),
+            reportBody({
+              reporter: { name: `  ${name.toUpperCase()} `, kind: 'agency' },
+              document: { url: `${url}#section-2` },
+            }),
           ],
         }),
       )
@@ -143,7 +159,9 @@ describe('POST /v1/events', () => {
       .expect(201);
     const created = await t.http
       .post('/v1/events')
-      .send(eventBody({ reports: [reportBody({ reporter: { id: actor.body.id }, document: { id: document.body.id } })] }))
+      .send(
+        eventBody({ reports: [reportBody({ reporter: { id: actor.body.id }, document: { id: document.body.id } })] }),
+      )
       .expect(201);
     expect(created.body.reports[0].reporter.id).toBe(actor.body.id);
     expect(created.body.reports[0].document.id).toBe(document.body.id);
@@ -154,7 +172,11 @@ describe('POST /v1/events', () => {
     const death = await t.http
       .post('/v1/events')
       .send(
-        eventBody({ type: 'death', occurred: { start: '2024-12-27' }, relations: [{ event_id: capture.body.id, relation: 'follows' }] }),
+        eventBody({
+          type: 'death',
+          occurred: { start: '2024-12-27' },
+          relations: [{ event_id: capture.body.id, relation: 'follows' }],
+        }),
       )
       .expect(201);
     expect(death.body.relations).toEqual([{ event_id: capture.body.id, relation: 'follows' }]);
@@ -218,7 +240,9 @@ describe('POST /v1/events with invalid bodies', () => {
 
   it('400 for a figure with value but no qualifier, or both value and bounds', async () => {
     await expectRejected(eventBody({ figures: [{ measure: 'killed', value: 3 }] }), 400, ['/figures/0/qualifier']);
-    await expectRejected(eventBody({ figures: [{ measure: 'killed', value: 3, qualifier: 'exact', low: 1 }] }), 400, ['/figures/0/value']);
+    await expectRejected(eventBody({ figures: [{ measure: 'killed', value: 3, qualifier: 'exact', low: 1 }] }), 400, [
+      '/figures/0/value',
+    ]);
   });
 
   it('400 for a reference to an actor or document that does not exist, and nothing is created', async () => {
@@ -234,11 +258,11 @@ describe('POST /v1/events with invalid bodies', () => {
   });
 
   it('400 for several violations at once, each with its pointer', async () => {
-    const problem = await expectRejected(eventBody({ title: '', occurred: { start: 'yesterday' }, location: { lat: 95, lon: 10 } }), 400, [
-      '/title',
-      '/occurred/start',
-      '/location/lat',
-    ]);
+    const problem = await expectRejected(
+      eventBody({ title: '', occurred: { start: 'yesterday' }, location: { lat: 95, lon: 10 } }),
+      400,
+      ['/title', '/occurred/start', '/location/lat'],
+    );
     expect(problem.errors.every((e: { in: string }) => e.in === 'body')).toBe(true);
   });
 
@@ -273,18 +297,26 @@ describe('the rendered JSON of events', () => {
         .send(eventBody({ title: `Rendered ${unique()}` }))
         .expect(201)
     ).body;
-    const { rows } = await t.db.pool.query<{ rendered: string }>('SELECT rendered FROM events WHERE id = $1', [created.id]);
+    const { rows } = await t.db.pool.query<{ rendered: string }>('SELECT rendered FROM events WHERE id = $1', [
+      created.id,
+    ]);
     expect(JSON.parse(rows[0]!.rendered)).toEqual(created);
 
     // A row loaded in bulk has none yet: the reads build it, and the bulk renderer writes it.
-    const stored = await t.db.pool.query<{ rendered_csv: string }>('SELECT rendered_csv FROM events WHERE id = $1', [created.id]);
+    const stored = await t.db.pool.query<{ rendered_csv: string }>('SELECT rendered_csv FROM events WHERE id = $1', [
+      created.id,
+    ]);
     await t.db.pool.query('UPDATE events SET rendered = NULL, rendered_csv = NULL WHERE id = $1', [created.id]);
     expect((await t.http.get(`/v1/events/${created.id}`).expect(200)).body).toEqual(created);
     // A list page reads the stored texts alone and builds the missing ones apart.
     const page = await t.http.get(`/v1/events?sort=-created&limit=3`).expect(200);
     expect(page.body.data[0]).toEqual(created);
     expect(page.body.data).toHaveLength(Math.min(3, (await t.rowCounts()).events!));
-    const csvPage = await t.http.get(`/v1/events?sort=-created&limit=1&format=csv`).buffer(true).parse(asText).expect(200);
+    const csvPage = await t.http
+      .get(`/v1/events?sort=-created&limit=1&format=csv`)
+      .buffer(true)
+      .parse(asText)
+      .expect(200);
     expect(csvPage.body).toBe(`${CSV_COLUMNS.join(',')}\r\n${stored.rows[0]!.rendered_csv}`);
     expect(await renderMissingEvents(t.db.pool)).toBe(1);
     const after = await t.db.pool.query<{ rendered: string | null; rendered_csv: string | null }>(

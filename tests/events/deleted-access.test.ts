@@ -26,7 +26,11 @@ beforeAll(async () => {
   await new Promise((resolve) => setTimeout(resolve, 20));
   const createdAt = new Date(Date.parse(gone.body.created_at as string) + 5).toISOString();
   await new Promise((resolve) => setTimeout(resolve, 20));
-  await t.http.delete(`/v1/events/${gone.body.id}`).set('if-match', gone.headers.etag!).send({ reason: 'duplicate' }).expect(204);
+  await t.http
+    .delete(`/v1/events/${gone.body.id}`)
+    .set('if-match', gone.headers.etag!)
+    .send({ reason: 'duplicate' })
+    .expect(204);
   deleted = { id: gone.body.id, reportId: gone.body.reports[0].id, createdAt };
   live = { id: kept.body.id, reportId: kept.body.reports[0].id };
 });
@@ -61,7 +65,9 @@ describe('include_deleted=true needs the editor role', () => {
   });
 
   it('editors list and export deleted events; include_deleted=false and no flag stay open to all', async () => {
-    const listed = (await t.http.get(`/v1/events?tag=${tag}&include_deleted=true`).expect(200)).body.data as { id: string }[];
+    const listed = (await t.http.get(`/v1/events?tag=${tag}&include_deleted=true`).expect(200)).body.data as {
+      id: string;
+    }[];
     expect(listed.map((e) => e.id).sort()).toEqual([deleted.id, live.id].sort());
     const csv = await t.http.get(`/v1/events?tag=${tag}&include_deleted=true&format=csv`).expect(200);
     expect(csv.text).toContain(deleted.id);
@@ -82,7 +88,9 @@ describe("a deleted event's revisions, reports and past states", () => {
       await expectProblem(http.get(`/v1/events/${deleted.id}/revisions`), 403);
       expect((await http.get(`/v1/events/${live.id}/revisions`).expect(200)).body.data).toHaveLength(1);
     }
-    const revisions = (await t.http.get(`/v1/events/${deleted.id}/revisions`).expect(200)).body.data as { action: string }[];
+    const revisions = (await t.http.get(`/v1/events/${deleted.id}/revisions`).expect(200)).body.data as {
+      action: string;
+    }[];
     expect(revisions.map((r) => r.action)).toEqual(['created', 'deleted']);
   });
 
@@ -96,13 +104,15 @@ describe("a deleted event's revisions, reports and past states", () => {
 
   it('GET /v1/reports leaves out the reports of deleted events unless an editor asks for them', async () => {
     for (const [, http] of callers()) {
-      const ids = ((await http.get('/v1/reports?limit=1000').expect(200)).body.data as { id: string }[]).map((r) => r.id);
+      const ids = ((await http.get('/v1/reports?limit=1000').expect(200)).body.data as { id: string }[]).map(
+        (r) => r.id,
+      );
       expect(ids).toContain(live.reportId);
       expect(ids).not.toContain(deleted.reportId);
     }
-    const all = ((await t.http.get('/v1/reports?limit=1000&include_deleted=true').expect(200)).body.data as { id: string }[]).map(
-      (r) => r.id,
-    );
+    const all = (
+      (await t.http.get('/v1/reports?limit=1000&include_deleted=true').expect(200)).body.data as { id: string }[]
+    ).map((r) => r.id);
     expect(all).toEqual(expect.arrayContaining([live.reportId, deleted.reportId]));
   });
 

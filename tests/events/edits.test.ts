@@ -42,7 +42,10 @@ const patch = (id: string, version: number | string, body: unknown) =>
     .send(JSON.stringify(body));
 
 async function revisionCount(id: string): Promise<number> {
-  const result = await t.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM revisions WHERE resource_id = $1`, [id]);
+  const result = await t.db.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM revisions WHERE resource_id = $1`,
+    [id],
+  );
   return result.rows[0]!.n;
 }
 
@@ -66,7 +69,13 @@ describe('PATCH /v1/events/{id}', () => {
     expect(edited.version).toBe(2);
     expect(edited.title).toBe(event.title);
     expect(edited.description).toBeNull();
-    expect(edited.location).toMatchObject({ admin1: 'Kursk Oblast', admin2: 'Sudzha', country: 'RUS', lat: 51.19, lon: 35.27 });
+    expect(edited.location).toMatchObject({
+      admin1: 'Kursk Oblast',
+      admin2: 'Sudzha',
+      country: 'RUS',
+      lat: 51.19,
+      lon: 35.27,
+    });
     expect(edited.occurred).toEqual({ start: '2024-12-26', end: '2024-12-27', precision: 'range' });
     expect(edited.tags).toEqual(['pow']);
     expect(edited.figures.map((f) => f.best)).toEqual([2]);
@@ -77,8 +86,18 @@ describe('PATCH /v1/events/{id}', () => {
 
   it('accepts plain application/json too, and null location clears every location field', async () => {
     const event = await createEvent();
-    const edited = (await t.http.patch(`/v1/events/${event.id}`).set('if-match', '"1"').send({ location: null }).expect(200)).body as Event;
-    expect(edited.location).toEqual({ name: null, admin1: null, admin2: null, country: null, lat: null, lon: null, precision: 'unknown' });
+    const edited = (
+      await t.http.patch(`/v1/events/${event.id}`).set('if-match', '"1"').send({ location: null }).expect(200)
+    ).body as Event;
+    expect(edited.location).toEqual({
+      name: null,
+      admin1: null,
+      admin2: null,
+      country: null,
+      lat: null,
+      lon: null,
+      precision: 'unknown',
+    });
   });
 
   it('replaces participants, finding or creating actors by name', async () => {
@@ -124,7 +143,9 @@ describe('PATCH /v1/events/{id}', () => {
 
   it('ten concurrent PATCHes with one ETag: exactly one wins, nine get 412', async () => {
     const event = await createEvent();
-    const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => patch(event.id, 1, { title: `Racer ${i}` })));
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => patch(event.id, 1, { title: `Racer ${i}` })),
+    );
     const statuses = responses.map((r) => r.status).sort();
     expect(statuses).toEqual([200, ...Array(9).fill(412)]);
     const winner = responses.find((r) => r.status === 200)!;
@@ -151,14 +172,21 @@ describe('PATCH /v1/events/{id}', () => {
       [{ location: { lat: null } }, 400, '/location/lon'],
       [{ type: 'no_such_type' }, 400, '/type'],
       [{ unknown_field: 1 }, 400, ''],
-      [{ participants: [{ actor: { id: '0193f1a0-0000-7000-8000-00000000dead' }, role: 'victim' }] }, 400, '/participants/0/actor/id'],
+      [
+        { participants: [{ actor: { id: '0193f1a0-0000-7000-8000-00000000dead' }, role: 'victim' }] },
+        400,
+        '/participants/0/actor/id',
+      ],
       [{ reports: [] }, 400, ''],
     ];
     for (const [body, status, path] of cases) {
       const problem = await expectProblem(patch(event.id, 1, body), status);
       if (path) expect(problem.errors?.map((e) => e.path)).toContain(path);
     }
-    await expectProblem(t.http.patch(`/v1/events/${event.id}`).set('if-match', '"1"').set('content-type', 'text/plain').send('x'), 415);
+    await expectProblem(
+      t.http.patch(`/v1/events/${event.id}`).set('if-match', '"1"').set('content-type', 'text/plain').send('x'),
+      415,
+    );
     expect(await t.rowCounts()).toEqual(before);
     expect((await t.http.get(`/v1/events/${event.id}`).expect(200)).headers.etag).toBe('"1"');
   });
@@ -184,7 +212,12 @@ describe('status from the evidence', () => {
       .send({ reporter: agency(`Outlet ${unique()}`) })
       .expect(201);
     const corroborated = (await t.http.get(`/v1/events/${event.id}`).expect(200)).body;
-    expect(corroborated).toMatchObject({ status: 'corroborated', report_count: 2, independent_reporter_count: 2, version: 2 });
+    expect(corroborated).toMatchObject({
+      status: 'corroborated',
+      report_count: 2,
+      independent_reporter_count: 2,
+      version: 2,
+    });
 
     await t.http
       .delete(`/v1/reports/${second.body.id}`)

@@ -57,7 +57,9 @@ function referenceCsvRecord(event: Event): string {
     const grade = `${r.reliability ?? '-'}${r.credibility ?? '-'}`;
     return `${r.reporter.name} (${r.reporter_role}, ${r.stance}, ${grade}${r.stated_at ? `, ${r.stated_at}` : ''})`;
   });
-  const chains = event.reports.filter((r) => r.via.length > 0).map((r) => [r.reporter.name, ...r.via.map((a) => a.name)].join(' < '));
+  const chains = event.reports
+    .filter((r) => r.via.length > 0)
+    .map((r) => [r.reporter.name, ...r.via.map((a) => a.name)].join(' < '));
   const claimed = event.reports.flatMap((r) => r.figures.map((f) => `${r.reporter.name}: ${figureText(f)}`));
   const documents = [...new Set(event.reports.flatMap((r) => (r.document ? [r.document.url] : [])))];
   const values: Record<(typeof CSV_COLUMNS)[number], string | number | null> = {
@@ -173,7 +175,12 @@ beforeAll(async () => {
           document: sharedDocument,
           stated_at: '2024-11-06T14:30:00Z',
         }),
-        reportBody({ reporter: actorBody({ name: actors.comma, kind: 'military' }), stance: 'disputes', reliability: 'E', credibility: 6 }),
+        reportBody({
+          reporter: actorBody({ name: actors.comma, kind: 'military' }),
+          stance: 'disputes',
+          reliability: 'E',
+          credibility: 6,
+        }),
       ],
       tags: ['pow', 'needs-"review"', 'ünïcode'],
     }),
@@ -185,7 +192,14 @@ beforeAll(async () => {
       title: TRICKY.emoji,
       description: `${TRICKY.cyrillic}\n${TRICKY.cjk}\n${TRICKY.combining}\n${TRICKY.backslashes}`,
       occurred: { start: '2024-11-03', precision: 'day' },
-      location: { name: '库尔斯克', admin1: 'Курская область', country: 'RUS', lat: 0.00001, lon: -0.000002, precision: 'exact' },
+      location: {
+        name: '库尔斯克',
+        admin1: 'Курская область',
+        country: 'RUS',
+        lat: 0.00001,
+        lon: -0.000002,
+        precision: 'exact',
+      },
       participants: [{ actor: actorBody({ name: actors.cyrillic, kind: 'military', country: 'RUS' }), role: 'target' }],
       figures: [{ measure: 'killed', value: 7, qualifier: 'approximately', text: TRICKY.cjk }],
       reports: [
@@ -263,7 +277,10 @@ beforeAll(async () => {
         ],
         reports: [
           reportBody({
-            reporter: actorBody({ name: i % 3 === 0 ? actors.plain : actors.relay, kind: i % 3 === 0 ? 'agency' : 'group' }),
+            reporter: actorBody({
+              name: i % 3 === 0 ? actors.plain : actors.relay,
+              kind: i % 3 === 0 ? 'agency' : 'group',
+            }),
             stance: i % 4 === 0 ? 'denies' : 'asserts',
             reliability: ['A', 'B', 'C', 'D'][i % 4],
             stated_at: `2024-10-${String(2 + (i % 9)).padStart(2, '0')}`,
@@ -312,13 +329,16 @@ function parseCsv(text: string): Record<string, string>[] {
   return rows.map((row) => Object.fromEntries(header!.map((column, i) => [column, row[i]!])));
 }
 
-const byId = async (name: string): Promise<Event> => EventSchema.parse((await t.http.get(`/v1/events/${ids[name]}`).expect(200)).body);
+const byId = async (name: string): Promise<Event> =>
+  EventSchema.parse((await t.http.get(`/v1/events/${ids[name]}`).expect(200)).body);
 
 // ---------------------------------------------------------------- tests
 
 /** What PostgreSQL's event_csv_record makes of an event's JSON. */
 async function sqlCsvRecord(event: Event): Promise<string> {
-  const result = await t.db.pool.query<{ record: string }>('SELECT event_csv_record($1::jsonb) AS record', [JSON.stringify(event)]);
+  const result = await t.db.pool.query<{ record: string }>('SELECT event_csv_record($1::jsonb) AS record', [
+    JSON.stringify(event),
+  ]);
   return result.rows[0]!.record;
 }
 
@@ -333,7 +353,12 @@ describe('event_csv_record, the stored CSV record', () => {
 
   it('is byte for byte the reference record for figure and report corner cases', async () => {
     const event = await byId('tricky');
-    const figure = (low: number | null, best: number | null, high: number | null, extra: Partial<Figure> = {}): Figure => ({
+    const figure = (
+      low: number | null,
+      best: number | null,
+      high: number | null,
+      extra: Partial<Figure> = {},
+    ): Figure => ({
       measure: 'killed',
       low,
       best,
@@ -374,7 +399,14 @@ describe('event_csv_record, the stored CSV record', () => {
       { ...event, title: 'tab\there; semicolon', description: '', tags: ['a; b', ''] },
       {
         ...event,
-        reports: event.reports.map((r) => ({ ...r, document: null, stated_at: null, via: [], reliability: null, credibility: null })),
+        reports: event.reports.map((r) => ({
+          ...r,
+          document: null,
+          stated_at: null,
+          via: [],
+          reliability: null,
+          credibility: null,
+        })),
       },
     ];
     for (const variant of variants) expect(await sqlCsvRecord(variant)).toBe(referenceCsvRecord(variant));
@@ -499,7 +531,9 @@ describe('the CSV export of everything', () => {
   it('exports events without stored renderings as if they had them', async () => {
     const before = await exportCsv('');
     const unrendered = [ids.tricky!, ids.unicode!, ids.sparse!];
-    await t.db.pool.query('UPDATE events SET rendered = NULL, rendered_csv = NULL WHERE id = ANY($1::uuid[])', [unrendered]);
+    await t.db.pool.query('UPDATE events SET rendered = NULL, rendered_csv = NULL WHERE id = ANY($1::uuid[])', [
+      unrendered,
+    ]);
     try {
       expect(await exportCsv('')).toBe(before);
       expect(await exportCsv('limit=40')).toBe(before);
@@ -571,13 +605,16 @@ describe('the export stream and its database connection', () => {
     const { port } = t.app.server.address() as AddressInfo;
     const headers = key ? { authorization: `Bearer ${key}` } : {};
     return new Promise((resolve, reject) => {
-      const request = http.get({ host: '127.0.0.1', port, path: '/v1/events?format=csv&tag=bulk', headers }, (response) => {
-        expect(response.statusCode).toBe(200);
-        response.once('data', () => {
-          response.pause();
-          resolve({ response, request });
-        });
-      });
+      const request = http.get(
+        { host: '127.0.0.1', port, path: '/v1/events?format=csv&tag=bulk', headers },
+        (response) => {
+          expect(response.statusCode).toBe(200);
+          response.once('data', () => {
+            response.pause();
+            resolve({ response, request });
+          });
+        },
+      );
       request.on('error', reject);
     });
   }
@@ -628,7 +665,10 @@ describe('the export stream and its database connection', () => {
     for (let i = 0; i < max + 2; i++) {
       const { request } = await startExport();
       request.destroy();
-      await eventually(async () => (await copyBackends()).length === 0 && pool.totalCount === pool.idleCount, 'the COPY ends');
+      await eventually(
+        async () => (await copyBackends()).length === 0 && pool.totalCount === pool.idleCount,
+        'the COPY ends',
+      );
     }
     // Had any connection stayed checked out, the pool would now be exhausted.
     expect(parseCsv(await exportCsv('tag=bulk'))).toHaveLength(BULK);
@@ -644,7 +684,10 @@ describe('the export stream and its database connection', () => {
     expect(page.headers['content-type']).toMatch(/^application\/x-ndjson/);
     expect(page.headers.link).toContain('rel="next"');
     expect(t.db.exports.inUse).toBe(0);
-    await eventually(async () => t.db.exports.pool.totalCount === t.db.exports.pool.idleCount, 'every connection is idle');
+    await eventually(
+      async () => t.db.exports.pool.totalCount === t.db.exports.pool.idleCount,
+      'every connection is idle',
+    );
     expect(parseCsv(await exportCsv('tag=bulk'))).toHaveLength(BULK);
   });
 

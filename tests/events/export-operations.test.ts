@@ -29,7 +29,10 @@ describe('export operations', () => {
   for (const [path, format, contentType] of FORMATS) {
     it(`${path} is format=${format}`, async () => {
       const own = await t.anonymous.get(`${path}?tag=${tag}&sort=occurred`).buffer(true).expect(200);
-      const listed = await t.anonymous.get(`/v1/events?format=${format}&tag=${tag}&sort=occurred`).buffer(true).expect(200);
+      const listed = await t.anonymous
+        .get(`/v1/events?format=${format}&tag=${tag}&sort=occurred`)
+        .buffer(true)
+        .expect(200);
       expect(own.headers['content-type']).toBe(contentType);
       expect(own.text).toContain('Event of 2025-01-03');
       expect(own.text).toBe(listed.text);

@@ -49,7 +49,14 @@ beforeAll(async () => {
           title: TRICKY_TITLE,
           description: TRICKY_DESCRIPTION,
           occurred: { start: '2024-12-26', precision: 'day' },
-          location: { name: 'Sudzha', admin1: 'Kursk Oblast', country: 'RUS', lat: 51.6, lon: 36.1, precision: 'exact' },
+          location: {
+            name: 'Sudzha',
+            admin1: 'Kursk Oblast',
+            country: 'RUS',
+            lat: 51.6,
+            lon: 36.1,
+            precision: 'exact',
+          },
           participants: [
             { actor: actorBody({ name: names.ukr, kind: 'military', country: 'UKR' }), role: 'perpetrator' },
             { actor: actorBody({ name: names.kpa, kind: 'military', country: 'PRK' }), role: 'victim' },
@@ -67,7 +74,11 @@ beforeAll(async () => {
               quote: 'They said: "two, not one"',
               figures: [{ measure: 'killed', value: 3000, qualifier: 'more_than', text: 'more than 3,000' }],
             }),
-            reportBody({ reporter: actorBody({ name: names.mod, kind: 'agency', country: 'RUS' }), stance: 'denies', reliability: 'C' }),
+            reportBody({
+              reporter: actorBody({ name: names.mod, kind: 'agency', country: 'RUS' }),
+              stance: 'denies',
+              reliability: 'C',
+            }),
           ],
           tags: ['pow', 'north-korea'],
         }),
@@ -77,13 +88,27 @@ beforeAll(async () => {
   events.death = (
     await t.http
       .post('/v1/events')
-      .send(eventBody({ type: 'death', title: 'Soldier died in custody', occurred: { start: '2024-12-29' }, tags: ['custody'] }))
+      .send(
+        eventBody({
+          type: 'death',
+          title: 'Soldier died in custody',
+          occurred: { start: '2024-12-29' },
+          tags: ['custody'],
+        }),
+      )
       .expect(201)
   ).body;
   events.unplaced = (
     await t.http
       .post('/v1/events')
-      .send(eventBody({ type: 'statement', title: 'A statement from nowhere', occurred: { start: '2024-12-30' }, location: undefined }))
+      .send(
+        eventBody({
+          type: 'statement',
+          title: 'A statement from nowhere',
+          occurred: { start: '2024-12-30' },
+          location: undefined,
+        }),
+      )
       .expect(201)
   ).body;
 
@@ -153,7 +178,18 @@ describe('CSV', () => {
     const response = await fetchText('format=csv&tag=pow,custody');
     expect(response.headers['content-type']).toMatch(/^text\/csv/);
     const { header, records } = parseCsv(response.body);
-    for (const column of ['id', 'type', 'title', 'description', 'lat', 'lon', 'participants', 'figures', 'reporters', 'tags']) {
+    for (const column of [
+      'id',
+      'type',
+      'title',
+      'description',
+      'lat',
+      'lon',
+      'participants',
+      'figures',
+      'reporters',
+      'tags',
+    ]) {
       expect(header).toContain(column);
     }
     expect(records.map((r) => r.id)).toEqual([events.death!.id, events.rich!.id]);
@@ -305,7 +341,9 @@ describe('exports of everything that matches', () => {
     expect(csv).toHaveLength(BULK + 1);
     expect(csv.every((r) => r.type === 'death')).toBe(true);
     const ndjson = parseNdjson((await fetchText('format=ndjson&occurred_from=2024-12-26&occurred_to=2024-12-26')).body);
-    const expected = await t.http.get('/v1/events?occurred_from=2024-12-26&occurred_to=2024-12-26&limit=1000').expect(200);
+    const expected = await t.http
+      .get('/v1/events?occurred_from=2024-12-26&occurred_to=2024-12-26&limit=1000')
+      .expect(200);
     expect(ndjson.map((e) => e.id)).toEqual(expected.body.data.map((e: Event) => e.id));
     expect(ndjson.map((e) => e.id)).toContain(events.rich!.id);
     expect(ndjson.length).toBeGreaterThan(1);
@@ -361,7 +399,10 @@ describe('negotiation', () => {
   });
 
   it('Accept: text/csv;q=0.5, application/json picks JSON', async () => {
-    const response = await t.http.get('/v1/events?tag=pow').set('Accept', 'text/csv;q=0.5, application/json').expect(200);
+    const response = await t.http
+      .get('/v1/events?tag=pow')
+      .set('Accept', 'text/csv;q=0.5, application/json')
+      .expect(200);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
     expect(response.body.data.map((e: Event) => e.id)).toEqual([events.rich!.id]);
   });

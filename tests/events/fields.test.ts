@@ -5,7 +5,16 @@ import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_FIELD_PATHS } from '../../src/modules/events/fields.js';
 import { EventSchema } from '../../src/modules/events/schemas.js';
-import { asText, deriveAfterRawWrites, eventBody, expectProblem, postEvent, reportBody, unique, walkPages } from '../helpers/fixtures.js';
+import {
+  asText,
+  deriveAfterRawWrites,
+  eventBody,
+  expectProblem,
+  postEvent,
+  reportBody,
+  unique,
+  walkPages,
+} from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 type Event = ReturnType<typeof EventSchema.parse>;
@@ -27,10 +36,17 @@ beforeAll(async () => {
       title: 'Soldier killed, "reportedly", near Sudzha',
       occurred: { start: '2024-12-25', end: '2024-12-27', precision: 'range' },
       location: { name: 'Sudzha', admin1: 'Kursk Oblast', country: 'RUS', lat: 51.19, lon: 35.27, precision: 'exact' },
-      reports: [reportBody(), reportBody({ stance: 'denies', reporter: { name: `Denier ${unique()}`, kind: 'agency' } })],
+      reports: [
+        reportBody(),
+        reportBody({ stance: 'denies', reporter: { name: `Denier ${unique()}`, kind: 'agency' } }),
+      ],
     }),
     // No coordinates: left out of GeoJSON.
-    eventBody({ tags: [tag], occurred: { start: '2024-12-26', precision: 'day' }, location: { country: 'RUS', precision: 'country' } }),
+    eventBody({
+      tags: [tag],
+      occurred: { start: '2024-12-26', precision: 'day' },
+      location: { country: 'RUS', precision: 'country' },
+    }),
     eventBody({ tags: [tag], occurred: { start: '2024-12-27', precision: 'day' } }),
     eventBody({ tags: [tag], occurred: { start: '2024-12-28', precision: 'day' } }),
   ];
@@ -106,7 +122,11 @@ describe('fields= on the list', () => {
   });
 
   it('sends the whole event, member for member, when every path is named (from the row where it can, the stored JSON else)', async () => {
-    for (const paths of [EVENT_FIELD_PATHS, EVENT_FIELD_PATHS.filter((path) => path.includes('.')), ['occurred', 'location', 'tags']]) {
+    for (const paths of [
+      EVENT_FIELD_PATHS,
+      EVENT_FIELD_PATHS.filter((path) => path.includes('.')),
+      ['occurred', 'location', 'tags'],
+    ]) {
       const { body } = await list(`fields=${paths.join(',')}`).expect(200);
       expect(body.data).toHaveLength(ids.length);
       expect(body.data).toEqual(ids.map((id) => pick(full.get(id)!, paths)));
@@ -157,7 +177,9 @@ describe('fields= on the list', () => {
       expect(after).toEqual(before);
       const one = await t.http.get(`/v1/events/${ids[1]}?fields=title`).expect(200);
       expect(one.body).toEqual({ id: ids[1], title: full.get(ids[1]!)!.title });
-      const lines = (await fetchText(`/v1/events.ndjson?tag=${tag}&sort=occurred&fields=title,location.country,report_count`)).body;
+      const lines = (
+        await fetchText(`/v1/events.ndjson?tag=${tag}&sort=occurred&fields=title,location.country,report_count`)
+      ).body;
       expect(
         lines
           .trim()
@@ -187,7 +209,8 @@ describe('fields= that are not paths of an event', () => {
   it('is a 400 for an empty fields, and on a single read, the NDJSON and GeoJSON exports alike', async () => {
     await expectProblem(list('fields='), 400);
     await expectProblem(t.http.get(`/v1/events/${ids[0]}?fields=titel`), 400);
-    for (const path of ['/v1/events.ndjson', '/v1/events.geojson']) await expectProblem(t.http.get(`${path}?fields=id,Type`), 400);
+    for (const path of ['/v1/events.ndjson', '/v1/events.geojson'])
+      await expectProblem(t.http.get(`${path}?fields=id,Type`), 400);
     await expectProblem(list('format=ndjson&fields=relations.event_id'), 400);
   });
 });
@@ -198,7 +221,12 @@ describe('fields= on a single read', () => {
     const whole = await t.http.get(`/v1/events/${id}`).expect(200);
     const sparse = await t.http.get(`/v1/events/${id}?fields=title,occurred.end,location.name`).expect(200);
     const whole_ = full.get(id)!;
-    expect(sparse.body).toEqual({ id, title: whole_.title, occurred: { end: '2024-12-27' }, location: { name: 'Sudzha' } });
+    expect(sparse.body).toEqual({
+      id,
+      title: whole_.title,
+      occurred: { end: '2024-12-27' },
+      location: { name: 'Sudzha' },
+    });
     const other = await t.http.get(`/v1/events/${id}?fields=title`).expect(200);
     expect(other.body).toEqual({ id, title: whole_.title });
 
@@ -229,7 +257,10 @@ describe('fields= on a single read', () => {
       412,
     );
     expect(stale.current_version).toBe(whole_.version + 1);
-    const after = await t.http.get(`/v1/events/${id}?fields=title`).set('If-None-Match', other.headers.etag!).expect(200);
+    const after = await t.http
+      .get(`/v1/events/${id}?fields=title`)
+      .set('If-None-Match', other.headers.etag!)
+      .expect(200);
     expect(after.body).toEqual({ id, title: 'Soldier killed near Sudzha' });
     full.set(id, EventSchema.parse((await t.http.get(`/v1/events/${id}`).expect(200)).body));
   });
@@ -240,7 +271,11 @@ describe('fields= on a single read', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const between = new Date().toISOString();
     await new Promise((resolve) => setTimeout(resolve, 20));
-    await t.http.patch(`/v1/events/${id}`).set('If-Match', first.headers.etag!).send({ title: 'Second title' }).expect(200);
+    await t.http
+      .patch(`/v1/events/${id}`)
+      .set('If-Match', first.headers.etag!)
+      .send({ title: 'Second title' })
+      .expect(200);
     const past = await t.http.get(`/v1/events/${id}?as_of=${between}&fields=title,version,location.lat`).expect(200);
     expect(past.body).toEqual({ id, title: 'First title', version: 1, location: { lat: 51.6 } });
     expect(past.headers.etag).not.toBe(first.headers.etag);
@@ -284,7 +319,9 @@ describe('fields= on the exports', () => {
       `/v1/events.geojson?tag=${tag}&sort=occurred&limit=2&fields=status`,
     ]) {
       const { body } = await fetchText(path);
-      const collection = JSON.parse(body) as { features: { id: string; geometry: { coordinates: number[] }; properties: Json }[] };
+      const collection = JSON.parse(body) as {
+        features: { id: string; geometry: { coordinates: number[] }; properties: Json }[];
+      };
       const expected = path.includes('limit=2') ? withPoints.slice(0, 2) : withPoints;
       expect(collection.features.map((feature) => feature.id)).toEqual(expected);
       for (const feature of collection.features) {
@@ -298,7 +335,9 @@ describe('fields= on the exports', () => {
   it('is a 400 with the CSV exports, whose columns are fixed', async () => {
     for (const query of ['format=csv&fields=id,type', 'format=acled-csv&fields=type']) {
       const problem = await expectProblem(list(query), 400);
-      expect(problem.errors).toEqual([expect.objectContaining({ path: '/fields', message: expect.stringMatching(/not (acled-)?csv/) })]);
+      expect(problem.errors).toEqual([
+        expect.objectContaining({ path: '/fields', message: expect.stringMatching(/not (acled-)?csv/) }),
+      ]);
     }
     const negotiated = await expectProblem(list('fields=type').set('Accept', 'text/csv'), 400);
     expect(negotiated.errors?.[0]?.path).toBe('/fields');

@@ -41,7 +41,11 @@ const claim = (figures: Record<string, unknown>[], overrides: Record<string, unk
   reportBody({ reporter: agency(), figures, ...overrides });
 const about = (best: number, measure = 'killed') => ({ measure, value: best, qualifier: 'approximately' });
 
-async function post(tag: string, reports: Record<string, unknown>[], overrides: Record<string, unknown> = {}): Promise<Event> {
+async function post(
+  tag: string,
+  reports: Record<string, unknown>[],
+  overrides: Record<string, unknown> = {},
+): Promise<Event> {
   return (
     await t.http
       .post('/v1/events')
@@ -51,10 +55,15 @@ async function post(tag: string, reports: Record<string, unknown>[], overrides: 
 }
 const get = async (id: string): Promise<Event> => (await t.http.get(`/v1/events/${id}`).expect(200)).body;
 const patch = (path: string, version: number, body: unknown) =>
-  t.http.patch(path).set('if-match', `"${version}"`).set('content-type', 'application/merge-patch+json').send(JSON.stringify(body));
+  t.http
+    .patch(path)
+    .set('if-match', `"${version}"`)
+    .set('content-type', 'application/merge-patch+json')
+    .send(JSON.stringify(body));
 
 /** The event's figures, reduced to what the rule decides. */
-const bounds = (event: Event) => event.figures.map(({ measure, low, best, high, source }) => ({ measure, low, best, high, source }));
+const bounds = (event: Event) =>
+  event.figures.map(({ measure, low, best, high, source }) => ({ measure, low, best, high, source }));
 
 /** The killed sums of /v1/stats/events over the tagged events (events joined) and over every event (daily rollups). */
 async function killedStats(tag: string) {
@@ -99,7 +108,9 @@ describe('figures from the evidence', () => {
     expect((await killedStats(tag)).tagged).toMatchObject({ low: 100, best: 250, high: 400 });
 
     // A report's figures edited: 200, 250, 300, 1000 gives 250 still, and the largest high is now 1200.
-    const edited = await patch(`/v1/reports/${added.body.id}`, 1, { figures: [{ measure: 'killed', best: 1000, high: 1200 }] }).expect(200);
+    const edited = await patch(`/v1/reports/${added.body.id}`, 1, {
+      figures: [{ measure: 'killed', best: 1000, high: 1200 }],
+    }).expect(200);
     expect(bounds(await get(event.id))[0]).toMatchObject({ low: 100, best: 250, high: 1200 });
     expect((await killedStats(tag)).tagged).toMatchObject({ low: 100, best: 250, high: 1200 });
     // The event's revision and the change feed say the figures changed.
@@ -108,7 +119,11 @@ describe('figures from the evidence', () => {
       changed_fields: string[];
     }[];
     expect(revisions.find((r) => r.version === 3)?.changed_fields).toContain('figures');
-    const feed = (await t.http.get('/v1/changes?limit=1000').expect(200)).body.data as { resource: string; id: string; version: number }[];
+    const feed = (await t.http.get('/v1/changes?limit=1000').expect(200)).body.data as {
+      resource: string;
+      id: string;
+      version: number;
+    }[];
     expect(feed).toContainEqual(expect.objectContaining({ resource: 'event', id: event.id, version: 3 }));
 
     // The first report (the only low, and the only wounded figure) withdrawn: 250, 300, 1000 gives 300.
@@ -143,7 +158,12 @@ describe('figures from the evidence', () => {
     const third = event.reports[2]!;
     await t.http.delete(`/v1/reports/${third.id}`).set('if-match', `"${third.version}"`).expect(204);
     const agreed = await get(event.id);
-    expect(agreed.figures[1]).toMatchObject({ measure: 'equipment', best: 3, unit: 'tanks', subject: { name: side.name } });
+    expect(agreed.figures[1]).toMatchObject({
+      measure: 'equipment',
+      best: 3,
+      unit: 'tanks',
+      subject: { name: side.name },
+    });
     expect(bounds(agreed)[0]).toEqual({ measure: 'killed', low: 300, best: 300, high: null, source: 'evidence' });
     expect(first.id).toBeTruthy();
   });
@@ -184,7 +204,9 @@ describe('figures from the evidence', () => {
       { measure: 'wounded', low: null, best: 20, high: null, source: 'evidence' },
     ]);
     // Two measures the editor's, then null: every measure back to the evidence.
-    await patch(`/v1/events/${event.id}`, 5, { figures: { killed: [about(1)], wounded: [about(2, 'wounded')] } }).expect(200);
+    await patch(`/v1/events/${event.id}`, 5, {
+      figures: { killed: [about(1)], wounded: [about(2, 'wounded')] },
+    }).expect(200);
     expect(bounds(await get(event.id)).map((f) => [f.best, f.source])).toEqual([
       [1, 'editor'],
       [2, 'editor'],
@@ -194,7 +216,10 @@ describe('figures from the evidence', () => {
 
     // A figure under another measure's key is bad input, and changes nothing.
     const counts = await t.rowCounts();
-    const bad = await expectProblem(patch(`/v1/events/${event.id}`, 7, { figures: { killed: [about(1, 'wounded')] } }), 400);
+    const bad = await expectProblem(
+      patch(`/v1/events/${event.id}`, 7, { figures: { killed: [about(1, 'wounded')] } }),
+      400,
+    );
     expect(bad.errors).toEqual([expect.objectContaining({ path: '/figures/killed/0/measure' })]);
     expect(await t.rowCounts()).toEqual(counts);
     expect((await get(event.id)).version).toBe(7);
@@ -206,9 +231,17 @@ describe('figures from the evidence', () => {
     const duplicate = await post(tag, [claim([about(30)]), claim([about(50)])]);
     expect(bounds(duplicate)[0]).toMatchObject({ best: 30 });
     expect((await killedStats(tag)).tagged).toMatchObject({ best: 40, best_n: 2 });
-    await t.http.post(`/v1/events/${duplicate.id}/merge`).set('if-match', '"1"').send({ into: survivor.id }).expect(200);
-    expect(bounds(await get(survivor.id))).toEqual([{ measure: 'killed', low: null, best: 30, high: null, source: 'evidence' }]);
-    const { rows } = await t.db.pool.query(`SELECT count(*)::int AS n FROM figures WHERE event_id = $1`, [duplicate.id]);
+    await t.http
+      .post(`/v1/events/${duplicate.id}/merge`)
+      .set('if-match', '"1"')
+      .send({ into: survivor.id })
+      .expect(200);
+    expect(bounds(await get(survivor.id))).toEqual([
+      { measure: 'killed', low: null, best: 30, high: null, source: 'evidence' },
+    ]);
+    const { rows } = await t.db.pool.query(`SELECT count(*)::int AS n FROM figures WHERE event_id = $1`, [
+      duplicate.id,
+    ]);
     expect(rows[0].n).toBe(0);
     expect((await killedStats(tag)).tagged).toMatchObject({ best: 30, best_n: 1 });
   });
@@ -222,18 +255,26 @@ describe('figures from the evidence', () => {
     expect(await t.staleRows()).toEqual({ events: 1, stats: [], actorNames: 0 });
     await deriveAfterRawWrites(t.db.pool, [event.id]);
     expect(await t.staleRows()).toEqual({ events: 0, stats: [], actorNames: 0 });
-    expect(bounds(await get(event.id))).toEqual([{ measure: 'killed', low: null, best: 300, high: null, source: 'evidence' }]);
+    expect(bounds(await get(event.id))).toEqual([
+      { measure: 'killed', low: null, best: 300, high: null, source: 'evidence' },
+    ]);
   });
 
   it('the CSV, ACLED and NDJSON exports and the revisions carry the derived figure; a re-import derives it again', async () => {
     const tag = `ev-${unique()}`;
     const event = await post(tag, [claim([{ measure: 'killed', low: 280, best: 300 }])]);
 
-    const csv: Record<string, string>[] = parse((await t.http.get(`/v1/events?format=csv&tag=${tag}`).expect(200)).text, { columns: true });
+    const csv: Record<string, string>[] = parse(
+      (await t.http.get(`/v1/events?format=csv&tag=${tag}`).expect(200)).text,
+      { columns: true },
+    );
     expect(csv[0]!.figures).toBe('killed: low 280, best 300');
     const acled = await exportAcled(t, `tag=${tag}`);
     expect(acled.rows[0]!.fatalities).toBe('280');
-    const revisions = (await t.http.get(`/v1/events/${event.id}/revisions`).expect(200)).body.data as { version: number; state: Event }[];
+    const revisions = (await t.http.get(`/v1/events/${event.id}/revisions`).expect(200)).body.data as {
+      version: number;
+      state: Event;
+    }[];
     expect(revisions.find((r) => r.version === event.version)?.state.figures).toEqual(event.figures);
 
     const line = JSON.parse((await t.http.get(`/v1/events?format=ndjson&tag=${tag}`).expect(200)).text.trim());

@@ -151,7 +151,13 @@ function fixtures(): Record<string, Record<string, unknown>> {
       title: 'Statement on prisoner swaps',
       occurred: { start: '2023-06-01' },
       location: undefined,
-      reports: [report('nis', { reliability: 'B', via: [{ id: ids.friend }], quote: 'Soldiers captured last week were exchanged' })],
+      reports: [
+        report('nis', {
+          reliability: 'B',
+          via: [{ id: ids.friend }],
+          quote: 'Soldiers captured last week were exchanged',
+        }),
+      ],
     },
     withdrawn: {
       type: 'other',
@@ -159,7 +165,10 @@ function fixtures(): Record<string, Record<string, unknown>> {
       title: 'Event whose first report was withdrawn',
       occurred: { start: '2023-01-01' },
       location: undefined,
-      reports: [report('nis', { reliability: 'A', quote: 'A narwhal was seen' }), report('mod', { quote: 'Nothing unusual' })],
+      reports: [
+        report('nis', { reliability: 'A', quote: 'A narwhal was seen' }),
+        report('mod', { quote: 'Nothing unusual' }),
+      ],
     },
   };
 }
@@ -186,7 +195,9 @@ beforeAll(async () => {
   }
   // The narwhal report is withdrawn (there is no delete endpoint yet: SQL).
   const withdrawn = [...keyOfId].find(([, key]) => key === 'withdrawn')![0];
-  await t.db.pool.query(`UPDATE reports SET deleted_at = now() WHERE event_id = $1 AND quote LIKE '%narwhal%'`, [withdrawn]);
+  await t.db.pool.query(`UPDATE reports SET deleted_at = now() WHERE event_id = $1 AND quote LIKE '%narwhal%'`, [
+    withdrawn,
+  ]);
   // What withdrawing a report does to the event's derived columns (there is no DELETE endpoint yet).
   await deriveAfterRawWrites(t.db.pool, [withdrawn]);
 
@@ -260,7 +271,11 @@ describe('type and status', () => {
   it('status: one value, commas and repeated parameters mean OR', async () => {
     expect(await matching('status=contested')).toEqual(['fiji']);
     expect(await matching('status=confirmed,corroborated')).toEqual(['death', 'deploy']);
-    expect(await matching('status=confirmed&status=corroborated&status=retracted')).toEqual(['death', 'deploy', 'gulf']);
+    expect(await matching('status=confirmed&status=corroborated&status=retracted')).toEqual([
+      'death',
+      'deploy',
+      'gulf',
+    ]);
   });
 
   it('AND across parameters', async () => {
@@ -460,7 +475,12 @@ describe('report filters', () => {
     // withdrawn's report by nis is deleted, so withdrawn is not nis's.
     expect(await matching(`reporter=${ids.nis}`)).toEqual(['capture', 'deploy', 'nowhere']);
     expect(await matching(`reporter=${ids.mod}`)).toEqual(['death', 'deploy', 'withdrawn']);
-    expect(await matching(`reporter=${ids.nis}&reporter=${ids.friend}`)).toEqual(['capture', 'deploy', 'gulf', 'nowhere']);
+    expect(await matching(`reporter=${ids.nis}&reporter=${ids.friend}`)).toEqual([
+      'capture',
+      'deploy',
+      'gulf',
+      'nowhere',
+    ]);
   });
 
   it('via: the actor anywhere in the chain', async () => {
@@ -487,7 +507,15 @@ describe('report filters', () => {
     expect(await matching('min_reliability=C')).toEqual(['capture', 'deploy', 'kyiv', 'nowhere']);
     expect(await matching('min_reliability=D')).toEqual(['capture', 'death', 'deploy', 'kyiv', 'nowhere']);
     expect(await matching('min_reliability=E')).toEqual(['capture', 'death', 'deploy', 'kyiv', 'nowhere', 'samoa']);
-    expect(await matching('min_reliability=F')).toEqual(['capture', 'death', 'deploy', 'fiji', 'kyiv', 'nowhere', 'samoa']);
+    expect(await matching('min_reliability=F')).toEqual([
+      'capture',
+      'death',
+      'deploy',
+      'fiji',
+      'kyiv',
+      'nowhere',
+      'samoa',
+    ]);
   });
 
   it('the report filters hold for one and the same report', async () => {

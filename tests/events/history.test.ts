@@ -49,7 +49,10 @@ async function revisions(id: string): Promise<Revision[]> {
 /** Fields that differ between two states, leaving out those every write changes. */
 function differing(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
   return Object.keys(b)
-    .filter((key) => !['version', 'updated_at', 'updated_by'].includes(key) && JSON.stringify(a[key]) !== JSON.stringify(b[key]))
+    .filter(
+      (key) =>
+        !['version', 'updated_at', 'updated_by'].includes(key) && JSON.stringify(a[key]) !== JSON.stringify(b[key]),
+    )
     .sort();
 }
 
@@ -65,7 +68,11 @@ describe('revisions', () => {
       .post(`/v1/events/${event.id}/reports`)
       .send(reportBody({ quote: 'a second report' }))
       .expect(201);
-    await t.http.patch(`/v1/events/${event.id}`).set('if-match', '"3"').send({ description: 'now described' }).expect(200);
+    await t.http
+      .patch(`/v1/events/${event.id}`)
+      .set('if-match', '"3"')
+      .send({ description: 'now described' })
+      .expect(200);
 
     const list = await revisions(event.id);
     expect(list.map((r) => [r.version, r.action])).toEqual([
@@ -74,13 +81,16 @@ describe('revisions', () => {
       [3, 'updated'],
       [4, 'updated'],
     ]);
-    expect(list.every((r) => r.author === 'test-editor' && r.state.version === r.version && r.at === r.state.updated_at)).toBe(true);
+    expect(
+      list.every((r) => r.author === 'test-editor' && r.state.version === r.version && r.at === r.state.updated_at),
+    ).toBe(true);
     expect(list[1]!.changed_fields).toEqual(['tags', 'title']);
     // The same reporter again: one more report, but not one more independent reporter.
     expect(list[2]!.changed_fields).toEqual(['report_count', 'reports']);
     expect(list[3]!.changed_fields).toEqual(['description']);
     // Replaying: each revision's changed fields are exactly what differs from the one before.
-    for (let i = 1; i < list.length; i++) expect(list[i]!.changed_fields).toEqual(differing(list[i - 1]!.state, list[i]!.state));
+    for (let i = 1; i < list.length; i++)
+      expect(list[i]!.changed_fields).toEqual(differing(list[i - 1]!.state, list[i]!.state));
     expect(list.at(-1)!.state).toEqual((await t.http.get(`/v1/events/${event.id}`).expect(200)).body);
   });
 
@@ -95,7 +105,9 @@ describe('revisions', () => {
     }
     const first = await t.http.get(`/v1/events/${event.id}/revisions?limit=2`).expect(200);
     expect(first.body.data.map((r: Revision) => r.version)).toEqual([1, 2]);
-    const second = await t.http.get(`/v1/events/${event.id}/revisions?limit=2&cursor=${first.body.next_cursor}`).expect(200);
+    const second = await t.http
+      .get(`/v1/events/${event.id}/revisions?limit=2&cursor=${first.body.next_cursor}`)
+      .expect(200);
     expect(second.body.data.map((r: Revision) => r.version)).toEqual([3, 4]);
     const other = await createEvent();
     await expectProblem(t.http.get(`/v1/events/${other.id}/revisions?cursor=${first.body.next_cursor}`), 400);
@@ -107,7 +119,11 @@ describe('GET /v1/events/{id}?as_of=', () => {
   it('returns the event as it stood at a past time, 404 before it existed, 410 once deleted', async () => {
     const event = await createEvent({ title: 'First title' });
     await t.http.patch(`/v1/events/${event.id}`).set('if-match', '"1"').send({ title: 'Second title' }).expect(200);
-    await t.http.delete(`/v1/events/${event.id}`).set('if-match', '"2"').send({ reason: 'duplicate entry' }).expect(204);
+    await t.http
+      .delete(`/v1/events/${event.id}`)
+      .set('if-match', '"2"')
+      .send({ reason: 'duplicate entry' })
+      .expect(204);
     const [v1, v2, v3] = await revisions(event.id);
 
     const at = (time: string) => t.http.get(`/v1/events/${event.id}?as_of=${encodeURIComponent(time)}`);
@@ -170,7 +186,10 @@ describe('relations', () => {
     await expectProblem(t.http.post(`/v1/events/${a.id}/relations`).send({ event_id: b.id, relation: 'part_of' }), 428);
 
     await expectProblem(t.http.delete(`/v1/events/${a.id}/relations/precedes/${b.id}`).set('if-match', '"2"'), 404);
-    const removed = await t.http.delete(`/v1/events/${a.id}/relations/follows/${b.id}`).set('if-match', '"2"').expect(200);
+    const removed = await t.http
+      .delete(`/v1/events/${a.id}/relations/follows/${b.id}`)
+      .set('if-match', '"2"')
+      .expect(200);
     expect(removed.body.relations).toEqual([]);
     expect(removed.body.version).toBe(3);
   });
@@ -188,17 +207,31 @@ describe('POST /v1/events/{id}/merge', () => {
     const before = await t.rowCounts();
 
     await expectProblem(t.http.post(`/v1/events/${duplicate.id}/merge`).send({ into: survivor.id }), 428);
-    await expectProblem(t.http.post(`/v1/events/${duplicate.id}/merge`).set('if-match', '"1"').send({ into: duplicate.id }), 422);
+    await expectProblem(
+      t.http.post(`/v1/events/${duplicate.id}/merge`).set('if-match', '"1"').send({ into: duplicate.id }),
+      422,
+    );
     const ghost = '0193f1a0-0000-7000-8000-00000000dead';
-    const unknown = await expectProblem(t.http.post(`/v1/events/${duplicate.id}/merge`).set('if-match', '"1"').send({ into: ghost }), 400);
+    const unknown = await expectProblem(
+      t.http.post(`/v1/events/${duplicate.id}/merge`).set('if-match', '"1"').send({ into: ghost }),
+      400,
+    );
     expect(unknown.errors?.[0]?.path).toBe('/into');
     expect(await t.rowCounts()).toEqual(before);
 
-    const merged = await t.http.post(`/v1/events/${duplicate.id}/merge`).set('if-match', '"1"').send({ into: survivor.id }).expect(200);
+    const merged = await t.http
+      .post(`/v1/events/${duplicate.id}/merge`)
+      .set('if-match', '"1"')
+      .send({ into: survivor.id })
+      .expect(200);
     const result = merged.body as Event;
     expect(result.id).toBe(survivor.id);
     expect(result.version).toBe(2);
-    expect(result.reports.map((r) => r.quote).sort()).toEqual(['duplicate report 1', 'duplicate report 2', 'survivor report']);
+    expect(result.reports.map((r) => r.quote).sort()).toEqual([
+      'duplicate report 1',
+      'duplicate report 2',
+      'survivor report',
+    ]);
     expect(result.participants.map((p) => p.actor.name)).toEqual([actor.name]);
     expect(result.tags).toEqual(['kept', 'extra']);
     expect(result.reports.filter((r) => r.quote?.startsWith('duplicate')).map((r) => r.version)).toEqual([2, 2]);
@@ -217,7 +250,8 @@ describe('concurrent merges', () => {
   it('two events merged into each other at once: one merge wins, the other is refused, never a 500', async () => {
     for (let round = 0; round < 5; round++) {
       const [a, b] = [await createEvent(), await createEvent()];
-      const merge = (from: Event, into: Event) => t.http.post(`/v1/events/${from.id}/merge`).set('if-match', '"1"').send({ into: into.id });
+      const merge = (from: Event, into: Event) =>
+        t.http.post(`/v1/events/${from.id}/merge`).set('if-match', '"1"').send({ into: into.id });
       const statuses = (await Promise.all([merge(a, b), merge(b, a)])).map((r) => r.status).sort();
       // The loser finds its own event merged away (410) or changed (412), or the survivor it named deleted (400).
       expect([
@@ -225,7 +259,9 @@ describe('concurrent merges', () => {
         [200, 410],
         [200, 412],
       ]).toContainEqual(statuses);
-      const live = await t.db.pool.query('SELECT id FROM events WHERE id = ANY($1) AND deleted_at IS NULL', [[a.id, b.id]]);
+      const live = await t.db.pool.query('SELECT id FROM events WHERE id = ANY($1) AND deleted_at IS NULL', [
+        [a.id, b.id],
+      ]);
       expect(live.rowCount).toBe(1);
     }
   });
@@ -241,11 +277,22 @@ describe('reports: PATCH and DELETE', () => {
       .set('if-match', '"1"')
       .set('content-type', 'application/merge-patch+json')
       .send(
-        JSON.stringify({ quote: 'corrected', stance: 'disputes', credibility: null, via: [{ name: 'a friendly country', kind: 'group' }] }),
+        JSON.stringify({
+          quote: 'corrected',
+          stance: 'disputes',
+          credibility: null,
+          via: [{ name: 'a friendly country', kind: 'group' }],
+        }),
       )
       .expect(200);
     expect(edited.headers.etag).toBe('"2"');
-    expect(edited.body).toMatchObject({ quote: 'corrected', stance: 'disputes', credibility: null, reliability: 'B', version: 2 });
+    expect(edited.body).toMatchObject({
+      quote: 'corrected',
+      stance: 'disputes',
+      credibility: null,
+      reliability: 'B',
+      version: 2,
+    });
     expect(edited.body.via.map((a: { name: string }) => a.name)).toEqual(['a friendly country']);
     const after = (await t.http.get(`/v1/events/${event.id}`).expect(200)).body as Event;
     expect(after.version).toBe(2);
@@ -256,14 +303,18 @@ describe('reports: PATCH and DELETE', () => {
   it("withdraws a report (410 after), but never an event's last live report (422), and nothing changes then", async () => {
     const event = await createEvent({ reports: [reportBody({ quote: 'first' }), reportBody({ quote: 'second' })] });
     const [first, second] = event.reports;
-    await t.http.delete(`/v1/reports/${first!.id}`).set('if-match', '"1"').send({ reason: 'misattributed' }).expect(204);
+    await t.http
+      .delete(`/v1/reports/${first!.id}`)
+      .set('if-match', '"1"')
+      .send({ reason: 'misattributed' })
+      .expect(204);
     expect((await expectProblem(t.http.get(`/v1/reports/${first!.id}`), 410)).reason).toBe('misattributed');
     const before = await t.rowCounts();
     await expectProblem(t.http.delete(`/v1/reports/${second!.id}`).set('if-match', '"1"'), 422);
     expect(await t.rowCounts()).toEqual(before);
-    expect((await t.http.get(`/v1/events/${event.id}`).expect(200)).body.reports.map((r: { quote: string }) => r.quote)).toEqual([
-      'second',
-    ]);
+    expect(
+      (await t.http.get(`/v1/events/${event.id}`).expect(200)).body.reports.map((r: { quote: string }) => r.quote),
+    ).toEqual(['second']);
   });
 });
 
@@ -278,7 +329,12 @@ describe('PATCH /v1/actors/{id}', () => {
       .set('if-match', await etag(`/v1/actors/${actorId}`))
       .send({ name: `${name} (renamed)`, aliases: ['ARN'], external_ids: { wikidata: 'Q1' } })
       .expect(200);
-    expect(renamed.body).toMatchObject({ name: `${name} (renamed)`, aliases: ['ARN'], external_ids: { wikidata: 'Q1' }, version: 2 });
+    expect(renamed.body).toMatchObject({
+      name: `${name} (renamed)`,
+      aliases: ['ARN'],
+      external_ids: { wikidata: 'Q1' },
+      version: 2,
+    });
     const shown = (await t.http.get(`/v1/events/${event.id}`).expect(200)).body;
     expect(shown.version).toBe(2);
     expect(shown.reports[0].reporter.name).toBe(`${name} (renamed)`);

@@ -30,7 +30,28 @@ const ENDPOINTS = [
 ];
 
 /** The pieces of web-search syntax (and of tsquery syntax, which it must not let through), as hostile text is made of. */
-const SYNTAX = ['-', '-', '-', '"', ' ', 'or', 'OR', '(', ')', '!', '&', '|', '<->', ':*', "'", '\\', '\t', '\u0000', 'the', 'bridge'];
+const SYNTAX = [
+  '-',
+  '-',
+  '-',
+  '"',
+  ' ',
+  'or',
+  'OR',
+  '(',
+  ')',
+  '!',
+  '&',
+  '|',
+  '<->',
+  ':*',
+  "'",
+  '\\',
+  '\t',
+  '\u0000',
+  'the',
+  'bridge',
+];
 const hostileQ = fc.oneof(
   fc.string({ maxLength: 600 }),
   fc.string({ unit: 'binary', maxLength: 300 }),
@@ -43,7 +64,13 @@ const hostileQ = fc.oneof(
 
 describe('hostile q', () => {
   it('33 or more dashes answer 200 on lists, exports and stats (was "tsquery stack too small", a 500)', async () => {
-    for (const q of ['-'.repeat(33), `${'-'.repeat(40)}bridge`, '- '.repeat(40), '-('.repeat(60), `${'-!'.repeat(40)}bridge`]) {
+    for (const q of [
+      '-'.repeat(33),
+      `${'-'.repeat(40)}bridge`,
+      '- '.repeat(40),
+      '-('.repeat(60),
+      `${'-!'.repeat(40)}bridge`,
+    ]) {
       for (const endpoint of ENDPOINTS) {
         const response = await endpoint(q);
         expect(response.status, `${response.request.url}: ${response.text.slice(0, 200)}`).toBe(200);
@@ -54,7 +81,9 @@ describe('hostile q', () => {
   it('still excludes with one dash, and a run of dashes reads as one', async () => {
     const found = (await t.anonymous.get('/v1/events').query({ q: 'bridge' }).expect(200)).body.data;
     expect(found).toHaveLength(1);
-    expect((await t.anonymous.get('/v1/events').query({ q: 'shelling -bridge' }).expect(200)).body.data).toHaveLength(0);
+    expect((await t.anonymous.get('/v1/events').query({ q: 'shelling -bridge' }).expect(200)).body.data).toHaveLength(
+      0,
+    );
     expect(
       (
         await t.anonymous
@@ -74,9 +103,10 @@ describe('hostile q', () => {
     await fc.assert(
       fc.asyncProperty(hostileQ, fc.constantFrom(...ENDPOINTS.keys()), async (q, which) => {
         const response = await ENDPOINTS[which]!(q);
-        expect([200, 400], `q=${JSON.stringify(q.slice(0, 120))} (${q.length} chars): ${response.text.slice(0, 200)}`).toContain(
-          response.status,
-        );
+        expect(
+          [200, 400],
+          `q=${JSON.stringify(q.slice(0, 120))} (${q.length} chars): ${response.text.slice(0, 200)}`,
+        ).toContain(response.status);
       }),
       { numRuns: 300, seed: 20_261_203 },
     );

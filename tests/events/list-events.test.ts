@@ -189,14 +189,17 @@ describe('GET /v1/events limit', () => {
 });
 
 describe('GET /v1/events keyset pagination', () => {
-  it.each(['-occurred', 'occurred', '-updated', '-created'])('walks every page of sort %s: each event once, in order', async (sort) => {
-    const pages = await walk({ sort, limit: '2' });
-    expect(pages).toHaveLength(Math.ceil(events.length / 2));
-    for (const page of pages.slice(0, -1)) expect(page).toHaveLength(2);
-    const ids = pages.flat().map((e) => e.id);
-    expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toEqual(expectedOrder(sort));
-  });
+  it.each(['-occurred', 'occurred', '-updated', '-created'])(
+    'walks every page of sort %s: each event once, in order',
+    async (sort) => {
+      const pages = await walk({ sort, limit: '2' });
+      expect(pages).toHaveLength(Math.ceil(events.length / 2));
+      for (const page of pages.slice(0, -1)) expect(page).toHaveLength(2);
+      const ids = pages.flat().map((e) => e.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toEqual(expectedOrder(sort));
+    },
+  );
 
   it('keeps the filters on every page', async () => {
     const pages = await walk({ type: 'capture,death', limit: '2' });
@@ -243,11 +246,15 @@ describe('GET /v1/events keyset pagination', () => {
 });
 
 describe('GET /v1/events with a tampered cursor', () => {
-  const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+  const b64 = (value: unknown) =>
+    Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
   const someId = '0193f1a0-0000-7000-8000-000000000000';
 
   const cases: [string, () => string][] = [
-    ['random base64url', () => Buffer.from(Array.from({ length: 24 }, (_, i) => (i * 37 + 11) % 256)).toString('base64url')],
+    [
+      'random base64url',
+      () => Buffer.from(Array.from({ length: 24 }, (_, i) => (i * 37 + 11) % 256)).toString('base64url'),
+    ],
     ['not base64url at all', () => '!!!not-a-cursor***'],
     ['base64url of plain text', () => b64('hello there')],
     ['an object instead of a tuple', () => b64({ sort: '-occurred', key: '2024-12-26', id: someId })],

@@ -56,7 +56,11 @@ function expectedOrder(sort: (typeof SORTS)[number], events: Event[]): string[] 
  * Walks every page of `query`, checking each page's size, envelope, Link header and
  * events; `between` runs after each page. Returns the ids in the order served.
  */
-async function walk(query: Record<string, string | number>, limit: number, between?: (page: number, served: string[]) => Promise<void>) {
+async function walk(
+  query: Record<string, string | number>,
+  limit: number,
+  between?: (page: number, served: string[]) => Promise<void>,
+) {
   const ids: string[] = [];
   let cursor: string | null = null;
   for (let page = 0; page < 200; page++) {
@@ -84,12 +88,15 @@ describe('keyset walk over a stable data set', () => {
     expect(perDate.every((n) => n >= 10)).toBe(true);
   });
 
-  it.each(SORTS)('sort=%s with limit 7: every event exactly once, in the order of the key then the id', async (sort) => {
-    const ids = await walk({ sort, tag: 'base' }, 7);
-    expect(ids).toHaveLength(60);
-    expect(new Set(ids).size).toBe(60);
-    expect(ids).toEqual(expectedOrder(sort, base));
-  });
+  it.each(SORTS)(
+    'sort=%s with limit 7: every event exactly once, in the order of the key then the id',
+    async (sort) => {
+      const ids = await walk({ sort, tag: 'base' }, 7);
+      expect(ids).toHaveLength(60);
+      expect(new Set(ids).size).toBe(60);
+      expect(ids).toEqual(expectedOrder(sort, base));
+    },
+  );
 
   it('the default sort walks like sort=-occurred', async () => {
     expect(await walk({ tag: 'base' }, 7)).toEqual(expectedOrder('-occurred', base));
@@ -145,7 +152,8 @@ describe('keyset walk while events are inserted between pages', () => {
 });
 
 describe('tampered cursors', () => {
-  const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+  const b64 = (value: unknown) =>
+    Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
   const someId = '0193f1a0-0000-7000-8000-000000000001';
 
   async function expectCursorProblem(query: Record<string, string | number>) {

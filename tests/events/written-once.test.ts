@@ -59,7 +59,11 @@ describe('creating events', () => {
   it('an event created and changed again in the same write is derived again by the finish step', async () => {
     const id = await runWrite(t.db, 'test-editor', async (unit) => {
       const created = await createEvent(unit, EventInputSchema.parse(eventBody()));
-      await addReport(unit, created, ReportInputSchema.parse(reportBody({ reporter: { name: 'Late outlet', kind: 'media' } })));
+      await addReport(
+        unit,
+        created,
+        ReportInputSchema.parse(reportBody({ reporter: { name: 'Late outlet', kind: 'media' } })),
+      );
       return created;
     });
     const event = (await t.http.get(`/v1/events/${id}`).expect(200)).body;
@@ -70,11 +74,15 @@ describe('creating events', () => {
   });
 
   it('an import batch whose actors were merged between its two transactions names the survivor, not the tombstone', async () => {
-    const make = async (name: string) => (await t.as.editor.post('/v1/actors').send({ name, kind: 'state' }).expect(201)).body;
+    const make = async (name: string) =>
+      (await t.as.editor.post('/v1/actors').send({ name, kind: 'state' }).expect(201)).body;
     const [absorbed, survivor] = [await make('Batch race absorbed'), await make('Batch race survivor')];
     const input = EventInputSchema.parse(
       eventBody({
-        reports: [reportBody({ reporter: { id: absorbed.id } }), reportBody({ reporter: { name: 'Batch race absorbed', kind: 'state' } })],
+        reports: [
+          reportBody({ reporter: { id: absorbed.id } }),
+          reportBody({ reporter: { name: 'Batch race absorbed', kind: 'state' } }),
+        ],
       }),
     );
     // An import batch resolves its references in a transaction of its own, then writes its events in another.
@@ -85,8 +93,13 @@ describe('creating events', () => {
       .set('If-Match', `"${absorbed.version}"`)
       .send({ into: survivor.id })
       .expect(200);
-    const [id] = await runWrite(t.db, 'test-editor', (unit) => writeEvents(unit, [input], undefined, undefined, resolved));
-    const { rows } = await t.db.pool.query<{ reporter_id: string }>('SELECT reporter_id::text FROM reports WHERE event_id = $1', [id]);
+    const [id] = await runWrite(t.db, 'test-editor', (unit) =>
+      writeEvents(unit, [input], undefined, undefined, resolved),
+    );
+    const { rows } = await t.db.pool.query<{ reporter_id: string }>(
+      'SELECT reporter_id::text FROM reports WHERE event_id = $1',
+      [id],
+    );
     expect(rows.map((row) => row.reporter_id)).toEqual([survivor.id, survivor.id]);
     expect(await t.staleRows()).toEqual({ events: 0, stats: [], actorNames: 0 });
   });

@@ -11,14 +11,40 @@ type Fixture = (overrides: Record<string, unknown>) => Record<string, unknown>;
 const FIXTURES: Record<string, [Fixture, string[]]> = {
   createEvent: [
     eventBody,
-    ['title', 'description', 'status', 'occurred', 'location', 'participants', 'figures', 'reports', 'tags', 'relations', 'type'],
+    [
+      'title',
+      'description',
+      'status',
+      'occurred',
+      'location',
+      'participants',
+      'figures',
+      'reports',
+      'tags',
+      'relations',
+      'type',
+    ],
   ],
   createEventReport: [
     reportBody,
-    ['reporter', 'reporter_role', 'via', 'document', 'stated_at', 'stance', 'quote', 'reliability', 'credibility', 'figures'],
+    [
+      'reporter',
+      'reporter_role',
+      'via',
+      'document',
+      'stated_at',
+      'stance',
+      'quote',
+      'reliability',
+      'credibility',
+      'figures',
+    ],
   ],
   createActor: [actorBody, ['name', 'kind', 'country', 'aliases', 'external_ids']],
-  createDocument: [documentBody, ['url', 'title', 'publisher', 'published_at', 'language', 'archive_url', 'content_hash']],
+  createDocument: [
+    documentBody,
+    ['url', 'title', 'publisher', 'published_at', 'language', 'archive_url', 'content_hash'],
+  ],
 };
 
 /** Valid bodies for `operation`, or undefined to draw them from its schema alone. */

@@ -61,7 +61,9 @@ export function fileOf(method: string, path: string): FuzzFile {
 
 /** The operationIds a file fuzzes, from the committed document (tests/openapi.test.ts proves the served one equals it). */
 export function operationsOf(file: FuzzFile): string[] {
-  const committed = JSON.parse(readFileSync(new URL('../../openapi/openapi.json', import.meta.url), 'utf8')) as OpenApiDocument;
+  const committed = JSON.parse(
+    readFileSync(new URL('../../openapi/openapi.json', import.meta.url), 'utf8'),
+  ) as OpenApiDocument;
   return Object.entries(committed.paths).flatMap(([path, operations]) =>
     Object.entries(operations)
       .filter(([method]) => fileOf(method, path) === file)

@@ -73,7 +73,9 @@ export class Contract {
   private operationOf(path: string, method: Operation['method'], raw: RawOperation): Operation {
     const responses: Operation['responses'] = {};
     for (const [status, response] of Object.entries(raw.responses)) {
-      responses[status] = Object.fromEntries(Object.entries(response.content ?? {}).map(([type, media]) => [type, media.schema]));
+      responses[status] = Object.fromEntries(
+        Object.entries(response.content ?? {}).map(([type, media]) => [type, media.schema]),
+      );
     }
     const operation: Operation = {
       method,
@@ -81,12 +83,17 @@ export class Contract {
       operationId: raw.operationId,
       parameters: raw.parameters ?? [],
       responses,
-      anonymous: !raw.security || raw.security.length === 0 || raw.security.some((requirement) => Object.keys(requirement).length === 0),
+      anonymous:
+        !raw.security ||
+        raw.security.length === 0 ||
+        raw.security.some((requirement) => Object.keys(requirement).length === 0),
     };
     if (raw.requestBody) {
       operation.body = {
         required: raw.requestBody.required ?? false,
-        content: Object.fromEntries(Object.entries(raw.requestBody.content).map(([type, media]) => [type, media.schema])),
+        content: Object.fromEntries(
+          Object.entries(raw.requestBody.content).map(([type, media]) => [type, media.schema]),
+        ),
       };
     }
     return operation;
@@ -101,7 +108,9 @@ export class Contract {
   /** The operation serving `method` on the concrete (encoded) `path`, if the contract has one. */
   match(method: string, path: string): Operation | undefined {
     const wanted = method.toLowerCase() === 'head' ? 'get' : method.toLowerCase();
-    return this.operations.find((op) => op.method === wanted && new RegExp(`^${op.path.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path));
+    return this.operations.find(
+      (op) => op.method === wanted && new RegExp(`^${op.path.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(path),
+    );
   }
 
   /** A schema with its $refs followed (one level at a time), for generators. */
@@ -124,7 +133,12 @@ export class Contract {
   }
 
   /** A validator for the schema of `operation`'s response `status` in `mediaType` (compiled once), in the document `documentId`. */
-  private validatorFor(operation: Operation, status: string, mediaType: string, documentId = DOCUMENT_ID): ValidateFunction {
+  private validatorFor(
+    operation: Operation,
+    status: string,
+    mediaType: string,
+    documentId = DOCUMENT_ID,
+  ): ValidateFunction {
     const pointer = ['paths', operation.path, operation.method, 'responses', status, 'content', mediaType, 'schema']
       .map(escape)
       .map(encodeURIComponent)
@@ -184,7 +198,10 @@ export class Contract {
     return {
       ...resolved,
       properties: Object.fromEntries(
-        [...members].map(([key, inside]) => [key, inside.length > 0 ? this.sparseOf(properties[key]!, inside) : properties[key]!]),
+        [...members].map(([key, inside]) => [
+          key,
+          inside.length > 0 ? this.sparseOf(properties[key]!, inside) : properties[key]!,
+        ]),
       ),
       required: [...members.keys()],
       additionalProperties: false,
@@ -203,7 +220,8 @@ export class Contract {
   validate(operation: Operation, status: number, mediaType: string, body: unknown, documentId = DOCUMENT_ID): string[] {
     const declared = this.declared(operation, status);
     if (!declared) return [`status ${status} is not declared`];
-    if (!(mediaType in declared)) return [`media type ${mediaType} is not declared for ${status} (${Object.keys(declared).join(', ')})`];
+    if (!(mediaType in declared))
+      return [`media type ${mediaType} is not declared for ${status} (${Object.keys(declared).join(', ')})`];
     const validate = this.validatorFor(operation, String(status), mediaType, documentId);
     if (validate(body)) return [];
     return (validate.errors ?? [])

@@ -63,9 +63,13 @@ describe('fuzzing the writes that create', () => {
   );
 
   it('an Idempotency-Key replays the first answer and writes nothing more', async () => {
-    const operations = ['createEvent', 'createActor', 'createDocument', 'createEventReport'].map((id) => contract.operation(id));
+    const operations = ['createEvent', 'createActor', 'createDocument', 'createEventReport'].map((id) =>
+      contract.operation(id),
+    );
     const drafts = fc.oneof(
-      ...operations.map((operation) => g.requestOf(operation, { body: validBodyOf(g, operation)! }).map((draft) => ({ operation, draft }))),
+      ...operations.map((operation) =>
+        g.requestOf(operation, { body: validBodyOf(g, operation)! }).map((draft) => ({ operation, draft })),
+      ),
     );
     await fc.assert(
       fc.asyncProperty(drafts, fc.uuid(), async ({ operation, draft }, key) => {
@@ -77,11 +81,20 @@ describe('fuzzing the writes that create', () => {
         const replayed = first.status >= 200 && first.status < 300;
         if (replayed && w.fingerprint !== between)
           h.fail(`${operation.operationId}: a replayed write changed the database`, request, again);
-        if (replayed && (again.status !== first.status || again.text !== first.text || again.headers['idempotent-replayed'] !== 'true')) {
-          h.fail(`${operation.operationId}: a retry with the same Idempotency-Key did not replay the first answer`, request, {
-            ...again,
-            text: `first: ${first.status} ${first.text.slice(0, 300)}\nagain: ${again.status} ${again.text.slice(0, 300)}`,
-          });
+        if (
+          replayed &&
+          (again.status !== first.status ||
+            again.text !== first.text ||
+            again.headers['idempotent-replayed'] !== 'true')
+        ) {
+          h.fail(
+            `${operation.operationId}: a retry with the same Idempotency-Key did not replay the first answer`,
+            request,
+            {
+              ...again,
+              text: `first: ${first.status} ${first.text.slice(0, 300)}\nagain: ${again.status} ${again.text.slice(0, 300)}`,
+            },
+          );
         }
       }),
       { seed: SEED, numRuns: REPLAY_RUNS },
@@ -90,7 +103,8 @@ describe('fuzzing the writes that create', () => {
   }, 180_000);
 
   it(`sent every planned request (${plannedRequests('creates')}), with no 5xx`, () => {
-    if (process.env.FUZZ_VERBOSE) console.log(`${h.details()}\n  undeclared 4xx: ${JSON.stringify(Object.fromEntries(h.undeclared))}`);
+    if (process.env.FUZZ_VERBOSE)
+      console.log(`${h.details()}\n  undeclared 4xx: ${JSON.stringify(Object.fromEntries(h.undeclared))}`);
     expect(h.requests).toBeGreaterThanOrEqual(plannedRequests('creates'));
     expect(h.byClass['5xx']).toBe(0);
   });

@@ -65,7 +65,8 @@ beforeAll(async () => {
   await w.start();
   g.owners = await w.learnOwners();
   // Actors that few events name, so renaming them stays cheap.
-  for (let i = 0; i < 6; i++) await w.send(contract.operation('createActor'), { method: 'POST', path: '/v1/actors', ...json(actorBody()) });
+  for (let i = 0; i < 6; i++)
+    await w.send(contract.operation('createActor'), { method: 'POST', path: '/v1/actors', ...json(actorBody()) });
   await supply();
 });
 
@@ -110,7 +111,8 @@ describe('fuzzing the writes to existing records', () => {
   );
 
   it(`sent every planned request (${plannedRequests('edits')}), with no 5xx`, () => {
-    if (process.env.FUZZ_VERBOSE) console.log(`${h.details()}\n  undeclared 4xx: ${JSON.stringify(Object.fromEntries(h.undeclared))}`);
+    if (process.env.FUZZ_VERBOSE)
+      console.log(`${h.details()}\n  undeclared 4xx: ${JSON.stringify(Object.fromEntries(h.undeclared))}`);
     expect(h.requests).toBeGreaterThanOrEqual(plannedRequests('edits'));
     expect(h.byClass['5xx']).toBe(0);
   });

@@ -99,7 +99,19 @@ export const NASTY_STRINGS = [
 const controlArb: fc.Arbitrary<string> = fc
   .tuple(
     fc.constantFrom('', 'Kursk ', 'a'),
-    fc.constantFrom('\u0000', '\u0001', '\u0008', '\u000b', '\u001f', '\u007f', '\u0085', '\ud800', '\udfff', '\u2028', '\ufffe'),
+    fc.constantFrom(
+      '\u0000',
+      '\u0001',
+      '\u0008',
+      '\u000b',
+      '\u001f',
+      '\u007f',
+      '\u0085',
+      '\ud800',
+      '\udfff',
+      '\u2028',
+      '\ufffe',
+    ),
     fc.constantFrom('', ' oblast', 'b'),
   )
   .map(([before, control, after]) => `${before}${control}${after}`);
@@ -121,9 +133,18 @@ export const textOf = (min: number, max: number): fc.Arbitrary<string> =>
   fc.oneof(
     {
       weight: 8,
-      arbitrary: fc.array(fc.constantFrom(...WORDS), { minLength: 1, maxLength: 6 }).map((words) => words.join(' ').slice(0, max)),
+      arbitrary: fc
+        .array(fc.constantFrom(...WORDS), { minLength: 1, maxLength: 6 })
+        .map((words) => words.join(' ').slice(0, max)),
     },
-    { weight: 2, arbitrary: fc.string({ unit: 'grapheme', minLength: Math.max(min, 1), maxLength: Math.max(Math.min(min + 20, max), 1) }) },
+    {
+      weight: 2,
+      arbitrary: fc.string({
+        unit: 'grapheme',
+        minLength: Math.max(min, 1),
+        maxLength: Math.max(Math.min(min + 20, max), 1),
+      }),
+    },
     { weight: 2, arbitrary: nastyArb },
   );
 
@@ -294,7 +315,10 @@ export class Generators {
     if (at.component === 'ApiKeyCreate' && at.property === 'name') {
       return fc.oneof(
         { weight: 6, arbitrary: fc.stringMatching(/^fuzz-[A-Za-z0-9._@-]{1,20}$/) },
-        { weight: 1, arbitrary: fc.constantFrom('test-editor', 'test-admin', '-leading', '.dot', 'a b', 'ä', 'x'.repeat(101)) },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom('test-editor', 'test-admin', '-leading', '.dot', 'a b', 'ä', 'x'.repeat(101)),
+        },
       );
     }
     return undefined;
@@ -316,7 +340,9 @@ export class Generators {
     const branches = (schema.anyOf ?? schema.oneOf) as JsonSchema[] | undefined;
     if (branches) return fc.oneof(...branches.map((branch) => this.valueOf(branch, { ...at, depth: depth + 1 })));
     if (Array.isArray(schema.type)) {
-      return fc.oneof(...(schema.type as string[]).map((type) => this.valueOf({ ...schema, type }, { ...at, depth: depth + 1 })));
+      return fc.oneof(
+        ...(schema.type as string[]).map((type) => this.valueOf({ ...schema, type }, { ...at, depth: depth + 1 })),
+      );
     }
     const next = { ...at, depth: depth + 1 };
     switch (schema.type) {
@@ -325,13 +351,17 @@ export class Generators {
       case 'integer': {
         const min = Math.max(Number(schema.minimum ?? -(2 ** 31)), -(2 ** 31));
         const max = Math.min(Number(schema.maximum ?? 2 ** 31), 2 ** 31);
-        return fc.oneof({ weight: 6, arbitrary: fc.integer({ min, max }) }, { weight: 1, arbitrary: fc.constantFrom(min, max) });
+        return fc.oneof(
+          { weight: 6, arbitrary: fc.integer({ min, max }) },
+          { weight: 1, arbitrary: fc.constantFrom(min, max) },
+        );
       }
       case 'number': {
         const min = Math.max(Number(schema.minimum ?? schema.exclusiveMinimum ?? -1e9), -1e12);
         const max = Math.min(Number(schema.maximum ?? schema.exclusiveMaximum ?? 1e9), 1e12);
         const double = fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
-        const valid = schema.exclusiveMinimum === undefined ? double : double.filter((n) => n > Number(schema.exclusiveMinimum));
+        const valid =
+          schema.exclusiveMinimum === undefined ? double : double.filter((n) => n > Number(schema.exclusiveMinimum));
         return fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: fc.constantFrom(min, max, 0) });
       }
       case 'boolean':
@@ -350,7 +380,9 @@ export class Generators {
         const names = Object.keys(properties);
         const additional = schema.additionalProperties;
         if (names.length === 0 && additional && typeof additional === 'object') {
-          const keys = schema.propertyNames ? this.stringOf(schema.propertyNames as JsonSchema, {}) : fc.string({ maxLength: 10 });
+          const keys = schema.propertyNames
+            ? this.stringOf(schema.propertyNames as JsonSchema, {})
+            : fc.string({ maxLength: 10 });
           return fc.dictionary(keys, this.valueOf(additional as JsonSchema, next), { maxKeys: 3 });
         }
         if (names.length === 0)
@@ -358,7 +390,10 @@ export class Generators {
             ? fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 })
             : fc.jsonValue({ maxDepth: 2 });
         const model = Object.fromEntries(
-          names.map((name) => [name, this.valueOf(properties[name]!, { component: at.component, property: name, depth: depth + 1 })]),
+          names.map((name) => [
+            name,
+            this.valueOf(properties[name]!, { component: at.component, property: name, depth: depth + 1 }),
+          ]),
         );
         return fc.record(model, { requiredKeys: (schema.required as string[] | undefined) ?? [] });
       }
@@ -391,7 +426,9 @@ export class Generators {
           { weight: 1, arbitrary: textOf(0, 70) },
         );
       }
-      const matching = fc.stringMatching(new RegExp(schema.pattern), { size: 'xsmall' }).filter((text) => text.length <= max);
+      const matching = fc
+        .stringMatching(new RegExp(schema.pattern), { size: 'xsmall' })
+        .filter((text) => text.length <= max);
       return fc.oneof({ weight: 8, arbitrary: matching }, { weight: 1, arbitrary: nastyArb });
     }
     return textOf(min, max);
@@ -405,7 +442,9 @@ export class Generators {
     const drawn = this.valueOf(schema) as fc.Arbitrary<Record<string, unknown>>;
     const few = fc.tuple(drawn, fc.array(fc.nat(), { minLength: 1, maxLength: max })).map(([body, picks]) => {
       const keys = Object.keys(body);
-      return Object.fromEntries(keys.length === 0 ? [] : picks.map((n) => keys[n % keys.length]!).map((key) => [key, body[key]]));
+      return Object.fromEntries(
+        keys.length === 0 ? [] : picks.map((n) => keys[n % keys.length]!).map((key) => [key, body[key]]),
+      );
     });
     return fc.oneof({ weight: 3, arbitrary: few }, { weight: 1, arbitrary: drawn });
   }
@@ -418,12 +457,22 @@ export class Generators {
         weight: 5,
         arbitrary: fc
           .tuple(valid, fc.array(mutationArb, { minLength: 1, maxLength: 3 }))
-          .map(([value, mutations]): BodyChoice => ({ kind: 'mutated', text: JSON.stringify(mutations.reduce((v, m) => m(v), value)) })),
+          .map(([value, mutations]): BodyChoice => ({
+            kind: 'mutated',
+            text: JSON.stringify(mutations.reduce((v, m) => m(v), value)),
+          })),
       },
-      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((value): BodyChoice => ({ kind: 'json', text: JSON.stringify(value) })) },
       {
         weight: 1,
-        arbitrary: fc.tuple(valid, rawBodyArb).map(([value, raw]): BodyChoice => ({ kind: 'raw', text: raw(JSON.stringify(value)) })),
+        arbitrary: fc
+          .jsonValue({ maxDepth: 4 })
+          .map((value): BodyChoice => ({ kind: 'json', text: JSON.stringify(value) })),
+      },
+      {
+        weight: 1,
+        arbitrary: fc
+          .tuple(valid, rawBodyArb)
+          .map(([value, raw]): BodyChoice => ({ kind: 'raw', text: raw(JSON.stringify(value)) })),
       },
     );
   }
@@ -449,7 +498,9 @@ export class Generators {
       },
       {
         weight: 1,
-        arbitrary: this.validQueryValueOf(operation, parameter).map((value) => (Array.isArray(value) ? value : [value, value])),
+        arbitrary: this.validQueryValueOf(operation, parameter).map((value) =>
+          Array.isArray(value) ? value : [value, value],
+        ),
       },
     );
   }
@@ -463,7 +514,8 @@ export class Generators {
         { weight: 1, arbitrary: fc.array(item, { minLength: 2, maxLength: 3 }) },
       );
     // Free text goes through as it is: hostile strings included, they are valid values.
-    const text = (max: number) => textOf(1, max).filter((value) => value.trim().length > 0 && value.trim().length <= max);
+    const text = (max: number) =>
+      textOf(1, max).filter((value) => value.trim().length > 0 && value.trim().length <= max);
     switch (parameter.name) {
       case 'type':
         return list(pick(() => this.world.eventTypes, fc.constant('capture')));
@@ -545,10 +597,15 @@ export class Generators {
           .tuple(fc.double({ min: -90, max: 90, noNaN: true }), fc.double({ min: -180, max: 180, noNaN: true }))
           .map(([lat, lon]) => `${lat},${lon}`);
       case 'radius_km':
-        return fc.oneof(fc.double({ min: 0.001, max: 20_038, noNaN: true }).map(String), fc.constantFrom('1e-300', '20038', '0.5'));
+        return fc.oneof(
+          fc.double({ min: 0.001, max: 20_038, noNaN: true }).map(String),
+          fc.constantFrom('1e-300', '20038', '0.5'),
+        );
       case 'sort':
         return fc.constantFrom(
-          ...(operation.operationId === 'listEvents' ? ['-occurred', 'occurred', '-updated', '-created'] : ['-created', 'created']),
+          ...(operation.operationId === 'listEvents'
+            ? ['-occurred', 'occurred', '-updated', '-created']
+            : ['-created', 'created']),
         );
       case 'format':
         return fc.constantFrom('json', 'csv', 'ndjson', 'geojson');
@@ -559,7 +616,10 @@ export class Generators {
         return fc.constantFrom('true', 'false');
       case 'cursor':
       case 'since':
-        return pick(() => this.world.cursors[operation.operationId] ?? [], fc.constant(parameter.name === 'since' ? '0' : 'W10'));
+        return pick(
+          () => this.world.cursors[operation.operationId] ?? [],
+          fc.constant(parameter.name === 'since' ? '0' : 'W10'),
+        );
     }
     return this.valueOf(parameter.schema, { property: parameter.name }).map((value) =>
       Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value : JSON.stringify(value),
@@ -589,8 +649,15 @@ export class Generators {
     if (validOnly)
       return parameter.name === 'name' || parameter.name === 'relation'
         ? valid
-        : pick(() => this.world.live[parameter.name === 'event_id' ? 'events' : (resourceOf(operation.path) ?? 'events')], fc.uuid());
-    return fc.oneof({ weight: 12, arbitrary: valid }, { weight: 1, arbitrary: uuidArb }, { weight: 2, arbitrary: broken });
+        : pick(
+            () => this.world.live[parameter.name === 'event_id' ? 'events' : (resourceOf(operation.path) ?? 'events')],
+            fc.uuid(),
+          );
+    return fc.oneof(
+      { weight: 12, arbitrary: valid },
+      { weight: 1, arbitrary: uuidArb },
+      { weight: 2, arbitrary: broken },
+    );
   }
 
   /**
@@ -607,8 +674,12 @@ export class Generators {
     const pathOf = (validOnly: boolean) => {
       const generated = fc
         .tuple(...params.map((p) => this.pathParamOf(operation, p, validOnly)))
-        .map((values) => params.reduce((template, p, index) => template.replace(`{${p.name}}`, values[index]!), operation.path));
-      return options.path ? fc.oneof({ weight: 2, arbitrary: options.path }, { weight: 1, arbitrary: generated }) : generated;
+        .map((values) =>
+          params.reduce((template, p, index) => template.replace(`{${p.name}}`, values[index]!), operation.path),
+        );
+      return options.path
+        ? fc.oneof({ weight: 2, arbitrary: options.path }, { weight: 1, arbitrary: generated })
+        : generated;
     };
     const owner = fc.constant<Caller>(this.owners[operation.operationId] ?? 'editor');
     const headerNames = new Set(operation.parameters.filter((p) => p.in === 'header').map((p) => p.name));
@@ -666,7 +737,12 @@ export class Generators {
         )
       : fc.oneof(
           { weight: 20, arbitrary: none },
-          { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }).map((v): BodyChoice => ({ kind: 'json', text: JSON.stringify(v) })) },
+          {
+            weight: 1,
+            arbitrary: fc
+              .jsonValue({ maxDepth: 2 })
+              .map((v): BodyChoice => ({ kind: 'json', text: JSON.stringify(v) })),
+          },
         );
     const mixed = fc.record({
       method: reading
@@ -721,10 +797,13 @@ export class Generators {
     const none = fc.constant([] as Pair[]);
     const validPairs =
       declared.length > 0
-        ? fc.uniqueArray(fc.oneof(...declared.map((p) => this.validQueryValueOf(operation, p).map((v): Pair => [p.name, v]))), {
-            maxLength: 4,
-            selector: ([name]) => name,
-          })
+        ? fc.uniqueArray(
+            fc.oneof(...declared.map((p) => this.validQueryValueOf(operation, p).map((v): Pair => [p.name, v]))),
+            {
+              maxLength: 4,
+              selector: ([name]) => name,
+            },
+          )
         : none;
     const brokenPair =
       declared.length > 0
@@ -735,7 +814,9 @@ export class Generators {
         ? fc.array(
             fc.oneof(
               ...declared.map((p) =>
-                fc.oneof(this.validQueryValueOf(operation, p), this.brokenQueryValueOf(operation, p)).map((v): Pair => [p.name, v]),
+                fc
+                  .oneof(this.validQueryValueOf(operation, p), this.brokenQueryValueOf(operation, p))
+                  .map((v): Pair => [p.name, v]),
               ),
             ),
             { maxLength: 5 },
@@ -752,7 +833,9 @@ export class Generators {
       { weight: 5, arbitrary: paired },
       {
         weight: 4,
-        arbitrary: fc.tuple(validPairs, brokenPair).map(([valid, broken]) => [...valid.filter(([name]) => name !== broken[0]), broken]),
+        arbitrary: fc
+          .tuple(validPairs, brokenPair)
+          .map(([valid, broken]) => [...valid.filter(([name]) => name !== broken[0]), broken]),
       },
       { weight: 2, arbitrary: anyPairs },
     );
@@ -769,22 +852,40 @@ export class Generators {
       },
       {
         weight: 1,
-        arbitrary: fc.constantFrom('%zz', '%', 'a=%E0%A4%A', 'q=%ED%A0%80', '&&&', '=', '=5', ';', 'q=a+b', 'q=%2B%2F', 'q=%00'),
+        arbitrary: fc.constantFrom(
+          '%zz',
+          '%',
+          'a=%E0%A4%A',
+          'q=%ED%A0%80',
+          '&&&',
+          '=',
+          '=5',
+          ';',
+          'q=a+b',
+          'q=%2B%2F',
+          'q=%00',
+        ),
       },
       ...(declared.length > 0
         ? [{ weight: 1, arbitrary: fc.constantFrom(...declared.map((p) => p.name)).map((name) => `${name}=&${name}=`) }]
         : []),
     );
     // Past the app's URL limit (4 KB), and past Node's header limit (16 KB).
-    const huge = fc.oneof({ weight: 400, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(5_000, 20_000) });
+    const huge = fc.oneof(
+      { weight: 400, arbitrary: fc.constant(0) },
+      { weight: 1, arbitrary: fc.constantFrom(5_000, 20_000) },
+    );
     if (validOnly)
       return paired.map(
         (chosen) =>
-          chosen.flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => `${name}=${encode(v)}`)).join('&') ||
-          undefined,
+          chosen
+            .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => `${name}=${encode(v)}`))
+            .join('&') || undefined,
       );
     return fc.tuple(pairs, extra, huge, fc.boolean()).map(([chosen, extraPart, isHuge, withMark]) => {
-      const parts = chosen.flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => `${name}=${encode(v)}`));
+      const parts = chosen.flatMap(([name, value]) =>
+        (Array.isArray(value) ? value : [value]).map((v) => `${name}=${encode(v)}`),
+      );
       if (extraPart) parts.push(extraPart);
       if (isHuge) parts.push(`q=${'z'.repeat(isHuge)}`);
       if (parts.length === 0) return withMark ? '' : undefined;
@@ -840,7 +941,8 @@ function pathsOf(value: Json, prefix: Path = [], out: Path[] = []): Path[] {
   out.push(prefix);
   if (out.length > 200 || prefix.length > 12) return out;
   if (Array.isArray(value)) value.forEach((item, index) => pathsOf(item, [...prefix, index], out));
-  else if (value && typeof value === 'object') for (const [key, item] of Object.entries(value)) pathsOf(item, [...prefix, key], out);
+  else if (value && typeof value === 'object')
+    for (const [key, item] of Object.entries(value)) pathsOf(item, [...prefix, key], out);
   return out;
 }
 
@@ -907,7 +1009,9 @@ export const mutationArb: fc.Arbitrary<(value: Json) => Json> = fc
         return updateAt(value, path, () => nest(count, 'deep'));
       case 'unknownKey':
         return updateAt(value, path, (current) =>
-          current && typeof current === 'object' && !Array.isArray(current) ? { ...current, [nasty || 'extra']: replacement } : current,
+          current && typeof current === 'object' && !Array.isArray(current)
+            ? { ...current, [nasty || 'extra']: replacement }
+            : current,
         );
       case 'number':
         return updateAt(value, path, () => number);
@@ -919,7 +1023,9 @@ export const mutationArb: fc.Arbitrary<(value: Json) => Json> = fc
         return updateAt(value, path, (current) => JSON.stringify(current) ?? 'undefined');
       case 'repeat':
         return updateAt(value, path, (current) =>
-          Array.isArray(current) ? Array.from({ length: count }, (_, i) => current[i % Math.max(current.length, 1)] ?? null) : current,
+          Array.isArray(current)
+            ? Array.from({ length: count }, (_, i) => current[i % Math.max(current.length, 1)] ?? null)
+            : current,
         );
       case 'emptyObject':
         return updateAt(value, path, () => ({}));
@@ -981,12 +1087,24 @@ export const idempotencyKeyArb: fc.Arbitrary<string | undefined> = fc.oneof(
   { weight: 10, arbitrary: fc.constant(undefined) },
   { weight: 3, arbitrary: fc.uuid() },
   { weight: 2, arbitrary: fc.constantFrom('fuzz-key-1', 'fuzz-key-2') },
-  { weight: 1, arbitrary: fc.constantFrom('', ' ', 'a b', 'é', 'k'.repeat(255), 'k'.repeat(256), '\u00ff', '"quoted"') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('', ' ', 'a b', 'é', 'k'.repeat(255), 'k'.repeat(256), '\u00ff', '"quoted"'),
+  },
 );
 
 /** Authorization header values that are not a key of the test app. */
 export const badAuthorizationArb: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('', 'Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', 'bearer x', 'Token abc', 'Bearer a b', 'Bearer \u00e9'),
+  fc.constantFrom(
+    '',
+    'Bearer',
+    'Bearer ',
+    'Basic dXNlcjpwYXNz',
+    'bearer x',
+    'Token abc',
+    'Bearer a b',
+    'Bearer \u00e9',
+  ),
   fc.stringMatching(/^[A-Za-z0-9_-]{43}$/).map((key) => `Bearer cek_${key}`),
   fc.string({ maxLength: 60 }).map((s) => `Bearer ${s}`),
 );
@@ -1005,19 +1123,35 @@ export const acceptArb: fc.Arbitrary<string | undefined> = fc.oneof(
 /** X-Forwarded-For values: addresses and chains of them, with a client's own entries first, and garbage (3 KB of it too). */
 const forwardedForArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.oneof(fc.ipV4(), fc.ipV6()) },
-  { weight: 3, arbitrary: fc.array(fc.oneof(fc.ipV4(), fc.ipV6()), { minLength: 2, maxLength: 5 }).map((chain) => chain.join(', ')) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .array(fc.oneof(fc.ipV4(), fc.ipV6()), { minLength: 2, maxLength: 5 })
+      .map((chain) => chain.join(', ')),
+  },
   { weight: 2, arbitrary: fc.tuple(nastyArb, fc.ipV4()).map(([spoofed, proxy]) => `${spoofed}, ${proxy}`) },
   { weight: 2, arbitrary: nastyArb },
   {
     weight: 1,
-    arbitrary: fc.constantFrom('x'.repeat(3000), `${'9'.repeat(200)}, junk`, 'unknown', '127.0.0.1', '::ffff:10.0.0.1', ',', ' , '),
+    arbitrary: fc.constantFrom(
+      'x'.repeat(3000),
+      `${'9'.repeat(200)}, junk`,
+      'unknown',
+      '127.0.0.1',
+      '::ffff:10.0.0.1',
+      ',',
+      ' , ',
+    ),
   },
 );
 
 /** X-Forwarded-Host values (and Host ones): names, with ports, and what must never reach a Link header. */
 const forwardedHostArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.domain() },
-  { weight: 1, arbitrary: fc.tuple(fc.domain(), fc.integer({ min: 1, max: 65535 })).map(([host, port]) => `${host}:${port}`) },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(fc.domain(), fc.integer({ min: 1, max: 65535 })).map(([host, port]) => `${host}:${port}`),
+  },
   {
     weight: 2,
     arbitrary: fc.constantFrom(

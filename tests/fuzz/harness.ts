@@ -45,7 +45,8 @@ interface Failure {
   examples: string[];
 }
 
-const clip = (text: string, max = 400) => (text.length > max ? `${text.slice(0, max)}... (${text.length} chars)` : text);
+const clip = (text: string, max = 400) =>
+  text.length > max ? `${text.slice(0, max)}... (${text.length} chars)` : text;
 
 /** The last error each URL raised in the app (for the cause of a 5xx); filled by `captureErrors`. */
 const serverErrors = new Map<string, string>();
@@ -121,7 +122,8 @@ export class Harness {
           (incoming) => {
             // An event stream (GET /v1/changes/stream) never ends: its first chunk (the retry hint) is the answer.
             if (/^text\/event-stream/.test(incoming.headers['content-type'] ?? '')) {
-              const answer = (text: string) => done({ status: incoming.statusCode ?? 0, headers: incoming.headers, text });
+              const answer = (text: string) =>
+                done({ status: incoming.statusCode ?? 0, headers: incoming.headers, text });
               incoming.once('data', (chunk: Buffer) => {
                 answer(chunk.toString('utf8'));
                 outgoing.destroy();
@@ -132,14 +134,19 @@ export class Harness {
             const chunks: Buffer[] = [];
             incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
             incoming.on('end', () =>
-              done({ status: incoming.statusCode ?? 0, headers: incoming.headers, text: Buffer.concat(chunks).toString('utf8') }),
+              done({
+                status: incoming.statusCode ?? 0,
+                headers: incoming.headers,
+                text: Buffer.concat(chunks).toString('utf8'),
+              }),
             );
             incoming.on('error', (error) => done({ status: 0, headers: {}, text: String(error) }));
           },
         );
         outgoing.on('timeout', () => outgoing.destroy(new Error('timed out')));
         outgoing.on('error', (error: NodeJS.ErrnoException) => {
-          const stale = reuse && outgoing.reusedSocket && (error.code === 'ECONNRESET' || error.message === 'socket hang up');
+          const stale =
+            reuse && outgoing.reusedSocket && (error.code === 'ECONNRESET' || error.message === 'socket hang up');
           done({ status: stale ? -2 : 0, headers: {}, text: String(error) });
         });
         outgoing.end(request.body);
@@ -196,11 +203,16 @@ export class Harness {
     if (link !== undefined && !(typeof link === 'string' && /^<[^<>"\s]+>; rel="next"$/.test(link)))
       return fail(`malformed Link header ${String(link)}`);
     // Reads of deleted data need the editor role (docs/data-model.md, Deleted data).
-    if (status < 400 && /(^|&)include_deleted=true(&|$)/.test(request.query ?? '') && !['editor', 'admin'].includes(request.as ?? 'editor'))
+    if (
+      status < 400 &&
+      /(^|&)include_deleted=true(&|$)/.test(request.query ?? '') &&
+      !['editor', 'admin'].includes(request.as ?? 'editor')
+    )
       return fail(`include_deleted=true answered ${status} to ${request.as ?? 'editor'}`);
 
     if (status >= 400) {
-      if (mediaType !== 'application/problem+json') return fail(`4xx with Content-Type ${response.headers['content-type'] ?? '(none)'}`);
+      if (mediaType !== 'application/problem+json')
+        return fail(`4xx with Content-Type ${response.headers['content-type'] ?? '(none)'}`);
       // A generated client knows only the statuses the document declares: any other is a failure.
       if (operation && !operation.responses[String(status)]) {
         this.undeclared.set(`${label} ${status}`, (this.undeclared.get(`${label} ${status}`) ?? 0) + 1);
@@ -214,21 +226,30 @@ export class Harness {
         return fail('problem+json body is not JSON');
       }
       for (const field of ['type', 'title', 'detail', 'instance']) {
-        if (typeof problem[field] !== 'string' || problem[field] === '') return fail(`problem field ${field} is missing or empty`);
+        if (typeof problem[field] !== 'string' || problem[field] === '')
+          return fail(`problem field ${field} is missing or empty`);
       }
-      if (problem.status !== status) return fail(`problem status ${String(problem.status)} differs from the HTTP status`);
+      if (problem.status !== status)
+        return fail(`problem status ${String(problem.status)} differs from the HTTP status`);
       if (process.env.FUZZ_VERBOSE) {
         const first = (problem.errors as { path?: string; message?: string }[] | undefined)?.[0];
-        const reason = `${label} ${status} ${first ? `${first.path} ${first.message}` : String(problem.detail)}`.slice(0, 160);
+        const reason = `${label} ${status} ${first ? `${first.path} ${first.message}` : String(problem.detail)}`.slice(
+          0,
+          160,
+        );
         this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + 1);
       }
       const validate = this.contract.componentValidator('Problem');
-      if (!validate(problem)) return fail(`problem does not match the Problem schema: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
+      if (!validate(problem))
+        return fail(`problem does not match the Problem schema: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
       return;
     }
 
     // 1xx never reaches here; 2xx and 3xx must be declared by the operation, with their media type and schema.
-    if (!operation) return request.path === '/openapi.json' && status === 200 ? undefined : fail('a path outside the contract answered');
+    if (!operation)
+      return request.path === '/openapi.json' && status === 200
+        ? undefined
+        : fail('a path outside the contract answered');
     const declared = this.contract.declared(operation, status);
     if (!declared) return fail(`status ${status} is not declared by ${operation.operationId}`);
     if (Object.keys(declared).length === 0) {
@@ -236,7 +257,8 @@ export class Harness {
       return;
     }
     if (!hasBody) return;
-    if (!(mediaType in declared)) return fail(`Content-Type ${response.headers['content-type'] ?? '(none)'} is not declared`);
+    if (!(mediaType in declared))
+      return fail(`Content-Type ${response.headers['content-type'] ?? '(none)'} is not declared`);
     let body: unknown;
     if (mediaType === 'text/csv') return; // The contract says only "a string".
     // The first chunk of an event stream (send() reads no more): the reconnection hint, then comments or events.
@@ -245,7 +267,9 @@ export class Harness {
     // With a sparse fieldset (fields=), the events carry the members selected and no other: checked against the document
     // with Event cut to them.
     const fields = operation.parameters.some((parameter) => parameter.name === 'fields')
-      ? new URLSearchParams(request.query ?? '').getAll('fields').flatMap((value) => value.split(',').map((path) => path.trim()))
+      ? new URLSearchParams(request.query ?? '')
+          .getAll('fields')
+          .flatMap((value) => value.split(',').map((path) => path.trim()))
       : [];
     const documentId = fields.length > 0 ? this.contract.withFields(fields) : undefined;
     if (mediaType === 'application/x-ndjson') {
@@ -258,7 +282,8 @@ export class Harness {
         } catch {
           return fail(`NDJSON line ${index + 1} is not JSON`);
         }
-        if (!validate(body)) return fail(`NDJSON line ${index + 1} is not an Event: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
+        if (!validate(body))
+          return fail(`NDJSON line ${index + 1} is not an Event: ${JSON.stringify(validate.errors?.slice(0, 3))}`);
       }
       return;
     }
@@ -286,9 +311,14 @@ export class Harness {
     if (failures.length === 0) return;
     const total = failures.reduce((sum, [, f]) => sum + f.count, 0);
     const text = failures
-      .map(([signature, f]) => `\n- ${signature} (x${f.count})\n${f.examples.map((e) => `    ${e.replaceAll('\n', '\n    ')}`).join('\n')}`)
+      .map(
+        ([signature, f]) =>
+          `\n- ${signature} (x${f.count})\n${f.examples.map((e) => `    ${e.replaceAll('\n', '\n    ')}`).join('\n')}`,
+      )
       .join('\n');
-    throw new Error(`${scope}: ${total} failing response(s) of ${failures.length} kind(s) (fast-check seed ${SEED}):${text}`);
+    throw new Error(
+      `${scope}: ${total} failing response(s) of ${failures.length} kind(s) (fast-check seed ${SEED}):${text}`,
+    );
   }
 
   summary(): string {

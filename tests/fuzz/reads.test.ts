@@ -40,7 +40,9 @@ describe('fuzzing every GET of the contract', () => {
   it(`fuzzes every operation of the served document, with at least ${SUITE_MINIMUM} requests in all`, () => {
     const all = [...READS, ...operationsOf('creates'), ...operationsOf('edits')];
     expect(contract.operations.map((op) => op.operationId).sort()).toEqual(all.sort());
-    expect(plannedRequests('reads') + plannedRequests('creates') + plannedRequests('edits')).toBeGreaterThanOrEqual(SUITE_MINIMUM);
+    expect(plannedRequests('reads') + plannedRequests('creates') + plannedRequests('edits')).toBeGreaterThanOrEqual(
+      SUITE_MINIMUM,
+    );
   });
 
   it.each(READS)(
@@ -61,7 +63,9 @@ describe('fuzzing every GET of the contract', () => {
 
   it('paths and methods outside the contract', async () => {
     const templates = contract.operations.map((op) => op.path);
-    const concrete = fc.tuple(fc.constantFrom(...templates), g.idOf('events')).map(([template, id]) => template.replace(/\{[^}]+\}/g, id));
+    const concrete = fc
+      .tuple(fc.constantFrom(...templates), g.idOf('events'))
+      .map(([template, id]) => template.replace(/\{[^}]+\}/g, id));
     const path = fc.oneof(
       { weight: 6, arbitrary: concrete },
       { weight: 2, arbitrary: concrete.map((p) => `${p}/`) },
@@ -91,7 +95,18 @@ describe('fuzzing every GET of the contract', () => {
         ),
       },
     );
-    const method = fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'PROPFIND', 'LOCK');
+    const method = fc.constantFrom(
+      'GET',
+      'HEAD',
+      'POST',
+      'PUT',
+      'PATCH',
+      'DELETE',
+      'OPTIONS',
+      'TRACE',
+      'PROPFIND',
+      'LOCK',
+    );
     const body = fc.option(
       fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
       { nil: undefined },
@@ -109,7 +124,9 @@ describe('fuzzing every GET of the contract', () => {
           const request: FuzzRequest = {
             method: m,
             path: p,
-            ...(b !== undefined && m !== 'GET' && m !== 'HEAD' ? { body: b, headers: { 'content-type': 'application/json' } } : {}),
+            ...(b !== undefined && m !== 'GET' && m !== 'HEAD'
+              ? { body: b, headers: { 'content-type': 'application/json' } }
+              : {}),
             ...(as ? { as } : {}),
           };
           await h.exchange(contract.match(m, p), request);
@@ -121,7 +138,8 @@ describe('fuzzing every GET of the contract', () => {
   }, 120_000);
 
   it(`sent every planned request (${plannedRequests('reads')}), with no 5xx`, () => {
-    if (process.env.FUZZ_VERBOSE) console.log(`${h.details()}\n  undeclared 4xx: ${JSON.stringify(Object.fromEntries(h.undeclared))}`);
+    if (process.env.FUZZ_VERBOSE)
+      console.log(`${h.details()}\n  undeclared 4xx: ${JSON.stringify(Object.fromEntries(h.undeclared))}`);
     expect(h.requests).toBeGreaterThanOrEqual(plannedRequests('reads'));
     expect(h.byClass['5xx']).toBe(0);
   });

@@ -29,7 +29,11 @@ afterAll(async () => {
   await t?.close();
 });
 
-const get = (path: string, query?: string): FuzzRequest => ({ method: 'GET', path, ...(query === undefined ? {} : { query }) });
+const get = (path: string, query?: string): FuzzRequest => ({
+  method: 'GET',
+  path,
+  ...(query === undefined ? {} : { query }),
+});
 const post = (path: string, body: unknown): FuzzRequest => ({
   method: 'POST',
   path,
@@ -53,7 +57,13 @@ describe("the harness's rules for refusals of load", () => {
   const refusal = (status: number, retryAfter?: string) => ({
     status,
     headers: { 'content-type': 'application/problem+json', ...(retryAfter ? { 'retry-after': retryAfter } : {}) },
-    text: JSON.stringify({ type: '/problems/rate-limited', title: 'Too many requests', status, detail: 'Busy.', instance: '/v1/x' }),
+    text: JSON.stringify({
+      type: '/problems/rate-limited',
+      title: 'Too many requests',
+      status,
+      detail: 'Busy.',
+      instance: '/v1/x',
+    }),
   });
   const request = get('/v1/stats/events');
 
@@ -105,7 +115,11 @@ describe('failures found by the fuzz suite', () => {
       post('/v1/actors', { name: 'Jsonb surrogate', kind: 'group', external_ids: { wikidata: 'a\ud800b' } }),
       post(
         '/v1/events',
-        eventBody({ participants: [{ actor: { name: 'Jsonb nested', kind: 'group', external_ids: { x: '\udfff' } }, role: 'other' }] }),
+        eventBody({
+          participants: [
+            { actor: { name: 'Jsonb nested', kind: 'group', external_ids: { x: '\udfff' } }, role: 'other' },
+          ],
+        }),
       ),
     ]);
   });

@@ -7,15 +7,18 @@ import { forget, remember, resourceOf, type Resource, type World } from './gener
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Learns ids, names, tags and cursors from a JSON body (any depth), and deletions from statuses. */
 export function absorb(world: World, operation: Operation | undefined, path: string, response: FuzzResponse): void {
   const resource = operation ? resourceOf(operation.path) : undefined;
   const id = /^\/v1\/[a-z-]+\/([0-9a-f-]{36})(\/|$)/.exec(path)?.[1];
   if (response.status === 410 && resource && id && operation?.method === 'get') moveToGone(world, resource, id);
-  if (response.status === 204 && id && resource && operation?.operationId.startsWith('delete')) moveToGone(world, resource, id);
-  if (operation?.operationId === 'deleteEventRelation' && response.status === 200) forget(world.relations, path.replace('/v1/events/', ''));
+  if (response.status === 204 && id && resource && operation?.operationId.startsWith('delete'))
+    moveToGone(world, resource, id);
+  if (operation?.operationId === 'deleteEventRelation' && response.status === 200)
+    forget(world.relations, path.replace('/v1/events/', ''));
   if (operation?.operationId === 'mergeEvent' && response.status === 200 && id) moveToGone(world, 'events', id);
   if (operation?.operationId === 'mergeActor' && response.status === 200 && id) moveToGone(world, 'actors', id);
   if (response.status < 200 || response.status >= 300 || !/json/.test(String(response.headers['content-type']))) return;
@@ -89,7 +92,13 @@ const PLACES = [
 export async function seedWorld(h: Harness, contract: Contract, world: World, events = 12): Promise<void> {
   const op = (id: string) => contract.operation(id);
   const json = (body: unknown) => ({ body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-  const ok = async (operationId: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const ok = async (
+    operationId: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const request: FuzzRequest = {
       method,
       path,
@@ -99,7 +108,8 @@ export async function seedWorld(h: Harness, contract: Contract, world: World, ev
     request.headers = { ...(request.headers ?? {}), ...headers };
     const response = await h.exchange(op(operationId), request);
     absorb(world, op(operationId), path, response);
-    if (response.status >= 300) throw new Error(`seeding ${method} ${path} failed: ${response.status} ${response.text.slice(0, 500)}`);
+    if (response.status >= 300)
+      throw new Error(`seeding ${method} ${path} failed: ${response.status} ${response.text.slice(0, 500)}`);
     return { response, body: response.text ? (JSON.parse(response.text) as Json) : {} };
   };
 
@@ -130,7 +140,10 @@ export async function seedWorld(h: Harness, contract: Contract, world: World, ev
         location: PLACES[i % PLACES.length],
         tags: [`tag-${i % 4}`, 'pow'],
         participants: [{ actor: { name: "Korean People's Army", kind: 'military', country: 'PRK' }, role: 'victim' }],
-        figures: i % 3 === 0 ? [{ measure: 'killed', value: 10 * i, qualifier: 'approximately', text: `about ${10 * i}` }] : [],
+        figures:
+          i % 3 === 0
+            ? [{ measure: 'killed', value: 10 * i, qualifier: 'approximately', text: `about ${10 * i}` }]
+            : [],
         reports: [
           reportBody({
             reporter,
@@ -157,13 +170,35 @@ export async function seedWorld(h: Harness, contract: Contract, world: World, ev
       reportBody({ reporter: reporters[(index + 1) % 3], stance: 'denies' }),
     );
   }
-  await ok('createActor', 'POST', '/v1/actors', actorBody({ aliases: ['Alias one'], external_ids: { wikidata: 'Q1' } }));
+  await ok(
+    'createActor',
+    'POST',
+    '/v1/actors',
+    actorBody({ aliases: ['Alias one'], external_ids: { wikidata: 'Q1' } }),
+  );
   await ok('createDocument', 'POST', '/v1/documents', documentBody());
-  await ok('patchEvent', 'PATCH', `/v1/events/${ids[1]}`, { title: 'Edited seed event', tags: ['edited'] }, { 'if-match': '*' });
+  await ok(
+    'patchEvent',
+    'PATCH',
+    `/v1/events/${ids[1]}`,
+    { title: 'Edited seed event', tags: ['edited'] },
+    { 'if-match': '*' },
+  );
   await ok('deleteEvent', 'DELETE', `/v1/events/${ids[2]}`, { reason: 'seed deletion' }, { 'if-match': '*' });
   await ok('mergeEvent', 'POST', `/v1/events/${ids[3]}/merge`, { into: ids[4] }, { 'if-match': '*' });
-  await ok('createEventRelation', 'POST', `/v1/events/${ids[5]}/relations`, { event_id: ids[6], relation: 'follows' }, { 'if-match': '*' });
-  const extra = await ok('createEventReport', 'POST', `/v1/events/${ids[7]}/reports`, reportBody({ stance: 'disputes' }));
+  await ok(
+    'createEventRelation',
+    'POST',
+    `/v1/events/${ids[5]}/relations`,
+    { event_id: ids[6], relation: 'follows' },
+    { 'if-match': '*' },
+  );
+  const extra = await ok(
+    'createEventReport',
+    'POST',
+    `/v1/events/${ids[7]}/reports`,
+    reportBody({ stance: 'disputes' }),
+  );
   await ok('deleteReport', 'DELETE', `/v1/reports/${String(extra.body.id)}`, undefined, { 'if-match': '*' });
   await ok('createApiKey', 'POST', '/v1/api-keys', { name: 'fuzz-seed-key', role: 'reader' });
   // A first page of every list, so cursors exist to be replayed.

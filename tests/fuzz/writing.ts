@@ -4,7 +4,14 @@
 import type { Database } from '../../src/db/client.js';
 import type { Contract, Operation } from './contract.js';
 import { CURRENT_ETAG, type FuzzRequestDraft, type World } from './generators.js';
-import { fingerprint, revisionCount, type Caller, type FuzzRequest, type FuzzResponse, type Harness } from './harness.js';
+import {
+  fingerprint,
+  revisionCount,
+  type Caller,
+  type FuzzRequest,
+  type FuzzResponse,
+  type Harness,
+} from './harness.js';
 import { absorb } from './world.js';
 
 export class WriteFuzzer {
@@ -82,10 +89,14 @@ export class WriteFuzzer {
     } else {
       this.rejected++;
       if (after !== before) {
-        this.h.fail(`${operation?.operationId ?? request.method} -> ${response.status}: a rejected write changed the database`, request, {
-          ...response,
-          text: `${response.text}\nbefore: ${before}\nafter:  ${after}`,
-        });
+        this.h.fail(
+          `${operation?.operationId ?? request.method} -> ${response.status}: a rejected write changed the database`,
+          request,
+          {
+            ...response,
+            text: `${response.text}\nbefore: ${before}\nafter:  ${after}`,
+          },
+        );
       }
     }
     return response;
@@ -103,7 +114,8 @@ export class WriteFuzzer {
     for (;;) {
       const request: FuzzRequest = { method: 'GET', path: '/v1/changes', query: `since=${cursor}&limit=1000` };
       const response = await this.h.exchange(list, request);
-      if (response.status !== 200) throw new Error(`the change feed answered ${response.status}: ${response.text.slice(0, 300)}`);
+      if (response.status !== 200)
+        throw new Error(`the change feed answered ${response.status}: ${response.text.slice(0, 300)}`);
       const page = JSON.parse(response.text) as { data: { seq: number }[]; next_cursor: string };
       for (const change of page.data) {
         if (change.seq <= lastSeq) this.h.fail('listChanges: the feed is not in increasing seq', request, response);

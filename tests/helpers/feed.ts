@@ -12,7 +12,11 @@ export interface Change {
 }
 
 /** Reads the feed from `since` until a page comes back empty; that page must repeat the cursor. */
-export async function readFeed(http: TestApp['http'], since: string, limit = 1000): Promise<{ changes: Change[]; cursor: string }> {
+export async function readFeed(
+  http: TestApp['http'],
+  since: string,
+  limit = 1000,
+): Promise<{ changes: Change[]; cursor: string }> {
   const changes: Change[] = [];
   let cursor = since;
   for (;;) {

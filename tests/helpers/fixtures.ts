@@ -32,7 +32,8 @@ export function eventBody(overrides: Record<string, unknown> = {}) {
 }
 
 /** An NDJSON body of these lines: objects serialised, strings (malformed lines) as they are. */
-export const ndjson = (lines: unknown[]) => `${lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n')}\n`;
+export const ndjson = (lines: unknown[]) =>
+  `${lines.map((line) => (typeof line === 'string' ? line : JSON.stringify(line))).join('\n')}\n`;
 
 /** An actor by name, unique to the test that writes it. */
 export function actorBody(overrides: Record<string, unknown> = {}) {
@@ -121,7 +122,11 @@ export async function walkPages<T>(
 }
 
 /** POSTs an event and returns its id; any answer but 201 fails, naming `label` and the answer. */
-export async function postEvent(http: ReturnType<typeof supertest.agent>, label: string, body: Record<string, unknown>): Promise<string> {
+export async function postEvent(
+  http: ReturnType<typeof supertest.agent>,
+  label: string,
+  body: Record<string, unknown>,
+): Promise<string> {
   const response = await http.post('/v1/events').send(body);
   if (response.status !== 201) throw new Error(`${label}: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body.id as string;

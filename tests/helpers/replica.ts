@@ -32,7 +32,16 @@ const DATABASE = 'replicated';
 const SLOT = 'read_replica';
 
 /** Directories whose contents a base backup leaves out (PostgreSQL docs, "Making a Base Backup Using the Low Level API"). */
-const EMPTIED = new Set(['pg_wal', 'pg_replslot', 'pg_stat_tmp', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_subtrans']);
+const EMPTIED = new Set([
+  'pg_wal',
+  'pg_replslot',
+  'pg_stat_tmp',
+  'pg_dynshmem',
+  'pg_notify',
+  'pg_serial',
+  'pg_snapshots',
+  'pg_subtrans',
+]);
 const SKIPPED = new Set(['postmaster.pid', 'postmaster.opts']);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -53,7 +62,12 @@ async function query<T extends pg.QueryResultRow>(url: string, text: string, val
  * from the backup's start makes the copy consistent), and, as root, everything is given to
  * the `postgres` system user that runs the servers.
  */
-async function copyDataFolder(from: string, to: string, owner: { uid: number; gid: number } | null, top = true): Promise<void> {
+async function copyDataFolder(
+  from: string,
+  to: string,
+  owner: { uid: number; gid: number } | null,
+  top = true,
+): Promise<void> {
   const mode = (await stat(from)).mode & 0o777;
   await mkdir(to, { mode });
   if (owner) await chown(to, owner.uid, owner.gid);
@@ -85,11 +99,15 @@ async function copyDataFolder(from: string, to: string, owner: { uid: number; gi
 
 /** The replica's postmaster, run as the `postgres` system user when we are root (PostgreSQL refuses root). */
 function spawnPostgres(binary: string, dataDir: string, port: number, owner: { uid: number; gid: number } | null) {
-  const child = spawn(binary, ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='], {
-    ...(owner ?? {}),
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, LC_MESSAGES: 'C' },
-  });
+  const child = spawn(
+    binary,
+    ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    {
+      ...(owner ?? {}),
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, LC_MESSAGES: 'C' },
+    },
+  );
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     log = (log + chunk.toString('utf8')).slice(-4_000);
@@ -215,10 +233,16 @@ export async function startReplicatedPostgres(): Promise<ReplicatedPostgres> {
       primaryUrl,
       replicaUrl,
       async caughtUp(timeoutMs = 15_000) {
-        const [{ lsn }] = (await query<{ lsn: string }>(primaryUrl, 'SELECT pg_current_wal_lsn()::text AS lsn')) as [{ lsn: string }];
+        const [{ lsn }] = (await query<{ lsn: string }>(primaryUrl, 'SELECT pg_current_wal_lsn()::text AS lsn')) as [
+          { lsn: string },
+        ];
         const until = Date.now() + timeoutMs;
         for (;;) {
-          const [row] = await query<{ done: boolean }>(replicaUrl, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [lsn]);
+          const [row] = await query<{ done: boolean }>(
+            replicaUrl,
+            'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done',
+            [lsn],
+          );
           if (row?.done) return;
           if (Date.now() > until) throw new Error(`the replica did not replay up to ${lsn} within ${timeoutMs} ms`);
           await sleep(50);

@@ -20,7 +20,10 @@ export interface ProcessRun {
 /** Runs `node --import tsx <script> ...args` with exactly `env`; resolves when it exits. */
 export function runProcess(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -33,7 +36,10 @@ export function runProcess(script: string, args: string[], env: NodeJS.ProcessEn
 /** Starts src/server.ts with `env` and waits until /readyz answers 200 on env.PORT. */
 export async function startService(env: NodeJS.ProcessEnv): Promise<ServiceProcess> {
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
   const base = `http://127.0.0.1:${env.PORT}`;

@@ -62,9 +62,13 @@ export interface StaleRows {
 
 /** How far actor_names is from the live actors' names and aliases, normalised as find-or-create does (nameKeys). */
 async function staleActorNames(pool: pg.Pool): Promise<number> {
-  const { rows: actors } = await pool.query<{ id: string; kind: string; name: string; aliases: string[]; merged_into: string | null }>(
-    `SELECT id::text, kind::text, name, aliases, merged_into::text FROM actors`,
-  );
+  const { rows: actors } = await pool.query<{
+    id: string;
+    kind: string;
+    name: string;
+    aliases: string[];
+    merged_into: string | null;
+  }>(`SELECT id::text, kind::text, name, aliases, merged_into::text FROM actors`);
   const { rows: names } = await pool.query<{ kind: string; normalized_name: string; actor_id: string }>(
     `SELECT kind::text, normalized_name, actor_id::text FROM actor_names`,
   );
@@ -73,12 +77,18 @@ async function staleActorNames(pool: pg.Pool): Promise<number> {
   let stale = 0;
   for (const row of names) {
     const actor = byId.get(row.actor_id);
-    if (!actor || actor.merged_into || actor.kind !== row.kind || !nameKeys(actor.name, actor.aliases).includes(row.normalized_name))
+    if (
+      !actor ||
+      actor.merged_into ||
+      actor.kind !== row.kind ||
+      !nameKeys(actor.name, actor.aliases).includes(row.normalized_name)
+    )
       stale++;
   }
   for (const actor of actors) {
     if (actor.merged_into) continue;
-    for (const key of nameKeys(actor.name, actor.aliases)) if (owners.get(`${actor.kind}\u0000${key}`) !== actor.id) stale++;
+    for (const key of nameKeys(actor.name, actor.aliases))
+      if (owners.get(`${actor.kind}\u0000${key}`) !== actor.id) stale++;
   }
   return stale;
 }

@@ -58,173 +58,201 @@ function mulberry32(seed: number) {
 const SEED = Number(process.env.FEED_SEED ?? 20241226);
 
 describe('GET /v1/changes', () => {
-  it(`replaying the feed over 200 mixed writes gives exactly the live data (seed ${SEED})`, { timeout: 120_000 }, async () => {
-    const random = mulberry32(SEED);
-    const int = (n: number) => Math.floor(random() * n);
-    const pick = <T>(items: T[]): T => items[int(items.length)]!;
-    const run = unique();
-    // Small pools of names and URLs, so writes often find an existing actor or document.
-    const namedActor = () => ((n) => ({ name: `Feed actor ${run} ${n}`, kind: ['group', 'military', 'agency'][n % 3] }))(int(12));
-    const documentUrl = () => `https://feed.example.org/${run}/${int(10)}`;
-    const newReport = () =>
-      reportBody({ reporter: namedActor(), via: random() < 0.5 ? [namedActor()] : [], document: { url: documentUrl() } });
+  it(
+    `replaying the feed over 200 mixed writes gives exactly the live data (seed ${SEED})`,
+    { timeout: 120_000 },
+    async () => {
+      const random = mulberry32(SEED);
+      const int = (n: number) => Math.floor(random() * n);
+      const pick = <T>(items: T[]): T => items[int(items.length)]!;
+      const run = unique();
+      // Small pools of names and URLs, so writes often find an existing actor or document.
+      const namedActor = () =>
+        ((n) => ({ name: `Feed actor ${run} ${n}`, kind: ['group', 'military', 'agency'][n % 3] }))(int(12));
+      const documentUrl = () => `https://feed.example.org/${run}/${int(10)}`;
+      const newReport = () =>
+        reportBody({
+          reporter: namedActor(),
+          via: random() < 0.5 ? [namedActor()] : [],
+          document: { url: documentUrl() },
+        });
 
-    const { cursor: start } = await readFeed('0');
-    const before = await rowsByKey();
+      const { cursor: start } = await readFeed('0');
+      const before = await rowsByKey();
 
-    // What the client knows: live events with their live reports, and actors; a null version is unknown: GET first.
-    type Known = { id: string; version: number | null };
-    const events: (Known & { reports: Known[] })[] = [];
-    const actors = new Map<string, number | null>();
-    const observed = new Set<string>(); // `${key}@${version}` seen in responses: each must be in the feed
+      // What the client knows: live events with their live reports, and actors; a null version is unknown: GET first.
+      type Known = { id: string; version: number | null };
+      const events: (Known & { reports: Known[] })[] = [];
+      const actors = new Map<string, number | null>();
+      const observed = new Set<string>(); // `${key}@${version}` seen in responses: each must be in the feed
 
-    function absorb(json: EventJson) {
-      const known = { id: json.id, version: json.version, reports: json.reports.map((r) => ({ id: r.id, version: r.version })) };
-      const existing = events.find((e) => e.id === json.id);
-      // In place: callers hold the object.
-      if (existing) Object.assign(existing, known);
-      else events.push(known);
-      observed.add(`event/${json.id}@${json.version}`);
-      for (const r of json.reports) observed.add(`report/${r.id}@${r.version}`);
-      const named = [...json.participants.map((p) => p.actor), ...json.reports.flatMap((r) => [r.reporter, ...r.via])];
-      for (const { id } of named) if (!actors.has(id)) actors.set(id, null);
-    }
-    async function refresh(event: Known & { reports: Known[] }) {
-      if (event.version === null || event.reports.some((r) => r.version === null))
-        absorb((await t.http.get(`/v1/events/${event.id}`).expect(200)).body);
-    }
-    const bump = (known: Known) => (known.version = known.version === null ? null : known.version + 1);
+      function absorb(json: EventJson) {
+        const known = {
+          id: json.id,
+          version: json.version,
+          reports: json.reports.map((r) => ({ id: r.id, version: r.version })),
+        };
+        const existing = events.find((e) => e.id === json.id);
+        // In place: callers hold the object.
+        if (existing) Object.assign(existing, known);
+        else events.push(known);
+        observed.add(`event/${json.id}@${json.version}`);
+        for (const r of json.reports) observed.add(`report/${r.id}@${r.version}`);
+        const named = [
+          ...json.participants.map((p) => p.actor),
+          ...json.reports.flatMap((r) => [r.reporter, ...r.via]),
+        ];
+        for (const { id } of named) if (!actors.has(id)) actors.set(id, null);
+      }
+      async function refresh(event: Known & { reports: Known[] }) {
+        if (event.version === null || event.reports.some((r) => r.version === null))
+          absorb((await t.http.get(`/v1/events/${event.id}`).expect(200)).body);
+      }
+      const bump = (known: Known) => (known.version = known.version === null ? null : known.version + 1);
 
-    // The writes and their weights; a write returns false when there is nothing to apply it to.
-    const weights = { createEvent: 18, patchEvent: 15, addReport: 12, patchReport: 12, withdrawReport: 8 };
-    const rarer = { deleteEvent: 5, mergeEvents: 5, renameActor: 8, createActor: 5, createDocument: 5 };
-    const writes: Record<keyof typeof weights | keyof typeof rarer, () => Promise<boolean | void>> = {
-      async createEvent() {
-        const reports = Array.from({ length: 1 + int(3) }, newReport);
-        absorb(await create('/v1/events', eventBody({ participants: [{ actor: namedActor(), role: 'perpetrator' }], reports })));
-      },
-      async patchEvent() {
-        const event = pick(events);
-        await refresh(event);
-        const patch = pick([{ title: `Edited ${int(1e3)}` }, { tags: [`tag-${int(5)}`] }, { location: { name: `Place ${int(9)}` } }]);
-        const response = await ifMatch('patch', `/v1/events/${event.id}`, event.version).send(patch).expect(200);
-        expect(response.headers.etag).toBe(`"${event.version! + 1}"`);
-        absorb(response.body);
-      },
-      async addReport() {
-        const event = pick(events);
-        const request = t.http.post(`/v1/events/${event.id}/reports`); // If-Match is optional here
-        if (event.version !== null && random() < 0.5) request.set('If-Match', `"${event.version}"`);
-        const report = (await request.send(newReport()).expect(201)).body;
-        observed.add(`report/${report.id}@${report.version}`);
-        event.reports.push({ id: report.id, version: report.version });
-        bump(event);
-      },
-      async patchReport() {
-        const event = pick(events);
-        await refresh(event);
-        const report = pick(event.reports);
-        const patch = pick([
-          { quote: `Q ${int(1e3)}` },
-          { stance: 'denies' },
-          { document: { url: documentUrl() } },
-          { reporter: namedActor() },
-        ]);
-        const response = await ifMatch('patch', `/v1/reports/${report.id}`, report.version).send(patch).expect(200);
-        report.version = response.body.version;
-        observed.add(`report/${report.id}@${report.version}`);
-        if (!actors.has(response.body.reporter.id)) actors.set(response.body.reporter.id, null);
-        bump(event);
-      },
-      async withdrawReport() {
-        const event = events.find((e) => e.reports.length >= 2);
-        if (!event) return false;
-        await refresh(event);
-        const report = pick(event.reports);
-        await ifMatch('delete', `/v1/reports/${report.id}`, report.version).send({ reason: 'retracted' }).expect(204);
-        event.reports.splice(event.reports.indexOf(report), 1);
-        bump(event);
-      },
-      async deleteEvent() {
-        if (events.length < 4) return false;
-        const event = pick(events);
-        await refresh(event);
-        await ifMatch('delete', `/v1/events/${event.id}`, event.version).expect(204);
-        events.splice(events.indexOf(event), 1);
-      },
-      async mergeEvents() {
-        const [duplicate, survivor] = [pick(events), pick(events)];
-        if (events.length < 4 || duplicate === survivor) return false;
-        await refresh(duplicate);
-        const merge = ifMatch('post', `/v1/events/${duplicate.id}/merge`, duplicate.version);
-        const response = await merge.send({ into: survivor.id }).expect(200);
-        events.splice(events.indexOf(duplicate), 1);
-        absorb(response.body); // the survivor, with the moved reports at their new versions
-      },
-      async renameActor() {
-        const id = pick([...actors.keys()]);
-        if (actors.get(id) === null) actors.set(id, (await t.http.get(`/v1/actors/${id}`).expect(200)).body.version);
-        const rename = ifMatch('patch', `/v1/actors/${id}`, actors.get(id)!);
-        const response = await rename.send({ name: `Renamed ${run} ${int(1e9)}` }).expect(200);
-        actors.set(id, response.body.version);
-        observed.add(`actor/${id}@${response.body.version}`);
-        // Every event and report naming the actor got a new version: forget them all.
-        for (const event of events) for (const known of [event, ...event.reports]) known.version = null;
-      },
-      async createActor() {
-        const response = await t.http.post('/v1/actors').send(namedActor());
-        expect([200, 201]).toContain(response.status); // 200: found, nothing written
-        if (response.status === 201) observed.add(`actor/${response.body.id}@1`);
-        if (!actors.has(response.body.id)) actors.set(response.body.id, response.body.version);
-      },
-      async createDocument() {
-        const response = await t.http.post('/v1/documents').send({ url: documentUrl() });
-        expect([200, 201]).toContain(response.status);
-        if (response.status === 201) observed.add(`document/${response.body.id}@1`);
-      },
-    };
-    const table = Object.entries({ ...weights, ...rarer }) as [keyof typeof writes, number][];
-    const total = table.reduce((sum, [, weight]) => sum + weight, 0);
-    const done: Record<string, number> = {};
-    for (let count = 0; count < 200;) {
-      let roll = int(total);
-      const name = events.length < 2 ? 'createEvent' : table.find(([, weight]) => (roll -= weight) < 0)![0];
-      if ((await writes[name]()) === false) continue;
-      done[name] = (done[name] ?? 0) + 1;
-      count++;
-    }
-    expect(Object.keys(done).sort()).toEqual(Object.keys(writes).sort());
+      // The writes and their weights; a write returns false when there is nothing to apply it to.
+      const weights = { createEvent: 18, patchEvent: 15, addReport: 12, patchReport: 12, withdrawReport: 8 };
+      const rarer = { deleteEvent: 5, mergeEvents: 5, renameActor: 8, createActor: 5, createDocument: 5 };
+      const writes: Record<keyof typeof weights | keyof typeof rarer, () => Promise<boolean | void>> = {
+        async createEvent() {
+          const reports = Array.from({ length: 1 + int(3) }, newReport);
+          absorb(
+            await create(
+              '/v1/events',
+              eventBody({ participants: [{ actor: namedActor(), role: 'perpetrator' }], reports }),
+            ),
+          );
+        },
+        async patchEvent() {
+          const event = pick(events);
+          await refresh(event);
+          const patch = pick([
+            { title: `Edited ${int(1e3)}` },
+            { tags: [`tag-${int(5)}`] },
+            { location: { name: `Place ${int(9)}` } },
+          ]);
+          const response = await ifMatch('patch', `/v1/events/${event.id}`, event.version).send(patch).expect(200);
+          expect(response.headers.etag).toBe(`"${event.version! + 1}"`);
+          absorb(response.body);
+        },
+        async addReport() {
+          const event = pick(events);
+          const request = t.http.post(`/v1/events/${event.id}/reports`); // If-Match is optional here
+          if (event.version !== null && random() < 0.5) request.set('If-Match', `"${event.version}"`);
+          const report = (await request.send(newReport()).expect(201)).body;
+          observed.add(`report/${report.id}@${report.version}`);
+          event.reports.push({ id: report.id, version: report.version });
+          bump(event);
+        },
+        async patchReport() {
+          const event = pick(events);
+          await refresh(event);
+          const report = pick(event.reports);
+          const patch = pick([
+            { quote: `Q ${int(1e3)}` },
+            { stance: 'denies' },
+            { document: { url: documentUrl() } },
+            { reporter: namedActor() },
+          ]);
+          const response = await ifMatch('patch', `/v1/reports/${report.id}`, report.version).send(patch).expect(200);
+          report.version = response.body.version;
+          observed.add(`report/${report.id}@${report.version}`);
+          if (!actors.has(response.body.reporter.id)) actors.set(response.body.reporter.id, null);
+          bump(event);
+        },
+        async withdrawReport() {
+          const event = events.find((e) => e.reports.length >= 2);
+          if (!event) return false;
+          await refresh(event);
+          const report = pick(event.reports);
+          await ifMatch('delete', `/v1/reports/${report.id}`, report.version).send({ reason: 'retracted' }).expect(204);
+          event.reports.splice(event.reports.indexOf(report), 1);
+          bump(event);
+        },
+        async deleteEvent() {
+          if (events.length < 4) return false;
+          const event = pick(events);
+          await refresh(event);
+          await ifMatch('delete', `/v1/events/${event.id}`, event.version).expect(204);
+          events.splice(events.indexOf(event), 1);
+        },
+        async mergeEvents() {
+          const [duplicate, survivor] = [pick(events), pick(events)];
+          if (events.length < 4 || duplicate === survivor) return false;
+          await refresh(duplicate);
+          const merge = ifMatch('post', `/v1/events/${duplicate.id}/merge`, duplicate.version);
+          const response = await merge.send({ into: survivor.id }).expect(200);
+          events.splice(events.indexOf(duplicate), 1);
+          absorb(response.body); // the survivor, with the moved reports at their new versions
+        },
+        async renameActor() {
+          const id = pick([...actors.keys()]);
+          if (actors.get(id) === null) actors.set(id, (await t.http.get(`/v1/actors/${id}`).expect(200)).body.version);
+          const rename = ifMatch('patch', `/v1/actors/${id}`, actors.get(id)!);
+          const response = await rename.send({ name: `Renamed ${run} ${int(1e9)}` }).expect(200);
+          actors.set(id, response.body.version);
+          observed.add(`actor/${id}@${response.body.version}`);
+          // Every event and report naming the actor got a new version: forget them all.
+          for (const event of events) for (const known of [event, ...event.reports]) known.version = null;
+        },
+        async createActor() {
+          const response = await t.http.post('/v1/actors').send(namedActor());
+          expect([200, 201]).toContain(response.status); // 200: found, nothing written
+          if (response.status === 201) observed.add(`actor/${response.body.id}@1`);
+          if (!actors.has(response.body.id)) actors.set(response.body.id, response.body.version);
+        },
+        async createDocument() {
+          const response = await t.http.post('/v1/documents').send({ url: documentUrl() });
+          expect([200, 201]).toContain(response.status);
+          if (response.status === 201) observed.add(`document/${response.body.id}@1`);
+        },
+      };
+      const table = Object.entries({ ...weights, ...rarer }) as [keyof typeof writes, number][];
+      const total = table.reduce((sum, [, weight]) => sum + weight, 0);
+      const done: Record<string, number> = {};
+      for (let count = 0; count < 200;) {
+        let roll = int(total);
+        const name = events.length < 2 ? 'createEvent' : table.find(([, weight]) => (roll -= weight) < 0)![0];
+        if ((await writes[name]()) === false) continue;
+        done[name] = (done[name] ?? 0) + 1;
+        count++;
+      }
+      expect(Object.keys(done).sort()).toEqual(Object.keys(writes).sort());
 
-    // Replay with an odd page size, so pages end inside a transaction's changes.
-    const { changes } = await readFeed(start, 37);
-    const replay = new Map<string, number>();
-    const history = new Map<string, Change[]>();
-    changes.forEach((change, i) => {
-      if (i > 0) expect(change.seq).toBeGreaterThan(changes[i - 1]!.seq);
-      const key = `${change.resource}/${change.id}`;
-      history.set(key, [...(history.get(key) ?? []), change]);
-      if (change.action === 'deleted') replay.delete(key);
-      else replay.set(key, change.version);
-    });
-    // The live data this test touched: rows that are new or changed since `before`, and not deleted.
-    const after = await rowsByKey();
-    const live = new Map<string, number>();
-    for (const [key, row] of after) if (row.live && before.get(key)?.version !== row.version) live.set(key, row.version);
-    expect(live.size).toBeGreaterThan(100);
-    expect(Object.fromEntries(replay)).toEqual(Object.fromEntries(live));
+      // Replay with an odd page size, so pages end inside a transaction's changes.
+      const { changes } = await readFeed(start, 37);
+      const replay = new Map<string, number>();
+      const history = new Map<string, Change[]>();
+      changes.forEach((change, i) => {
+        if (i > 0) expect(change.seq).toBeGreaterThan(changes[i - 1]!.seq);
+        const key = `${change.resource}/${change.id}`;
+        history.set(key, [...(history.get(key) ?? []), change]);
+        if (change.action === 'deleted') replay.delete(key);
+        else replay.set(key, change.version);
+      });
+      // The live data this test touched: rows that are new or changed since `before`, and not deleted.
+      const after = await rowsByKey();
+      const live = new Map<string, number>();
+      for (const [key, row] of after)
+        if (row.live && before.get(key)?.version !== row.version) live.set(key, row.version);
+      expect(live.size).toBeGreaterThan(100);
+      expect(Object.fromEntries(replay)).toEqual(Object.fromEntries(live));
 
-    // Per resource: versions follow on with no gap, created comes first and only for new ones, nothing after deleted.
-    for (const [key, list] of history) {
-      const previous = before.get(key)?.version ?? 0;
-      const expected = list.map((change, i) => ({ ...change, version: previous + 1 + i }));
-      expect(list, key).toEqual(expected);
-      const actions = list.map((change) => change.action).join(' ');
-      expect(actions, key).toMatch(previous === 0 ? /^created( updated)*( deleted)?$/ : /^updated( updated)*( deleted)?$|^deleted$/);
-      expect(after.get(key)?.version, key).toBe(list.at(-1)!.version);
-    }
-    const inFeed = new Set(changes.map((c) => `${c.resource}/${c.id}@${c.version}`));
-    expect([...observed].filter((seen) => !inFeed.has(seen))).toEqual([]);
-  });
+      // Per resource: versions follow on with no gap, created comes first and only for new ones, nothing after deleted.
+      for (const [key, list] of history) {
+        const previous = before.get(key)?.version ?? 0;
+        const expected = list.map((change, i) => ({ ...change, version: previous + 1 + i }));
+        expect(list, key).toEqual(expected);
+        const actions = list.map((change) => change.action).join(' ');
+        expect(actions, key).toMatch(
+          previous === 0 ? /^created( updated)*( deleted)?$/ : /^updated( updated)*( deleted)?$|^deleted$/,
+        );
+        expect(after.get(key)?.version, key).toBe(list.at(-1)!.version);
+      }
+      const inFeed = new Set(changes.map((c) => `${c.resource}/${c.id}@${c.version}`));
+      expect([...observed].filter((seen) => !inFeed.has(seen))).toEqual([]);
+    },
+  );
 
   it("renaming an actor keeps a deleted event's stored reports at the versions the feed announced", async () => {
     const reporter = { name: `Reporter renamed later ${unique()}`, kind: 'agency' };
@@ -333,7 +361,9 @@ describe('GET /v1/changes', () => {
   it('writes that fail (400, 409, 412, 422, 428) add nothing to the feed', async () => {
     const event: EventJson = await create('/v1/events', eventBody());
     const other: EventJson = await create('/v1/events', eventBody());
-    await ifMatch('post', `/v1/events/${event.id}/relations`, 1).send({ event_id: other.id, relation: 'follows' }).expect(201);
+    await ifMatch('post', `/v1/events/${event.id}/relations`, 1)
+      .send({ event_id: other.id, relation: 'follows' })
+      .expect(201);
     const actor = await create('/v1/actors', { name: `Failing ${unique()}`, kind: 'group' });
     const { cursor } = await readFeed('0');
     const counts = await t.rowCounts();
@@ -344,7 +374,12 @@ describe('GET /v1/changes', () => {
     const failures: [supertest.Test, number][] = [
       [t.http.post('/v1/events').send(eventBody({ type: 'no-such-type', participants })), 400],
       [ifMatch('patch', `/v1/events/${event.id}`, 2).send({ participants, location: { lat: 10, lon: null } }), 400],
-      [t.http.post(`/v1/events/${event.id}/reports`).send(reportBody({ reporter: participants[0]!.actor, document: { id: ghost } })), 400],
+      [
+        t.http
+          .post(`/v1/events/${event.id}/reports`)
+          .send(reportBody({ reporter: participants[0]!.actor, document: { id: ghost } })),
+        400,
+      ],
       [ifMatch('post', `/v1/events/${event.id}/merge`, 2).send({ into: ghost }), 400],
       [ifMatch('post', `/v1/events/${event.id}/relations`, 2).send({ event_id: other.id, relation: 'follows' }), 409],
       [ifMatch('patch', `/v1/actors/${actor.id}`, 1).send({ name: report.reporter.name, kind: 'agency' }), 409],

@@ -58,7 +58,11 @@ beforeAll(async () => {
   pageOrigin = `http://127.0.0.1:${(pageServer.address() as AddressInfo).port}`;
   // A request timeout far shorter than the streams the tests hold open: it must not cut them.
   t = await startTestApp({
-    deps: { changeStream: { heartbeatMs: HEARTBEAT_MS, retryMs: 100 }, requestTimeoutMs: 300, corsOrigins: [pageOrigin] },
+    deps: {
+      changeStream: { heartbeatMs: HEARTBEAT_MS, retryMs: 100 },
+      requestTimeoutMs: 300,
+      corsOrigins: [pageOrigin],
+    },
   });
   base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
   secondDb = connectDatabase(t.databaseUrl, 5);
@@ -122,48 +126,57 @@ interface RawStream {
 
 function openRaw(path: string, headers: Record<string, string> = {}, origin = base): Promise<RawStream> {
   return new Promise((resolve, reject) => {
-    const request = http.get(`${origin}${path}`, { headers: { accept: 'text/event-stream', ...headers }, agent: false }, (response) => {
-      const stream: RawStream = {
-        status: response.statusCode ?? 0,
-        headers: response.headers,
-        events: [],
-        comments: [],
-        ended: new Promise((done) => response.once('close', done)),
-        close: () => request.destroy(),
-      };
-      let buffer = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event: RawEvent = {};
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) stream.comments.push(line.slice(1).trim());
-            else {
-              const colon = line.indexOf(':');
-              (event as Record<string, string>)[line.slice(0, colon)] = line.slice(colon + 1).trimStart();
+    const request = http.get(
+      `${origin}${path}`,
+      { headers: { accept: 'text/event-stream', ...headers }, agent: false },
+      (response) => {
+        const stream: RawStream = {
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          events: [],
+          comments: [],
+          ended: new Promise((done) => response.once('close', done)),
+          close: () => request.destroy(),
+        };
+        let buffer = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          buffer += chunk;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const event: RawEvent = {};
+            for (const line of block.split('\n')) {
+              if (line.startsWith(':')) stream.comments.push(line.slice(1).trim());
+              else {
+                const colon = line.indexOf(':');
+                (event as Record<string, string>)[line.slice(0, colon)] = line.slice(colon + 1).trimStart();
+              }
             }
+            if (event.id !== undefined || event.data !== undefined || event.retry !== undefined)
+              stream.events.push(event);
           }
-          if (event.id !== undefined || event.data !== undefined || event.retry !== undefined) stream.events.push(event);
-        }
-      });
-      resolve(stream);
-    });
+        });
+        resolve(stream);
+      },
+    );
     request.on('error', reject);
   });
 }
 
-const changesOf = (stream: RawStream): Change[] => stream.events.filter((e) => e.data).map((e) => JSON.parse(e.data!) as Change);
+const changesOf = (stream: RawStream): Change[] =>
+  stream.events.filter((e) => e.data).map((e) => JSON.parse(e.data!) as Change);
 
 /** An EventSource on the first instance, collecting every change by its resource event name. */
 function eventSource(url: string, lastEventId?: string) {
   const received: { change: Change; id: string; type: string; at: number }[] = [];
   const source = new EventSource(url, {
     fetch: (input, init) =>
-      fetch(input, { ...init, headers: { ...init?.headers, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) } }),
+      fetch(input, {
+        ...init,
+        headers: { ...init?.headers, ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+      }),
   });
   for (const type of ['event', 'report', 'actor', 'document'])
     source.addEventListener(type, (message) => {
@@ -183,7 +196,11 @@ describe('GET /v1/changes/stream', () => {
       await opened;
       const sent = Date.now();
       const actor = (await other.post('/v1/actors').send(actorBody()).expect(201)).body;
-      await until('the actor created on the other instance', () => received.some((r) => r.change.id === actor.id), 2_000);
+      await until(
+        'the actor created on the other instance',
+        () => received.some((r) => r.change.id === actor.id),
+        2_000,
+      );
       const got = received.find((r) => r.change.id === actor.id)!;
       console.info(`EventSource (eventsource package): change received ${got.at - sent} ms after the POST was sent`);
       expect(got.at - sent).toBeLessThan(1_000);
@@ -210,7 +227,9 @@ describe('GET /v1/changes/stream', () => {
     const created: string[] = [];
     for (let round = 0; round < 10; round++) {
       const batch = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => ((round + i) % 2 ? other : t.http).post('/v1/actors').send(actorBody()).expect(201)),
+        Array.from({ length: 10 }, (_, i) =>
+          ((round + i) % 2 ? other : t.http).post('/v1/actors').send(actorBody()).expect(201),
+        ),
       );
       created.push(...batch.map((response) => response.body.id as string));
     }
@@ -274,7 +293,12 @@ describe('GET /v1/changes/stream', () => {
       const got = (await handle.jsonValue()) as Dashboard['streamState']['changes'][number];
       console.info(`Chromium EventSource: change received ${got.at - sent} ms after the POST was sent`);
       expect(got.at - sent).toBeLessThan(1_000);
-      expect(JSON.parse(got.data)).toMatchObject({ resource: 'actor', id: actor.id, action: 'created', seq: Number(got.id) });
+      expect(JSON.parse(got.data)).toMatchObject({
+        resource: 'actor',
+        id: actor.id,
+        action: 'created',
+        seq: Number(got.id),
+      });
     } finally {
       await browser.close();
     }
@@ -318,11 +342,22 @@ describe('GET /v1/changes/stream', () => {
 
   it('bad and unknown cursors, unknown resources: 400 problems, no stream', async () => {
     const top = await latest();
-    for (const headers of [{ 'last-event-id': 'abc' }, { 'last-event-id': '-1' }, { 'last-event-id': String(BigInt(top) + 1000n) }]) {
+    for (const headers of [
+      { 'last-event-id': 'abc' },
+      { 'last-event-id': '-1' },
+      { 'last-event-id': String(BigInt(top) + 1000n) },
+    ]) {
       const problem = await expectProblem(t.http.get('/v1/changes/stream').set(headers), 400);
       expect(problem.errors?.[0]).toMatchObject({ in: 'header', path: '/last-event-id' });
     }
-    for (const query of ['since=1.5', 'since=x', `since=${BigInt(top) + 1n}`, 'resource=events', 'resource=event,nope', 'limit=3']) {
+    for (const query of [
+      'since=1.5',
+      'since=x',
+      `since=${BigInt(top) + 1n}`,
+      'resource=events',
+      'resource=event,nope',
+      'limit=3',
+    ]) {
       const problem = await expectProblem(t.http.get(`/v1/changes/stream?${query}`), 400);
       expect(problem.errors?.length).toBeGreaterThan(0);
     }
@@ -351,7 +386,11 @@ describe('GET /v1/changes/stream', () => {
         await admin.end();
       }
       const actor = (await other.post('/v1/actors').send(actorBody()).expect(201)).body;
-      await until('the change committed while the listener was down', () => changesOf(stream).some((c) => c.id === actor.id), 5_000);
+      await until(
+        'the change committed while the listener was down',
+        () => changesOf(stream).some((c) => c.id === actor.id),
+        5_000,
+      );
     } finally {
       stream.close();
     }
@@ -398,7 +437,11 @@ describe('GET /v1/changes/stream', () => {
         await app?.close();
         app = await buildApp({ db, pressure: { maxEventLoopDelayMs: 0, maxHeapBytes: 1, maxRssBytes: 0 } });
         await app.listen({ port: 0, host: '127.0.0.1' });
-        stream = await openRaw('/v1/changes/stream', {}, `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
+        stream = await openRaw(
+          '/v1/changes/stream',
+          {},
+          `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+        );
       }
       expect(stream!.status).toBe(200);
       const shed = supertest(app!.server);
@@ -421,7 +464,11 @@ describe('GET /v1/changes/stream', () => {
     const db = connectDatabase(t.databaseUrl, 2);
     const app = await buildApp({ db });
     await app.listen({ port: 0, host: '127.0.0.1' });
-    const stream = await openRaw('/v1/changes/stream', {}, `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
+    const stream = await openRaw(
+      '/v1/changes/stream',
+      {},
+      `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+    );
     try {
       expect(stream.status).toBe(200);
       await sleep(100);

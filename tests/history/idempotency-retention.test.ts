@@ -13,7 +13,10 @@ afterAll(async () => {
 
 /** Moves a key's stored response back in time, as if it had been made `hours` ago. */
 const age = (key: string, hours: number) =>
-  t.db.pool.query(`UPDATE idempotency_keys SET created_at = now() - make_interval(hours => $2) WHERE key = $1`, [key, hours]);
+  t.db.pool.query(`UPDATE idempotency_keys SET created_at = now() - make_interval(hours => $2) WHERE key = $1`, [
+    key,
+    hours,
+  ]);
 
 describe('Idempotency-Key retention', () => {
   it('a key is honoured for 24 hours, then free for a new request', async () => {
@@ -35,7 +38,9 @@ describe('Idempotency-Key retention', () => {
     await t.http.post('/v1/actors').set('idempotency-key', recent).send(actorBody()).expect(201);
     await age(old, 25);
     expect(await purgeExpiredIdempotencyKeys(t.db)).toBe(1);
-    const { rows } = await t.db.pool.query<{ key: string }>('SELECT key FROM idempotency_keys WHERE key = ANY($1)', [[old, recent]]);
+    const { rows } = await t.db.pool.query<{ key: string }>('SELECT key FROM idempotency_keys WHERE key = ANY($1)', [
+      [old, recent],
+    ]);
     expect(rows.map((row) => row.key)).toEqual([recent]);
   });
 });

@@ -48,7 +48,10 @@ describe('Idempotency-Key', () => {
 
     const rows = await t.db.pool.query('SELECT id FROM events WHERE title = $1', [title]);
     expect(rows.rows).toEqual([{ id: first.body.id }]);
-    const revisions = await t.db.pool.query(`SELECT action FROM revisions WHERE resource = 'event' AND resource_id = $1`, [first.body.id]);
+    const revisions = await t.db.pool.query(
+      `SELECT action FROM revisions WHERE resource = 'event' AND resource_id = $1`,
+      [first.body.id],
+    );
     expect(revisions.rows).toEqual([{ action: 'created' }]);
 
     // A day later the event has changed; a retry still answers the first response, not the current state.
@@ -173,7 +176,10 @@ describe('Idempotency-Key', () => {
     const counts = await t.rowCounts();
     expectReplayOf(await merge(), first);
     expect(await t.rowCounts()).toEqual(counts);
-    await expectProblem(t.http.post(`/v1/events/${duplicate.id}/merge`).set('If-Match', '"1"').send({ into: survivor.id }), 410);
+    await expectProblem(
+      t.http.post(`/v1/events/${duplicate.id}/merge`).set('If-Match', '"1"').send({ into: survivor.id }),
+      410,
+    );
   });
 
   it('POST /v1/events/{id}/relations honours the key like every other POST', async () => {
@@ -188,6 +194,9 @@ describe('Idempotency-Key', () => {
     expectReplayOf(await post(path, key, body).set('If-Match', '"1"'), first);
     expect(await t.rowCounts()).toEqual(counts);
     // A malformed key is a 400 here too, not a write.
-    await expectProblem(post(path, 'has space', { event_id: other.id, relation: 'same_subject' }).set('If-Match', '"2"'), 400);
+    await expectProblem(
+      post(path, 'has space', { event_id: other.id, relation: 'same_subject' }).set('If-Match', '"2"'),
+      400,
+    );
   });
 });

@@ -57,7 +57,10 @@ describe('GET /docs', () => {
   it('renders the document /openapi.json serves', async () => {
     const initializer = (await t.anonymous.get('/docs/static/swagger-initializer.js').expect(200)).text;
     expect(initializer).toContain("url: resolveUrl('./json')");
-    const [shown, served] = await Promise.all([t.anonymous.get('/docs/json').expect(200), t.anonymous.get('/openapi.json').expect(200)]);
+    const [shown, served] = await Promise.all([
+      t.anonymous.get('/docs/json').expect(200),
+      t.anonymous.get('/openapi.json').expect(200),
+    ]);
     expect(shown.body).toEqual(served.body);
     expect(shown.body.info.title).toBe('Conflict-event records API');
   });
@@ -70,7 +73,9 @@ describe('GET /docs', () => {
 
   it("lets the page run its own scripts and styles, and nothing inline or from elsewhere; the API's policy is unchanged", async () => {
     const csp = (await t.anonymous.get('/docs').expect(200)).headers['content-security-policy'] ?? '';
-    const directives = Object.fromEntries(csp.split(/;\s*/).map((directive) => [directive.split(' ')[0], directive.split(' ').slice(1)]));
+    const directives = Object.fromEntries(
+      csp.split(/;\s*/).map((directive) => [directive.split(' ')[0], directive.split(' ').slice(1)]),
+    );
     expect(directives['default-src']).toEqual(["'none'"]);
     for (const name of ['script-src', 'style-src', 'connect-src']) expect(directives[name]).toEqual(["'self'"]);
     expect(directives['img-src']).toEqual(["'self'", 'data:']);
@@ -104,7 +109,10 @@ describe('GET /docs', () => {
   });
 
   it('is not rate limited: loading the page and its assets leaves the API allowance whole', async () => {
-    const app = await buildApp({ db: t.db, rateLimit: { store: postgresStore(t.db.pool), limits: { perKey: 2, perAnonymousIp: 2 } } });
+    const app = await buildApp({
+      db: t.db,
+      rateLimit: { store: postgresStore(t.db.pool), limits: { perKey: 2, perAnonymousIp: 2 } },
+    });
     await app.listen({ port: 0, host: '127.0.0.1' });
     apps.push(app);
     const http = supertest(app.server);

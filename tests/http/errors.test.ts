@@ -43,15 +43,18 @@ function expectNothingLeaked(text: string) {
 }
 
 describe('unknown routes', () => {
-  it.each(['/nothing-here', '/v1/event', '/v1/events/0193f1a0-0000-7000-8000-000000000000/nothing', '/V1/events', '/v1/actors/x/y'])(
-    '404 problem+json for %s',
-    async (path) => {
-      const problem = await expectProblem(t.http.get(path), 404);
-      expect(problem.type).toBe('/problems/not-found');
-      expect(problem.title).toBe('Not found');
-      expect(problem.instance).toBe(path);
-    },
-  );
+  it.each([
+    '/nothing-here',
+    '/v1/event',
+    '/v1/events/0193f1a0-0000-7000-8000-000000000000/nothing',
+    '/V1/events',
+    '/v1/actors/x/y',
+  ])('404 problem+json for %s', async (path) => {
+    const problem = await expectProblem(t.http.get(path), 404);
+    expect(problem.type).toBe('/problems/not-found');
+    expect(problem.title).toBe('Not found');
+    expect(problem.instance).toBe(path);
+  });
 
   it('404 for an unknown route whatever the method', async () => {
     await expectProblem(t.http.post('/v2/events').send({}), 404);
@@ -119,26 +122,38 @@ describe('request bodies the server cannot read', () => {
 
   it('400 malformed-request for JSON with a trailing comma or single quotes', async () => {
     for (const text of ['{"name": "x",}', "{'name': 'x'}", 'undefined']) {
-      const problem = await expectProblem(t.http.post('/v1/documents').set('Content-Type', 'application/json').send(text), 400);
+      const problem = await expectProblem(
+        t.http.post('/v1/documents').set('Content-Type', 'application/json').send(text),
+        400,
+      );
       expect(problem.type).toBe('/problems/malformed-request');
     }
   });
 
   it('400 for an empty body sent as JSON', async () => {
-    const problem = await expectProblem(t.http.post('/v1/actors').set('Content-Type', 'application/json').send(''), 400);
+    const problem = await expectProblem(
+      t.http.post('/v1/actors').set('Content-Type', 'application/json').send(''),
+      400,
+    );
     expect(problem.type).toBe('/problems/malformed-request');
   });
 
   it('400 for a JSON body that is not an object', async () => {
     for (const text of ['[]', '"actor"', '42', 'null']) {
-      const problem = await expectProblem(t.http.post('/v1/actors').set('Content-Type', 'application/json').send(text), 400);
+      const problem = await expectProblem(
+        t.http.post('/v1/actors').set('Content-Type', 'application/json').send(text),
+        400,
+      );
       expect(problem.status).toBe(400);
     }
   });
 
   it('415 for Content-Type text/plain, even when the text is JSON', async () => {
     const before = await t.rowCounts();
-    const problem = await expectProblem(t.http.post('/v1/actors').set('Content-Type', 'text/plain').send(JSON.stringify(actorBody())), 415);
+    const problem = await expectProblem(
+      t.http.post('/v1/actors').set('Content-Type', 'text/plain').send(JSON.stringify(actorBody())),
+      415,
+    );
     expect(problem.type).toBe('/problems/unsupported-media-type');
     expect(problem.detail).toContain('text/plain');
     expect(await t.rowCounts()).toEqual(before);
@@ -150,12 +165,19 @@ describe('request bodies the server cannot read', () => {
   });
 
   it('accepts JSON with a charset parameter', async () => {
-    await t.http.post('/v1/actors').set('Content-Type', 'application/json; charset=utf-8').send(JSON.stringify(actorBody())).expect(201);
+    await t.http
+      .post('/v1/actors')
+      .set('Content-Type', 'application/json; charset=utf-8')
+      .send(JSON.stringify(actorBody()))
+      .expect(201);
   });
 
   it('413 for a body over the limit', async () => {
     const huge = JSON.stringify(actorBody({ aliases: ['x'.repeat(1024 * 1024)] }));
-    const problem = await expectProblem(t.http.post('/v1/actors').set('Content-Type', 'application/json').send(huge), 413);
+    const problem = await expectProblem(
+      t.http.post('/v1/actors').set('Content-Type', 'application/json').send(huge),
+      413,
+    );
     expect(problem.type).toBe('/problems/payload-too-large');
   });
 });
@@ -195,10 +217,15 @@ describe('every error is problem+json with type, title, status, detail and insta
     [
       '422 rule violation',
       422,
-      () => t.http.post('/v1/events').send({ type: 'capture', title: 'x', occurred: { start: '2024-12-26' }, reports: [] }),
+      () =>
+        t.http.post('/v1/events').send({ type: 'capture', title: 'x', occurred: { start: '2024-12-26' }, reports: [] }),
     ],
     ['405 wrong method', 405, () => t.http.patch('/v1/events')],
-    ['415 media type', 415, () => t.http.post('/v1/documents').set('Content-Type', 'text/csv').send('url\nhttps://example.org')],
+    [
+      '415 media type',
+      415,
+      () => t.http.post('/v1/documents').set('Content-Type', 'text/csv').send('url\nhttps://example.org'),
+    ],
     ['500 bug', 500, () => t.http.get('/test/throws')],
   ];
 

@@ -109,11 +109,12 @@ describe('JSON answers', () => {
   it('declares pretty on every operation of the OpenAPI document', async () => {
     const document = (await t.anonymous.get('/openapi.json').expect(200)).body;
     expect(document.components.parameters.pretty).toMatchObject({ name: 'pretty', in: 'query' });
-    const operations = Object.values(document.paths as Record<string, Record<string, { parameters?: { $ref?: string }[] }>>).flatMap(
-      (item) => Object.values(item),
-    );
+    const operations = Object.values(
+      document.paths as Record<string, Record<string, { parameters?: { $ref?: string }[] }>>,
+    ).flatMap((item) => Object.values(item));
     expect(operations.length).toBeGreaterThan(20);
-    for (const operation of operations) expect(operation.parameters).toContainEqual({ $ref: '#/components/parameters/pretty' });
+    for (const operation of operations)
+      expect(operation.parameters).toContainEqual({ $ref: '#/components/parameters/pretty' });
   });
 });
 

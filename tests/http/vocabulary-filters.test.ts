@@ -18,7 +18,8 @@ afterAll(async () => {
   await t.close();
 });
 
-const knownTypes = async () => ((await t.http.get('/v1/event-types').expect(200)).body.data as { code: string }[]).map((e) => e.code);
+const knownTypes = async () =>
+  ((await t.http.get('/v1/event-types').expect(200)).body.data as { code: string }[]).map((e) => e.code);
 
 /** The 400 of `path` must name `bad` under /`parameter` and list every one of `known`. */
 async function expectUnknown(path: string, parameter: string, bad: string, known: readonly string[]) {
@@ -68,7 +69,9 @@ describe('unknown vocabulary values in filters', () => {
       .send({ code, label: 'A new type', description: 'Added by an admin' })
       .expect((r) => expect([200, 201]).toContain(r.status));
     expect((await t.http.get(`/v1/events?type=${code}`).expect(200)).body.data).toEqual([]);
-    expect((await t.http.get('/v1/events?type=capture&status=reported,corroborated').expect(200)).body.data.length).toBeGreaterThan(0);
+    expect(
+      (await t.http.get('/v1/events?type=capture&status=reported,corroborated').expect(200)).body.data.length,
+    ).toBeGreaterThan(0);
   });
 
   it('a type another instance adds is known at once, though this one has the vocabulary in memory; an unknown one stays a 400', async () => {
@@ -77,9 +80,10 @@ describe('unknown vocabulary values in filters', () => {
     const code = `t_${unique()}`;
     await expectUnknown(`/v1/events?type=capture,${code}`, 'type', code, await knownTypes());
     // Added behind this instance's back, as another instance of the service would.
-    await t.db.pool.query(`INSERT INTO event_types (code, label, description) VALUES ($1, 'Added elsewhere', 'By another instance')`, [
-      code,
-    ]);
+    await t.db.pool.query(
+      `INSERT INTO event_types (code, label, description) VALUES ($1, 'Added elsewhere', 'By another instance')`,
+      [code],
+    );
     const page = (await t.http.get(`/v1/events?type=capture,${code}`).expect(200)).body.data as { type: string }[];
     expect(page.length).toBeGreaterThan(0);
     expect(page.every((event) => event.type === 'capture')).toBe(true);

@@ -37,7 +37,9 @@ const tagged = async (tag: string) =>
 describe('npm run import', () => {
   it('imports a file (exit 0), and again skips every event (exit 0, nothing new)', async () => {
     const tag = `cli-${unique()}`;
-    const lines = [1, 2, 3].map((i) => eventBody({ title: `cli ${i}`, tags: [tag], external_ids: { acled: `${tag}-${i}` } }));
+    const lines = [1, 2, 3].map((i) =>
+      eventBody({ title: `cli ${i}`, tags: [tag], external_ids: { acled: `${tag}-${i}` } }),
+    );
     const good = await file('good.ndjson', lines);
     const first = await run(['--author', 'nightly-loader', good]);
     expect(first.code, first.stderr).toBe(0);
@@ -59,7 +61,11 @@ describe('npm run import', () => {
 
   it('reports bad lines and exits 1; with --atomic writes nothing', async () => {
     const tag = `cli-bad-${unique()}`;
-    const mixed = await file('mixed.ndjson', [eventBody({ tags: [tag] }), '{oops', eventBody({ tags: [tag], type: 'nope' })]);
+    const mixed = await file('mixed.ndjson', [
+      eventBody({ tags: [tag] }),
+      '{oops',
+      eventBody({ tags: [tag], type: 'nope' }),
+    ]);
     const before = await t.rowCounts();
     const atomic = await run(['--atomic', mixed]);
     expect(atomic.code).toBe(1);

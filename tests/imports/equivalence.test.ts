@@ -26,8 +26,12 @@ interface Seeded {
 
 /** What each database has before the import: an actor and a document to name by id, an event to relate to. */
 async function seed(t: TestApp): Promise<Seeded> {
-  const actor = (await t.http.post('/v1/actors').send({ name: 'Seeded agency', kind: 'agency', country: 'UKR' }).expect(201)).body;
-  const document = (await t.http.post('/v1/documents').send({ url: 'https://example.org/seeded', title: 'Seeded' }).expect(201)).body;
+  const actor = (
+    await t.http.post('/v1/actors').send({ name: 'Seeded agency', kind: 'agency', country: 'UKR' }).expect(201)
+  ).body;
+  const document = (
+    await t.http.post('/v1/documents').send({ url: 'https://example.org/seeded', title: 'Seeded' }).expect(201)
+  ).body;
   const base = (
     await t.http
       .post('/v1/events')
@@ -51,7 +55,10 @@ function bodies(s: Seeded): Record<string, unknown>[] {
         { actor: kpa, role: 'victim' },
         // The same actor again, written otherwise: found by its normalised name, and counted once in one role.
         { actor: { name: '  KOREAN  People\u2019s army ', kind: 'military' }, role: 'victim' },
-        { actor: { name: 'Ukrainian Special Operations Forces', kind: 'military', country: 'UKR', aliases: ['SSO'] }, role: 'perpetrator' },
+        {
+          actor: { name: 'Ukrainian Special Operations Forces', kind: 'military', country: 'UKR', aliases: ['SSO'] },
+          role: 'perpetrator',
+        },
       ],
       figures: [
         { measure: 'captured', value: 2, qualifier: 'exact', subject: kpa },
@@ -89,8 +96,16 @@ function bodies(s: Seeded): Record<string, unknown>[] {
         { event_id: s.base, relation: 'contradicts' },
       ],
     }),
-    eventBody({ title: 'Set by an editor', status: 'contested', location: { name: 'Somewhere at sea', precision: 'water' } }),
-    eventBody({ title: 'No location', location: undefined, participants: [{ actor: { id: s.actor }, role: 'sender' }] }),
+    eventBody({
+      title: 'Set by an editor',
+      status: 'contested',
+      location: { name: 'Somewhere at sea', precision: 'water' },
+    }),
+    eventBody({
+      title: 'No location',
+      location: undefined,
+      participants: [{ actor: { id: s.actor }, role: 'sender' }],
+    }),
     eventBody({
       title: 'Later mentions of known actors and documents',
       participants: [{ actor: { ...kpa, country: 'RUS', aliases: ['KPA'] }, role: 'subject' }],
@@ -104,8 +119,14 @@ function bodies(s: Seeded): Record<string, unknown>[] {
       title: 'New actor, second mention',
       participants: [{ actor: { name: 'brand NEW unit', kind: 'unit', country: 'UKR' }, role: 'target' }],
     }),
-    eventBody({ title: 'Unclear report', reports: [reportBody({ stance: 'unclear', reliability: null, credibility: null })] }),
-    eventBody({ title: 'Two asserting through the same source', reports: [reportBody({ via: [kpa] }), reportBody({ reporter: kpa })] }),
+    eventBody({
+      title: 'Unclear report',
+      reports: [reportBody({ stance: 'unclear', reliability: null, credibility: null })],
+    }),
+    eventBody({
+      title: 'Two asserting through the same source',
+      reports: [reportBody({ via: [kpa] }), reportBody({ reporter: kpa })],
+    }),
   ];
   return list.map((body, i) => ({ ...body, external_ids: { eqv: String(i + 1) } }));
 }
@@ -147,7 +168,8 @@ const changesSince = async (t: TestApp, since: string): Promise<Change[]> => (aw
 describe('a bulk import', () => {
   it('gives the same events, reports, revisions, actors, documents, feed entries, derived columns and stats as posting the events one by one', async () => {
     const [seededA, seededB] = [await seed(imported), await seed(posted)];
-    const feedEnd = async (t: TestApp) => String((await t.http.get('/v1/changes?limit=1000').expect(200)).body.next_cursor);
+    const feedEnd = async (t: TestApp) =>
+      String((await t.http.get('/v1/changes?limit=1000').expect(200)).body.next_cursor);
     const [sinceA, sinceB] = [await feedEnd(imported), await feedEnd(posted)];
     const linesA = bodies(seededA);
     const linesB = bodies(seededB);
@@ -176,7 +198,11 @@ describe('a bulk import', () => {
       expect(fromImport.event, `event ${i}`).toEqual(fromPosts.event);
       expect(fromImport.revisions, `revisions of event ${i}`).toEqual(fromPosts.revisions);
     }
-    const nested = (await served(imported, new Canonical(), 2)).event as { status: string; participants: unknown[]; reports: unknown[] };
+    const nested = (await served(imported, new Canonical(), 2)).event as {
+      status: string;
+      participants: unknown[];
+      reports: unknown[];
+    };
     expect(nested.status).toBe('corroborated');
     expect(nested.participants).toHaveLength(2);
 
@@ -185,7 +211,10 @@ describe('a bulk import', () => {
     for (const name of a.names) {
       const [idA, idB] = [a.idOf(name), b.idOf(name)];
       for (const kind of ['actors', 'documents']) {
-        const [one, other] = await Promise.all([imported.http.get(`/v1/${kind}/${idA}`), posted.http.get(`/v1/${kind}/${idB}`)]);
+        const [one, other] = await Promise.all([
+          imported.http.get(`/v1/${kind}/${idA}`),
+          posted.http.get(`/v1/${kind}/${idB}`),
+        ]);
         expect(one.status).toBe(other.status);
         if (one.status === 200) expect(a.of(one.body), `${kind} ${name}`).toEqual(b.of(other.body));
       }
@@ -193,7 +222,9 @@ describe('a bulk import', () => {
 
     // The feed: the same changes (which resource, created, version 1), in commit order within each database.
     const feed = async (t: TestApp, since: string, canonical: Canonical) =>
-      (await changesSince(t, since)).map((c) => `${c.resource} ${canonical.of(c.id) as string} ${c.action} v${c.version}`).sort();
+      (await changesSince(t, since))
+        .map((c) => `${c.resource} ${canonical.of(c.id) as string} ${c.action} v${c.version}`)
+        .sort();
     const [feedA, feedB] = [await feed(imported, sinceA, a), await feed(posted, sinceB, b)];
     expect(feedA).toEqual(feedB);
     expect(feedA.filter((entry) => entry.startsWith('event '))).toHaveLength(linesA.length);
@@ -240,12 +271,14 @@ describe('a bulk import', () => {
       );
       // The CSV record holds the event's id and timestamps as text: only the canonical JSON can hide them.
       // reporter_ids and via_ids are sets stored sorted by id, and ids sort differently in each database: compared as sets.
-      return (canonical.of(rows) as Record<string, unknown>[]).map(({ rendered_csv, reporter_ids, via_ids, ...row }) => ({
-        ...row,
-        reporter_ids: [...(reporter_ids as string[])].sort(),
-        via_ids: [...(via_ids as string[])].sort(),
-        csv_fields: (rendered_csv as string).split(',').length,
-      }));
+      return (canonical.of(rows) as Record<string, unknown>[]).map(
+        ({ rendered_csv, reporter_ids, via_ids, ...row }) => ({
+          ...row,
+          reporter_ids: [...(reporter_ids as string[])].sort(),
+          via_ids: [...(via_ids as string[])].sort(),
+          csv_fields: (rendered_csv as string).split(',').length,
+        }),
+      );
     };
     const [derivedA, derivedB] = [await derived(imported, a), await derived(posted, b)];
     expect(derivedA).toHaveLength(linesA.length);
@@ -257,7 +290,8 @@ describe('a bulk import', () => {
         (await t.http.get('/v1/stats/events?group_by=period,type,status&interval=day').expect(200)).body.data,
         (await t.http.get('/v1/stats/events?group_by=country,admin1').expect(200)).body.data,
       ],
-      daily: (await t.db.pool.query(`SELECT day::text, type, events, reports FROM daily_event_stats ORDER BY 1, 2`)).rows,
+      daily: (await t.db.pool.query(`SELECT day::text, type, events, reports FROM daily_event_stats ORDER BY 1, 2`))
+        .rows,
       figures: (
         await t.db.pool.query(
           `SELECT day::text, type, measure, events, low, low_n, best, best_n, high, high_n FROM daily_figure_stats ORDER BY 1, 2, 3`,

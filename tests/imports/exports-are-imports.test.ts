@@ -38,7 +38,9 @@ const EVENTS = [
         document: documentBody({ published_at: '2025-01-11T08:00:00Z' }),
         stated_at: '2025-01-11T09:30:00+02:00',
         quote: 'Fighting near Sudzha.',
-        figures: [{ measure: 'killed', value: 5, qualifier: 'approximately', subject: actor('Second force', 'military') }],
+        figures: [
+          { measure: 'killed', value: 5, qualifier: 'approximately', subject: actor('Second force', 'military') },
+        ],
       }),
       reportBody({ reporter: actor('Agency B', 'agency'), stance: 'asserts' }),
     ],
@@ -108,14 +110,30 @@ describe('an NDJSON export is an import', () => {
     expect(await acledRows(target)).toEqual(await acledRows(source));
 
     // The copies keep their origin: self:<id of the source's event>, their status source, reports, documents and via chains.
-    const copied = (await target.http.get(`/v1/events?tag=${tag}&limit=100`).expect(200)).body.data as Record<string, any>[];
-    const original = (await source.http.get(`/v1/events?tag=${tag}&limit=100`).expect(200)).body.data as Record<string, any>[];
+    const copied = (await target.http.get(`/v1/events?tag=${tag}&limit=100`).expect(200)).body.data as Record<
+      string,
+      any
+    >[];
+    const original = (await source.http.get(`/v1/events?tag=${tag}&limit=100`).expect(200)).body.data as Record<
+      string,
+      any
+    >[];
     const bySelf = new Map(copied.map((e) => [e.external_ids.self, e]));
     for (const event of original) {
       const copy = bySelf.get(event.id);
       expect(copy, `the copy of ${event.id}`).toBeDefined();
       expect(copy!.external_ids).toEqual({ ...event.external_ids, self: event.id });
-      for (const field of ['type', 'title', 'description', 'status', 'status_source', 'occurred', 'location', 'tags', 'figures'])
+      for (const field of [
+        'type',
+        'title',
+        'description',
+        'status',
+        'status_source',
+        'occurred',
+        'location',
+        'tags',
+        'figures',
+      ])
         expect(stripIds(copy![field]), field).toEqual(stripIds(event[field]));
       expect(stripIds(copy!.participants)).toEqual(stripIds(event.participants));
       const reportOf = (r: Record<string, any>) => {
@@ -127,7 +145,12 @@ describe('an NDJSON export is an import', () => {
     }
 
     const before = await target.rowCounts();
-    expect((await postImport(target, text)).body).toEqual({ accepted: 0, rejected: 0, skipped: EVENTS.length, errors: [] });
+    expect((await postImport(target, text)).body).toEqual({
+      accepted: 0,
+      rejected: 0,
+      skipped: EVENTS.length,
+      errors: [],
+    });
     // The copies' own export is an import too: back into the target, nothing is added.
     expect((await postImport(target, await ndjsonExport(target))).body).toEqual({
       accepted: 0,

@@ -23,7 +23,11 @@ async function create(externalIds: Record<string, string> | undefined, overrides
 }
 
 const patch = (id: string, version: number, body: Record<string, unknown>) =>
-  t.http.patch(`/v1/events/${id}`).set('if-match', `"${version}"`).set('content-type', 'application/merge-patch+json').send(body);
+  t.http
+    .patch(`/v1/events/${id}`)
+    .set('if-match', `"${version}"`)
+    .set('content-type', 'application/merge-patch+json')
+    .send(body);
 
 describe('external_ids', () => {
   it('round trip: written on POST, served in GET, lists, NDJSON and CSV exports; {} when none', async () => {
@@ -47,7 +51,10 @@ describe('external_ids', () => {
     const acled = `NGA${unique()}`;
     const holder = await create({ acled });
     const before = await t.rowCounts();
-    const problem = await expectProblem(t.http.post('/v1/events').send(eventBody({ external_ids: { acled, ucdp: unique() } })), 409);
+    const problem = await expectProblem(
+      t.http.post('/v1/events').send(eventBody({ external_ids: { acled, ucdp: unique() } })),
+      409,
+    );
     expect(problem.existing_id).toBe(holder.id);
     expect(problem.detail).toContain(holder.id);
     expect(problem.errors).toEqual([
@@ -65,7 +72,10 @@ describe('external_ids', () => {
     const racer = await t.db.pool.connect();
     try {
       await racer.query('BEGIN');
-      await racer.query(`INSERT INTO event_external_ids (source, external_id, event_id) VALUES ('acled', $1, $2)`, [acled, holder.id]);
+      await racer.query(`INSERT INTO event_external_ids (source, external_id, event_id) VALUES ('acled', $1, $2)`, [
+        acled,
+        holder.id,
+      ]);
       const lines = [
         eventBody({ title: 'Raced', external_ids: { acled } }),
         eventBody({ title: 'Not raced', external_ids: { acled: other } }),
@@ -93,10 +103,9 @@ describe('external_ids', () => {
     }
     await deriveAfterRawWrites(t.db.pool, [holder.id]);
     const found = async (id: string) =>
-      (await t.http.get(`/v1/events?external_id=acled:${id}`).expect(200)).body.data.map((e: { title: string; id: string }) => [
-        e.id,
-        e.title,
-      ]);
+      (await t.http.get(`/v1/events?external_id=acled:${id}`).expect(200)).body.data.map(
+        (e: { title: string; id: string }) => [e.id, e.title],
+      );
     expect(await found(acled)).toEqual([[holder.id, expect.any(String)]]);
     expect(await found(other)).toEqual([[expect.any(String), 'Not raced']]);
   });
@@ -133,15 +142,25 @@ describe('external_ids', () => {
     const [gone, dup, kept] = [`G${unique()}`, `D${unique()}`, `K${unique()}`];
     const deleted = await create({ acled: gone });
     await t.http.delete(`/v1/events/${deleted.id}`).set('if-match', '"1"').expect(204);
-    const problem = await expectProblem(t.http.post('/v1/events').send(eventBody({ external_ids: { acled: gone } })), 409);
+    const problem = await expectProblem(
+      t.http.post('/v1/events').send(eventBody({ external_ids: { acled: gone } })),
+      409,
+    );
     expect(problem.existing_id).toBe(deleted.id);
     expect((await t.http.get(`/v1/events?external_id=acled:${gone}`).expect(200)).body.data).toEqual([]);
-    expect((await t.http.get(`/v1/events?external_id=acled:${gone}&include_deleted=true`).expect(200)).body.data).toHaveLength(1);
+    expect(
+      (await t.http.get(`/v1/events?external_id=acled:${gone}&include_deleted=true`).expect(200)).body.data,
+    ).toHaveLength(1);
 
     const survivor = await create({ ucdp: kept });
     const duplicate = await create({ acled: dup, ucdp: `other-${kept}` });
-    const merged = (await t.http.post(`/v1/events/${duplicate.id}/merge`).set('if-match', '"1"').send({ into: survivor.id }).expect(200))
-      .body;
+    const merged = (
+      await t.http
+        .post(`/v1/events/${duplicate.id}/merge`)
+        .set('if-match', '"1"')
+        .send({ into: survivor.id })
+        .expect(200)
+    ).body;
     // acled moves (the survivor had none); ucdp stays with the duplicate (the survivor has its own).
     expect(merged.external_ids).toEqual({ acled: dup, ucdp: kept });
     const found = (await t.http.get(`/v1/events?external_id=acled:${dup}`).expect(200)).body.data;
@@ -152,7 +171,9 @@ describe('external_ids', () => {
     const [x, y] = [`X${unique()}`, `Y${unique()}`];
     const one = await create({ acled: x });
     const two = await create({ ucdp: y });
-    const listed = (await t.http.get(`/v1/events?external_id=acled:${x},ucdp:${y},acled:none&sort=-created`).expect(200)).body.data;
+    const listed = (
+      await t.http.get(`/v1/events?external_id=acled:${x},ucdp:${y},acled:none&sort=-created`).expect(200)
+    ).body.data;
     expect(listed.map((e: { id: string }) => e.id)).toEqual([two.id, one.id]);
     // An id may hold a colon: only the first one separates the source.
     const colon = await create({ gdelt: `a:b:${x}` });

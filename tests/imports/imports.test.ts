@@ -27,7 +27,9 @@ async function lastSeq(): Promise<number> {
 }
 
 /** Every change after `since`, from the feed itself. */
-async function changesSince(since: number): Promise<{ seq: number; resource: string; id: string; action: string; version: number }[]> {
+async function changesSince(
+  since: number,
+): Promise<{ seq: number; resource: string; id: string; action: string; version: number }[]> {
   const changes = [];
   let cursor = String(since);
   for (;;) {
@@ -38,7 +40,9 @@ async function changesSince(since: number): Promise<{ seq: number; resource: str
   }
 }
 
-async function eventsTagged(tag: string): Promise<{ id: string; title: string; external_ids: Record<string, string>; version: number }[]> {
+async function eventsTagged(
+  tag: string,
+): Promise<{ id: string; title: string; external_ids: Record<string, string>; version: number }[]> {
   return (await t.http.get(`/v1/events?tag=${tag}&limit=1000&sort=occurred`).expect(200)).body.data;
 }
 
@@ -75,8 +79,18 @@ describe('lines', () => {
       errors: [
         { line: 3, errors: [{ path: '', message: expect.stringMatching(/^the line is not JSON/) }] },
         { line: 4, errors: [{ path: '/occurred/end', message: 'end must not be before start' }] },
-        { line: 5, errors: [{ path: '/type', message: expect.stringMatching(/^unknown event type "skirmish"; known types: .*capture/) }] },
-        { line: 6, errors: [{ path: '/participants/0/actor/id', message: 'no actor has the id 0193f1a0-0000-7000-8000-000000000001' }] },
+        {
+          line: 5,
+          errors: [
+            { path: '/type', message: expect.stringMatching(/^unknown event type "skirmish"; known types: .*capture/) },
+          ],
+        },
+        {
+          line: 6,
+          errors: [
+            { path: '/participants/0/actor/id', message: 'no actor has the id 0193f1a0-0000-7000-8000-000000000001' },
+          ],
+        },
         { line: 9, errors: [{ path: '', message: 'Invalid input: expected object, received string' }] },
         { line: 10, errors: [{ path: '', message: expect.stringMatching(/^a value is outside what can be stored/) }] },
       ],
@@ -85,9 +99,12 @@ describe('lines', () => {
     expect(events.map((e) => e.title)).toEqual(['first', 'second']);
     // Every event and report has its created revision in the feed, as a POST would give it.
     const changes = await changesSince(since);
-    const created = (resource: string) => changes.filter((c) => c.resource === resource && c.action === 'created').map((c) => c.id);
+    const created = (resource: string) =>
+      changes.filter((c) => c.resource === resource && c.action === 'created').map((c) => c.id);
     expect(created('event').sort()).toEqual(events.map((e) => e.id).sort());
-    const reports = (await Promise.all(events.map(async (e) => (await t.http.get(`/v1/events/${e.id}`).expect(200)).body.reports))).flat();
+    const reports = (
+      await Promise.all(events.map(async (e) => (await t.http.get(`/v1/events/${e.id}`).expect(200)).body.reports))
+    ).flat();
     expect(reports).toHaveLength(3);
     expect(created('report').sort()).toEqual(reports.map((r: { id: string }) => r.id).sort());
     expect(changes.every((c) => c.action === 'created' && c.version === 1)).toBe(true);
@@ -154,7 +171,12 @@ describe('atomic', () => {
         figures: [{ measure: 'killed', value: i + 1, qualifier: 'exact' }],
       }),
     );
-    expect((await post(ndjson(lines), '?atomic=true').expect(200)).body).toEqual({ accepted: 5, rejected: 0, skipped: 0, errors: [] });
+    expect((await post(ndjson(lines), '?atomic=true').expect(200)).body).toEqual({
+      accepted: 5,
+      rejected: 0,
+      skipped: 0,
+      errors: [],
+    });
     const events = await eventsTagged(tag);
     expect(events).toHaveLength(5);
     const changes = await changesSince(since);
@@ -193,7 +215,12 @@ describe('importing again', () => {
     const before = await t.rowCounts();
     const since = await lastSeq();
     expect((await post(ndjson(lines)).expect(200)).body).toEqual({ accepted: 0, rejected: 0, skipped: 4, errors: [] });
-    expect((await post(ndjson(lines), '?atomic=true').expect(200)).body).toEqual({ accepted: 0, rejected: 0, skipped: 4, errors: [] });
+    expect((await post(ndjson(lines), '?atomic=true').expect(200)).body).toEqual({
+      accepted: 0,
+      rejected: 0,
+      skipped: 4,
+      errors: [],
+    });
     expect(await t.rowCounts()).toEqual(before);
     expect(await lastSeq()).toBe(since);
     expect(await eventsTagged(tag)).toEqual(events);
@@ -203,7 +230,10 @@ describe('importing again', () => {
     const tag = `grown-${unique()}`;
     const line = (i: number) => eventBody({ title: `grown ${i}`, tags: [tag], external_ids: { acled: `${tag}-${i}` } });
     await post(ndjson([line(1), line(2)])).expect(200);
-    expect((await post(ndjson([line(1), line(2), line(3)])).expect(200)).body).toMatchObject({ accepted: 1, skipped: 2 });
+    expect((await post(ndjson([line(1), line(2), line(3)])).expect(200)).body).toMatchObject({
+      accepted: 1,
+      skipped: 2,
+    });
     expect((await eventsTagged(tag)).map((e) => e.title)).toEqual(['grown 1', 'grown 2', 'grown 3']);
   });
 });
@@ -271,11 +301,19 @@ describe('IMPORT_MAX_BYTES', () => {
     const { port } = small.server.address() as { port: number };
     return new Promise((resolve, reject) => {
       const req = httpRequest(
-        { port, host: '127.0.0.1', method: 'POST', path, headers: { 'content-type': NDJSON, authorization: `Bearer ${t.keys.editor}` } },
+        {
+          port,
+          host: '127.0.0.1',
+          method: 'POST',
+          path,
+          headers: { 'content-type': NDJSON, authorization: `Bearer ${t.keys.editor}` },
+        },
         (res) => {
           let text = '';
           res.on('data', (chunk) => (text += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }),
+          );
         },
       );
       req.on('error', reject);
@@ -293,7 +331,11 @@ describe('IMPORT_MAX_BYTES', () => {
     const before = await t.rowCounts();
     const body = ndjson([eventBody({ description: 'y'.repeat(limit) })]);
     const problem = await expectProblem(
-      supertest(small.server).post('/v1/imports').set('authorization', `Bearer ${t.keys.editor}`).set('content-type', NDJSON).send(body),
+      supertest(small.server)
+        .post('/v1/imports')
+        .set('authorization', `Bearer ${t.keys.editor}`)
+        .set('content-type', NDJSON)
+        .send(body),
       413,
     );
     expect(problem.detail).toMatch(/at most 1048576 bytes/);

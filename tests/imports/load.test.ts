@@ -35,26 +35,32 @@ interface Upload {
 function openUpload(app: FastifyInstance, query: string, key: string): Upload {
   const { port } = app.server.address() as { port: number };
   let req!: ClientRequest;
-  const answer = new Promise<{ status: number; headers: Record<string, unknown>; body: Record<string, unknown> }>((resolve, reject) => {
-    req = httpRequest(
-      {
-        port,
-        host: '127.0.0.1',
-        method: 'POST',
-        path: `/v1/imports${query}`,
-        headers: { 'content-type': NDJSON, authorization: `Bearer ${key}` },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (chunk) => (text += chunk));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-  });
+  const answer = new Promise<{ status: number; headers: Record<string, unknown>; body: Record<string, unknown> }>(
+    (resolve, reject) => {
+      req = httpRequest(
+        {
+          port,
+          host: '127.0.0.1',
+          method: 'POST',
+          path: `/v1/imports${query}`,
+          headers: { 'content-type': NDJSON, authorization: `Bearer ${key}` },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+    },
+  );
   return { req, answer };
 }
 
@@ -67,7 +73,11 @@ async function idleInTransaction(): Promise<number> {
 }
 
 /** The report of an import answer: the body of a 200, or the job of a 202 followed until it ends. */
-async function finalReport(answer: { status: number; headers: Record<string, unknown>; body: Record<string, unknown> }) {
+async function finalReport(answer: {
+  status: number;
+  headers: Record<string, unknown>;
+  body: Record<string, unknown>;
+}) {
   expect([200, 202]).toContain(answer.status);
   let body = answer.body;
   for (let i = 0; i < 600 && answer.status === 202 && body.status === 'running'; i++) {
@@ -149,7 +159,11 @@ describe('request and idle timeouts', () => {
       host: '127.0.0.1',
       method: 'POST',
       path: '/v1/events',
-      headers: { 'content-type': 'application/json', 'content-length': '1000', authorization: `Bearer ${t.keys.editor}` },
+      headers: {
+        'content-type': 'application/json',
+        'content-length': '1000',
+        authorization: `Bearer ${t.keys.editor}`,
+      },
     });
     const status = new Promise<number>((resolve, reject) => {
       req.on('response', (res) => {
@@ -183,7 +197,10 @@ describe('line and batch sizes', () => {
         .expect(200);
       expect(answer.body).toMatchObject({ accepted: 2, rejected: 1 });
       expect(answer.body.errors).toEqual([
-        { line: 2, errors: [{ path: '', message: expect.stringMatching(/^line 2 is \d+ bytes long, over the limit of 4096/) }] },
+        {
+          line: 2,
+          errors: [{ path: '', message: expect.stringMatching(/^line 2 is \d+ bytes long, over the limit of 4096/) }],
+        },
       ]);
       expect(await countTagged(tag)).toBe(2);
     } finally {
@@ -266,7 +283,9 @@ describe('the event loop', () => {
   }, 120_000);
 
   it('answers a large invalid body over HTTP with every line counted', async () => {
-    const report = await finalReport(await t.http.post('/v1/imports').set('content-type', NDJSON).send('[]\n'.repeat(200_000)));
+    const report = await finalReport(
+      await t.http.post('/v1/imports').set('content-type', NDJSON).send('[]\n'.repeat(200_000)),
+    );
     expect(report).toMatchObject({ accepted: 0, rejected: 200_000 });
     expect(report.errors).toHaveLength(1000);
   }, 120_000);
@@ -276,7 +295,12 @@ describe('import jobs', () => {
   it('Prefer: respond-async answers 202 with a Location whose job shows progress and the final report', async () => {
     const tag = `job-${unique()}`;
     const body = ndjson([...Array.from({ length: 30 }, () => eventBody({ tags: [tag] })), '[]']);
-    const answer = await t.http.post('/v1/imports').set('content-type', NDJSON).set('prefer', 'respond-async').send(body).expect(202);
+    const answer = await t.http
+      .post('/v1/imports')
+      .set('content-type', NDJSON)
+      .set('prefer', 'respond-async')
+      .send(body)
+      .expect(202);
     const location = answer.headers.location as string;
     expect(location).toMatch(/^\/v1\/imports\/[0-9a-f-]{36}$/);
     expect(answer.body).toMatchObject({ status: 'running', atomic: false });
@@ -294,7 +318,9 @@ describe('import jobs', () => {
     const second = await buildApp({ db: other });
     await second.listen({ port: 0, host: '127.0.0.1' });
     try {
-      const seen = (await supertest(second.server).get(location).set('authorization', `Bearer ${t.keys.editor}`).expect(200)).body;
+      const seen = (
+        await supertest(second.server).get(location).set('authorization', `Bearer ${t.keys.editor}`).expect(200)
+      ).body;
       expect(seen).toEqual(job);
     } finally {
       await second.close();

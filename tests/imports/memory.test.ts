@@ -45,7 +45,9 @@ describe('an import of large lines', () => {
       heapSlack: slack,
     }).finally(() => clearInterval(sampler));
     expect(report).toEqual({ accepted: lines, rejected: 0, skipped: 0, errors: [] });
-    const { rows } = await t.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM reports WHERE length(quote) > 9000`);
+    const { rows } = await t.db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM reports WHERE length(quote) > 9000`,
+    );
     expect(rows[0]!.n).toBe(lines * 90);
     // About 54 MB of lines went through; without the collections the heap grew by twice that or more.
     expect((peak - start) / 1048576).toBeLessThan(slack / 1048576 + 24);

@@ -6,7 +6,9 @@ import { MAX_LINE_BYTES, ndjsonRecords, type ImportRecord } from '../../src/modu
 
 async function read(chunks: (string | Buffer)[]): Promise<ImportRecord[]> {
   const records: ImportRecord[] = [];
-  for await (const record of ndjsonRecords(Readable.from(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))))) {
+  for await (const record of ndjsonRecords(
+    Readable.from(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c))),
+  )) {
     records.push(record);
   }
   return records;
@@ -38,7 +40,13 @@ describe('ndjsonRecords', () => {
 
   it('reports a line that is not JSON, not UTF-8 or too long, and reads on', async () => {
     const long = `{"x":"${'a'.repeat(MAX_LINE_BYTES)}"}`;
-    const records = await read(['{"ok":1}\n{oops\n', Buffer.from([0xff, 0xfe, 0x0a]), long.slice(0, 1000), long.slice(1000), '\n{"ok":2}']);
+    const records = await read([
+      '{"ok":1}\n{oops\n',
+      Buffer.from([0xff, 0xfe, 0x0a]),
+      long.slice(0, 1000),
+      long.slice(1000),
+      '\n{"ok":2}',
+    ]);
     expect(records).toEqual([
       { line: 1, value: { ok: 1 }, bytes: expect.any(Number) },
       { line: 2, errors: [{ path: '', message: expect.stringMatching(/^the line is not JSON: /) }] },

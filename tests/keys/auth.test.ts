@@ -23,9 +23,14 @@ interface Operation {
 type Paths = Record<string, Record<string, Operation>>;
 
 /** Every operation of the served document, with its path parameters filled in. */
-async function operations(): Promise<{ method: string; path: string; url: string; security?: Operation['security'] }[]> {
+async function operations(): Promise<
+  { method: string; path: string; url: string; security?: Operation['security'] }[]
+> {
   const paths = (await t.http.get('/openapi.json').expect(200)).body.paths as Paths;
-  const values: Record<string, string> = { id: '0193f1a0-0000-7000-8000-00000000dead', event_id: '0193f1a0-0000-7000-8000-00000000beef' };
+  const values: Record<string, string> = {
+    id: '0193f1a0-0000-7000-8000-00000000dead',
+    event_id: '0193f1a0-0000-7000-8000-00000000beef',
+  };
   values.relation = 'follows';
   values.name = 'nobody';
   return Object.entries(paths).flatMap(([path, byMethod]) =>
@@ -76,7 +81,9 @@ describe('roles', () => {
 
   it('of several creations of one name at once, one gets the key and the others a 409, never a 500', async () => {
     const name = `race-${unique()}`;
-    const answers = await Promise.all(Array.from({ length: 6 }, () => t.as.admin.post('/v1/api-keys').send({ name, role: 'reader' })));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => t.as.admin.post('/v1/api-keys').send({ name, role: 'reader' })),
+    );
     expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
     for (const refused of answers.filter((answer) => answer.status === 409)) {
       expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -113,7 +120,10 @@ describe('revocation', () => {
     await t.as.admin.delete(`/v1/api-keys/${name}`).expect(204);
     await expectProblem(withKey(), 401);
     await expectProblem(t.as.admin.delete(`/v1/api-keys/${name}`), 404);
-    const listed = (await t.as.admin.get('/v1/api-keys').expect(200)).body.data as { name: string; revoked_at: string | null }[];
+    const listed = (await t.as.admin.get('/v1/api-keys').expect(200)).body.data as {
+      name: string;
+      revoked_at: string | null;
+    }[];
     expect(listed.find((entry) => entry.name === name)?.revoked_at).not.toBeNull();
   });
 });

@@ -4,7 +4,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
-type Response = { description: string; headers?: Record<string, { $ref?: string; schema?: unknown }>; content?: unknown };
+type Response = {
+  description: string;
+  headers?: Record<string, { $ref?: string; schema?: unknown }>;
+  content?: unknown;
+};
 type Document = {
   paths: Record<string, Record<string, { operationId: string; responses: Record<string, Response> }>>;
   components: { headers?: Record<string, { description?: string; schema?: unknown }> };

@@ -8,7 +8,16 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { unique } from '../helpers/fixtures.js';
-import { connect, createEvent, disputedCapture, everyPage, listWithFilter, readEvent, retitle, type Client } from './client-scenario.js';
+import {
+  connect,
+  createEvent,
+  disputedCapture,
+  everyPage,
+  listWithFilter,
+  readEvent,
+  retitle,
+  type Client,
+} from './client-scenario.js';
 import { clientTypes, compileScenario, DOCUMENT } from './client-types.js';
 
 let t: TestApp;
@@ -46,7 +55,11 @@ describe('the scenario, through openapi-fetch against the app', () => {
   let disputed: Awaited<ReturnType<typeof createEvent>>;
 
   it('creates an event with two conflicting reports', async () => {
-    disputed = await createEvent(client, disputedCapture('Two soldiers captured near Sudzha', '2024-12-26', tag), randomUUID());
+    disputed = await createEvent(
+      client,
+      disputedCapture('Two soldiers captured near Sudzha', '2024-12-26', tag),
+      randomUUID(),
+    );
     expect(disputed.httpStatus).toBe(201);
     expect(disputed.etag).toBe('"1"');
     expect(disputed.location).toMatch(new RegExp(`/v1/events/${disputed.id}$`));
@@ -86,7 +99,13 @@ describe('the scenario, through openapi-fetch against the app', () => {
   it('patches with If-Match (a merge patch) and reads the new version and ETag', async () => {
     const read = await readEvent(client, disputed.id);
     expect(read.etag).toBe('"1"');
-    const patched = await retitle(client, disputed.id, read.etag!, 'Two soldiers captured near Sudzha, one side denies', [tag, 'pow']);
+    const patched = await retitle(
+      client,
+      disputed.id,
+      read.etag!,
+      'Two soldiers captured near Sudzha, one side denies',
+      [tag, 'pow'],
+    );
     expect(patched).toMatchObject({ ok: true, etag: '"2"', version: 2, tags: [tag, 'pow'], updatedBy: 'test-editor' });
     expect(await readEvent(client, disputed.id)).toMatchObject({
       etag: '"2"',
@@ -107,7 +126,10 @@ describe('the scenario, through openapi-fetch against the app', () => {
       etag: '"2"',
     });
     expect(stale.failure.contentType).toMatch(/^application\/problem\+json/);
-    expect(await readEvent(client, disputed.id)).toMatchObject({ version: 2, title: 'Two soldiers captured near Sudzha, one side denies' });
+    expect(await readEvent(client, disputed.id)).toMatchObject({
+      version: 2,
+      title: 'Two soldiers captured near Sudzha, one side denies',
+    });
   });
 
   it('gets a bad filter back as a 400 problem naming the parameter', async () => {

@@ -35,7 +35,12 @@ describe('the document', () => {
     const list = operations().find((o) => o.operation.operationId === 'listEvents')!.operation;
     const parameter = (name: string) => (list.parameters as Json[]).find((p) => p.name === name)!;
     for (const name of ['status', 'role', 'stance', 'type', 'tag']) {
-      expect(parameter(name), name).toMatchObject({ in: 'query', style: 'form', explode: false, schema: { type: 'array' } });
+      expect(parameter(name), name).toMatchObject({
+        in: 'query',
+        style: 'form',
+        explode: false,
+        schema: { type: 'array' },
+      });
     }
     expect(parameter('status').schema.items).toEqual({ $ref: '#/components/schemas/EventStatus' });
     expect(parameter('count').schema).toEqual({ type: 'boolean' });
@@ -50,7 +55,9 @@ describe('the document', () => {
     const with428 = operations().filter((o) => o.operation.responses?.['428']);
     expect(with428.length).toBeGreaterThanOrEqual(9);
     for (const { path, method, operation } of with428) {
-      const ifMatch = (operation.parameters as Json[] | undefined)?.find((p) => p.in === 'header' && p.name === 'if-match');
+      const ifMatch = (operation.parameters as Json[] | undefined)?.find(
+        (p) => p.in === 'header' && p.name === 'if-match',
+      );
       expect(ifMatch?.required, `${method} ${path}`).toBe(true);
     }
     const id = (await t.http.post('/v1/events').send(eventBody()).expect(201)).body.id;

@@ -60,12 +60,17 @@ export async function generateClients(document: string): Promise<void> {
  * bundler's module resolution as a dashboard built with one has it. Returns tsc's exit code and
  * its diagnostics. The tsconfig is written under node_modules/.cache, where typecheck never looks.
  */
-export async function compile(files: string[], resolution: 'node' | 'bundler'): Promise<{ code: number; output: string }> {
+export async function compile(
+  files: string[],
+  resolution: 'node' | 'bundler',
+): Promise<{ code: number; output: string }> {
   const cache = join(ROOT, 'node_modules/.cache');
   await mkdir(cache, { recursive: true });
   const folder = await mkdtemp(join(cache, 'openapi-generators-'));
   try {
-    const project = (await import(join(ROOT, 'tsconfig.json'), { with: { type: 'json' } })).default as { compilerOptions: object };
+    const project = (await import(join(ROOT, 'tsconfig.json'), { with: { type: 'json' } })).default as {
+      compilerOptions: object;
+    };
     const bundler = resolution === 'bundler' ? { module: 'ESNext', moduleResolution: 'Bundler' } : {};
     const tsconfig = {
       compilerOptions: {

@@ -28,7 +28,12 @@ export function captureBody(title: string, day: string, tag: string): EventCreat
     location: { name: 'Sudzha', country: 'RUS', lat: 51.19, lon: 35.27, precision: 'exact' },
     participants: [{ actor: { name: "Korean People's Army", kind: 'military', country: 'PRK' }, role: 'victim' }],
     figures: [{ measure: 'captured', value: 2, qualifier: 'exact' }],
-    reports: [{ reporter: { name: 'General Staff of the Armed Forces of Ukraine', kind: 'military', country: 'UKR' }, stance: 'asserts' }],
+    reports: [
+      {
+        reporter: { name: 'General Staff of the Armed Forces of Ukraine', kind: 'military', country: 'UKR' },
+        stance: 'asserts',
+      },
+    ],
     tags: [tag],
   };
 }
@@ -44,11 +49,20 @@ export async function heyScenario(client: HeyClient, tag: string) {
 
   const listed = await listEvents({
     client,
-    query: { tag: [tag], type: ['capture', 'death'], status: ['reported', 'corroborated'], stance: ['asserts'], count: true },
+    query: {
+      tag: [tag],
+      type: ['capture', 'death'],
+      status: ['reported', 'corroborated'],
+      stance: ['asserts'],
+      count: true,
+    },
   });
   if (listed.error) throw new Error(`listEvents: ${JSON.stringify(listed.error)}`);
 
-  const stats = await eventStats({ client, query: { tag: [tag], group_by: ['type', 'status'], measure: ['captured'] } });
+  const stats = await eventStats({
+    client,
+    query: { tag: [tag], group_by: ['type', 'status'], measure: ['captured'] },
+  });
   if (stats.error) throw new Error(`eventStats: ${JSON.stringify(stats.error)}`);
 
   const geo = await exportEventsGeoJson({ client, query: { tag: [tag], sort: 'occurred' } });
@@ -73,8 +87,17 @@ export async function heyScenario(client: HeyClient, tag: string) {
 
   return {
     created: created.map((event) => event.id),
-    listed: { ids: listed.data.data.map((event) => event.id), total: listed.data.total, statuses: listed.data.data.map((e) => e.status) },
-    stats: stats.data.data.map((row) => ({ type: row.type, status: row.status, events: row.events, captured: row.figures.captured?.best })),
+    listed: {
+      ids: listed.data.data.map((event) => event.id),
+      total: listed.data.total,
+      statuses: listed.data.data.map((e) => e.status),
+    },
+    stats: stats.data.data.map((row) => ({
+      type: row.type,
+      status: row.status,
+      events: row.events,
+      captured: row.figures.captured?.best,
+    })),
     geojson: geo.data.features.map((feature) => ({ id: feature.id, coordinates: feature.geometry.coordinates })),
     csv: csv.data,
     patched: { version: patched.data.version, title: patched.data.title, etag: patched.response.headers.get('etag') },

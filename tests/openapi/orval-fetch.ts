@@ -10,7 +10,10 @@ export function configureOrval(url: string, apiKey: string): void {
 }
 
 export async function orvalFetch<T>(url: string, options: RequestInit = {}): Promise<T> {
-  const response = await fetch(`${baseUrl}${url}`, { ...options, headers: { ...headers, ...(options.headers as Record<string, string>) } });
+  const response = await fetch(`${baseUrl}${url}`, {
+    ...options,
+    headers: { ...headers, ...(options.headers as Record<string, string>) },
+  });
   const type = response.headers.get('content-type') ?? '';
   const text = [204, 205, 304].includes(response.status) ? '' : await response.text();
   // JSON, problem+json and GeoJSON are parsed; CSV and NDJSON stay text.

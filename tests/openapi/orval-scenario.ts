@@ -3,7 +3,14 @@
 // import without an extension, as bundlers take it, so tests/openapi/generators.test.ts
 // compiles this file with bundler resolution (npm run typecheck leaves it out) and runs it.
 import { configureOrval } from './orval-fetch.js';
-import { createEvent, eventStats, exportEventsCsv, exportEventsGeoJson, listEvents, patchEvent } from './generated/orval/api.js';
+import {
+  createEvent,
+  eventStats,
+  exportEventsCsv,
+  exportEventsGeoJson,
+  listEvents,
+  patchEvent,
+} from './generated/orval/api.js';
 import type { EventCreateInput } from './generated/orval/api.js';
 
 export { configureOrval };
@@ -14,7 +21,12 @@ function captureBody(title: string, day: string, tag: string): EventCreateInput 
     title,
     occurred: { start: day, precision: 'day' },
     location: { name: 'Sudzha', country: 'RUS', lat: 51.19, lon: 35.27, precision: 'exact' },
-    reports: [{ reporter: { name: 'General Staff of the Armed Forces of Ukraine', kind: 'military', country: 'UKR' }, stance: 'asserts' }],
+    reports: [
+      {
+        reporter: { name: 'General Staff of the Armed Forces of Ukraine', kind: 'military', country: 'UKR' },
+        stance: 'asserts',
+      },
+    ],
     tags: [tag],
   };
 }
@@ -33,7 +45,11 @@ export async function orvalScenario(tag: string) {
   const stats = await eventStats({ tag: [tag], group_by: ['status'] });
   if (stats.status !== 200) throw new Error(`eventStats: ${stats.status}`);
   const id = created.data.id;
-  const patched = await patchEvent(id, { title: 'Capture of 2024-12-28, retitled' }, { 'if-match': `"${created.data.version}"` });
+  const patched = await patchEvent(
+    id,
+    { title: 'Capture of 2024-12-28, retitled' },
+    { 'if-match': `"${created.data.version}"` },
+  );
   if (patched.status !== 200) throw new Error(`patchEvent: ${patched.status}`);
   const stale = await patchEvent(id, { title: 'A stale write' }, { 'if-match': `"${created.data.version}"` });
   return {

@@ -8,7 +8,9 @@ import { promisify } from 'node:util';
 export async function runTsc(folder: string): Promise<{ code: number; output: string }> {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   try {
-    await promisify(execFile)(process.execPath, [tsc, '-p', folder, '--pretty', 'false'], { maxBuffer: 16 * 1024 * 1024 });
+    await promisify(execFile)(process.execPath, [tsc, '-p', folder, '--pretty', 'false'], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
     return { code: 0, output: '' };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };

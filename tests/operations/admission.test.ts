@@ -49,7 +49,11 @@ async function waitingOnLock(t: TestApp): Promise<number> {
 
 /** `n` copies of a template event with a description `repeat` times long, written in bulk, tagged `tag`: exports of some size, quickly. */
 async function bulkEvents(t: TestApp, n: number, tag: string, repeat = 1): Promise<void> {
-  const template = await postEvent(t.http, `the ${tag} template`, eventBody({ description: 'A long description. '.repeat(20) }));
+  const template = await postEvent(
+    t.http,
+    `the ${tag} template`,
+    eventBody({ description: 'A long description. '.repeat(20) }),
+  );
   const ids = Array.from({ length: n }, () => uuidv7());
   await t.db.pool.query(
     `INSERT INTO events (id, type, title, description, status, occurred_start, occurred_end, occurred_precision,
@@ -152,7 +156,12 @@ describe('expensive reads beyond their slots', () => {
       await eventually(() => t.db.expensive.inUse === 2, "the reader's stats hold the other slot");
       expect((await t.anonymous.get('/metrics').expect(200)).text).toMatch(/^expensive_reads_running 2$/m);
       // A third client finds the instance full, for stats and for the other expensive reads: full text, counts, paged exports with q.
-      for (const path of [STATS, '/v1/events?q=soldier', '/v1/events?count=true', '/v1/events?format=csv&q=soldier&limit=5']) {
+      for (const path of [
+        STATS,
+        '/v1/events?q=soldier',
+        '/v1/events?count=true',
+        '/v1/events?format=csv&q=soldier&limit=5',
+      ]) {
         const full = await t.as.admin.get(path).timeout(10_000);
         expect((await expectProblem(Promise.resolve(full), 503)).type).toBe('/problems/service-unavailable');
         expect(Number(full.headers['retry-after'])).toBeGreaterThan(0);
@@ -189,7 +198,9 @@ describe('a stats request its query string dooms', () => {
       // A day per row from 1900: more than 10,000 rows whatever the data. It used to run the stats query first.
       const problem = await expectProblem(
         t.anonymous
-          .get('/v1/stats/events?occurred_from=1900-01-01&occurred_to=2024-01-01&group_by=period&interval=day&fill=true')
+          .get(
+            '/v1/stats/events?occurred_from=1900-01-01&occurred_to=2024-01-01&group_by=period&interval=day&fill=true',
+          )
           .timeout(10_000),
         400,
       );
@@ -280,7 +291,10 @@ describe('slow export readers', () => {
       expect(t.db.exports.inUse).toBe(2);
       // ...until the guard drops them, which frees the slots and the export pool's connections.
       await eventually(() => t.db.exports.inUse === 0, 'the slow readers are dropped');
-      await eventually(() => t.db.exports.pool.totalCount === t.db.exports.pool.idleCount, 'their connections are free');
+      await eventually(
+        () => t.db.exports.pool.totalCount === t.db.exports.pool.idleCount,
+        'their connections are free',
+      );
       expect((await t.anonymous.get('/metrics').expect(200)).text).toMatch(/^exports_streaming 0$/m);
       const exported = await t.anonymous.get('/v1/events?format=ndjson&tag=bulk').timeout(60_000).expect(200);
       expect(exported.text.split('\n').filter(Boolean)).toHaveLength(BULK);
@@ -366,7 +380,9 @@ describe('exports to callers without a key, at a capped rate', () => {
   let t: TestApp;
   const RATE = 128 * 1024;
   beforeAll(async () => {
-    t = await startTestApp({ deps: { exportClients: { minBytesPerSecond: 16 * 1024, windowMs: 10_000, anonymousBytesPerSecond: RATE } } });
+    t = await startTestApp({
+      deps: { exportClients: { minBytesPerSecond: 16 * 1024, windowMs: 10_000, anonymousBytesPerSecond: RATE } },
+    });
     await bulkEvents(t, 800, 'capped');
   }, 120_000);
   afterAll(async () => {

@@ -22,7 +22,8 @@ let db: Database;
 let app: FastifyInstance;
 let http: ReturnType<typeof supertest.agent>;
 
-const start = () => startEmbeddedPostgres({ dataDir: path.join(folder, 'pg'), port, database: 'faults', persistent: true });
+const start = () =>
+  startEmbeddedPostgres({ dataDir: path.join(folder, 'pg'), port, database: 'faults', persistent: true });
 
 beforeAll(async () => {
   folder = await mkdtemp(path.join(tmpdir(), 'conflict-events-faults-'));

@@ -42,49 +42,59 @@ describe.each([
   ['PostgreSQL', () => postgresStore(t.db.pool)],
   ['Redis', () => redisStore(REDIS_URL ?? 'redis://unset', `test-${randomBytes(4).toString('hex')}`)],
 ])('rate limits counted in %s', (name, makeStore) => {
-  it.skipIf(name === 'Redis' && !REDIS_URL)('per address without a key: RateLimit headers, then 429 with Retry-After', async () => {
-    const store = makeStore();
-    const [one, two] = [await extraApp({ store }), await extraApp({ store })];
-    // Two instances on one store: the count is shared.
-    const remaining = [];
-    for (const http of [one, two, one]) {
-      const response = await http.get('/v1/event-types').expect(200);
-      expect(response.headers['ratelimit-policy']).toBe('3;w=60');
-      remaining.push(/remaining=(\d+)/.exec(response.headers.ratelimit ?? '')?.[1]);
-    }
-    expect(remaining).toEqual(['2', '1', '0']);
-    const refused = await two.get('/v1/event-types');
-    const problem = await expectProblem(Promise.resolve(refused), 429);
-    expect(problem.type).toBe('/problems/rate-limited');
-    const retryAfter = Number(refused.headers['retry-after']);
-    expect(retryAfter).toBeGreaterThan(0);
-    expect(retryAfter).toBeLessThanOrEqual(60);
-    // Health checks are never limited; a key has its own count.
-    await one.get('/healthz').expect(200);
-    const keyed = await one.post('/v1/actors').set('authorization', `Bearer ${t.keys.editor}`).send(actorBody()).expect(201);
-    expect(keyed.headers.ratelimit).toMatch(/^limit=4, remaining=3, reset=\d+$/);
-  });
+  it.skipIf(name === 'Redis' && !REDIS_URL)(
+    'per address without a key: RateLimit headers, then 429 with Retry-After',
+    async () => {
+      const store = makeStore();
+      const [one, two] = [await extraApp({ store }), await extraApp({ store })];
+      // Two instances on one store: the count is shared.
+      const remaining = [];
+      for (const http of [one, two, one]) {
+        const response = await http.get('/v1/event-types').expect(200);
+        expect(response.headers['ratelimit-policy']).toBe('3;w=60');
+        remaining.push(/remaining=(\d+)/.exec(response.headers.ratelimit ?? '')?.[1]);
+      }
+      expect(remaining).toEqual(['2', '1', '0']);
+      const refused = await two.get('/v1/event-types');
+      const problem = await expectProblem(Promise.resolve(refused), 429);
+      expect(problem.type).toBe('/problems/rate-limited');
+      const retryAfter = Number(refused.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      // Health checks are never limited; a key has its own count.
+      await one.get('/healthz').expect(200);
+      const keyed = await one
+        .post('/v1/actors')
+        .set('authorization', `Bearer ${t.keys.editor}`)
+        .send(actorBody())
+        .expect(201);
+      expect(keyed.headers.ratelimit).toMatch(/^limit=4, remaining=3, reset=\d+$/);
+    },
+  );
 
-  it.skipIf(name === 'Redis' && !REDIS_URL)('a client over its limit is refused without a store write per request', async () => {
-    const inner = makeStore();
-    let hits = 0;
-    const counting: RateLimitStore = { hit: (client) => (hits++, inner.hit(client)), close: () => inner.close() };
-    const http = await extraApp({ store: counting });
-    // A key of its own, so no other test's requests count (the limit for a key is 4).
-    const { key } = (await createKey(t.db.prisma, `limits-${randomBytes(4).toString('hex')}`, 'reader', 'test'))!;
-    const get = () => http.get('/v1/event-types').set('authorization', `Bearer ${key}`);
-    for (let i = 0; i < 4; i++) await get().expect(200);
-    await expectProblem(get(), 429);
-    const counted = hits;
-    for (let i = 0; i < 20; i++) {
-      const refused = await get().expect(429);
-      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-      expect(refused.headers.ratelimit).toMatch(/^limit=4, remaining=0, reset=\d+$/);
-    }
-    // A store write for each of the first five, none for the twenty after (unless a window ended meanwhile: one more).
-    expect(counted).toBe(5);
-    expect(hits - counted).toBeLessThanOrEqual(1);
-  });
+  it.skipIf(name === 'Redis' && !REDIS_URL)(
+    'a client over its limit is refused without a store write per request',
+    async () => {
+      const inner = makeStore();
+      let hits = 0;
+      const counting: RateLimitStore = { hit: (client) => (hits++, inner.hit(client)), close: () => inner.close() };
+      const http = await extraApp({ store: counting });
+      // A key of its own, so no other test's requests count (the limit for a key is 4).
+      const { key } = (await createKey(t.db.prisma, `limits-${randomBytes(4).toString('hex')}`, 'reader', 'test'))!;
+      const get = () => http.get('/v1/event-types').set('authorization', `Bearer ${key}`);
+      for (let i = 0; i < 4; i++) await get().expect(200);
+      await expectProblem(get(), 429);
+      const counted = hits;
+      for (let i = 0; i < 20; i++) {
+        const refused = await get().expect(429);
+        expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+        expect(refused.headers.ratelimit).toMatch(/^limit=4, remaining=0, reset=\d+$/);
+      }
+      // A store write for each of the first five, none for the twenty after (unless a window ended meanwhile: one more).
+      expect(counted).toBe(5);
+      expect(hits - counted).toBeLessThanOrEqual(1);
+    },
+  );
 });
 
 describe('limits on requests', () => {
@@ -102,7 +112,11 @@ describe('limits on requests', () => {
 
 describe('security headers and CORS', () => {
   it('every answer carries the security headers', async () => {
-    for (const response of [await t.http.get('/v1/events?limit=1'), await t.http.get('/nowhere'), await t.anonymous.post('/v1/actors')]) {
+    for (const response of [
+      await t.http.get('/v1/events?limit=1'),
+      await t.http.get('/nowhere'),
+      await t.anonymous.post('/v1/actors'),
+    ]) {
       expect(response.headers['x-content-type-options']).toBe('nosniff');
       expect(response.headers['x-frame-options']).toBe('DENY');
       expect(response.headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
@@ -127,7 +141,9 @@ describe('security headers and CORS', () => {
     expect(stranger.headers['access-control-allow-origin']).toBeUndefined();
     // Without CORS_ORIGINS no browser origin is allowed at all.
     expect(
-      (await t.http.get('/v1/event-types').set('origin', 'https://dash.example.org')).headers['access-control-allow-origin'],
+      (await t.http.get('/v1/event-types').set('origin', 'https://dash.example.org')).headers[
+        'access-control-allow-origin'
+      ],
     ).toBeUndefined();
   });
 });

@@ -40,8 +40,12 @@ afterAll(async () => {
 
 describe('request ids', () => {
   it('keeps a plausible incoming X-Request-Id, replaces a wrong one, and makes one when absent', async () => {
-    expect((await t.http.get('/healthz').set('x-request-id', 'trace-42.a:b@c').expect(200)).headers['x-request-id']).toBe('trace-42.a:b@c');
-    const replaced = (await t.http.get('/healthz').set('x-request-id', 'has spaces <script>').expect(200)).headers['x-request-id'];
+    expect(
+      (await t.http.get('/healthz').set('x-request-id', 'trace-42.a:b@c').expect(200)).headers['x-request-id'],
+    ).toBe('trace-42.a:b@c');
+    const replaced = (await t.http.get('/healthz').set('x-request-id', 'has spaces <script>').expect(200)).headers[
+      'x-request-id'
+    ];
     expect(replaced).toMatch(/^[0-9a-f-]{36}$/);
     const made = (await t.http.get('/healthz').expect(200)).headers['x-request-id'];
     expect(made).toMatch(/^[0-9a-f-]{36}$/);
@@ -62,7 +66,13 @@ describe('logs', () => {
     await http.get('/no/such/path').set('x-request-id', 'log-line-3').expect(404);
     const byId = (id: string) => lines.filter((line) => line.reqId === id);
     for (const id of ['log-line-1', 'log-line-2', 'log-line-3']) expect(byId(id)).toHaveLength(1);
-    expect(byId('log-line-1')[0]).toMatchObject({ msg: 'request', method: 'GET', route: '/v1/events', status: 200, principal: null });
+    expect(byId('log-line-1')[0]).toMatchObject({
+      msg: 'request',
+      method: 'GET',
+      route: '/v1/events',
+      status: 200,
+      principal: null,
+    });
     expect(byId('log-line-2')[0]).toMatchObject({ route: '/v1/actors', status: 201, principal: 'test-editor' });
     expect(typeof byId('log-line-2')[0]!.ms).toBe('number');
     expect(byId('log-line-3')[0]).toMatchObject({ status: 404, route: null });
@@ -87,7 +97,9 @@ describe('GET /metrics', () => {
     const text = response.text;
     expect(text).toMatch(/^http_requests_total\{method="GET",route="\/v1\/events",status="200"\} [1-9]\d*$/m);
     expect(text).toMatch(/^http_requests_total\{method="GET",route="\/v1\/events\/:id",status="404"\} 1$/m);
-    expect(text).toMatch(/^http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/v1\/events",status="200"\} \d+$/m);
+    expect(text).toMatch(
+      /^http_request_duration_seconds_bucket\{le="0\.005",method="GET",route="\/v1\/events",status="200"\} \d+$/m,
+    );
     expect(text).not.toContain('00000000dead');
     if (event) expect(text).not.toContain(event.id);
     expect(text).toMatch(/^db_pool_connections\{pool="primary"\} \d+$/m);

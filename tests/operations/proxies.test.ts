@@ -101,7 +101,9 @@ describe('TRUST_PROXY', () => {
       .get('/v1/event-types')
       .set('x-forwarded-for', `${'9'.repeat(200)}, junk`)
       .expect(200);
-    const longest = await t.db.pool.query<{ n: number }>('SELECT coalesce(max(length(key)), 0)::int AS n FROM rate_limits');
+    const longest = await t.db.pool.query<{ n: number }>(
+      'SELECT coalesce(max(length(key)), 0)::int AS n FROM rate_limits',
+    );
     expect(longest.rows[0]!.n).toBeGreaterThan(0);
     expect(longest.rows[0]!.n).toBeLessThanOrEqual(64);
   });
@@ -115,7 +117,8 @@ describe('rate-limit rows in PostgreSQL', () => {
     const keys = ['ip:192.0.2.1', 'ip:192.0.2.2'];
     for (const key of keys) await store.hit(key);
     const count = async () =>
-      (await t.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM rate_limits WHERE key = ANY($1)', [keys])).rows[0]!.n;
+      (await t.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM rate_limits WHERE key = ANY($1)', [keys]))
+        .rows[0]!.n;
     expect(await count()).toBe(2);
     now += 5 * 60_000;
     await store.hit('ip:192.0.2.3');
@@ -185,7 +188,11 @@ describe('Vary with CORS on', () => {
         .map((name) => name.trim().toLowerCase());
     const events = await http.get('/v1/events').set('origin', 'https://dash.example.org').expect(200);
     expect(vary(events)).toEqual(expect.arrayContaining(['origin', 'accept']));
-    const csv = await http.get('/v1/events?limit=1').set('origin', 'https://dash.example.org').set('accept', 'text/csv').expect(200);
+    const csv = await http
+      .get('/v1/events?limit=1')
+      .set('origin', 'https://dash.example.org')
+      .set('accept', 'text/csv')
+      .expect(200);
     expect(vary(csv)).toEqual(expect.arrayContaining(['origin', 'accept']));
     for (const path of ['/v1/event-types', '/v1/events/0193f1a0-0000-7000-8000-00000000dead', '/v1/events?limit=0']) {
       const response = await http.get(path).set('origin', 'https://elsewhere.example.com');

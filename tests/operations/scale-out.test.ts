@@ -53,7 +53,9 @@ describe('two instances on one database', () => {
     const title = `Idempotent across instances ${unique()}`;
     const key = `across-${unique()}`;
     const responses = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => via(i).post('/v1/events').set('idempotency-key', key).send(eventBody({ title }))),
+      Array.from({ length: 10 }, (_, i) =>
+        via(i).post('/v1/events').set('idempotency-key', key).send(eventBody({ title })),
+      ),
     );
     expect(new Set(responses.map((r) => r.status))).toEqual(new Set([201]));
     expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);

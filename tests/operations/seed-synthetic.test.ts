@@ -32,7 +32,8 @@ async function schemaObjects(): Promise<string[]> {
   return rows.map((row) => row.line);
 }
 
-const count = async (table: string) => Number((await t.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n);
+const count = async (table: string) =>
+  Number((await t.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0]?.n);
 
 describe('npm run seed:synthetic', () => {
   let before: string[];
@@ -74,12 +75,17 @@ describe('npm run seed:synthetic', () => {
         )
       ).rows.map((row) => row.id);
     const served = async (query: string) =>
-      ((await t.http.get(`/v1/events?limit=1000&${query}`).expect(200)).body.data as { id: string }[]).map((e) => e.id).sort();
+      ((await t.http.get(`/v1/events?limit=1000&${query}`).expect(200)).body.data as { id: string }[])
+        .map((e) => e.id)
+        .sort();
 
     const byReporter = await expected('r.reporter_id = $1', reporter);
     expect(byReporter.length).toBeGreaterThan(1);
     expect(await served(`reporter=${reporter}`)).toEqual(byReporter);
-    const byVia = await expected('EXISTS (SELECT 1 FROM report_via v WHERE v.report_id = r.id AND v.actor_id = $1)', via);
+    const byVia = await expected(
+      'EXISTS (SELECT 1 FROM report_via v WHERE v.report_id = r.id AND v.actor_id = $1)',
+      via,
+    );
     expect(byVia.length).toBeGreaterThan(1);
     expect(await served(`via=${via}`)).toEqual(byVia);
   });

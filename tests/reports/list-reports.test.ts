@@ -34,16 +34,31 @@ beforeAll(async () => {
   });
   const bodies = [
     [
-      report('r1', 'alpha', { reliability: 'B', via: [ref('v1'), ref('v2')], document: ref('d1'), stated_at: '2024-12-27' }),
+      report('r1', 'alpha', {
+        reliability: 'B',
+        via: [ref('v1'), ref('v2')],
+        document: ref('d1'),
+        stated_at: '2024-12-27',
+      }),
       report('r2', 'beta', { stance: 'denies', reliability: 'D', stated_at: '2024-12-27T23:30:00Z' }),
     ],
     [
-      report('r3', 'alpha', { stance: 'disputes', reliability: 'F', document: ref('d2'), stated_at: '2024-12-28T00:00:00+00:00' }),
+      report('r3', 'alpha', {
+        stance: 'disputes',
+        reliability: 'F',
+        document: ref('d2'),
+        stated_at: '2024-12-28T00:00:00+00:00',
+      }),
       report('r4', 'beta', { stance: 'unclear', via: [ref('v2')] }),
     ],
     [
       report('r5', 'alpha', { reliability: 'A', stated_at: '2024-12-26T12:00:00+02:00' }),
-      report('withdrawn', 'alpha', { reliability: 'A', via: [ref('v1')], document: ref('d1'), stated_at: '2024-12-27' }),
+      report('withdrawn', 'alpha', {
+        reliability: 'A',
+        via: [ref('v1')],
+        document: ref('d1'),
+        stated_at: '2024-12-27',
+      }),
     ],
   ];
   for (const reports of bodies) await t.http.post('/v1/events').send(eventBody({ reports })).expect(201);
@@ -63,7 +78,9 @@ beforeAll(async () => {
   const check = await t.db.pool.query<{ tz: string }>("SELECT current_setting('timezone') AS tz");
   expect(check.rows[0]!.tz).toBe('UTC');
 
-  const { rows: live } = await t.db.pool.query<{ id: string; quote: string }>('SELECT id, quote FROM reports WHERE deleted_at IS NULL');
+  const { rows: live } = await t.db.pool.query<{ id: string; quote: string }>(
+    'SELECT id, quote FROM reports WHERE deleted_at IS NULL',
+  );
   for (const row of live) {
     nameOfId.set(row.id, row.quote);
     byName.set(row.quote, ReportSchema.parse((await t.http.get(`/v1/reports/${row.id}`).expect(200)).body));
@@ -197,25 +214,28 @@ describe('sorts and pagination', () => {
     expect(namesOf(oldest)).toEqual(['r1', 'r2', 'r3', 'r4', 'r5']);
   });
 
-  it.each(['-created', 'created'])('sort=%s: a walk with limit 2 gives every report exactly once, in order', async (sort) => {
-    const walked: string[] = [];
-    let path: string | null = `/v1/reports?sort=${sort}&limit=2`;
-    for (let page = 0; path && page < 10; page++) {
-      const response: Response = await t.http.get(path).expect(200);
-      walked.push(...namesOf(response));
-      if (response.body.next_cursor === null) {
-        expect(response.headers.link).toBeUndefined();
-        path = null;
-      } else {
-        expect(response.body.data).toHaveLength(2);
-        const url = new URL(nextLink(response.headers.link));
-        expect(url.searchParams.get('cursor')).toBe(response.body.next_cursor);
-        path = url.pathname + url.search;
+  it.each(['-created', 'created'])(
+    'sort=%s: a walk with limit 2 gives every report exactly once, in order',
+    async (sort) => {
+      const walked: string[] = [];
+      let path: string | null = `/v1/reports?sort=${sort}&limit=2`;
+      for (let page = 0; path && page < 10; page++) {
+        const response: Response = await t.http.get(path).expect(200);
+        walked.push(...namesOf(response));
+        if (response.body.next_cursor === null) {
+          expect(response.headers.link).toBeUndefined();
+          path = null;
+        } else {
+          expect(response.body.data).toHaveLength(2);
+          const url = new URL(nextLink(response.headers.link));
+          expect(url.searchParams.get('cursor')).toBe(response.body.next_cursor);
+          path = url.pathname + url.search;
+        }
       }
-    }
-    const expected = ['r1', 'r2', 'r3', 'r4', 'r5'];
-    expect(walked).toEqual(sort === 'created' ? expected : [...expected].reverse());
-  });
+      const expected = ['r1', 'r2', 'r3', 'r4', 'r5'];
+      expect(walked).toEqual(sort === 'created' ? expected : [...expected].reverse());
+    },
+  );
 
   it('a walk keeps the filters', async () => {
     const first = await t.http.get(`/v1/reports?reporter=${ids.alpha}&limit=2&sort=created`).expect(200);

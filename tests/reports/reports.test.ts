@@ -188,7 +188,9 @@ describe('POST /v1/events/{id}/reports', () => {
   it('404 for an unknown event, and nothing is written', async () => {
     const before = await t.rowCounts();
     const problem = await expectProblem(
-      t.http.post(`/v1/events/${ghost}/reports`).send(reportBody({ reporter: { name: `Nobody ${unique()}`, kind: 'person' } })),
+      t.http
+        .post(`/v1/events/${ghost}/reports`)
+        .send(reportBody({ reporter: { name: `Nobody ${unique()}`, kind: 'person' } })),
       404,
     );
     expect(problem.type).toBe('/problems/not-found');
@@ -229,9 +231,12 @@ describe('POST /v1/events/{id}/reports', () => {
     const event = await eventWithReports(1);
     const before = await t.rowCounts();
     const problem = await expectProblem(
-      t.http
-        .post(`/v1/events/${event.id}/reports`)
-        .send(reportBody({ via: [{ name: `New source ${unique()}`, kind: 'group' }, { id: ghost }], document: { id: ghost } })),
+      t.http.post(`/v1/events/${event.id}/reports`).send(
+        reportBody({
+          via: [{ name: `New source ${unique()}`, kind: 'group' }, { id: ghost }],
+          document: { id: ghost },
+        }),
+      ),
       400,
     );
     expect(problem.errors!.map((e) => e.path).sort()).toEqual(['/document/id', '/via/1/id']);
@@ -244,7 +249,9 @@ describe('POST /v1/events/{id}/reports', () => {
   it('serialises concurrent additions: every report is kept and the version counts each', async () => {
     const event = await eventWithReports(1);
     const results = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => t.http.post(`/v1/events/${event.id}/reports`).send(reportBody({ quote: `parallel ${i}` }))),
+      Array.from({ length: 5 }, (_, i) =>
+        t.http.post(`/v1/events/${event.id}/reports`).send(reportBody({ quote: `parallel ${i}` })),
+      ),
     );
     expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
     const after = await t.http.get(`/v1/events/${event.id}`).expect(200);

@@ -21,7 +21,11 @@ beforeAll(async () => {
         tags: [tag],
         occurred: { start: '2025-03-01' },
         reports: [
-          reportBody({ reporter: BELLIGERENT, reporter_role: 'party', figures: [{ measure: 'killed', value: 2, qualifier: 'exact' }] }),
+          reportBody({
+            reporter: BELLIGERENT,
+            reporter_role: 'party',
+            figures: [{ measure: 'killed', value: 2, qualifier: 'exact' }],
+          }),
           reportBody({
             reporter: MONITOR,
             reporter_role: 'independent',
@@ -61,7 +65,11 @@ beforeAll(async () => {
       eventBody({
         title: `Elsewhere ${unique()}`,
         reports: [
-          reportBody({ reporter: MONITOR, reporter_role: 'independent', figures: [{ measure: 'killed', value: 99, qualifier: 'exact' }] }),
+          reportBody({
+            reporter: MONITOR,
+            reporter_role: 'independent',
+            figures: [{ measure: 'killed', value: 99, qualifier: 'exact' }],
+          }),
         ],
       }),
     )
@@ -75,7 +83,10 @@ describe('GET /v1/stats/claims', () => {
   it("puts each reporter's own figures side by side, per role and stance", async () => {
     const response = await t.http.get(`/v1/stats/claims?measure=killed&tag=${tag}`).expect(200);
     expect(response.body.measure).toBe('killed');
-    const rows = response.body.data.map((row: { reporter: { name: string } }) => ({ ...row, reporter: row.reporter.name }));
+    const rows = response.body.data.map((row: { reporter: { name: string } }) => ({
+      ...row,
+      reporter: row.reporter.name,
+    }));
     expect(rows).toEqual([
       {
         reporter: MONITOR.name,
@@ -117,15 +128,25 @@ describe('GET /v1/stats/claims', () => {
     const response = await t.http
       .get(`/v1/stats/claims?measure=wounded&tag=${tag}&occurred_from=2025-03-01&occurred_to=2025-03-01`)
       .expect(200);
-    const monitor = response.body.data.find((row: { reporter: { name: string } }) => row.reporter.name === MONITOR.name);
-    expect(monitor).toMatchObject({ events: 1, reports: 1, figures: { low: null, best: 40, high: null, low_n: 0, best_n: 1, high_n: 0 } });
+    const monitor = response.body.data.find(
+      (row: { reporter: { name: string } }) => row.reporter.name === MONITOR.name,
+    );
+    expect(monitor).toMatchObject({
+      events: 1,
+      reports: 1,
+      figures: { low: null, best: 40, high: null, low_n: 0, best_n: 1, high_n: 0 },
+    });
     expect(response.body.data).toHaveLength(3);
   });
 
   it('leaves out withdrawn reports', async () => {
     const events = (await t.http.get(`/v1/events?tag=${tag}&q=market`).expect(200)).body.data;
     const wire = events[0].reports.find((r: { reporter: { name: string } }) => r.reporter.name === WIRE.name);
-    await t.http.delete(`/v1/reports/${wire.id}`).set('if-match', `"${wire.version}"`).send({ reason: 'retracted' }).expect(204);
+    await t.http
+      .delete(`/v1/reports/${wire.id}`)
+      .set('if-match', `"${wire.version}"`)
+      .send({ reason: 'retracted' })
+      .expect(204);
     const response = await t.http.get(`/v1/stats/claims?measure=killed&tag=${tag}`).expect(200);
     expect(response.body.data.map((row: { reporter: { name: string } }) => row.reporter.name)).not.toContain(WIRE.name);
   });

@@ -106,12 +106,17 @@ function fixtureBody(i: number) {
     location: pick(PLACES),
     participants:
       random() < 0.7
-        ? [{ actor: PARTIES[0], role: 'perpetrator' }, ...(random() < 0.5 ? [{ actor: PARTIES[1], role: 'target' }] : [])]
+        ? [
+            { actor: PARTIES[0], role: 'perpetrator' },
+            ...(random() < 0.5 ? [{ actor: PARTIES[1], role: 'target' }] : []),
+          ]
         : [],
     figures: pick(FIGURE_CHOICES),
     tags: [tag, ...(random() < 0.5 ? ['front'] : [])],
     reports: reporters.flatMap((reporter) =>
-      Array.from({ length: random() < 0.3 ? 2 : 1 }, () => reportBody({ reporter, stance: pick(['asserts', 'asserts', 'denies']) })),
+      Array.from({ length: random() < 0.3 ? 2 : 1 }, () =>
+        reportBody({ reporter, stance: pick(['asserts', 'asserts', 'denies']) }),
+      ),
     ),
   });
 }
@@ -165,7 +170,8 @@ function memberships(
   for (const group of groups) {
     const next: typeof out = [];
     for (const m of out) {
-      if (group === 'period') next.push({ ...m, keys: { ...m.keys, period: periodOf(event.occurred.start, interval) } });
+      if (group === 'period')
+        next.push({ ...m, keys: { ...m.keys, period: periodOf(event.occurred.start, interval) } });
       if (group === 'type') next.push({ ...m, keys: { ...m.keys, type: event.type } });
       if (group === 'status') next.push({ ...m, keys: { ...m.keys, status: event.status } });
       if (group === 'country') next.push({ ...m, keys: { ...m.keys, country: event.location.country } });
@@ -287,7 +293,10 @@ describe('GET /v1/stats/events agrees with the events the list returns', () => {
       figures: [{ measure: 'personnel', value: 1500, qualifier: 'approximately' }],
     };
     await t.http.post('/v1/events').send(body).expect(201);
-    const { rows } = await expectStatsToMatchList('occurred_from=2024-02-01&occurred_to=2024-02-29&type=deployment', ['period', 'type']);
+    const { rows } = await expectStatsToMatchList('occurred_from=2024-02-01&occurred_to=2024-02-29&type=deployment', [
+      'period',
+      'type',
+    ]);
     expect(rows).toEqual([
       {
         period: '2023-11-01',
@@ -332,21 +341,26 @@ describe('sums', () => {
   it('answers one row of zeros when nothing matches', async () => {
     const response = await t.http.get('/v1/stats/events?occurred_from=1990-01-01&occurred_to=1990-12-31').expect(200);
     expect(response.body.data).toEqual([{ events: 0, reports: 0, figures: {} }]);
-    const grouped = await t.http.get('/v1/stats/events?occurred_from=1990-01-01&occurred_to=1990-12-31&group_by=type').expect(200);
+    const grouped = await t.http
+      .get('/v1/stats/events?occurred_from=1990-01-01&occurred_to=1990-12-31&group_by=type')
+      .expect(200);
     expect(grouped.body.data).toEqual([]);
   });
 });
 
 describe('fill', () => {
   it('adds the empty periods of the window with zeros, for every series', async () => {
-    const query = 'occurred_from=2024-01-01&occurred_to=2024-12-31&type=strike,battle&group_by=period,type&interval=month';
+    const query =
+      'occurred_from=2024-01-01&occurred_to=2024-12-31&type=strike,battle&group_by=period,type&interval=month';
     const plain = (await t.http.get(`/v1/stats/events?${query}`).expect(200)).body.data as Row[];
     const filled = (await t.http.get(`/v1/stats/events?${query}&fill=true`).expect(200)).body.data as Row[];
     const types = [...new Set(plain.map((row) => row.type))].sort();
     expect(types.length).toBeGreaterThan(0);
     expect(filled).toHaveLength(12 * types.length);
     const months = Array.from({ length: 12 }, (_, i) => `2024-${String(i + 1).padStart(2, '0')}-01`);
-    expect(filled.map((row) => [row.period, row.type])).toEqual(months.flatMap((month) => types.map((type) => [month, type])));
+    expect(filled.map((row) => [row.period, row.type])).toEqual(
+      months.flatMap((month) => types.map((type) => [month, type])),
+    );
     for (const row of filled) {
       const found = plain.find((p) => p.period === row.period && p.type === row.type);
       expect(row).toEqual(found ?? { period: row.period, type: row.type, events: 0, reports: 0, figures: {} });
@@ -361,7 +375,9 @@ describe('fill', () => {
         .send(eventBody({ type, title: `Fill ${unique()}`, occurred: { start } }))
         .expect(201);
     }
-    const response = await t.http.get(`/v1/stats/events?type=${type}&group_by=period&interval=week&fill=true`).expect(200);
+    const response = await t.http
+      .get(`/v1/stats/events?type=${type}&group_by=period&interval=week&fill=true`)
+      .expect(200);
     // 2022-03-02 is a Wednesday: its week starts on Monday 2022-02-28; 2022-03-24 is in the week of 2022-03-21.
     expect(response.body.data.map((row: Row) => [row.period, row.events])).toEqual([
       ['2022-02-28', 1],
@@ -375,7 +391,9 @@ describe('fill', () => {
     const response = await t.http
       .get('/v1/stats/events?occurred_from=1990-01-01&occurred_to=1992-06-30&group_by=period&interval=year&fill=true')
       .expect(200);
-    expect(response.body.data).toEqual(['1990', '1991', '1992'].map((y) => ({ period: `${y}-01-01`, events: 0, reports: 0, figures: {} })));
+    expect(response.body.data).toEqual(
+      ['1990', '1991', '1992'].map((y) => ({ period: `${y}-01-01`, events: 0, reports: 0, figures: {} })),
+    );
   });
 });
 
@@ -395,8 +413,11 @@ describe('writes change the stats at once', () => {
         .expect(201)
     ).body as Event;
     const stats = async (type: string) =>
-      (await t.http.get(`/v1/stats/events?type=${type}&occurred_to=2018-12-31&group_by=period,type&interval=year`).expect(200)).body
-        .data as Row[];
+      (
+        await t.http
+          .get(`/v1/stats/events?type=${type}&occurred_to=2018-12-31&group_by=period,type&interval=year`)
+          .expect(200)
+      ).body.data as Row[];
     expect(await stats('atrocity_allegation')).toEqual([
       {
         period: '2018-01-01',
@@ -419,12 +440,20 @@ describe('writes change the stats at once', () => {
       .send({ type: 'attack', occurred: { start: '2018-08-08', end: '2018-08-08', precision: 'day' } })
       .expect(200);
     expect(await stats('atrocity_allegation')).toEqual([]);
-    expect(await stats('attack')).toEqual([expect.objectContaining({ period: '2018-01-01', type: 'attack', events: 1, reports: 2 })]);
+    expect(await stats('attack')).toEqual([
+      expect.objectContaining({ period: '2018-01-01', type: 'attack', events: 1, reports: 2 }),
+    ]);
 
     const patched = (await t.http.get(`/v1/events/${created.id}`).expect(200)).body as Event;
-    await t.http.delete(`/v1/events/${created.id}`).set('if-match', `"${patched.version}"`).send({ reason: 'duplicate' }).expect(204);
+    await t.http
+      .delete(`/v1/events/${created.id}`)
+      .set('if-match', `"${patched.version}"`)
+      .send({ reason: 'duplicate' })
+      .expect(204);
     expect(await stats('attack')).toEqual([]);
-    const withDeleted = await t.http.get('/v1/stats/events?type=attack&occurred_to=2018-12-31&include_deleted=true').expect(200);
+    const withDeleted = await t.http
+      .get('/v1/stats/events?type=attack&occurred_to=2018-12-31&include_deleted=true')
+      .expect(200);
     expect(withDeleted.body.data).toEqual([expect.objectContaining({ events: 1, reports: 2 })]);
   });
 });
@@ -446,7 +475,9 @@ describe('bad input', () => {
 
   it('refuses a fill that would give too many rows', async () => {
     const problem = await expectProblem(
-      t.http.get('/v1/stats/events?occurred_from=1900-01-01&occurred_to=2024-01-01&group_by=period&interval=day&fill=true'),
+      t.http.get(
+        '/v1/stats/events?occurred_from=1900-01-01&occurred_to=2024-01-01&group_by=period&interval=day&fill=true',
+      ),
       400,
     );
     expect(problem.errors?.[0]?.path).toBe('/fill');

@@ -56,7 +56,11 @@ const SUB_EVENT_TYPES: Record<string, { eventType: string; disorderType: string 
 function subEvents(eventType: string, disorderType: string, names: string[]): void {
   for (const name of names) SUB_EVENT_TYPES[name] = { eventType, disorderType };
 }
-subEvents('Battles', 'Political violence', ['Government regains territory', 'Non-state actor overtakes territory', 'Armed clash']);
+subEvents('Battles', 'Political violence', [
+  'Government regains territory',
+  'Non-state actor overtakes territory',
+  'Armed clash',
+]);
 subEvents('Protests', 'Political violence; Demonstrations', ['Excessive force against protesters']);
 subEvents('Protests', 'Demonstrations', ['Protest with intervention', 'Peaceful protest']);
 subEvents('Riots', 'Demonstrations', ['Violent demonstration']);
@@ -69,7 +73,11 @@ subEvents('Explosions/Remote violence', 'Political violence', [
   'Remote explosive/landmine/IED',
   'Grenade',
 ]);
-subEvents('Violence against civilians', 'Political violence', ['Sexual violence', 'Attack', 'Abduction/forced disappearance']);
+subEvents('Violence against civilians', 'Political violence', [
+  'Sexual violence',
+  'Attack',
+  'Abduction/forced disappearance',
+]);
 subEvents('Strategic developments', 'Strategic developments', [
   'Agreement',
   'Arrests',
@@ -205,7 +213,10 @@ const WINDOW_AFTER: Record<2 | 3, number> = { 2: 6, 3: 30 };
  * period of its occurred start, so both count it in the same day, week, month and year.
  * time_precision: a day 1, a week 2, a month or a year 3; a range by its length.
  */
-export function acledDate(occurred: { start: string; end: string; precision: DatePrecision }): { date: string; precision: 1 | 2 | 3 } {
+export function acledDate(occurred: { start: string; end: string; precision: DatePrecision }): {
+  date: string;
+  precision: 1 | 2 | 3;
+} {
   const span = toDay(occurred.end) - toDay(occurred.start);
   const precisions: Record<DatePrecision, 1 | 2 | 3> = {
     day: 1,
@@ -221,9 +232,16 @@ export function acledDate(occurred: { start: string; end: string; precision: Dat
  * Our occurred interval for an ACLED date: the day (1), or a week (2) or a month (3) from it.
  * It starts on event_date, so that the event counts where ACLED counts it (see acledDate).
  */
-export function occurredOf(date: string, timePrecision: 1 | 2 | 3): { start: string; end: string; precision: DatePrecision } {
+export function occurredOf(
+  date: string,
+  timePrecision: 1 | 2 | 3,
+): { start: string; end: string; precision: DatePrecision } {
   if (timePrecision === 1) return { start: date, end: date, precision: 'day' };
-  return { start: date, end: fromDay(toDay(date) + WINDOW_AFTER[timePrecision]), precision: timePrecision === 2 ? 'week' : 'month' };
+  return {
+    start: date,
+    end: fromDay(toDay(date) + WINDOW_AFTER[timePrecision]),
+    precision: timePrecision === 2 ? 'week' : 'month',
+  };
 }
 
 /** geo_precision of our location precision: 1 a named place, 2 near it or part of a region, 3 a larger region. */
@@ -289,7 +307,10 @@ export function acledCountry(alpha3: string | null): { iso: string; name: string
   let country = ACLED_COUNTRIES.get(alpha3);
   if (!country) {
     const numeric = countries.alpha3ToNumeric(alpha3);
-    country = { iso: numeric ? String(Number(numeric)) : '', name: ACLED_COUNTRY_NAMES[alpha3] ?? countries.getName(alpha3, 'en') ?? '' };
+    country = {
+      iso: numeric ? String(Number(numeric)) : '',
+      name: ACLED_COUNTRY_NAMES[alpha3] ?? countries.getName(alpha3, 'en') ?? '',
+    };
     ACLED_COUNTRIES.set(alpha3, country);
   }
   return country;

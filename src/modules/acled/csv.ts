@@ -86,7 +86,8 @@ export async function* csvRecords(chunks: AsyncIterable<string | Uint8Array>): A
   }
   const finish = () => {
     read(decoder.decode());
-    if (state === 'quoted') pending.push({ line: recordLine, error: 'a quoted field is never closed (a quote is missing)' });
+    if (state === 'quoted')
+      pending.push({ line: recordLine, error: 'a quoted field is never closed (a quote is missing)' });
     else if (state !== 'start' || fields.length > 0) endRecord();
   };
   finish();

@@ -4,14 +4,28 @@
 // a date library's parser: those take one expected format, and a file gives no format, so
 // the rule for day/month against month/day (refuse unless the numbers decide it) is ours anyway.
 
-const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const MONTHS = [
+  'january',
+  'february',
+  'march',
+  'april',
+  'may',
+  'june',
+  'july',
+  'august',
+  'september',
+  'october',
+  'november',
+  'december',
+];
 const WEEKDAY = /^(mon|tue|wed|thu|fri|sat|sun)[a-z]*$/i;
 
 /** A month's number (1-12) from its English name, in full or by its first three letters (or "Sept"); 0 if neither. */
 function monthNumber(name: string): number {
   const lower = name.toLowerCase();
   const match = MONTHS.findIndex(
-    (full) => full === lower || (lower.length === 3 && full.startsWith(lower)) || (lower === 'sept' && full === 'september'),
+    (full) =>
+      full === lower || (lower.length === 3 && full.startsWith(lower)) || (lower === 'sept' && full === 'september'),
   );
   return match + 1;
 }
@@ -23,7 +37,8 @@ const fullYear = (digits: string): number =>
 /** YYYY-MM-DD of a calendar day, or null when there is no such day (31 February). */
 function calendarDay(year: number, month: number, day: number): string | null {
   const date = new Date(Date.UTC(year, month - 1, day));
-  if (year < 1 || date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null;
+  if (year < 1 || date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day)
+    return null;
   return date.toISOString().slice(0, 10);
 }
 
@@ -42,7 +57,8 @@ export function parseAcledDate(text: string): ParsedDate {
   const unreadable: ParsedDate = {
     error: `"${text}" is not a date (read are forms such as 2024-08-05, 5 August 2024, 5-Aug-24, August 5, 2024 and 21/03/2020)`,
   };
-  const iso = /^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(text);
+  const iso =
+    /^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(text);
   if (iso) {
     const date = calendarDay(Number(iso[1]), Number(iso[3]), Number(iso[4]));
     return date ? { date } : unreadable;

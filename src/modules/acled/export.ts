@@ -28,7 +28,8 @@ type Event = z.infer<typeof EventSchema> & { external_ids?: Record<string, strin
 /** The ACLED event and sub-event type to write, and the `type=` tag when they would not give our type back. */
 function acledTypes(event: Event, types: AcledTypes): { pair: AcledPair | null; typeTag: string | null } {
   const kept = acledTagValues(event.tags);
-  const keptPair = kept.event_type && kept.sub_event_type ? { eventType: kept.event_type, subEventType: kept.sub_event_type } : null;
+  const keptPair =
+    kept.event_type && kept.sub_event_type ? { eventType: kept.event_type, subEventType: kept.sub_event_type } : null;
   // Types kept from an ACLED import are written back while the event still has the type they were read as:
   // `other`, or what the vocabulary reads them as now (an import before a type was added kept them on `other`).
   const readAs = keptPair && (event.type === FALLBACK_TYPE || types.codeOf(keptPair) === event.type);
@@ -101,4 +102,7 @@ export const ACLED_CSV_HEADER = `${ACLED_COLUMNS.join(',')}\r\n`;
 
 /** The export's Transform: the header (after a byte-order mark with `bom`), then a record per event. `types` is read from the vocabulary once per export. */
 export const toAcledCsv = (types: AcledTypes, bom = false) =>
-  textTransform((json) => acledCsvRecord(JSON.parse(json) as Event, types), `${bom ? UTF8_BOM : ''}${ACLED_CSV_HEADER}`);
+  textTransform(
+    (json) => acledCsvRecord(JSON.parse(json) as Event, types),
+    `${bom ? UTF8_BOM : ''}${ACLED_CSV_HEADER}`,
+  );

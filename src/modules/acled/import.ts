@@ -105,13 +105,15 @@ function readRow(line: number, cell: (column: string) => string, types: AcledTyp
     fail('time_precision', `time_precision "${timeText}" is not 1, 2 or 3`);
 
   const sources = splitList(cell('source'));
-  if (sources.length === 0) fail('source', 'source is empty: each row needs at least one source (an event needs a report)');
+  if (sources.length === 0)
+    fail('source', 'source is empty: each row needs at least one source (an event needs a report)');
 
   const lat = numberCell(cell('latitude'), -90, 90);
   const lon = numberCell(cell('longitude'), -180, 180);
   if (Number.isNaN(lat)) fail('latitude', `latitude "${cell('latitude')}" is not a number from -90 to 90`);
   if (Number.isNaN(lon)) fail('longitude', `longitude "${cell('longitude')}" is not a number from -180 to 180`);
-  if ((lat === undefined) !== (lon === undefined)) fail(lat === undefined ? 'latitude' : 'longitude', 'latitude and longitude go together');
+  if ((lat === undefined) !== (lon === undefined))
+    fail(lat === undefined ? 'latitude' : 'longitude', 'latitude and longitude go together');
 
   const geoText = cell('geo_precision');
   const geoPrecision = geoText === '' ? null : Number(geoText);
@@ -121,7 +123,8 @@ function readRow(line: number, cell: (column: string) => string, types: AcledTyp
 
   const fatalitiesText = cell('fatalities');
   const fatalities = fatalitiesText === '' ? 0 : /^\d+$/.test(fatalitiesText) ? Number(fatalitiesText) : NaN;
-  if (!(fatalities <= 2_000_000_000)) fail('fatalities', `fatalities "${fatalitiesText}" is not a whole number of 0 or more`);
+  if (!(fatalities <= 2_000_000_000))
+    fail('fatalities', `fatalities "${fatalitiesText}" is not a whole number of 0 or more`);
 
   if (errors.length > 0 || !date || 'error' in date) return { errors };
 
@@ -139,13 +142,16 @@ function readRow(line: number, cell: (column: string) => string, types: AcledTyp
     sub_event_type: '',
     source_scale: cell('source_scale'),
   };
-  if (pair && !samePair(types.pairOf(type), pair)) Object.assign(kept, { event_type: eventType, sub_event_type: subEventType });
+  if (pair && !samePair(types.pairOf(type), pair))
+    Object.assign(kept, { event_type: eventType, sub_event_type: subEventType });
   for (const column of ACLED_TAG_COLUMNS) {
     const tag = acledTag(column, kept[column]);
     if (kept[column] && isStorableTag(tag)) tags.push(tag);
   }
 
-  const sides = [1, 2].map((which) => [cell(`actor${which}`), ...splitList(cell(`assoc_actor_${which}`))].filter(Boolean));
+  const sides = [1, 2].map((which) =>
+    [cell(`actor${which}`), ...splitList(cell(`assoc_actor_${which}`))].filter(Boolean),
+  );
   const location = {
     name: cell('location') || null,
     admin1: cell('admin1') || null,
@@ -206,7 +212,11 @@ function eventBody(rows: Row[], monadic: boolean, kindOf: (name: string) => stri
 }
 
 /** The records of an event's rows: one body (and the number of rows merged into it), or every row's errors. */
-function eventRecords(rows: Row[], rejected: Map<number, ImportError[]>, kindOf: (name: string) => string): ImportRecord[] {
+function eventRecords(
+  rows: Row[],
+  rejected: Map<number, ImportError[]>,
+  kindOf: (name: string) => string,
+): ImportRecord[] {
   const first = rows[0]!;
   const disagreements = new Map<number, ImportError[]>();
   for (const row of rows.slice(1)) {
@@ -325,13 +335,21 @@ export async function* acledRecords(
       monadic = columns.has('actor1') && !columns.has('actor2');
       const missing = REQUIRED_COLUMNS.filter((column) => !columns!.has(column));
       if (missing.length > 0) {
-        yield { line: record.line, errors: missing.map((column) => ({ path: column, message: `the header has no ${column} column` })) };
+        yield {
+          line: record.line,
+          errors: missing.map((column) => ({ path: column, message: `the header has no ${column} column` })),
+        };
         return;
       }
     } else if (record.fields.length !== width) {
       ready({
         line: record.line,
-        errors: [{ path: '', message: `the row has ${record.fields.length} fields and the header ${width} (an unquoted comma?)` }],
+        errors: [
+          {
+            path: '',
+            message: `the row has ${record.fields.length} fields and the header ${width} (an unquoted comma?)`,
+          },
+        ],
       });
     } else {
       const fields = record.fields;
@@ -346,7 +364,9 @@ export async function* acledRecords(
       const id = cell('event_id_cnty');
       if (!monadic || id === '') {
         ready(
-          'errors' in row ? { line: record.line, errors: row.errors } : { line: record.line, value: eventBody([row], monadic, kindOf) },
+          'errors' in row
+            ? { line: record.line, errors: row.errors }
+            : { line: record.line, value: eventBody([row], monadic, kindOf) },
         );
       } else if (done.has(id)) {
         ready({

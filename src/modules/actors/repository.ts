@@ -64,7 +64,10 @@ export async function lockLiveActor(tx: PrismaHandle, id: string): Promise<strin
 }
 
 /** The live actor that has each key (kind and normalised name or alias), by `${kind}\u0000${key}`; none is locked. */
-export async function actorsByKey(tx: PrismaHandle, keys: { kind: ActorKind; key: string }[]): Promise<Map<string, string>> {
+export async function actorsByKey(
+  tx: PrismaHandle,
+  keys: { kind: ActorKind; key: string }[],
+): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   if (keys.length === 0) return found;
   const rows = await tx.$queryRaw<{ kind: ActorKind; normalized_name: string; actor_id: string }[]>`
@@ -97,20 +100,28 @@ export async function claimNames(
 }
 
 /** The 409 of aliases that name other actors of the kind already. */
-export function aliasConflict(kind: ActorKind, clashes: { key: string; owner: string }[], aliases: readonly string[]): ApiError {
+export function aliasConflict(
+  kind: ActorKind,
+  clashes: { key: string; owner: string }[],
+  aliases: readonly string[],
+): ApiError {
   const written = (key: string) => aliases.find((alias) => normaliseName(alias) === key) ?? key;
   const first = clashes[0]!;
-  return new ApiError('conflict', `The alias "${written(first.key)}" names another ${kind} actor already: ${first.owner}.`, {
-    extra: { existing_id: first.owner },
-    errors: clashes.map((clash) => {
-      const index = aliases.findIndex((alias) => normaliseName(alias) === clash.key);
-      return {
-        path: index >= 0 ? `/aliases/${index}` : '/name',
-        in: 'body' as const,
-        message: `names the ${kind} actor ${clash.owner}`,
-      };
-    }),
-  });
+  return new ApiError(
+    'conflict',
+    `The alias "${written(first.key)}" names another ${kind} actor already: ${first.owner}.`,
+    {
+      extra: { existing_id: first.owner },
+      errors: clashes.map((clash) => {
+        const index = aliases.findIndex((alias) => normaliseName(alias) === clash.key);
+        return {
+          path: index >= 0 ? `/aliases/${index}` : '/name',
+          in: 'body' as const,
+          message: `names the ${kind} actor ${clash.owner}`,
+        };
+      }),
+    },
+  );
 }
 
 /**
@@ -127,7 +138,9 @@ export async function findOrCreateActor(
   options: { strictAliases?: boolean } = {},
 ): Promise<{ actor: ActorRow; created: boolean }> {
   const normalized = normaliseName(input.name);
-  const existing = (await actorsByKey(tx, [{ kind: input.kind, key: normalized }])).get(`${input.kind}\u0000${normalized}`);
+  const existing = (await actorsByKey(tx, [{ kind: input.kind, key: normalized }])).get(
+    `${input.kind}\u0000${normalized}`,
+  );
   const found = existing ? await lockLiveActor(tx, existing) : null;
   if (found) return { actor: await tx.actor.findUniqueOrThrow({ where: { id: found } }), created: false };
 
@@ -149,7 +162,10 @@ export async function findOrCreateActor(
   if (clashes.length > 0) {
     if (options.strictAliases) throw aliasConflict(input.kind, clashes, aliases);
     const taken = new Set(clashes.map((clash) => clash.key));
-    await tx.actor.update({ where: { id }, data: { aliases: aliases.filter((alias) => !taken.has(normaliseName(alias))) } });
+    await tx.actor.update({
+      where: { id },
+      data: { aliases: aliases.filter((alias) => !taken.has(normaliseName(alias))) },
+    });
   }
   return { actor: await tx.actor.findUniqueOrThrow({ where: { id } }), created: true };
 }
@@ -312,7 +328,9 @@ export async function listActors(db: PrismaHandle, query: z.infer<typeof ActorLi
     const pattern = param(`%${normaliseName(query.q).replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     // Aliases are stored as written, so they are normalised here as normaliseName does it.
     const alias = `lower(btrim(regexp_replace(translate(normalize(alias, NFKC), ${param(CURLY_QUOTES)}, ${param(STRAIGHT_QUOTES)}), '\\s+', ' ', 'g')))`;
-    conditions.push(`(normalized_name LIKE ${pattern} OR EXISTS (SELECT 1 FROM unnest(aliases) AS alias WHERE ${alias} LIKE ${pattern}))`);
+    conditions.push(
+      `(normalized_name LIKE ${pattern} OR EXISTS (SELECT 1 FROM unnest(aliases) AS alias WHERE ${alias} LIKE ${pattern}))`,
+    );
   }
   if (after) conditions.push(`(normalized_name, id) > (${param(after.key)}, ${param(after.id)}::uuid)`);
   const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
@@ -325,7 +343,8 @@ export async function listActors(db: PrismaHandle, query: z.infer<typeof ActorLi
   const byId = new Map(rows.map((row) => [row.id, row]));
   const ordered = page.map((r) => byId.get(r.id)).filter((row): row is ActorRow => row !== undefined);
   const last = ordered.at(-1);
-  const nextCursor = ids.length > query.limit && last ? encodeCursor({ sort: SORT, key: last.normalizedName, id: last.id }) : null;
+  const nextCursor =
+    ids.length > query.limit && last ? encodeCursor({ sort: SORT, key: last.normalizedName, id: last.id }) : null;
   return { rows: ordered, nextCursor };
 }
 

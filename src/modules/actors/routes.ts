@@ -6,7 +6,12 @@ import { IdParamsSchema, pageReply } from '../../http/pagination.js';
 import { authorOf } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { requireIfMatch } from '../../http/preconditions.js';
-import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
+import {
+  IdempotencyHeadersSchema,
+  IDEMPOTENCY_TEXT,
+  IfMatchHeadersSchema,
+  MERGE_PATCH_TYPES,
+} from '../../http/write-headers.js';
 import { type ModuleDeps } from '../deps.js';
 import { idempotencyClaim, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
 import { findOrCreateActor, getActor, listActors, lockActor, mergedActor, readActor, toActor } from './repository.js';

@@ -5,7 +5,9 @@ import { CursorParamSchema, LimitSchema, pageOf } from '../../http/pagination.js
 
 export const ACTOR_KINDS = ['state', 'military', 'unit', 'agency', 'person', 'media', 'group', 'other'] as const;
 
-export const ActorKindSchema = z.enum(ACTOR_KINDS).meta({ id: 'ActorKind', description: 'What sort of party the actor is' });
+export const ActorKindSchema = z
+  .enum(ACTOR_KINDS)
+  .meta({ id: 'ActorKind', description: 'What sort of party the actor is' });
 
 export const CountryCodeSchema = z
   .string()
@@ -15,10 +17,15 @@ export const CountryCodeSchema = z
 const NameSchema = z.string().trim().min(1).max(300);
 
 export const ExternalIdsSchema = z
-  .record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'keys are lower-case system names such as wikidata'), z.string().min(1).max(200))
+  .record(
+    z.string().regex(/^[a-z][a-z0-9_]*$/, 'keys are lower-case system names such as wikidata'),
+    z.string().min(1).max(200),
+  )
   .describe('Identifiers in other systems, such as { "wikidata": "Q..." }');
 
-export const ActorByIdSchema = z.strictObject({ id: z.uuid() }).meta({ id: 'ActorById', description: 'An existing actor, by id' });
+export const ActorByIdSchema = z
+  .strictObject({ id: z.uuid() })
+  .meta({ id: 'ActorById', description: 'An existing actor, by id' });
 
 export const ActorByNameSchema = z
   .strictObject({
@@ -30,7 +37,8 @@ export const ActorByNameSchema = z
   })
   .meta({
     id: 'ActorByName',
-    description: 'An actor by kind and name: the actor with the same kind and normalised name is used, or created with these fields',
+    description:
+      'An actor by kind and name: the actor with the same kind and normalised name is used, or created with these fields',
   });
 
 export const ActorPatchSchema = z
@@ -78,7 +86,9 @@ export const ActorSchema = z
     merged_into: z
       .uuid()
       .nullable()
-      .describe('The actor this one was merged into: set only in the revision that tombstoned it (its GET answers 410)'),
+      .describe(
+        'The actor this one was merged into: set only in the revision that tombstoned it (its GET answers 410)',
+      ),
     version: z.number().int().min(1),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),

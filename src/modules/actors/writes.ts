@@ -105,16 +105,25 @@ export async function patchActor(unit: UnitOfWork, current: ActorRow, patch: Act
 export async function mergeActor(unit: UnitOfWork, absorbed: ActorRow, into: string): Promise<string> {
   const { tx } = unit;
   if (into === absorbed.id) throw new ApiError('conflict', 'An actor cannot be merged into itself.');
-  const [survivor] = await tx.$queryRaw<{ kind: string; name: string; aliases: string[]; merged_into: string | null }[]>`
+  const [survivor] = await tx.$queryRaw<
+    { kind: string; name: string; aliases: string[]; merged_into: string | null }[]
+  >`
     SELECT kind::text AS kind, name, aliases, merged_into FROM actors WHERE id = ${into}::uuid FOR UPDATE`;
   if (!survivor) throw invalidInput([{ path: '/into', in: 'body', message: `no actor has the id ${into}` }]);
   if (survivor.merged_into) {
-    throw new ApiError('conflict', `The actor ${into} was merged into ${survivor.merged_into} already: merge into that one.`, {
-      extra: { merged_into: survivor.merged_into },
-    });
+    throw new ApiError(
+      'conflict',
+      `The actor ${into} was merged into ${survivor.merged_into} already: merge into that one.`,
+      {
+        extra: { merged_into: survivor.merged_into },
+      },
+    );
   }
   if (survivor.kind !== absorbed.kind) {
-    throw new ApiError('conflict', `Actors of different kinds cannot be merged: ${absorbed.kind} into ${survivor.kind}.`);
+    throw new ApiError(
+      'conflict',
+      `Actors of different kinds cannot be merged: ${absorbed.kind} into ${survivor.kind}.`,
+    );
   }
 
   // The absorbed actor's records show the survivor now; the survivor's show no aliases, so they stay as they are.

@@ -42,7 +42,12 @@ export interface StreamSettings {
   retryMs: number;
 }
 
-export const DEFAULT_STREAM_SETTINGS: StreamSettings = { maxSubscribers: 1_000, perClient: 20, heartbeatMs: 15_000, retryMs: 3_000 };
+export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
+  maxSubscribers: 1_000,
+  perClient: 20,
+  heartbeatMs: 15_000,
+  retryMs: 3_000,
+};
 
 /** One SSE event: the seq as its id, the resource as its name, the feed's item as its data. */
 function sseEvent(row: ChangeRow): string {
@@ -87,7 +92,8 @@ export class ChangeListener {
   private async connect(): Promise<void> {
     const client = this.db.openListener();
     client.on('notification', (message) => {
-      if (message.channel === CHANGES_CHANNEL && message.payload && /^\d+$/.test(message.payload)) this.notified(BigInt(message.payload));
+      if (message.channel === CHANGES_CHANNEL && message.payload && /^\d+$/.test(message.payload))
+        this.notified(BigInt(message.payload));
     });
     client.on('error', (err) => this.log.warn({ err }, 'change stream: the LISTEN connection failed'));
     client.on('end', () => this.lost(client));

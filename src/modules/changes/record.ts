@@ -107,14 +107,12 @@ async function insertRevisions(
 export async function recordRevisions(tx: Transaction, changes: ChangeSet, author: string): Promise<void> {
   // States of actors and documents come from the same mapping as their GET responses.
   const ids = (resource: Resource) => (changes.get(resource) ?? []).map((c) => c.id);
-  const actorStates = (await tx.actor.findMany({ where: { id: { in: ids('actor') } } })).map((row): [string, unknown] => [
-    row.id,
-    toActor(row),
-  ]);
-  const documentStates = (await tx.document.findMany({ where: { id: { in: ids('document') } } })).map((row): [string, unknown] => [
-    row.id,
-    toDocument(row),
-  ]);
+  const actorStates = (await tx.actor.findMany({ where: { id: { in: ids('actor') } } })).map(
+    (row): [string, unknown] => [row.id, toActor(row)],
+  );
+  const documentStates = (await tx.document.findMany({ where: { id: { in: ids('document') } } })).map(
+    (row): [string, unknown] => [row.id, toDocument(row)],
+  );
 
   await takeRevisionLock(tx);
   // Within one transaction, what others refer to comes first: a mirror fetching in feed order meets actors and documents before the events naming them.

@@ -9,9 +9,14 @@ import type { Resource } from './record.js';
 const SORT = 'version';
 
 /** A page of an event's revisions, oldest first, as JSON texts. */
-export async function listEventRevisions(pool: pg.Pool, eventId: string, page: { limit: number; cursor?: string | undefined }) {
+export async function listEventRevisions(
+  pool: pg.Pool,
+  eventId: string,
+  page: { limit: number; cursor?: string | undefined },
+) {
   const after = page.cursor ? decodeCursor(page.cursor, SORT, (key) => Number.isInteger(key)) : null;
-  if (after && after.id !== eventId) throw invalidInput([{ path: '/cursor', in: 'query', message: 'cursor was issued for another event' }]);
+  if (after && after.id !== eventId)
+    throw invalidInput([{ path: '/cursor', in: 'query', message: 'cursor was issued for another event' }]);
   const rows = (
     await pool.query<{ version: number; json: string }>(
       `SELECT version, json_build_object('version', version, 'action', action, 'author', author, 'at', ${isoTimestamp('at')},
@@ -23,7 +28,8 @@ export async function listEventRevisions(pool: pg.Pool, eventId: string, page: {
   ).rows;
   const items = rows.slice(0, page.limit);
   const last = items.at(-1);
-  const nextCursor = rows.length > page.limit && last ? encodeCursor({ sort: SORT, key: last.version, id: eventId }) : null;
+  const nextCursor =
+    rows.length > page.limit && last ? encodeCursor({ sort: SORT, key: last.version, id: eventId }) : null;
   return { items: items.map((row) => row.json), nextCursor };
 }
 
@@ -49,7 +55,12 @@ export interface ChangeRow {
  * Up to `limit` changes after the seq `since`, in commit order, of the kinds `resources` (every
  * kind without); read by the feed's pages and by the live stream (live.ts).
  */
-export async function readChanges(pool: pg.Pool, since: string, limit: number, resources?: readonly Resource[]): Promise<ChangeRow[]> {
+export async function readChanges(
+  pool: pg.Pool,
+  since: string,
+  limit: number,
+  resources?: readonly Resource[],
+): Promise<ChangeRow[]> {
   return (
     await pool.query<ChangeRow>(
       `SELECT id::text AS seq, resource, json_build_object('seq', id, 'resource', resource, 'id', resource_id, 'action', action,
@@ -62,7 +73,9 @@ export async function readChanges(pool: pg.Pool, since: string, limit: number, r
 
 /** The seq of the latest change, '0' when there is none. */
 export async function latestSeq(pool: pg.Pool): Promise<string> {
-  return (await pool.query<{ seq: string }>('SELECT COALESCE(max(id), 0)::text AS seq FROM revisions')).rows[0]?.seq ?? '0';
+  return (
+    (await pool.query<{ seq: string }>('SELECT COALESCE(max(id), 0)::text AS seq FROM revisions')).rows[0]?.seq ?? '0'
+  );
 }
 
 /** Changes after the seq `since`, in commit order, as JSON texts, and the cursor to read on from. */

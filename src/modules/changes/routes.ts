@@ -91,7 +91,10 @@ export const changeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       const given = header ?? request.query.since;
       const latest = await latestSeq(db.pool);
       if (given !== undefined && BigInt(given) > BigInt(latest)) {
-        const where = header === undefined ? { in: 'query' as const, path: '/since' } : { in: 'header' as const, path: '/last-event-id' };
+        const where =
+          header === undefined
+            ? { in: 'query' as const, path: '/since' }
+            : { in: 'header' as const, path: '/last-event-id' };
         throw invalidInput([{ ...where, message: `no change has the seq ${given}: the latest is ${latest}` }]);
       }
       const headers = {
@@ -102,7 +105,13 @@ export const changeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       // A HEAD gets the headers a stream would have, and opens none.
       if (request.method === 'HEAD') return reply.headers(headers).send(undefined as never);
       const release = admit(request, streams, 'change streams', Math.ceil(settings.retryMs / 1000));
-      const body = await listener.open(reply.raw, BigInt(given ?? latest), request.query.resource, release, request.log);
+      const body = await listener.open(
+        reply.raw,
+        BigInt(given ?? latest),
+        request.query.resource,
+        release,
+        request.log,
+      );
       return reply.headers(headers).send((body ?? undefined) as never);
     },
   });
@@ -123,7 +132,12 @@ export const changeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       const event = await eventLiveness(db.pool, request.params.id);
       if (!event) throw notFound('event', request.params.id);
       if (event.deleted) requireDeletedAccess(request, "a deleted event's revisions");
-      return sendJsonPage(request, reply, await listEventRevisions(db.pool, request.params.id, request.query), publicUrl);
+      return sendJsonPage(
+        request,
+        reply,
+        await listEventRevisions(db.pool, request.params.id, request.query),
+        publicUrl,
+      );
     },
   });
 };

@@ -13,7 +13,9 @@ export const EventRevisionSchema = z
     action: ChangeActionSchema,
     author: z.string().describe('Who made the change: the API key\'s principal, or "anonymous"'),
     at: z.iso.datetime().describe('When the change was made: the updated_at of that version'),
-    changed_fields: z.array(z.string()).describe('Fields whose value differs from the previous version (every field of the first)'),
+    changed_fields: z
+      .array(z.string())
+      .describe('Fields whose value differs from the previous version (every field of the first)'),
     state: EventSchema.describe('The whole event as it stood after the change'),
   })
   .meta({ id: 'EventRevision' });
@@ -51,7 +53,9 @@ export const ChangeSchema = z
 export const ChangePageSchema = z
   .object({
     data: z.array(ChangeSchema),
-    next_cursor: z.string().describe('Pass as since to read on; a page with no changes returns the same cursor, to poll again'),
+    next_cursor: z
+      .string()
+      .describe('Pass as since to read on; a page with no changes returns the same cursor, to poll again'),
   })
   .meta({ id: 'ChangePage' });
 
@@ -74,5 +78,7 @@ export const ChangeStreamHeadersSchema = z.object({
     .string()
     .regex(SEQ, 'must be the id of an event of this stream')
     .optional()
-    .describe('The id of the last event received: the stream resumes with the change after it (EventSource sends it when it reconnects)'),
+    .describe(
+      'The id of the last event received: the stream resumes with the change after it (EventSource sends it when it reconnects)',
+    ),
 });

@@ -17,7 +17,13 @@ export function normaliseUrl(url: string): string {
 const toDateTime = (value: string | null | undefined) => (value ? new Date(value) : null);
 
 export function toDocumentSummary(row: DocumentRow): z.infer<typeof DocumentSummarySchema> {
-  return { id: row.id, url: row.url, title: row.title, publisher: row.publisher, published_at: row.publishedAt?.toISOString() ?? null };
+  return {
+    id: row.id,
+    url: row.url,
+    title: row.title,
+    publisher: row.publisher,
+    published_at: row.publishedAt?.toISOString() ?? null,
+  };
 }
 
 export function toDocument(row: DocumentRow): z.infer<typeof DocumentSchema> {
@@ -61,7 +67,9 @@ export async function listDocuments(db: PrismaHandle, query: z.infer<typeof Docu
   const q = query.q?.replace(/[\\%_]/g, (c) => `\\${c}`);
   const where: Prisma.DocumentWhereInput = {
     ...(query.publisher ? { publisher: query.publisher } : {}),
-    ...(q ? { OR: [{ title: { contains: q, mode: 'insensitive' } }, { url: { contains: q, mode: 'insensitive' } }] } : {}),
+    ...(q
+      ? { OR: [{ title: { contains: q, mode: 'insensitive' } }, { url: { contains: q, mode: 'insensitive' } }] }
+      : {}),
     ...(after ? { id: { lt: after.id } } : {}),
   };
   const rows = await db.document.findMany({ where, orderBy: { id: 'desc' }, take: query.limit + 1 });

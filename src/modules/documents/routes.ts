@@ -65,7 +65,8 @@ export const documentRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { d
       operationId: 'getDocument',
       tags: ['documents'],
       summary: 'Get one document',
-      description: "The answer's ETag is the document's version: send it as If-None-Match to get 304 while it is unchanged.",
+      description:
+        "The answer's ETag is the document's version: send it as If-None-Match to get 304 while it is unchanged.",
       params: IdParamsSchema,
       response: { 200: DocumentSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404) },
     },

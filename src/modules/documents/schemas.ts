@@ -6,7 +6,9 @@ export const HttpUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an ab
 
 const OptionalText = (max: number) => z.string().trim().min(1).max(max).nullish();
 
-export const DocumentByIdSchema = z.strictObject({ id: z.uuid() }).meta({ id: 'DocumentById', description: 'An existing document, by id' });
+export const DocumentByIdSchema = z
+  .strictObject({ id: z.uuid() })
+  .meta({ id: 'DocumentById', description: 'An existing document, by id' });
 
 export const DocumentByUrlSchema = z
   .strictObject({
@@ -30,7 +32,8 @@ export const DocumentByUrlSchema = z
   })
   .meta({
     id: 'DocumentByUrl',
-    description: 'A document by URL: the document with the same URL (fragment ignored) is used, or created with these fields',
+    description:
+      'A document by URL: the document with the same URL (fragment ignored) is used, or created with these fields',
   });
 
 export const DocumentRefSchema = z

@@ -16,7 +16,10 @@ export function toEventType(row: EventTypeRow): z.infer<typeof EventTypeSchema> 
 }
 
 /** Adds a code to the vocabulary; null when the code exists (codes are never replaced). */
-export async function createEventType(db: PrismaHandle, input: z.infer<typeof EventTypeCreateSchema>): Promise<EventTypeRow | null> {
+export async function createEventType(
+  db: PrismaHandle,
+  input: z.infer<typeof EventTypeCreateSchema>,
+): Promise<EventTypeRow | null> {
   const created = await db.eventType.createMany({
     data: [
       {
@@ -45,7 +48,11 @@ export async function eventTypeCodes(db: PrismaHandle): Promise<string[]> {
 export function unknownEventTypes(known: string[], codes: [code: string, pointer: string][]): Violation[] {
   return codes
     .filter(([code]) => !known.includes(code))
-    .map(([code, pointer]) => ({ path: pointer, message: `unknown event type "${code}"; known types: ${known.join(', ')}`, in: 'body' }));
+    .map(([code, pointer]) => ({
+      path: pointer,
+      message: `unknown event type "${code}"; known types: ${known.join(', ')}`,
+      in: 'body',
+    }));
 }
 
 /** Throws a 400 naming the known codes when any of `codes` (each with its JSON pointer) is unknown. */

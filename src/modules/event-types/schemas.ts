@@ -23,7 +23,9 @@ export const EventTypeListSchema = z.object({ data: z.array(EventTypeSchema) }).
 
 export const EventTypeCreateSchema = z
   .strictObject({
-    code: z.string().regex(/^[a-z][a-z0-9_]{1,63}$/, 'a lower-case word: letters, digits and _, starting with a letter'),
+    code: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{1,63}$/, 'a lower-case word: letters, digits and _, starting with a letter'),
     label: z.string().trim().min(1).max(100),
     description: z.string().trim().min(1).max(2000),
     acled_event_type: z.string().trim().min(1).max(100).nullish(),

@@ -43,7 +43,8 @@ function readRows(data: Buffer, at: number, fields: number): { rows: CopyRow[] |
   rows: while (data.length - at >= 2) {
     const count = data.readInt16BE(at);
     if (count === -1) return { rows, next: at + 2 };
-    if (count !== fields) return { rows: new Error(`binary COPY row with ${count} fields, expected ${fields}`), next: at };
+    if (count !== fields)
+      return { rows: new Error(`binary COPY row with ${count} fields, expected ${fields}`), next: at };
     const row: CopyRow = [];
     let next = at + 2;
     for (let field = 0; field < count; field += 1) {
@@ -116,7 +117,12 @@ class CopyRows extends Transform {
  * stream is destroyed before the end (a client gone), it is closed instead, since it is in
  * the middle of a COPY. A database error fails the stream.
  */
-export async function copyRows(pool: pg.Pool, text: string, values: readonly unknown[], fields: number): Promise<Readable> {
+export async function copyRows(
+  pool: pg.Pool,
+  text: string,
+  values: readonly unknown[],
+  fields: number,
+): Promise<Readable> {
   const statement = copyStatement(text, values);
   const client = await pool.connect();
   let released = false;
@@ -139,7 +145,8 @@ export async function copyRows(pool: pg.Pool, text: string, values: readonly unk
   return rows;
 }
 
-const copyStatement = (text: string, values: readonly unknown[]) => `COPY (${inlineParameters(text, values)}) TO STDOUT (FORMAT binary)`;
+const copyStatement = (text: string, values: readonly unknown[]) =>
+  `COPY (${inlineParameters(text, values)}) TO STDOUT (FORMAT binary)`;
 
 /**
  * Every row of a short query's binary COPY (a page of events), read whole and split once: no
@@ -148,7 +155,12 @@ const copyStatement = (text: string, values: readonly unknown[]) => `COPY (${inl
  * pipeline's AbortController and the DOMException it raises at its end included (CPU profile,
  * bench/RESULTS.md).
  */
-export async function copyAllRows(pool: pg.Pool, text: string, values: readonly unknown[], fields: number): Promise<CopyRow[]> {
+export async function copyAllRows(
+  pool: pg.Pool,
+  text: string,
+  values: readonly unknown[],
+  fields: number,
+): Promise<CopyRow[]> {
   const client = await pool.connect();
   let failure: Error | undefined;
   try {
@@ -166,7 +178,8 @@ export async function copyAllRows(pool: pg.Pool, text: string, values: readonly 
     });
     const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     const start = rowsStart(data);
-    if (start === null || !data.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new Error('not binary COPY output');
+    if (start === null || !data.subarray(0, SIGNATURE.length).equals(SIGNATURE))
+      throw new Error('not binary COPY output');
     const { rows, next } = readRows(data, start, fields);
     if (rows instanceof Error) throw rows;
     if (next !== data.length) throw new Error('binary COPY output ended inside a row');

@@ -24,7 +24,12 @@ export async function seedDemo(db: Database, file: URL = DEMO_DATA_FILE): Promis
   let created = 0;
   for (const { key, event } of demo.events) {
     const existing = await db.prisma.event.findFirst({
-      where: { typeCode: event.type, title: event.title, occurredStart: new Date(event.occurred.start), deletedAt: null },
+      where: {
+        typeCode: event.type,
+        title: event.title,
+        occurredStart: new Date(event.occurred.start),
+        deletedAt: null,
+      },
       select: { id: true },
     });
     if (existing) {

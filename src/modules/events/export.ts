@@ -144,4 +144,5 @@ export const toCsv = (bom = false) => bytesTransform(`${bom ? UTF8_BOM : ''}${CS
 export const toNdjson = () => bytesTransform('', '\n');
 
 /** RFC 7946: a FeatureCollection of Points ([lon, lat]), each with the whole event as its properties. */
-export const toGeoJson = () => bytesTransform('{"type":"FeatureCollection","features":[', '', { separator: ',', tail: ']}\n' });
+export const toGeoJson = () =>
+  bytesTransform('{"type":"FeatureCollection","features":[', '', { separator: ',', tail: ']}\n' });

@@ -110,7 +110,9 @@ function keyLiteral(key: string): string {
 /** The value of `path` read from the event row `e` (a column, or an object of columns), if it has one. */
 function rowValue(path: string): string | undefined {
   if (EVENT_ROW_MEMBERS[path]) return EVENT_ROW_MEMBERS[path];
-  const children = EVENT_FIELD_PATHS.filter((other) => other.startsWith(`${path}.`) && !other.slice(path.length + 1).includes('.'));
+  const children = EVENT_FIELD_PATHS.filter(
+    (other) => other.startsWith(`${path}.`) && !other.slice(path.length + 1).includes('.'),
+  );
   const values = children.map((child) => [child.slice(path.length + 1), rowValue(child)] as const);
   if (values.length === 0 || values.some(([, value]) => value === undefined)) return undefined;
   return `jsonb_build_object(${values.map(([key, value]) => `${keyLiteral(key)}, ${value}`).join(', ')})`;

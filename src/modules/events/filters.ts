@@ -33,7 +33,13 @@ const Near = z
   .transform((text, ctx) => {
     const parts = text.split(',').map(Number);
     const [lat, lon] = parts as [number, number];
-    if (parts.length !== 2 || !Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) {
+    if (
+      parts.length !== 2 ||
+      !Number.isFinite(lat) ||
+      !Number.isFinite(lon) ||
+      Math.abs(lat) > 90 ||
+      Math.abs(lon) > 180
+    ) {
       ctx.addIssue({ code: 'custom', message: 'near is lat,lon with lat within -90..90 and lon within -180..180' });
       return z.NEVER;
     }
@@ -97,7 +103,8 @@ export function refineEventFilters(filters: EventFilters, ctx: z.RefinementCtx):
   }
   if (filters.near && filters.radius_km === undefined)
     ctx.addIssue({ code: 'custom', path: ['radius_km'], message: 'near needs radius_km' });
-  if (filters.radius_km !== undefined && !filters.near) ctx.addIssue({ code: 'custom', path: ['near'], message: 'radius_km needs near' });
+  if (filters.radius_km !== undefined && !filters.near)
+    ctx.addIssue({ code: 'custom', path: ['near'], message: 'radius_km needs near' });
 }
 
 /** The event filters that select by report. */
@@ -159,7 +166,9 @@ export function eventConditions(filters: EventFilters, p: SqlParams): string[] {
   const answeredByRow = reportFilters.length === 1 && (reportFilters[0] === 'reporter' || reportFilters[0] === 'via');
   if (reportFilters.length > 0 && !answeredByRow) {
     const report = reportConditions(filters, p);
-    where.push(`EXISTS (SELECT 1 FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL AND ${report.join(' AND ')})`);
+    where.push(
+      `EXISTS (SELECT 1 FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL AND ${report.join(' AND ')})`,
+    );
   }
   if (filters.q) where.push(`e.search @@ ${searchQuery(filters.q, p)}`);
   if (filters.tag) where.push(`e.tags && ${p.add(filters.tag, 'text[]')}`);

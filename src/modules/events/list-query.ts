@@ -39,7 +39,8 @@ const ListFields = {
 
 function refineList(query: z.output<z.ZodObject<typeof ListFields>>, ctx: z.RefinementCtx): void {
   refineEventFilters(query, ctx);
-  if (query.sort === 'relevance' && !query.q) ctx.addIssue({ code: 'custom', path: ['sort'], message: 'sort=relevance needs q' });
+  if (query.sort === 'relevance' && !query.q)
+    ctx.addIssue({ code: 'custom', path: ['sort'], message: 'sort=relevance needs q' });
 }
 
 export const EventListQuerySchema = z
@@ -63,4 +64,6 @@ export type EventListQuery = z.output<typeof EventListQuerySchema>;
 export const EventExportQuerySchema = z.strictObject(ListFields).superRefine(refineList);
 
 /** The query string of the NDJSON and GeoJSON export operations: an export's, with a sparse fieldset (a CSV's columns are fixed). */
-export const EventFieldsExportQuerySchema = z.strictObject({ ...ListFields, fields: FieldsParamSchema.optional() }).superRefine(refineList);
+export const EventFieldsExportQuerySchema = z
+  .strictObject({ ...ListFields, fields: FieldsParamSchema.optional() })
+  .superRefine(refineList);

@@ -6,7 +6,14 @@
 import type pg from 'pg';
 import type { Transaction } from '../../db/client.js';
 import { refreshEventStats, type DailyKeys } from '../stats/derive.js';
-import { DERIVED_STATUS, EVIDENCE_FIGURES, FRESH_EVIDENCE_FIGURES, REPORTER_IDS, STORED_EVIDENCE_FIGURES, VIA_IDS } from './evidence.js';
+import {
+  DERIVED_STATUS,
+  EVIDENCE_FIGURES,
+  FRESH_EVIDENCE_FIGURES,
+  REPORTER_IDS,
+  STORED_EVIDENCE_FIGURES,
+  VIA_IDS,
+} from './evidence.js';
 import { EVENT_JSON } from './json-sql.js';
 import { EVENT_SEARCH_VECTOR } from './search.js';
 
@@ -51,12 +58,18 @@ export const REFRESH_EVENTS = `UPDATE events e SET ${DERIVED_COLUMNS.map(([colum
  * event whose status_source is `evidence` is derived from its reports too (DERIVE_STATUS), before
  * the rendering that shows it. The rendering is a subquery kept whole by OFFSET 0, as in RENDER.
  */
-export function insertDerivedEvents(source: string, columns: readonly string[], options: { deriveStatus?: boolean } = {}): string {
+export function insertDerivedEvents(
+  source: string,
+  columns: readonly string[],
+  options: { deriveStatus?: boolean } = {},
+): string {
   const derived = DERIVED_COLUMNS.map(([column]) => column);
   const rows = options.deriveStatus
     ? `(SELECT ${columns
         .map((column) =>
-          column === 'status' ? `CASE WHEN e.status_source = 'evidence' THEN ${DERIVED_STATUS} ELSE e.status END AS status` : `e.${column}`,
+          column === 'status'
+            ? `CASE WHEN e.status_source = 'evidence' THEN ${DERIVED_STATUS} ELSE e.status END AS status`
+            : `e.${column}`,
         )
         .join(', ')} FROM ${source} e OFFSET 0)`
     : source;
@@ -107,7 +120,11 @@ export const DERIVE_STATUS = `UPDATE events e SET status = ${DERIVED_STATUS}`;
  * inserted with their derived columns and figures (writeEvents, insertDerivedEvents) and not changed since:
  * only their stats rows are derived.
  */
-export async function refreshEvents(tx: Transaction, eventIds: string[], insertedDerived: string[] = []): Promise<DailyKeys> {
+export async function refreshEvents(
+  tx: Transaction,
+  eventIds: string[],
+  insertedDerived: string[] = [],
+): Promise<DailyKeys> {
   if (eventIds.length > 0) {
     await tx.$executeRawUnsafe(
       `${DERIVE_STATUS} WHERE e.id = ANY($1::uuid[]) AND e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS}`,
@@ -122,7 +139,10 @@ export async function refreshEvents(tx: Transaction, eventIds: string[], inserte
 /** Replaces the derived figures of those events whose reports now give others (most writes change none). */
 async function refreshEvidenceFigures(tx: Transaction, eventIds: string[]): Promise<void> {
   const stale = (
-    await tx.$queryRawUnsafe<{ id: string }[]>(`SELECT e.id FROM events e WHERE e.id = ANY($1::uuid[]) AND ${STALE_FIGURES}`, eventIds)
+    await tx.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT e.id FROM events e WHERE e.id = ANY($1::uuid[]) AND ${STALE_FIGURES}`,
+      eventIds,
+    )
   ).map((row) => row.id);
   if (stale.length === 0) return;
   await tx.$executeRawUnsafe(`DELETE FROM figures WHERE event_id = ANY($1::uuid[]) AND derived`, stale);

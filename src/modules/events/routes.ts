@@ -23,7 +23,12 @@ import {
 } from './list-query.js';
 import { FieldsParamSchema, fieldSelection, selectionTag, type FieldSelection } from './fields.js';
 import type { EventFilters } from './filters.js';
-import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
+import {
+  IdempotencyHeadersSchema,
+  IDEMPOTENCY_TEXT,
+  IfMatchHeadersSchema,
+  MERGE_PATCH_TYPES,
+} from '../../http/write-headers.js';
 import { requireIfMatch } from '../../http/preconditions.js';
 import { eventRevisionAt } from '../changes/repository.js';
 import { idempotencyClaim, NO_CONTENT, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
@@ -38,7 +43,16 @@ import {
   RelationInputSchema,
   RelationParamsSchema,
 } from './schemas.js';
-import { addRelation, createEvent, deleteEvent, lockLiveEvent, mergeEvent, patchEvent, readEvent, removeRelation } from './writes.js';
+import {
+  addRelation,
+  createEvent,
+  deleteEvent,
+  lockLiveEvent,
+  mergeEvent,
+  patchEvent,
+  readEvent,
+  removeRelation,
+} from './writes.js';
 
 const EventGetQuerySchema = z.strictObject({
   fields: FieldsParamSchema.optional(),
@@ -81,7 +95,10 @@ const GeoJsonSchema = z
       }),
     ),
   })
-  .meta({ id: 'EventFeatureCollection', description: 'RFC 7946 FeatureCollection of the events that have coordinates' });
+  .meta({
+    id: 'EventFeatureCollection',
+    description: 'RFC 7946 FeatureCollection of the events that have coordinates',
+  });
 
 type ExportFormat = 'csv' | 'ndjson' | 'geojson' | 'acled-csv';
 
@@ -145,7 +162,13 @@ function refuseBom(bom: boolean | undefined, chosen: string): void {
 function refuseFields(fields: FieldSelection | undefined, chosen: string): void {
   if (fields && chosen !== 'json' && chosen !== 'ndjson' && chosen !== 'geojson') {
     throw new ApiError('invalid-input', 'The request has invalid values; see errors.', {
-      errors: [{ in: 'query', path: '/fields', message: `applies to json, ndjson and geojson, not ${chosen}: its columns are fixed` }],
+      errors: [
+        {
+          in: 'query',
+          path: '/fields',
+          message: `applies to json, ndjson and geojson, not ${chosen}: its columns are fixed`,
+        },
+      ],
     });
   }
 }
@@ -153,11 +176,19 @@ function refuseFields(fields: FieldSelection | undefined, chosen: string): void 
 /** The body of a 410 for a deleted event: its tombstone. */
 function tombstone(event: StoredEvent, id: string): ApiError {
   return new ApiError('gone', `The event ${id} was deleted.`, {
-    extra: { deleted_at: event.deleted_at, deleted_by: event.deleted_by, reason: event.delete_reason, merged_into: event.merged_into },
+    extra: {
+      deleted_at: event.deleted_at,
+      deleted_by: event.deleted_by,
+      reason: event.delete_reason,
+      merged_into: event.merged_into,
+    },
   });
 }
 
-export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, publicUrl, exportClients = DEFAULT_SLOW_CLIENT }) => {
+export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
+  app,
+  { db, publicUrl, exportClients = DEFAULT_SLOW_CLIENT },
+) => {
   type PageRequest = Parameters<typeof listEvents>[1];
 
   /**
@@ -202,9 +233,20 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
     if (!exporter) {
       // ACLED's types come from the vocabulary, read once per export (a few rows).
       const types = new AcledTypes((await listEventTypes(db.prisma)).map(toEventType));
-      exporter = { rendering: 'json', transform: (withBom) => toAcledCsv(types, withBom), contentType: EXPORTERS.csv.contentType };
+      exporter = {
+        rendering: 'json',
+        transform: (withBom) => toAcledCsv(types, withBom),
+        contentType: EXPORTERS.csv.contentType,
+      };
     }
-    const request_ = { filters, sort, cursor, withCoordinates: chosen === 'geojson', rendering: exporter.rendering, fields };
+    const request_ = {
+      filters,
+      sort,
+      cursor,
+      withCoordinates: chosen === 'geojson',
+      rendering: exporter.rendering,
+      fields,
+    };
     // Batches of the events' texts: many from the database stream, or one page.
     let rows: Readable;
     // An export of everything holds a connection of the export pool while it streams: it needs one of the export slots.
@@ -316,11 +358,22 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
           'with a Link header to the next.',
         ].join('\n'),
         // fields= is declared where it applies (NDJSON, GeoJSON): a CSV's columns are fixed, and it is a 400 there.
-        querystring: format === 'ndjson' || format === 'geojson' ? EventFieldsExportQuerySchema : EventExportQuerySchema,
-        response: { 200: { description: summary, content: { [mediaType]: { schema } } }, ...problemResponses(400, 503) },
+        querystring:
+          format === 'ndjson' || format === 'geojson' ? EventFieldsExportQuerySchema : EventExportQuerySchema,
+        response: {
+          200: { description: summary, content: { [mediaType]: { schema } } },
+          ...problemResponses(400, 503),
+        },
       },
       handler: async (request, reply) => {
-        const { limit, cursor, sort, bom, fields: paths, ...filters } = request.query as z.output<typeof EventFieldsExportQuerySchema>;
+        const {
+          limit,
+          cursor,
+          sort,
+          bom,
+          fields: paths,
+          ...filters
+        } = request.query as z.output<typeof EventFieldsExportQuerySchema>;
         await assertKnownTypeFilter(db.prisma, filters.type);
         refuseBom(bom, format);
         const fields = fieldSelection(paths);
@@ -507,7 +560,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       operationId: 'deleteEventRelation',
       tags: ['events'],
       summary: 'Remove a relation',
-      description: "Removes the relation of this kind to event_id. Needs this event's If-Match; answers the event with its new ETag.",
+      description:
+        "Removes the relation of this kind to event_id. Needs this event's If-Match; answers the event with its new ETag.",
       params: RelationParamsSchema,
       headers: IfMatchHeadersSchema,
       response: { 200: EventSchema, ...problemResponses(400, 404, 410, 412, 428) },

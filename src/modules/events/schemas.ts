@@ -8,22 +8,30 @@ import { ruleMessage } from '../../http/problem-details.js';
 
 export const EVENT_NEEDS_REPORT = ruleMessage('an event needs at least one report');
 
-export const EventStatusSchema = z.enum(['reported', 'corroborated', 'confirmed', 'contested', 'discounted', 'retracted']).meta({
-  id: 'EventStatus',
-  description:
-    'reported: one source; corroborated: two or more independent reports; confirmed: accepted by the responsible party or verified; ' +
-    'contested; discounted; retracted',
-});
+export const EventStatusSchema = z
+  .enum(['reported', 'corroborated', 'confirmed', 'contested', 'discounted', 'retracted'])
+  .meta({
+    id: 'EventStatus',
+    description:
+      'reported: one source; corroborated: two or more independent reports; confirmed: accepted by the responsible party or verified; ' +
+      'contested; discounted; retracted',
+  });
 export const DatePrecisionSchema = z.enum(['day', 'week', 'month', 'year', 'range']).meta({ id: 'DatePrecision' });
 export const LocationPrecisionSchema = z
   .enum(['exact', 'near', 'admin2', 'admin1', 'country', 'water', 'unknown'])
-  .meta({ id: 'LocationPrecision', description: 'How precisely the coordinates place the event; a region is given by its centroid' });
+  .meta({
+    id: 'LocationPrecision',
+    description: 'How precisely the coordinates place the event; a region is given by its centroid',
+  });
 export const ParticipantRoleSchema = z
   .enum(['perpetrator', 'target', 'subject', 'victim', 'supporter', 'sender', 'recipient', 'other'])
   .meta({ id: 'ParticipantRole' });
 export const RelationKindSchema = z
   .enum(['follows', 'precedes', 'same_subject', 'part_of', 'contradicts', 'duplicate_of'])
-  .meta({ id: 'RelationKind', description: 'How this event relates to the other one: "A follows B" means A came after B' });
+  .meta({
+    id: 'RelationKind',
+    description: 'How this event relates to the other one: "A follows B" means A came after B',
+  });
 
 const CalendarDate = z.iso.date().describe('A calendar date, YYYY-MM-DD, with no time zone');
 
@@ -37,7 +45,10 @@ export const OccurredInputSchema = z
     path: ['end'],
     message: 'end must not be before start',
   })
-  .meta({ id: 'Occurred', description: 'When it happened: "December 26" is start = end = 2024-12-26 with precision day' });
+  .meta({
+    id: 'Occurred',
+    description: 'When it happened: "December 26" is start = end = 2024-12-26 with precision day',
+  });
 
 export const LocationInputSchema = z
   .strictObject({
@@ -65,7 +76,9 @@ const TagSchema = z
   .max(64)
   .regex(/^[^,\s][^,]*$/, 'tags must not contain commas (commas separate tags in filters)');
 
-export const ParticipantInputSchema = z.strictObject({ actor: ActorRefSchema, role: ParticipantRoleSchema }).meta({ id: 'Participant' });
+export const ParticipantInputSchema = z
+  .strictObject({ actor: ActorRefSchema, role: ParticipantRoleSchema })
+  .meta({ id: 'Participant' });
 export type ParticipantInput = z.infer<typeof ParticipantInputSchema>;
 
 export const RelationInputSchema = z
@@ -109,7 +122,9 @@ export const EventInputSchema = z
       .array(FigureInputSchema)
       .max(100)
       .default([])
-      .describe(`The editor's estimate for the event, for the measures it names; the others come from the reports. ${EVENT_FIGURES_TEXT}`),
+      .describe(
+        `The editor's estimate for the event, for the measures it names; the others come from the reports. ${EVENT_FIGURES_TEXT}`,
+      ),
     reports: z
       .array(ReportInputSchema, { error: (issue) => (issue.input === undefined ? EVENT_NEEDS_REPORT : undefined) })
       .min(1, EVENT_NEEDS_REPORT)
@@ -121,14 +136,18 @@ export const EventInputSchema = z
   })
   .meta({
     id: 'EventCreate',
-    description: 'A new event with at least one report. Actors and documents are given by id, or by name/URL to find or create them.',
+    description:
+      'A new event with at least one report. Actors and documents are given by id, or by name/URL to find or create them.',
     example: {
       type: 'capture',
       title: 'North Korean soldier captured by Ukrainian special forces in Kursk region',
       occurred: { start: '2024-12-26', precision: 'day' },
       location: { admin1: 'Kursk', country: 'RUS', lat: 51.73, lon: 36.19, precision: 'admin1' },
       participants: [
-        { actor: { name: 'Ukrainian Special Operations Forces', kind: 'military', country: 'UKR' }, role: 'perpetrator' },
+        {
+          actor: { name: 'Ukrainian Special Operations Forces', kind: 'military', country: 'UKR' },
+          role: 'perpetrator',
+        },
         { actor: { name: "Korean People's Army", kind: 'military', country: 'PRK' }, role: 'victim' },
       ],
       figures: [{ measure: 'captured', value: 1, qualifier: 'exact' }],
@@ -173,7 +192,9 @@ export const EventPatchSchema = z
     description: DescriptionSchema.nullable().optional().describe('null clears it'),
     status: EventStatusSchema.nullable()
       .optional()
-      .describe("A value is an editor's status and is kept; null hands the status back to the evidence (reported or corroborated)"),
+      .describe(
+        "A value is an editor's status and is kept; null hands the status back to the evidence (reported or corroborated)",
+      ),
     occurred: z
       .strictObject({
         start: CalendarDate.optional(),
@@ -216,7 +237,11 @@ export const EventPatchSchema = z
     description:
       'A JSON merge patch (RFC 7396) of an event: fields left out stay as they are, null removes, objects merge, arrays are replaced. ' +
       'Reports are changed through their own resource, relations through /relations.',
-    example: { title: 'North Korean soldier captured in Kursk region', location: { admin2: 'Sudzha' }, tags: ['north-korea', 'pow'] },
+    example: {
+      title: 'North Korean soldier captured in Kursk region',
+      location: { admin2: 'Sudzha' },
+      tags: ['north-korea', 'pow'],
+    },
   });
 
 export type EventPatch = z.infer<typeof EventPatchSchema>;
@@ -267,7 +292,9 @@ export const EventSchema = z
     figures: z.array(EventFigureSchema).describe(EVENT_FIGURES_TEXT),
     reports: z.array(ReportSchema),
     tags: z.array(z.string()),
-    external_ids: z.record(z.string(), z.string()).describe('Identifiers in other systems, by source: { "acled": "NGA12345" }'),
+    external_ids: z
+      .record(z.string(), z.string())
+      .describe('Identifiers in other systems, by source: { "acled": "NGA12345" }'),
     relations: z.array(z.object({ event_id: z.uuid(), relation: RelationKindSchema })),
     version: z.number().int().min(1).describe('Starts at 1 and grows by 1 on every change; also the ETag'),
     created_at: z.iso.datetime(),
@@ -276,7 +303,10 @@ export const EventSchema = z
     updated_by: z.string(),
     deleted_at: z.iso.datetime().nullable(),
   })
-  .meta({ id: 'Event', description: 'Something that happened, or is alleged to have, with every report that attributes it' });
+  .meta({
+    id: 'Event',
+    description: 'Something that happened, or is alleged to have, with every report that attributes it',
+  });
 
 export const EventPageSchema = z
   .object({

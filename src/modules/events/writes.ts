@@ -19,7 +19,9 @@ import { insertDerivedEvents, insertEvidenceFigures } from './refresh.js';
 import type { EventInput, EventPatch, ParticipantInput, RelationInput } from './schemas.js';
 
 /** Every actor and document reference in an event body, with where it stands. */
-export function eventReferences(input: Pick<EventInput, 'participants' | 'figures'> & { reports?: EventInput['reports'] }) {
+export function eventReferences(
+  input: Pick<EventInput, 'participants' | 'figures'> & { reports?: EventInput['reports'] },
+) {
   const actors: Located<ActorRef>[] = [
     ...input.participants.map((p, i): Located<ActorRef> => [p.actor, `/participants/${i}/actor`]),
     ...figureSubjects(input.figures, '/figures'),
@@ -33,7 +35,11 @@ export function eventReferences(input: Pick<EventInput, 'participants' | 'figure
   return { actors, documents };
 }
 
-async function assertRelatedEventsExist(tx: Transaction, relations: RelationInput[], pointer: (i: number) => string): Promise<void> {
+async function assertRelatedEventsExist(
+  tx: Transaction,
+  relations: RelationInput[],
+  pointer: (i: number) => string,
+): Promise<void> {
   const missing = await unknownIds(
     relations.map((r, i): [string, string] => [r.event_id, pointer(i)]),
     'live event',
@@ -72,7 +78,9 @@ async function claimEventsExternalIds(tx: Transaction, pairs: ExternalIdRow[]): 
     JSON.stringify(pairs),
   );
   if (claimed[0]?.n === pairs.length) return;
-  const clashes = await tx.$queryRawUnsafe<{ source: string; external_id: string; event_id: string; claimant: string }[]>(
+  const clashes = await tx.$queryRawUnsafe<
+    { source: string; external_id: string; event_id: string; claimant: string }[]
+  >(
     `SELECT h.source, h.external_id, h.event_id, x.event_id::text AS claimant
      FROM json_to_recordset($1::json) AS x(source text, external_id text, event_id uuid)
      JOIN event_external_ids h ON h.source = x.source AND h.external_id = x.external_id AND h.event_id <> x.event_id
@@ -81,16 +89,20 @@ async function claimEventsExternalIds(tx: Transaction, pairs: ExternalIdRow[]): 
   );
   const first = clashes[0];
   if (!first) throw new Error(`external ids were neither claimed nor held by another event: ${JSON.stringify(pairs)}`);
-  throw new ApiError('conflict', `The external id ${first.source}:${first.external_id} belongs to the event ${first.event_id} already.`, {
-    extra: { existing_id: first.event_id },
-    errors: clashes
-      .filter((clash) => clash.claimant === first.claimant)
-      .map((clash) => ({
-        path: `/external_ids/${clash.source}`,
-        in: 'body' as const,
-        message: `${clash.source}:${clash.external_id} belongs to the event ${clash.event_id}`,
-      })),
-  });
+  throw new ApiError(
+    'conflict',
+    `The external id ${first.source}:${first.external_id} belongs to the event ${first.event_id} already.`,
+    {
+      extra: { existing_id: first.event_id },
+      errors: clashes
+        .filter((clash) => clash.claimant === first.claimant)
+        .map((clash) => ({
+          path: `/external_ids/${clash.source}`,
+          in: 'body' as const,
+          message: `${clash.source}:${clash.external_id} belongs to the event ${clash.event_id}`,
+        })),
+    },
+  );
 }
 
 /** Writes an event's participants in the order given; the same actor named twice in one role counts once. */
@@ -110,7 +122,8 @@ async function insertParticipants(unit: UnitOfWork, eventId: string, participant
 /** Writes an editor's figures of an event, positioned from `first` on (after the editor's figures kept). */
 async function insertEventFigures(unit: UnitOfWork, eventId: string, figures: FigureInput[], first = 0): Promise<void> {
   const rows = await figureRows(unit, figures, { eventId });
-  if (rows.length > 0) await unit.tx.figure.createMany({ data: rows.map((row) => ({ ...row, position: first + row.position })) });
+  if (rows.length > 0)
+    await unit.tx.figure.createMany({ data: rows.map((row) => ({ ...row, position: first + row.position })) });
 }
 
 /** The figure lists of a patch's `figures`, each with where it stands, for their actor references. */
@@ -124,7 +137,11 @@ function patchFigureLists(figures: EventPatch['figures']): [FigureInput[], strin
  * Applies a patch's `figures` to the editor's figures of an event; the derived figures are left
  * to the finish step (refreshEvents), which derives every measure no editor figure names.
  */
-async function patchEditorFigures(unit: UnitOfWork, eventId: string, figures: NonNullable<EventPatch['figures']> | null): Promise<void> {
+async function patchEditorFigures(
+  unit: UnitOfWork,
+  eventId: string,
+  figures: NonNullable<EventPatch['figures']> | null,
+): Promise<void> {
   const { tx } = unit;
   if (figures === null || Array.isArray(figures)) {
     await tx.figure.deleteMany({ where: { eventId, derived: false } });
@@ -406,7 +423,9 @@ export async function writeEvents(
     ready();
     return [];
   }
-  const { actors, documents } = resolved ? await relockActors(unit, resolved) : await resolveEventReferences(unit, inputs);
+  const { actors, documents } = resolved
+    ? await relockActors(unit, resolved)
+    : await resolveEventReferences(unit, inputs);
   const rows = eventRows(
     inputs,
     ids,
@@ -497,11 +516,15 @@ function mergeWhenAndWhere(current: CurrentEvent, patch: EventPatch) {
   const violations: Violation[] = [];
   const occurred = {
     start: patch.occurred?.start ?? current.occurredStart.toISOString().slice(0, 10),
-    end: patch.occurred?.end === null ? undefined : (patch.occurred?.end ?? current.occurredEnd.toISOString().slice(0, 10)),
+    end:
+      patch.occurred?.end === null
+        ? undefined
+        : (patch.occurred?.end ?? current.occurredEnd.toISOString().slice(0, 10)),
     precision: patch.occurred?.precision ?? current.occurredPrecision,
   };
   occurred.end ??= occurred.start;
-  if (occurred.start > occurred.end) violations.push({ path: '/occurred/end', in: 'body', message: 'end must not be before start' });
+  if (occurred.start > occurred.end)
+    violations.push({ path: '/occurred/end', in: 'body', message: 'end must not be before start' });
 
   const kept = patch.location === null ? undefined : current;
   const pick = <K extends keyof NonNullable<EventPatch['location']>>(key: K, now: unknown) =>
@@ -530,7 +553,8 @@ export async function patchEvent(unit: UnitOfWork, id: string, patch: EventPatch
   const current = await tx.event.findUniqueOrThrow({ where: { id } });
   if (patch.type !== undefined) await assertEventTypes(tx, [[patch.type, '/type']]);
   const refs = eventReferences({ participants: patch.participants ?? [], figures: [] });
-  for (const [figures, pointer] of patchFigureLists(patch.figures)) refs.actors.push(...figureSubjects(figures, pointer));
+  for (const [figures, pointer] of patchFigureLists(patch.figures))
+    refs.actors.push(...figureSubjects(figures, pointer));
   await unit.verifyReferences(refs.actors, []);
   const { occurred, location } = mergeWhenAndWhere(current, patch);
 
@@ -565,7 +589,12 @@ export async function patchEvent(unit: UnitOfWork, id: string, patch: EventPatch
 }
 
 /** Soft-deletes a locked live event: it keeps every row and answers 410 with this tombstone. */
-export async function deleteEvent(unit: UnitOfWork, id: string, reason: string | null, mergedInto: string | null = null): Promise<void> {
+export async function deleteEvent(
+  unit: UnitOfWork,
+  id: string,
+  reason: string | null,
+  mergedInto: string | null = null,
+): Promise<void> {
   await unit.tx.event.update({
     where: { id },
     data: { deletedAt: new Date(), deletedBy: unit.author, deleteReason: reason, mergedIntoId: mergedInto },
@@ -581,7 +610,8 @@ export async function addRelation(unit: UnitOfWork, id: string, relation: Relati
     data: [{ eventId: id, relatedEventId: relation.event_id, relation: relation.relation, createdBy: unit.author }],
     skipDuplicates: true,
   });
-  if (created.count === 0) throw new ApiError('conflict', `The event already ${relation.relation} ${relation.event_id}.`);
+  if (created.count === 0)
+    throw new ApiError('conflict', `The event already ${relation.relation} ${relation.event_id}.`);
   unit.changed('event', id, 'updated');
 }
 
@@ -590,7 +620,8 @@ export async function removeRelation(unit: UnitOfWork, id: string, relation: Rel
   const removed = await unit.tx.eventRelation.deleteMany({
     where: { eventId: id, relatedEventId: relation.event_id, relation: relation.relation },
   });
-  if (removed.count === 0) throw new ApiError('not-found', `The event has no relation "${relation.relation}" to ${relation.event_id}.`);
+  if (removed.count === 0)
+    throw new ApiError('not-found', `The event has no relation "${relation.relation}" to ${relation.event_id}.`);
   unit.changed('event', id, 'updated');
 }
 

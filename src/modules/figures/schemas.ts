@@ -3,8 +3,25 @@
 import { z } from 'zod';
 import { ActorRefSchema, ActorSummarySchema } from '../actors/schemas.js';
 
-export const MEASURES = ['killed', 'wounded', 'casualties', 'captured', 'missing', 'personnel', 'equipment', 'other'] as const;
-export const QUALIFIERS = ['exact', 'approximately', 'at_least', 'more_than', 'at_most', 'fewer_than', 'range'] as const;
+export const MEASURES = [
+  'killed',
+  'wounded',
+  'casualties',
+  'captured',
+  'missing',
+  'personnel',
+  'equipment',
+  'other',
+] as const;
+export const QUALIFIERS = [
+  'exact',
+  'approximately',
+  'at_least',
+  'more_than',
+  'at_most',
+  'fewer_than',
+  'range',
+] as const;
 
 export const MeasureSchema = z.enum(MEASURES).meta({
   id: 'Measure',
@@ -23,21 +40,32 @@ export const FigureInputSchema = z
     high: Count.nullish(),
     qualifier: QualifierSchema.optional(),
     text: z.string().trim().min(1).max(500).nullish().describe('The wording as reported, such as "more than 3,000"'),
-    unit: z.string().trim().min(1).max(200).nullish().describe('What is counted, for equipment and other ("suicide drones")'),
+    unit: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .nullish()
+      .describe('What is counted, for equipment and other ("suicide drones")'),
     subject: ActorRefSchema.nullish().describe('Whose people or equipment are counted'),
   })
   .superRefine((figure, ctx) => {
     const bounds = [figure.low, figure.best, figure.high].some((n) => n !== undefined && n !== null);
     if (figure.value !== undefined) {
-      if (bounds) ctx.addIssue({ code: 'custom', path: ['value'], message: 'send either value or low/best/high, not both' });
-      if (!figure.qualifier) ctx.addIssue({ code: 'custom', path: ['qualifier'], message: 'qualifier is required with value' });
+      if (bounds)
+        ctx.addIssue({ code: 'custom', path: ['value'], message: 'send either value or low/best/high, not both' });
+      if (!figure.qualifier)
+        ctx.addIssue({ code: 'custom', path: ['qualifier'], message: 'qualifier is required with value' });
       if (figure.qualifier === 'range')
         ctx.addIssue({ code: 'custom', path: ['qualifier'], message: 'a range needs low and high, not value' });
     }
     const { low, best, high } = figure;
-    if (low != null && best != null && low > best) ctx.addIssue({ code: 'custom', path: ['low'], message: 'low must not exceed best' });
-    if (best != null && high != null && best > high) ctx.addIssue({ code: 'custom', path: ['best'], message: 'best must not exceed high' });
-    if (low != null && high != null && low > high) ctx.addIssue({ code: 'custom', path: ['low'], message: 'low must not exceed high' });
+    if (low != null && best != null && low > best)
+      ctx.addIssue({ code: 'custom', path: ['low'], message: 'low must not exceed best' });
+    if (best != null && high != null && best > high)
+      ctx.addIssue({ code: 'custom', path: ['best'], message: 'best must not exceed high' });
+    if (low != null && high != null && low > high)
+      ctx.addIssue({ code: 'custom', path: ['low'], message: 'low must not exceed high' });
     if (figure.value === undefined && !bounds && !figure.text) {
       ctx.addIssue({ code: 'custom', path: [], message: 'a figure needs value, low/best/high, or at least its text' });
     }

@@ -22,7 +22,8 @@ export interface LineError {
   errors: LineViolation[];
 }
 
-const withoutPart = (violations: Violation[]): LineViolation[] => violations.map(({ path, message }) => ({ path, message }));
+const withoutPart = (violations: Violation[]): LineViolation[] =>
+  violations.map(({ path, message }) => ({ path, message }));
 
 const pairKey = (source: string, id: string) => `${source}\u0000${id}`;
 
@@ -42,14 +43,18 @@ export async function checkBatch(
     refs.flatMap(([ref, pointer]): [string, string][] =>
       ref && typeof ref === 'object' && 'id' in ref ? [[ref.id as string, `${pointer}/id`]] : [],
     );
-  const wanted = (pick: (i: number) => [string, string][]) => [...new Set(lines.flatMap((_, i) => pick(i).map(([id]) => id)))];
+  const wanted = (pick: (i: number) => [string, string][]) => [
+    ...new Set(lines.flatMap((_, i) => pick(i).map(([id]) => id))),
+  ];
   const actorIds = wanted((i) => byId(references[i]!.actors));
   const documentIds = wanted((i) => byId(references[i]!.documents));
   const eventIds = [...new Set(lines.flatMap((line) => line.input.relations.map((r) => r.event_id)))];
   const [actors, documents, events] = await Promise.all([
     actorIds.length > 0 ? tx.actor.findMany({ where: { id: { in: actorIds } }, select: { id: true } }) : [],
     documentIds.length > 0 ? tx.document.findMany({ where: { id: { in: documentIds } }, select: { id: true } }) : [],
-    eventIds.length > 0 ? tx.event.findMany({ where: { id: { in: eventIds }, deletedAt: null }, select: { id: true } }) : [],
+    eventIds.length > 0
+      ? tx.event.findMany({ where: { id: { in: eventIds }, deletedAt: null }, select: { id: true } })
+      : [],
   ]);
   // unknownIds words the violations as the single-event path does; here the ids were read above.
   const among = (rows: { id: string }[]) => {

@@ -12,7 +12,8 @@ export const SELF_SOURCE = 'self';
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Drops `keys` from an object. */
 const without = (value: Json, keys: readonly string[]): Json =>
@@ -42,7 +43,16 @@ function figure(value: unknown): unknown {
   return out;
 }
 
-const REPORT_READ_ONLY = ['id', 'event_id', 'version', 'created_at', 'updated_at', 'created_by', 'updated_by', 'deleted_at'];
+const REPORT_READ_ONLY = [
+  'id',
+  'event_id',
+  'version',
+  'created_at',
+  'updated_at',
+  'created_by',
+  'updated_by',
+  'deleted_at',
+];
 
 function report(value: unknown): unknown {
   if (!isObject(value)) return value;
@@ -79,7 +89,9 @@ export function eventCreateOf(value: unknown): unknown {
   // A status the evidence gave is derived again from the reports; an editor's is kept.
   if (value.status_source === 'evidence') delete out.status;
   if ('participants' in out)
-    out.participants = mapArray(out.participants, (p) => (isObject(p) && 'actor' in p ? { ...p, actor: actorRef(p.actor) } : p));
+    out.participants = mapArray(out.participants, (p) =>
+      isObject(p) && 'actor' in p ? { ...p, actor: actorRef(p.actor) } : p,
+    );
   // Figures the evidence gave are derived again from the reports; an editor's are kept, as the editor's.
   if (Array.isArray(out.figures))
     out.figures = out.figures

@@ -176,7 +176,13 @@ class Tally {
   }
 
   progress(): ImportProgress {
-    return { line: this.line, accepted: this.accepted, rejected: this.rejected, skipped: this.skipped, report: () => this.report() };
+    return {
+      line: this.line,
+      accepted: this.accepted,
+      rejected: this.rejected,
+      skipped: this.skipped,
+      report: () => this.report(),
+    };
   }
 }
 
@@ -387,7 +393,12 @@ export async function importEvents(
           options,
         );
         if (checked.valid.length > 0)
-          await runWrite(db, author, (unit) => writeEvents(unit, inputsOf(checked.valid), ids, ready, resolved), options);
+          await runWrite(
+            db,
+            author,
+            (unit) => writeEvents(unit, inputsOf(checked.valid), ids, ready, resolved),
+            options,
+          );
         else ready();
         tallyChecked(checked);
         if (checked.valid.length > 0) await statistics.batchWritten(checked.valid.length);
@@ -463,7 +474,9 @@ export async function importEvents(
       await db.prisma.$transaction(
         async (tx) => {
           await limitStatements(tx, db, db.timeouts.import);
-          await tx.$executeRawUnsafe(`CREATE TEMP TABLE import_created (batch int, resource resource_kind, id uuid) ON COMMIT DROP`);
+          await tx.$executeRawUnsafe(
+            `CREATE TEMP TABLE import_created (batch int, resource resource_kind, id uuid) ON COMMIT DROP`,
+          );
           let batches = 0;
           const dailyKeys = new Map<string, [day: string, type: string]>();
           // Every batch is written, even after a failure, so the report also names the lines the
@@ -503,7 +516,8 @@ export async function importEvents(
             const rows = await tx.$queryRaw<{ resource: Resource; id: string }[]>`
               SELECT resource::text AS resource, id FROM import_created WHERE batch = ${batch}`;
             const created: ChangeSet = new Map();
-            for (const row of rows) created.set(row.resource, [...(created.get(row.resource) ?? []), { id: row.id, action: 'created' }]);
+            for (const row of rows)
+              created.set(row.resource, [...(created.get(row.resource) ?? []), { id: row.id, action: 'created' }]);
             await recordRevisions(tx, created, author);
           }
           // As the finish step (src/write/finish.ts) does: the daily rollups are recounted under the lock the revisions took.

@@ -127,7 +127,12 @@ export class ImportJobs {
     const save = (data: Parameters<Database['prisma']['importJob']['update']>[0]['data']) => {
       // One write at a time, in order; a failed progress write is logged, the import goes on.
       writing = writing
-        .then(() => this.db.prisma.importJob.update({ where: { id }, data: { ...data, updatedAt: new Date(), heartbeatAt: new Date() } }))
+        .then(() =>
+          this.db.prisma.importJob.update({
+            where: { id },
+            data: { ...data, updatedAt: new Date(), heartbeatAt: new Date() },
+          }),
+        )
         .then(
           () => undefined,
           (err: unknown) => this.log?.warn({ err, job: id }, 'writing an import job failed'),
@@ -185,7 +190,9 @@ export class ImportJobs {
         await save({
           status: 'failed',
           detail: described.detail,
-          ...(report ? { accepted: report.accepted, rejected: report.rejected, skipped: report.skipped, errors: report.errors } : {}),
+          ...(report
+            ? { accepted: report.accepted, rejected: report.rejected, skipped: report.skipped, errors: report.errors }
+            : {}),
           ...(latest ? { linesRead: latest.line } : {}),
           finishedAt: new Date(),
         });

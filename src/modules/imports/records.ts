@@ -15,7 +15,8 @@ export interface LineViolation {
  * into this value (the rows of one event in ACLED's one-row-per-side layout), counted in the
  * report's `merged`.
  */
-export type ImportRecord = { line: number; value: unknown; bytes?: number; merged?: number } | { line: number; errors: LineViolation[] };
+export type ImportRecord =
+  { line: number; value: unknown; bytes?: number; merged?: number } | { line: number; errors: LineViolation[] };
 
 /** The default line limit (IMPORT_MAX_LINE_BYTES): as long as a JSON request body may be (app.ts), one event being one body. */
 export const MAX_LINE_BYTES = 1024 * 1024;

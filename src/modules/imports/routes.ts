@@ -41,18 +41,27 @@ export interface ImportSettings {
 }
 
 /** Validates the route's parts with zod, except the body: a stream, read by the handler. */
-const streamedBody: FastifySchemaCompiler<z.ZodType> = (route) => (route.httpPart === 'body' ? () => true : validatorCompiler(route));
+const streamedBody: FastifySchemaCompiler<z.ZodType> = (route) =>
+  route.httpPart === 'body' ? () => true : validatorCompiler(route);
 
 /** Why a job stopped, in words for its `detail` (never SQL or a stack). */
 function describeFailure(error: unknown): { detail: string; report?: ImportReport } {
   if (error instanceof ImportTimedOut) return { detail: error.message, report: error.report };
   if (error instanceof ImportInterrupted)
-    return { detail: `The import stopped: ${String((error.cause as Error)?.message ?? error.cause)}`, report: error.report };
+    return {
+      detail: `The import stopped: ${String((error.cause as Error)?.message ?? error.cause)}`,
+      report: error.report,
+    };
   if (error instanceof ApiError) return { detail: error.detail };
-  return { detail: 'The import stopped on an unexpected error (it has been logged); the batches written before it were kept.' };
+  return {
+    detail: 'The import stopped on an unexpected error (it has been logged); the batches written before it were kept.',
+  };
 }
 
-export const importRoutes: FastifyPluginAsyncZod<ModuleDeps & { imports: ImportSettings }> = async (app, { db, imports }) => {
+export const importRoutes: FastifyPluginAsyncZod<ModuleDeps & { imports: ImportSettings }> = async (
+  app,
+  { db, imports },
+) => {
   const jobs = new ImportJobs(db, imports.maxConcurrent, app.log);
   // A server that stops marks its running imports failed (a later start would find them stale).
   app.addHook('onClose', () => jobs.close());
@@ -99,18 +108,25 @@ export const importRoutes: FastifyPluginAsyncZod<ModuleDeps & { imports: ImportS
       consumes: [NDJSON],
       querystring: ImportQuerySchema,
       headers: z.object({
-        prefer: z.string().optional().describe('`respond-async`: answer 202 with the job at once, without waiting for the import'),
+        prefer: z
+          .string()
+          .optional()
+          .describe('`respond-async`: answer 202 with the job at once, without waiting for the import'),
       }),
-      body: z.string().describe('NDJSON: one EventCreate object per line (UTF-8, LF or CRLF; blank lines are skipped but counted)'),
+      body: z
+        .string()
+        .describe('NDJSON: one EventCreate object per line (UTF-8, LF or CRLF; blank lines are skipped but counted)'),
       response: {
         200: ImportReportSchema,
         202: {
           // Its Location header is declared by declareAcceptedLocations (src/openapi/tidy.ts).
-          description: 'The import goes on as a job: poll its Location (GET /v1/imports/{id}) for progress and the report',
+          description:
+            'The import goes on as a job: poll its Location (GET /v1/imports/{id}) for progress and the report',
           content: { 'application/json': { schema: ImportJobSchema } },
         },
         422: {
-          description: 'atomic=true and some lines were rejected: nothing was written; `report` says which lines and why',
+          description:
+            'atomic=true and some lines were rejected: nothing was written; `report` says which lines and why',
           content: { 'application/problem+json': { schema: ImportProblemSchema } },
         },
         ...problemResponses(400, 408, 413, 415, 503),
@@ -123,7 +139,8 @@ export const importRoutes: FastifyPluginAsyncZod<ModuleDeps & { imports: ImportS
             {
               path: '/idempotency-key',
               in: 'header',
-              message: 'imports take no Idempotency-Key: give the events external_ids, and a repeated import skips them',
+              message:
+                'imports take no Idempotency-Key: give the events external_ids, and a repeated import skips them',
             },
           ],
           'POST /v1/imports does not take an Idempotency-Key; see the operation description.',
@@ -142,7 +159,11 @@ export const importRoutes: FastifyPluginAsyncZod<ModuleDeps & { imports: ImportS
       const { atomic } = request.query;
       let spooled;
       try {
-        spooled = await spoolBody(source, { maxBytes: imports.maxBytes, idleMs: imports.idleTimeoutMs, dir: imports.spoolDir });
+        spooled = await spoolBody(source, {
+          maxBytes: imports.maxBytes,
+          idleMs: imports.idleTimeoutMs,
+          dir: imports.spoolDir,
+        });
       } catch (error) {
         reply.header('connection', 'close');
         if (error instanceof ApiError) throw error;
@@ -183,7 +204,10 @@ export const importRoutes: FastifyPluginAsyncZod<ModuleDeps & { imports: ImportS
       let timer: NodeJS.Timeout | undefined;
       const outcome = async
         ? null
-        : await Promise.race([done, new Promise<null>((resolve) => (timer = setTimeout(resolve, imports.waitMs, null)))]);
+        : await Promise.race([
+            done,
+            new Promise<null>((resolve) => (timer = setTimeout(resolve, imports.waitMs, null))),
+          ]);
       clearTimeout(timer);
       if (outcome === null) {
         if (async) reply.header('preference-applied', 'respond-async');
@@ -224,7 +248,10 @@ function answer(outcome: JobOutcome, atomic: boolean): ImportReport {
   if ('error' in outcome) {
     const { error } = outcome;
     if (error instanceof ImportTimedOut) {
-      throw new ApiError('service-unavailable', error.message, { extra: { report: error.report }, headers: { 'retry-after': '60' } });
+      throw new ApiError('service-unavailable', error.message, {
+        extra: { report: error.report },
+        headers: { 'retry-after': '60' },
+      });
     }
     throw error;
   }

@@ -16,7 +16,12 @@ export const ImportLineErrorSchema = z
   .object({
     line: z.number().int().min(1).describe('The line number, from 1 (blank lines count)'),
     errors: z
-      .array(z.object({ path: z.string().describe("JSON pointer into the line's value ('' for the whole line)"), message: z.string() }))
+      .array(
+        z.object({
+          path: z.string().describe("JSON pointer into the line's value ('' for the whole line)"),
+          message: z.string(),
+        }),
+      )
       .describe('Each violation, as a POST of the same event would report it'),
   })
   .meta({ id: 'ImportLineError' });
@@ -67,7 +72,9 @@ export const ImportProblemSchema = ProblemSchema.extend({
   description: 'A problem detail for an import that wrote nothing: its report says which lines failed and why',
 });
 
-export const ImportJobParamsSchema = z.strictObject({ id: z.uuid().describe("The import's id, from the Location of its 202") });
+export const ImportJobParamsSchema = z.strictObject({
+  id: z.uuid().describe("The import's id, from the Location of its 202"),
+});
 
 export const ImportJobSchema = z
   .object({
@@ -81,10 +88,20 @@ export const ImportJobSchema = z
     atomic: z.boolean(),
     bytes: z.number().int().min(0).describe('Bytes of the body received'),
     lines_read: z.number().int().min(0).describe('Lines read and validated so far (blank lines count)'),
-    accepted: z.number().int().min(0).describe('Events created so far (with atomic=true: the valid lines, written only if none fails)'),
+    accepted: z
+      .number()
+      .int()
+      .min(0)
+      .describe('Events created so far (with atomic=true: the valid lines, written only if none fails)'),
     rejected: z.number().int().min(0).describe('Lines refused so far'),
-    skipped: z.number().int().min(0).describe('Lines skipped so far: their event has an external id an event has already'),
-    errors: z.array(ImportLineErrorSchema).describe(`The rejected lines so far, the first ${MAX_REPORTED_ERRORS} of them`),
+    skipped: z
+      .number()
+      .int()
+      .min(0)
+      .describe('Lines skipped so far: their event has an external id an event has already'),
+    errors: z
+      .array(ImportLineErrorSchema)
+      .describe(`The rejected lines so far, the first ${MAX_REPORTED_ERRORS} of them`),
     detail: z.string().nullable().describe('Why a failed import stopped; null otherwise'),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime().describe('When the progress was last written (about every second while running)'),

@@ -24,7 +24,8 @@ export interface SpoolOptions {
   dir?: string | undefined;
 }
 
-export const tooLarge = (max: number) => new ApiError('payload-too-large', `An import body may be at most ${max} bytes; split the file.`);
+export const tooLarge = (max: number) =>
+  new ApiError('payload-too-large', `An import body may be at most ${max} bytes; split the file.`);
 
 /**
  * Writes `source` to a new temporary file. Rejects with a 413 ApiError past `maxBytes` (the rest

@@ -29,7 +29,9 @@ export async function createKey(
 ): Promise<{ row: ApiKey; key: string } | null> {
   const key = KEY_PREFIX + randomBytes(32).toString('base64url');
   try {
-    const row = await prisma.apiKey.create({ data: { name, role, prefix: key.slice(0, VISIBLE), hash: hashKey(key), createdBy } });
+    const row = await prisma.apiKey.create({
+      data: { name, role, prefix: key.slice(0, VISIBLE), hash: hashKey(key), createdBy },
+    });
     return { row, key };
   } catch (error) {
     if (isUniqueViolation(error)) return null;
@@ -40,7 +42,10 @@ export async function createKey(
 /** The live key with this value, or null (unknown or revoked). One indexed lookup: a revocation counts at once. */
 export async function findLiveKey(prisma: PrismaClient, key: string): Promise<Pick<ApiKey, 'name' | 'role'> | null> {
   if (!looksLikeKey(key)) return null;
-  return prisma.apiKey.findFirst({ where: { hash: hashKey(key), revokedAt: null }, select: { name: true, role: true } });
+  return prisma.apiKey.findFirst({
+    where: { hash: hashKey(key), revokedAt: null },
+    select: { name: true, role: true },
+  });
 }
 
 export async function listKeys(prisma: PrismaClient): Promise<ApiKey[]> {
@@ -49,7 +54,10 @@ export async function listKeys(prisma: PrismaClient): Promise<ApiKey[]> {
 
 /** Revokes the key of this name; returns false when there is no live key of that name. */
 export async function revokeKey(prisma: PrismaClient, name: string, revokedBy: string): Promise<boolean> {
-  const revoked = await prisma.apiKey.updateMany({ where: { name, revokedAt: null }, data: { revokedAt: new Date(), revokedBy } });
+  const revoked = await prisma.apiKey.updateMany({
+    where: { name, revokedAt: null },
+    data: { revokedAt: new Date(), revokedBy },
+  });
   return revoked.count > 0;
 }
 

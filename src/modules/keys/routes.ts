@@ -29,7 +29,8 @@ export const keyRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db }) 
       operationId: 'createApiKey',
       tags: ['api keys'],
       summary: 'Create an API key',
-      description: 'Answers the key once; only its hash is kept. A name is used once, even after its key is revoked (409).',
+      description:
+        'Answers the key once; only its hash is kept. A name is used once, even after its key is revoked (409).',
       body: ApiKeyCreateSchema,
       response: { 201: NewApiKeySchema, ...problemResponses(400, 409, 415) },
     },
@@ -56,7 +57,8 @@ export const keyRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db }) 
       response: { 204: z.undefined().describe('Revoked'), ...problemResponses(400, 404) },
     },
     handler: async (request, reply) => {
-      if (!(await revokeKey(db.prisma, request.params.name, authorOf(request)))) throw notFound('live API key', request.params.name);
+      if (!(await revokeKey(db.prisma, request.params.name, authorOf(request))))
+        throw notFound('live API key', request.params.name);
       return reply.code(204).send();
     },
   });

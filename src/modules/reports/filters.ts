@@ -13,7 +13,9 @@ export const ReportFilterFields = {
   via: commaList(Uuid, 'Actor ids cited anywhere in the via chain').optional(),
   document: commaList(Uuid, 'Document ids').optional(),
   stance: commaList(StanceSchema, 'Stances').optional(),
-  min_reliability: ReliabilitySchema.optional().describe('Reports graded this or better (A is best, F cannot be judged)'),
+  min_reliability: ReliabilitySchema.optional().describe(
+    'Reports graded this or better (A is best, F cannot be judged)',
+  ),
 };
 
 export const StatedAtFilterFields = {
@@ -35,7 +37,9 @@ export function reportConditions(filters: ReportFilters, p: SqlParams): string[]
   if (filters.stance) where.push(`r.stance = ANY(${p.add(filters.stance, 'stance[]')})`);
   if (filters.min_reliability) where.push(`r.reliability <= ${p.add(filters.min_reliability)}`);
   if (filters.via) {
-    where.push(`EXISTS (SELECT 1 FROM report_via v WHERE v.report_id = r.id AND v.actor_id = ANY(${p.add(filters.via, 'uuid[]')}))`);
+    where.push(
+      `EXISTS (SELECT 1 FROM report_via v WHERE v.report_id = r.id AND v.actor_id = ANY(${p.add(filters.via, 'uuid[]')}))`,
+    );
   }
   if (filters.stated_from) {
     // A date bound starts at midnight UTC, whatever the session's time zone.

@@ -54,12 +54,17 @@ export async function insertReport(unit: UnitOfWork, eventId: string, report: Re
 /** Writes a report's chain of citation, nearest first. */
 export async function insertVia(unit: UnitOfWork, reportId: string, via: ActorRef[]): Promise<void> {
   const rows = [];
-  for (const [position, ref] of via.entries()) rows.push({ reportId, position, actorId: await resolveActor(unit, ref) });
+  for (const [position, ref] of via.entries())
+    rows.push({ reportId, position, actorId: await resolveActor(unit, ref) });
   if (rows.length > 0) await unit.tx.reportVia.createMany({ data: rows });
 }
 
 /** Writes what a report claims, in the order given. */
-export async function insertReportFigures(unit: UnitOfWork, reportId: string, figures: ReportInput['figures']): Promise<void> {
+export async function insertReportFigures(
+  unit: UnitOfWork,
+  reportId: string,
+  figures: ReportInput['figures'],
+): Promise<void> {
   const rows = await figureRows(unit, figures, { reportId });
   if (rows.length > 0) await unit.tx.figure.createMany({ data: rows });
 }
@@ -105,7 +110,8 @@ export async function listReports(
 ) {
   const p = new SqlParams();
   const where = ['r.deleted_at IS NULL', ...reportConditions(request.filters, p)];
-  if (!request.ofDeletedEvents) where.push('EXISTS (SELECT 1 FROM events e WHERE e.id = r.event_id AND e.deleted_at IS NULL)');
+  if (!request.ofDeletedEvents)
+    where.push('EXISTS (SELECT 1 FROM events e WHERE e.id = r.event_id AND e.deleted_at IS NULL)');
   if (request.eventId) where.push(`r.event_id = ${p.add(request.eventId, 'uuid')}`);
   const direction = request.sort === 'created' ? 'ASC' : 'DESC';
   if (request.cursor) {
@@ -121,6 +127,7 @@ export async function listReports(
   ).rows;
   const page = rows.slice(0, request.limit);
   const last = page.at(-1);
-  const nextCursor = rows.length > request.limit && last ? encodeCursor({ sort: request.sort, key: null, id: last.id }) : null;
+  const nextCursor =
+    rows.length > request.limit && last ? encodeCursor({ sort: request.sort, key: null, id: last.id }) : null;
   return { items: page.map((row) => row.json), nextCursor };
 }

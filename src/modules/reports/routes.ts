@@ -4,7 +4,12 @@ import { ApiError, notFound } from '../../http/errors.js';
 import { isNotModified } from '../../http/etag.js';
 import { CursorParamSchema, IdParamsSchema, LimitSchema, sendJsonPage, sendJsonText } from '../../http/pagination.js';
 import { optionalIfMatch, requireIfMatch } from '../../http/preconditions.js';
-import { IdempotencyHeadersSchema, IDEMPOTENCY_TEXT, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
+import {
+  IdempotencyHeadersSchema,
+  IDEMPOTENCY_TEXT,
+  IfMatchHeadersSchema,
+  MERGE_PATCH_TYPES,
+} from '../../http/write-headers.js';
 import { eventLiveness } from '../events/repository.js';
 import { DeleteBodySchema } from '../events/schemas.js';
 import { idempotencyClaim, NO_CONTENT, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
@@ -53,7 +58,13 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
     },
     handler: async (request, reply) => {
       const { sort, limit, cursor, include_deleted, ...filters } = request.query;
-      const page = await listReports(db.readPool, { filters, sort, cursor, limit, ofDeletedEvents: include_deleted ?? false });
+      const page = await listReports(db.readPool, {
+        filters,
+        sort,
+        cursor,
+        limit,
+        ofDeletedEvents: include_deleted ?? false,
+      });
       return sendJsonPage(request, reply, page, publicUrl);
     },
   });
@@ -63,7 +74,8 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       operationId: 'listEventReports',
       tags: ['reports'],
       summary: "List an event's reports",
-      description: 'The live reports of one event, oldest first. Those of a deleted event need the editor role (403 otherwise).',
+      description:
+        'The live reports of one event, oldest first. Those of a deleted event need the editor role (403 otherwise).',
       params: IdParamsSchema,
       querystring: EventReportsQuerySchema,
       response: { 200: ReportPageSchema, ...problemResponses(400, 403, 404) },
@@ -132,9 +144,13 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       }
       // A deleted event's reports are its tombstone's contents: editors only.
       if (report.event_deleted_at && !canReadDeleted(request)) {
-        throw new ApiError('gone', `The report ${request.params.id} belongs to the event ${report.event_id}, which was deleted.`, {
-          extra: { event_id: report.event_id, deleted_at: report.event_deleted_at },
-        });
+        throw new ApiError(
+          'gone',
+          `The report ${request.params.id} belongs to the event ${report.event_id}, which was deleted.`,
+          {
+            extra: { event_id: report.event_id, deleted_at: report.event_deleted_at },
+          },
+        );
       }
       if (isNotModified(request, reply, report.version)) return reply.code(304).send();
       return sendJsonText(reply, report.json);
@@ -179,7 +195,10 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       params: IdParamsSchema,
       headers: IfMatchHeadersSchema,
       body: DeleteBodySchema,
-      response: { 204: z.undefined().describe('Withdrawn'), ...problemResponses(400, 404, 409, 410, 412, 415, 422, 428) },
+      response: {
+        204: z.undefined().describe('Withdrawn'),
+        ...problemResponses(400, 404, 409, 410, 412, 415, 422, 428),
+      },
     },
     handler: async (request, reply) => {
       const { id } = request.params;
@@ -187,7 +206,8 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       const response = await respondToWrite(
         db,
         { author: authorOf(request) },
-        async (unit) => withdrawReport(unit, id, await lockLiveReport(unit.tx, id, expected), request.body?.reason ?? null),
+        async (unit) =>
+          withdrawReport(unit, id, await lockLiveReport(unit.tx, id, expected), request.body?.reason ?? null),
         () => NO_CONTENT,
       );
       return sendWrite(reply, response);

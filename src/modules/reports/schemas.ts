@@ -17,12 +17,10 @@ export const ReliabilitySchema = z.enum(['A', 'B', 'C', 'D', 'E', 'F']).meta({
   id: 'Reliability',
   description: 'Admiralty grading of the reporter: A completely reliable ... E unreliable, F cannot be judged',
 });
-export const CredibilitySchema = z
-  .number()
-  .int()
-  .min(1)
-  .max(6)
-  .meta({ id: 'Credibility', description: 'Admiralty grading of the information: 1 confirmed ... 5 improbable, 6 cannot be judged' });
+export const CredibilitySchema = z.number().int().min(1).max(6).meta({
+  id: 'Credibility',
+  description: 'Admiralty grading of the information: 1 confirmed ... 5 improbable, 6 cannot be judged',
+});
 
 export const StatedAtSchema = z
   .union([z.iso.datetime({ offset: true }), z.iso.date()])
@@ -47,7 +45,10 @@ export const ReportInputSchema = z
       reporter: { name: "South Korea's National Intelligence Service", kind: 'agency', country: 'KOR' },
       reporter_role: 'third_party',
       via: [{ name: 'a friendly country', kind: 'group' }],
-      document: { url: 'https://news.example.org/2024/12/north-korean-soldier-dies-in-custody', publisher: 'Example News' },
+      document: {
+        url: 'https://news.example.org/2024/12/north-korean-soldier-dies-in-custody',
+        publisher: 'Example News',
+      },
       stated_at: '2024-12-29',
       stance: 'asserts',
       reliability: 'B',
@@ -97,6 +98,9 @@ export const ReportSchema = z
     updated_at: z.iso.datetime(),
     created_by: z.string(),
   })
-  .meta({ id: 'Report', description: 'One attribution of an event: who says so, through whom, where, and with what figures' });
+  .meta({
+    id: 'Report',
+    description: 'One attribution of an event: who says so, through whom, where, and with what figures',
+  });
 
 export const ReportPageSchema = pageOf(ReportSchema, 'ReportPage');

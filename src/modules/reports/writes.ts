@@ -16,7 +16,12 @@ import { insertReport, insertReportFigures, insertVia, reportReferences } from '
 import type { ReportInput, ReportPatch } from './schemas.js';
 
 /** Adds a report to a live event; `expected` is the event's If-Match, when the client sent one. */
-export async function addReport(unit: UnitOfWork, eventId: string, report: ReportInput, expected?: ExpectedVersion): Promise<string> {
+export async function addReport(
+  unit: UnitOfWork,
+  eventId: string,
+  report: ReportInput,
+  expected?: ExpectedVersion,
+): Promise<string> {
   await lockLiveEvent(unit.tx, eventId, expected);
   const refs = reportReferences(report, '');
   await unit.verifyReferences(refs.actors, refs.documents);
@@ -47,9 +52,11 @@ export async function lockLiveReport(tx: Transaction, id: string, expected: Expe
     SELECT version, deleted_at, event_id FROM reports WHERE id = ${id}::uuid FOR UPDATE`;
   if (!report || !event) throw notFound('report', id);
   // A merge may have moved the report between the two statements; its new event was not locked.
-  if (report.event_id !== event.id) throw new ApiError('conflict', `The report ${id} moved to another event meanwhile; retry.`);
+  if (report.event_id !== event.id)
+    throw new ApiError('conflict', `The report ${id} moved to another event meanwhile; retry.`);
   if (report.deleted_at) throw new ApiError('gone', `The report ${id} was withdrawn.`);
-  if (event.deleted_at) throw new ApiError('conflict', `The event ${event.id} of this report was deleted; its reports cannot change.`);
+  if (event.deleted_at)
+    throw new ApiError('conflict', `The event ${event.id} of this report was deleted; its reports cannot change.`);
   assertVersion(expected, report.version, 'report');
   return event.id;
 }
@@ -95,12 +102,22 @@ export async function patchReport(unit: UnitOfWork, id: string, eventId: string,
 }
 
 /** Withdraws a locked live report; 422 when it is the last live report of its (live) event. */
-export async function withdrawReport(unit: UnitOfWork, id: string, eventId: string, reason: string | null): Promise<void> {
+export async function withdrawReport(
+  unit: UnitOfWork,
+  id: string,
+  eventId: string,
+  reason: string | null,
+): Promise<void> {
   const live = await unit.tx.report.count({ where: { eventId, deletedAt: null } });
   if (live <= 1) {
-    throw ruleViolation(`This is the last live report of the event ${eventId}: an event needs at least one. Delete the event instead.`);
+    throw ruleViolation(
+      `This is the last live report of the event ${eventId}: an event needs at least one. Delete the event instead.`,
+    );
   }
-  await unit.tx.report.update({ where: { id }, data: { deletedAt: new Date(), deletedBy: unit.author, deleteReason: reason } });
+  await unit.tx.report.update({
+    where: { id },
+    data: { deletedAt: new Date(), deletedBy: unit.author, deleteReason: reason },
+  });
   unit.changed('report', id, 'deleted');
   unit.changed('event', eventId, 'updated');
 }

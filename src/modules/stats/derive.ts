@@ -20,7 +20,8 @@ export interface DailyKeys {
   types: string[];
 }
 
-const EVENT_STATS_COLUMNS = 'event_id, occurred_start, occurred_end, type, status, country, admin1, deleted_at, reports';
+const EVENT_STATS_COLUMNS =
+  'event_id, occurred_start, occurred_end, type, status, country, admin1, deleted_at, reports';
 
 /** Inserts or updates the event_stats rows of the events `e` its caller's WHERE clause selects. */
 const UPSERT_EVENT_STATS = (where: string) => `

@@ -32,7 +32,15 @@ import {
 export type EventStatsRow = z.infer<typeof EventStatsRowSchema>;
 
 /** Filters the event_stats columns answer by themselves. */
-const STATS_COLUMN_FILTERS = new Set(['include_deleted', 'type', 'status', 'occurred_from', 'occurred_to', 'country', 'admin1']);
+const STATS_COLUMN_FILTERS = new Set([
+  'include_deleted',
+  'type',
+  'status',
+  'occurred_from',
+  'occurred_to',
+  'country',
+  'admin1',
+]);
 /** Filters the daily rollups answer (with the window's edge from event_stats). */
 const ROLLUP_FILTERS = new Set(['type', 'occurred_from', 'occurred_to']);
 
@@ -154,12 +162,18 @@ export async function eventStats(pool: pg.Pool, query: EventStatsQuery): Promise
   const keys = keyColumns(groups, interval);
   const keyList = keys.map((k) => `${k.expr} AS ${k.name}`);
   const keyNames = keys.map((k) => k.name);
-  const groupBy = (extra: string[]) => (keyNames.length + extra.length > 0 ? `GROUP BY ${[...keyNames, ...extra].join(', ')}` : '');
+  const groupBy = (extra: string[]) =>
+    keyNames.length + extra.length > 0 ? `GROUP BY ${[...keyNames, ...extra].join(', ')}` : '';
   // Groups are matched on their keys as JSON text: equal for equal keys, nulls included, and hashable.
   const groupId = (alias: string) => `json_build_array(${keyNames.map((k) => `${alias}.${k}`).join(', ')})::text`;
-  const actorJson = (key: 'reporter' | 'actor') => `(SELECT ${ACTOR_SUMMARY_JSON} FROM actors a WHERE a.id = c.${key}) AS ${key}`;
+  const actorJson = (key: 'reporter' | 'actor') =>
+    `(SELECT ${ACTOR_SUMMARY_JSON} FROM actors a WHERE a.id = c.${key}) AS ${key}`;
   const outputKeys = keyNames.map((k) =>
-    k === 'reporter' || k === 'actor' ? actorJson(k) : k === 'period' ? `to_char(c.period, 'YYYY-MM-DD') AS period` : `c.${k}`,
+    k === 'reporter' || k === 'actor'
+      ? actorJson(k)
+      : k === 'period'
+        ? `to_char(c.period, 'YYYY-MM-DD') AS period`
+        : `c.${k}`,
   );
   const order = keyNames.map((k) =>
     k === 'reporter' || k === 'actor' ? `(SELECT a.name FROM actors a WHERE a.id = c.${k}), c.${k}` : `c.${k}`,
@@ -193,7 +207,11 @@ export async function eventStats(pool: pg.Pool, query: EventStatsQuery): Promise
     await client.query('COMMIT');
     if (result.rows.length > MAX_GROUPS) {
       throw invalidInput([
-        { path: '/group_by', in: 'query', message: `more than ${MAX_GROUPS} groups: narrow the filters or group by fewer keys` },
+        {
+          path: '/group_by',
+          in: 'query',
+          message: `more than ${MAX_GROUPS} groups: narrow the filters or group by fewer keys`,
+        },
       ]);
     }
     return result.rows;

@@ -66,7 +66,10 @@ export const statsRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db }
     handler: async (request) => {
       await assertKnownTypeFilter(db.prisma, request.query.type);
       const release = admit(request, db.expensive, 'expensive reads', 2);
-      return { measure: request.query.measure, data: await claimStats(db.expensive.pool, request.query).finally(release) };
+      return {
+        measure: request.query.measure,
+        data: await claimStats(db.expensive.pool, request.query).finally(release),
+      };
     },
   });
 };

@@ -56,10 +56,12 @@ export const EventStatsQuerySchema = z
   .superRefine((query, ctx) => {
     refineEventFilters(query, ctx);
     const groups = query.group_by ?? [];
-    if (new Set(groups).size !== groups.length) ctx.addIssue({ code: 'custom', path: ['group_by'], message: 'each key may appear once' });
+    if (new Set(groups).size !== groups.length)
+      ctx.addIssue({ code: 'custom', path: ['group_by'], message: 'each key may appear once' });
     if (query.interval && !groups.includes('period'))
       ctx.addIssue({ code: 'custom', path: ['interval'], message: 'interval needs group_by=period' });
-    if (query.fill && !groups.includes('period')) ctx.addIssue({ code: 'custom', path: ['fill'], message: 'fill needs group_by=period' });
+    if (query.fill && !groups.includes('period'))
+      ctx.addIssue({ code: 'custom', path: ['fill'], message: 'fill needs group_by=period' });
     // Known from the query alone: refused here, before any query runs (fillPeriods checks the rest, with the series found).
     if (
       query.fill &&
@@ -83,7 +85,8 @@ export const FigureSumsSchema = z
   })
   .meta({
     id: 'FigureSums',
-    description: 'Sums of low, best and high, each with the number of contributions it adds up (a bound nobody gave is not counted as 0)',
+    description:
+      'Sums of low, best and high, each with the number of contributions it adds up (a bound nobody gave is not counted as 0)',
     example: { low: 1, best: 7, high: 3, low_n: 1, best_n: 2, high_n: 1 },
   });
 
@@ -94,7 +97,9 @@ export const EventStatsRowSchema = z
     status: EventStatusSchema.optional(),
     country: CountryCodeSchema.nullable().optional(),
     admin1: z.string().nullable().optional(),
-    reporter: ActorSummarySchema.optional().describe('With group_by=reporter: an event counts under each of its reporters'),
+    reporter: ActorSummarySchema.optional().describe(
+      'With group_by=reporter: an event counts under each of its reporters',
+    ),
     actor: ActorSummarySchema.optional().describe(
       'With group_by=actor: an event counts under each actor taking part (in the roles of `role`)',
     ),
