@@ -9,6 +9,7 @@ export interface Change {
   id: string;
   action: 'created' | 'updated' | 'deleted';
   version: number;
+  at: string;
 }
 
 /** Reads the feed from `since` until a page comes back empty; that page must repeat the cursor. */

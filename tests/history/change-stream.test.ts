@@ -11,20 +11,12 @@ import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { connectDatabase, type Database } from '../../src/db/client.js';
+import { type Change } from '../helpers/feed.js';
 import { actorBody, documentBody, expectProblem } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HEARTBEAT_MS = 200;
-
-interface Change {
-  seq: number;
-  resource: string;
-  id: string;
-  action: string;
-  version: number;
-  at: string;
-}
 
 /**
  * A dashboard's page, served from an origin of its own (the API allows it by CORS): it follows the
