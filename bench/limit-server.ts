@@ -104,7 +104,8 @@ async function page(url: URL): Promise<{ body: Buffer; next: string | null }> {
   return { body: Buffer.concat(parts), next };
 }
 
-// Garbage collections by kind, for bench/run.ts to compare with the service's (prom-client's nodejs_gc_duration_seconds).
+// Garbage collections by kind, for bench/run.ts to compare with the service's (prom-client's
+// nodejs_gc_duration_seconds).
 const gc = { major: 0, minor: 0, incremental: 0, weakcb: 0 };
 const GC_KINDS: Record<number, keyof typeof gc> = {
   [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',

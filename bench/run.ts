@@ -205,8 +205,8 @@ if (args['export-only']) {
   );
   process.exit(0);
 }
-// The limit server runs with the service's Node flags: without --no-memory-reducer it too ran a full GC
-// every 25 to 50 requests once it had sat idle between its rounds (bench/RESULTS.md), a handicap of the runtime, not of the design.
+// The limit server runs with the service's Node flags: without --no-memory-reducer it too ran a full GC every 25 to 50
+// requests once it had sat idle between its rounds (bench/RESULTS.md), a handicap of the runtime, not of the design.
 const limit = start(
   'limit',
   LIMIT_PORT,
