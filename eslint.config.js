@@ -3,6 +3,49 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * raw-sql/unsafe: Prisma's $queryRawUnsafe and $executeRawUnsafe take SQL text as a string, so nothing stops a value from
+ * being spliced into it; the tagged templates ($queryRaw`...`, $executeRaw`...`, Prisma.sql) bind every value. Where an
+ * Unsafe call is the better tool it says why, and raw-sql/reason (a rule of its own, so the same directive cannot silence
+ * it) requires exactly that form: `// eslint-disable-next-line raw-sql/unsafe -- why`.
+ */
+const rawSql = {
+  rules: {
+    unsafe: {
+      meta: {
+        type: 'problem',
+        schema: [],
+        messages: {
+          call: 'Use the $queryRaw/$executeRaw tagged templates, or say why not: // eslint-disable-next-line raw-sql/unsafe -- why',
+        },
+      },
+      create: (context) => ({
+        'MemberExpression > Identifier.property[name=/^\\$(query|execute)RawUnsafe$/]'(node) {
+          context.report({ node, messageId: 'call' });
+        },
+      }),
+    },
+    reason: {
+      meta: {
+        type: 'problem',
+        schema: [],
+        messages: { reason: 'Allow one Unsafe raw query at a time, with its reason: // eslint-disable-next-line raw-sql/unsafe -- why' },
+      },
+      create: (context) => ({
+        Program() {
+          for (const directive of context.sourceCode.getDisableDirectives().directives) {
+            if (directive.type === 'enable') continue;
+            const rules = directive.value.split(',').map((rule) => rule.trim());
+            const allowsUnsafe = rules.includes('raw-sql/unsafe') || rules.includes('');
+            if (allowsUnsafe && (directive.type !== 'disable-next-line' || directive.justification.trim() === ''))
+              context.report({ loc: directive.node.loc, messageId: 'reason' });
+          }
+        },
+      }),
+    },
+  },
+};
+
 export default tseslint.config(
   // Generated code; the two client scenarios and prisma.config.ts are outside tsconfig.check.json (the scenarios want the DOM's types).
   { ignores: ['dist/', 'src/generated/', 'tests/openapi/generated/', 'tests/openapi/*-scenario.ts', 'prisma.config.ts', 'coverage/'] },
@@ -13,7 +56,10 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { project: './tsconfig.check.json', tsconfigRootDir: import.meta.dirname },
     },
+    plugins: { 'raw-sql': rawSql },
     rules: {
+      'raw-sql/unsafe': 'error',
+      'raw-sql/reason': 'error',
       // A leading underscore names what a destructuring leaves out on purpose (tsc's noUnusedLocals checks the rest).
       '@typescript-eslint/no-unused-vars': [
         'error',

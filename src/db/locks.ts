@@ -11,6 +11,7 @@ const TAKE_REVISION_LOCK = `SELECT pg_advisory_xact_lock(${REVISION_LOCK_KEY})`;
 
 /** Takes the revision lock in a write's transaction (a no-op when it holds it already). */
 export async function takeRevisionLock(db: Transaction | pg.ClientBase | pg.Pool): Promise<void> {
+  // eslint-disable-next-line raw-sql/unsafe -- constant text with no parameters, shared with the pg path
   if ('$executeRawUnsafe' in db) await db.$executeRawUnsafe(TAKE_REVISION_LOCK);
   else await db.query(TAKE_REVISION_LOCK);
 }

@@ -24,6 +24,7 @@ export async function finish(unit: UnitOfWork): Promise<void> {
     if (bumped.length === 0) continue;
     // clock_timestamp, not the transaction's start: taken once the rows are locked, it grows
     // with each resource's versions, so a revision's time (its updated_at) finds it by ?as_of=.
+    // eslint-disable-next-line raw-sql/unsafe -- the table name comes from TABLES; the values are bound
     await tx.$executeRawUnsafe(
       `UPDATE ${TABLES[resource]} SET version = version + 1, updated_at = clock_timestamp(), updated_by = $2 WHERE id = ANY($1::uuid[])`,
       bumped,

@@ -2,7 +2,7 @@
 // names an actor. Find-or-create is one INSERT ... ON CONFLICT, so two writers
 // naming the same new actor at once still end with one row.
 import type { z } from 'zod';
-import type { Actor as ActorRow, ActorKind } from '../../generated/prisma/client.js';
+import { Prisma, type Actor as ActorRow, type ActorKind } from '../../generated/prisma/client.js';
 import type { PrismaHandle, Transaction } from '../../db/client.js';
 import { uuidv7 } from '../../db/uuid.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
@@ -226,22 +226,19 @@ export async function findOrCreateActors(
   }));
   const created: string[] = [];
   if (rows.length > 0) {
-    await tx.$executeRawUnsafe(
-      `INSERT INTO actors (id, kind, name, normalized_name, country, aliases, external_ids, created_by, updated_by)
-       SELECT id, kind, name, normalized_name, country, aliases, external_ids, $2, $2
-       FROM json_to_recordset($1::json) AS x(id uuid, kind actor_kind, name text, normalized_name text, country text, aliases text[],
-         external_ids jsonb)`,
-      JSON.stringify(rows),
-      author,
-    );
-    const claimed = await tx.$queryRawUnsafe<{ actor_id: string }[]>(
-      `INSERT INTO actor_names (kind, normalized_name, actor_id)
-       SELECT kind, normalized_name, id FROM json_to_recordset($1::json) AS x(id uuid, kind actor_kind, normalized_name text)
-       ORDER BY kind, normalized_name
-       ON CONFLICT DO NOTHING
-       RETURNING actor_id::text AS actor_id`,
-      JSON.stringify(rows.map(({ id, kind, normalized_name }) => ({ id, kind, normalized_name }))),
-    );
+    await tx.$executeRaw`
+      INSERT INTO actors (id, kind, name, normalized_name, country, aliases, external_ids, created_by, updated_by)
+      SELECT id, kind, name, normalized_name, country, aliases, external_ids, ${author}, ${author}
+      FROM json_to_recordset(${JSON.stringify(rows)}::json)
+        AS x(id uuid, kind actor_kind, name text, normalized_name text, country text, aliases text[], external_ids jsonb)`;
+    const names = JSON.stringify(rows.map(({ id, kind, normalized_name }) => ({ id, kind, normalized_name })));
+    const claimed = await tx.$queryRaw<{ actor_id: string }[]>`
+      INSERT INTO actor_names (kind, normalized_name, actor_id)
+      SELECT kind, normalized_name, id
+      FROM json_to_recordset(${names}::json) AS x(id uuid, kind actor_kind, normalized_name text)
+      ORDER BY kind, normalized_name
+      ON CONFLICT DO NOTHING
+      RETURNING actor_id::text AS actor_id`;
     const won = new Set(claimed.map((row) => row.actor_id));
     // Another writer made these actors (or gave others these aliases) first: theirs are used.
     const lost = rows.filter((row) => !won.has(row.id));
@@ -258,18 +255,14 @@ export async function findOrCreateActors(
     const aliasKeys = JSON.stringify(
       made.flatMap((row) => nameKeys(row.name, row.aliases).map((key) => ({ id: row.id, kind: row.kind, key }))),
     );
-    await tx.$executeRawUnsafe(
-      `INSERT INTO actor_names (kind, normalized_name, actor_id)
-       SELECT kind, key, id FROM json_to_recordset($1::json) AS x(id uuid, kind actor_kind, key text)
-       ORDER BY kind, key
-       ON CONFLICT DO NOTHING`,
-      aliasKeys,
-    );
-    const clashes = await tx.$queryRawUnsafe<{ id: string; key: string }[]>(
-      `SELECT x.id::text AS id, x.key FROM json_to_recordset($1::json) AS x(id uuid, kind actor_kind, key text)
-       JOIN actor_names n ON n.kind = x.kind AND n.normalized_name = x.key AND n.actor_id <> x.id`,
-      aliasKeys,
-    );
+    await tx.$executeRaw`
+      INSERT INTO actor_names (kind, normalized_name, actor_id)
+      SELECT kind, key, id FROM json_to_recordset(${aliasKeys}::json) AS x(id uuid, kind actor_kind, key text)
+      ORDER BY kind, key
+      ON CONFLICT DO NOTHING`;
+    const clashes = await tx.$queryRaw<{ id: string; key: string }[]>`
+      SELECT x.id::text AS id, x.key FROM json_to_recordset(${aliasKeys}::json) AS x(id uuid, kind actor_kind, key text)
+      JOIN actor_names n ON n.kind = x.kind AND n.normalized_name = x.key AND n.actor_id <> x.id`;
     // Rare: a new actor's alias names another actor already; the new one is made without it.
     for (const row of made) {
       const taken = new Set(clashes.filter((clash) => clash.id === row.id).map((clash) => clash.key));
@@ -314,30 +307,22 @@ const SORT = 'name';
 /** Actors ordered by normalised name, then id; `q` matches names and aliases. */
 export async function listActors(db: PrismaHandle, query: z.infer<typeof ActorListQuerySchema>) {
   const after = query.cursor ? decodeCursor(query.cursor, SORT, (key) => typeof key === 'string') : null;
-  const conditions: string[] = [];
-  const values: unknown[] = [];
-  const param = (value: unknown) => {
-    values.push(value);
-    return `$${values.length}`;
-  };
   // A merged actor is a tombstone: its names are its survivor's aliases now.
-  conditions.push('merged_into IS NULL');
-  if (query.kind) conditions.push(`kind = ${param(query.kind)}::actor_kind`);
-  if (query.country) conditions.push(`country = ${param(query.country)}`);
+  const conditions = [Prisma.sql`merged_into IS NULL`];
+  if (query.kind) conditions.push(Prisma.sql`kind = ${query.kind}::actor_kind`);
+  if (query.country) conditions.push(Prisma.sql`country = ${query.country}`);
   if (query.q) {
-    const pattern = param(`%${normaliseName(query.q).replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    const pattern = `%${normaliseName(query.q).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     // Aliases are stored as written, so they are normalised here as normaliseName does it.
-    const alias = `lower(btrim(regexp_replace(translate(normalize(alias, NFKC), ${param(CURLY_QUOTES)}, ${param(STRAIGHT_QUOTES)}), '\\s+', ' ', 'g')))`;
-    conditions.push(
-      `(normalized_name LIKE ${pattern} OR EXISTS (SELECT 1 FROM unnest(aliases) AS alias WHERE ${alias} LIKE ${pattern}))`,
-    );
+    const straight = Prisma.sql`translate(normalize(alias, NFKC), ${CURLY_QUOTES}, ${STRAIGHT_QUOTES})`;
+    const alias = Prisma.sql`lower(btrim(regexp_replace(${straight}, '\\s+', ' ', 'g')))`;
+    conditions.push(Prisma.sql`(normalized_name LIKE ${pattern}
+      OR EXISTS (SELECT 1 FROM unnest(aliases) AS alias WHERE ${alias} LIKE ${pattern}))`);
   }
-  if (after) conditions.push(`(normalized_name, id) > (${param(after.key)}, ${param(after.id)}::uuid)`);
-  const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-  const ids = await db.$queryRawUnsafe<{ id: string }[]>(
-    `SELECT id FROM actors ${where} ORDER BY normalized_name, id LIMIT ${query.limit + 1}`,
-    ...values,
-  );
+  if (after) conditions.push(Prisma.sql`(normalized_name, id) > (${after.key}, ${after.id}::uuid)`);
+  const ids = await db.$queryRaw<{ id: string }[]>`
+    SELECT id FROM actors WHERE ${Prisma.join(conditions, ' AND ')}
+    ORDER BY normalized_name, id LIMIT ${query.limit + 1}`;
   const page = ids.slice(0, query.limit);
   const rows = await db.actor.findMany({ where: { id: { in: page.map((r) => r.id) } } });
   const byId = new Map(rows.map((row) => [row.id, row]));

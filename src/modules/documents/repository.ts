@@ -103,21 +103,16 @@ export async function findOrCreateDocuments(
     archive_url: ref.archive_url ?? null,
     content_hash: ref.content_hash ?? null,
   }));
-  const inserted = await tx.$queryRawUnsafe<{ id: string }[]>(
-    `INSERT INTO documents (id, url, title, publisher, published_at, language, archive_url, content_hash, created_by, updated_by)
-     SELECT id, url, title, publisher, published_at, language, archive_url, content_hash, $2, $2
-     FROM json_to_recordset($1::json) AS x(id uuid, url text, title text, publisher text, published_at timestamptz, language text,
-       archive_url text, content_hash text)
-     ORDER BY url
-     ON CONFLICT (url) DO NOTHING
-     RETURNING id`,
-    JSON.stringify(rows),
-    author,
-  );
-  const found = await tx.$queryRawUnsafe<{ id: string; url: string }[]>(
-    `SELECT id, url FROM documents WHERE url = ANY($1::text[])`,
-    rows.map((row) => row.url),
-  );
+  const inserted = await tx.$queryRaw<{ id: string }[]>`
+    INSERT INTO documents (id, url, title, publisher, published_at, language, archive_url, content_hash, created_by, updated_by)
+    SELECT id, url, title, publisher, published_at, language, archive_url, content_hash, ${author}, ${author}
+    FROM json_to_recordset(${JSON.stringify(rows)}::json) AS x(id uuid, url text, title text, publisher text,
+      published_at timestamptz, language text, archive_url text, content_hash text)
+    ORDER BY url
+    ON CONFLICT (url) DO NOTHING
+    RETURNING id`;
+  const found = await tx.$queryRaw<{ id: string; url: string }[]>`
+    SELECT id, url FROM documents WHERE url = ANY(${rows.map((row) => row.url)}::text[])`;
   for (const row of found) ids.set(row.url, row.id);
   return { ids, created: inserted.map((row) => row.id) };
 }

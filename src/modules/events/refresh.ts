@@ -126,11 +126,13 @@ export async function refreshEvents(
   insertedDerived: string[] = [],
 ): Promise<DailyKeys> {
   if (eventIds.length > 0) {
+    // eslint-disable-next-line raw-sql/unsafe -- constant text (this file's derivations); the ids are bound
     await tx.$executeRawUnsafe(
       `${DERIVE_STATUS} WHERE e.id = ANY($1::uuid[]) AND e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS}`,
       eventIds,
     );
     await refreshEvidenceFigures(tx, eventIds);
+    // eslint-disable-next-line raw-sql/unsafe -- constant text (this file's derivations); the ids are bound
     await tx.$executeRawUnsafe(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, eventIds);
   }
   return refreshEventStats(tx, [...eventIds, ...insertedDerived]);
@@ -138,14 +140,15 @@ export async function refreshEvents(
 
 /** Replaces the derived figures of those events whose reports now give others (most writes change none). */
 async function refreshEvidenceFigures(tx: Transaction, eventIds: string[]): Promise<void> {
-  const stale = (
-    await tx.$queryRawUnsafe<{ id: string }[]>(
-      `SELECT e.id FROM events e WHERE e.id = ANY($1::uuid[]) AND ${STALE_FIGURES}`,
-      eventIds,
-    )
-  ).map((row) => row.id);
+  // eslint-disable-next-line raw-sql/unsafe -- constant text (STALE_FIGURES); the ids are bound
+  const rows = await tx.$queryRawUnsafe<{ id: string }[]>(
+    `SELECT e.id FROM events e WHERE e.id = ANY($1::uuid[]) AND ${STALE_FIGURES}`,
+    eventIds,
+  );
+  const stale = rows.map((row) => row.id);
   if (stale.length === 0) return;
-  await tx.$executeRawUnsafe(`DELETE FROM figures WHERE event_id = ANY($1::uuid[]) AND derived`, stale);
+  await tx.$executeRaw`DELETE FROM figures WHERE event_id = ANY(${stale}::uuid[]) AND derived`;
+  // eslint-disable-next-line raw-sql/unsafe -- constant text (insertEvidenceFigures); the ids are bound
   await tx.$executeRawUnsafe(insertEvidenceFigures(`(SELECT id FROM events WHERE id = ANY($1::uuid[]))`), stale);
 }
 

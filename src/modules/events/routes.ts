@@ -32,6 +32,9 @@ import {
 import { requireIfMatch } from '../../http/preconditions.js';
 import { eventRevisionAt } from '../changes/repository.js';
 import { idempotencyClaim, NO_CONTENT, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
+import type { WriteResponse } from '../../write/run.js';
+import type { UnitOfWork } from '../../write/unit.js';
+import type { Transaction } from '../../db/client.js';
 import { countEvents, getEvent, listEvents, projectEventJson, streamEvents, type StoredEvent } from './repository.js';
 import {
   DeleteBodySchema,
@@ -190,6 +193,39 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
   { db, publicUrl, exportClients = DEFAULT_SLOW_CLIENT },
 ) => {
   type PageRequest = Parameters<typeof listEvents>[1];
+
+  /**
+   * A write to the live event `id` under the request's If-Match (428, 412, 404 or 410 before `write` runs),
+   * answered by `answer`; an `idempotent` write honours an Idempotency-Key.
+   */
+  async function writeLiveEvent(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    write: (unit: UnitOfWork) => Promise<unknown>,
+    answer: (tx: Transaction) => Promise<WriteResponse> | WriteResponse,
+    { idempotent = false } = {},
+  ) {
+    const expected = requireIfMatch(request, 'event');
+    const author = authorOf(request);
+    const idempotency = idempotent ? idempotencyClaim(request, author) : undefined;
+    const response = await respondToWrite(
+      db,
+      { author, idempotency },
+      async (unit) => {
+        await lockLiveEvent(unit.tx, id, expected);
+        await write(unit);
+      },
+      answer,
+    );
+    return sendWrite(reply, response);
+  }
+
+  /** The answer of a write: the event `id` as it now is. */
+  const eventAnswer =
+    (id: string, status = 200, location?: string) =>
+    async (tx: Transaction) =>
+      resourceResponse(status, await readEvent(tx, id), location);
 
   /**
    * One page, on the replica when there is one (db.readPool: it may lag a moment). Full-text search
@@ -481,17 +517,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
     },
     handler: async (request, reply) => {
       const { id } = request.params;
-      const expected = requireIfMatch(request, 'event');
-      const response = await respondToWrite(
-        db,
-        { author: authorOf(request) },
-        async (unit) => {
-          await lockLiveEvent(unit.tx, id, expected);
-          await patchEvent(unit, id, request.body);
-        },
-        async (tx) => resourceResponse(200, await readEvent(tx, id)),
-      );
-      return sendWrite(reply, response);
+      return writeLiveEvent(request, reply, id, (unit) => patchEvent(unit, id, request.body), eventAnswer(id));
     },
   });
 
@@ -510,17 +536,13 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
     },
     handler: async (request, reply) => {
       const { id } = request.params;
-      const expected = requireIfMatch(request, 'event');
-      const response = await respondToWrite(
-        db,
-        { author: authorOf(request) },
-        async (unit) => {
-          await lockLiveEvent(unit.tx, id, expected);
-          await deleteEvent(unit, id, request.body?.reason ?? null);
-        },
+      return writeLiveEvent(
+        request,
+        reply,
+        id,
+        (unit) => deleteEvent(unit, id, request.body?.reason ?? null),
         () => NO_CONTENT,
       );
-      return sendWrite(reply, response);
     },
   });
 
@@ -540,18 +562,14 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
     },
     handler: async (request, reply) => {
       const { id } = request.params;
-      const expected = requireIfMatch(request, 'event');
-      const idempotency = idempotencyClaim(request, authorOf(request));
-      const response = await respondToWrite(
-        db,
-        { author: authorOf(request), idempotency },
-        async (unit) => {
-          await lockLiveEvent(unit.tx, id, expected);
-          await addRelation(unit, id, request.body);
-        },
-        async (tx) => resourceResponse(201, await readEvent(tx, id), `/v1/events/${id}`),
+      return writeLiveEvent(
+        request,
+        reply,
+        id,
+        (unit) => addRelation(unit, id, request.body),
+        eventAnswer(id, 201, `/v1/events/${id}`),
+        { idempotent: true },
       );
-      return sendWrite(reply, response);
     },
   });
 
@@ -568,17 +586,13 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
     },
     handler: async (request, reply) => {
       const { id, relation, event_id } = request.params;
-      const expected = requireIfMatch(request, 'event');
-      const response = await respondToWrite(
-        db,
-        { author: authorOf(request) },
-        async (unit) => {
-          await lockLiveEvent(unit.tx, id, expected);
-          await removeRelation(unit, id, { relation, event_id });
-        },
-        async (tx) => resourceResponse(200, await readEvent(tx, id)),
+      return writeLiveEvent(
+        request,
+        reply,
+        id,
+        (unit) => removeRelation(unit, id, { relation, event_id }),
+        eventAnswer(id),
       );
-      return sendWrite(reply, response);
     },
   });
 
@@ -600,19 +614,15 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
     },
     handler: async (request, reply) => {
       const { id } = request.params;
-      const expected = requireIfMatch(request, 'event');
       const { into, reason } = request.body;
-      const idempotency = idempotencyClaim(request, authorOf(request));
-      const response = await respondToWrite(
-        db,
-        { author: authorOf(request), idempotency },
-        async (unit) => {
-          await lockLiveEvent(unit.tx, id, expected);
-          await mergeEvent(unit, id, into, reason ?? null);
-        },
-        async (tx) => resourceResponse(200, await readEvent(tx, into), `/v1/events/${into}`),
+      return writeLiveEvent(
+        request,
+        reply,
+        id,
+        (unit) => mergeEvent(unit, id, into, reason ?? null),
+        eventAnswer(into, 200, `/v1/events/${into}`),
+        { idempotent: true },
       );
-      return sendWrite(reply, response);
     },
   });
 };

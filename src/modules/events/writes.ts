@@ -69,24 +69,19 @@ interface ExternalIdRow {
 /** claimExternalIds for the pairs of several events at once; the 409 names the first pair held by another event. */
 async function claimEventsExternalIds(tx: Transaction, pairs: ExternalIdRow[]): Promise<void> {
   if (pairs.length === 0) return;
-  const claimed = await tx.$queryRawUnsafe<{ n: number }[]>(
-    `WITH claimed AS (
-       INSERT INTO event_external_ids (source, external_id, event_id)
-       SELECT source, external_id, event_id FROM json_to_recordset($1::json) AS x(source text, external_id text, event_id uuid)
-       ON CONFLICT DO NOTHING RETURNING 1)
-     SELECT count(*)::int AS n FROM claimed`,
-    JSON.stringify(pairs),
-  );
+  const claimed = await tx.$queryRaw<{ n: number }[]>`
+    WITH claimed AS (
+      INSERT INTO event_external_ids (source, external_id, event_id)
+      SELECT source, external_id, event_id
+      FROM json_to_recordset(${JSON.stringify(pairs)}::json) AS x(source text, external_id text, event_id uuid)
+      ON CONFLICT DO NOTHING RETURNING 1)
+    SELECT count(*)::int AS n FROM claimed`;
   if (claimed[0]?.n === pairs.length) return;
-  const clashes = await tx.$queryRawUnsafe<
-    { source: string; external_id: string; event_id: string; claimant: string }[]
-  >(
-    `SELECT h.source, h.external_id, h.event_id, x.event_id::text AS claimant
-     FROM json_to_recordset($1::json) AS x(source text, external_id text, event_id uuid)
-     JOIN event_external_ids h ON h.source = x.source AND h.external_id = x.external_id AND h.event_id <> x.event_id
-     ORDER BY x.event_id, h.source`,
-    JSON.stringify(pairs),
-  );
+  const clashes = await tx.$queryRaw<{ source: string; external_id: string; event_id: string; claimant: string }[]>`
+    SELECT h.source, h.external_id, h.event_id, x.event_id::text AS claimant
+    FROM json_to_recordset(${JSON.stringify(pairs)}::json) AS x(source text, external_id text, event_id uuid)
+    JOIN event_external_ids h ON h.source = x.source AND h.external_id = x.external_id AND h.event_id <> x.event_id
+    ORDER BY x.event_id, h.source`;
   const first = clashes[0];
   if (!first) throw new Error(`external ids were neither claimed nor held by another event: ${JSON.stringify(pairs)}`);
   throw new ApiError(
@@ -435,8 +430,10 @@ export async function writeEvents(
   ready();
 
   const insert = async (sql: string, list: unknown[]) => {
+    // eslint-disable-next-line raw-sql/unsafe -- constant statements below; rows ($1) and author ($2) bound
     if (list.length > 0) await tx.$executeRawUnsafe(sql, JSON.stringify(list), ...(sql.includes('$2') ? [author] : []));
   };
+  // eslint-disable-next-line raw-sql/unsafe -- SET takes no parameters; EVENT_KEYS is a constant
   await tx.$executeRawUnsafe(`SET CONSTRAINTS ${EVENT_KEYS} DEFERRED`);
   await claimEventsExternalIds(tx, rows.externalIds);
   await insert(
@@ -474,9 +471,11 @@ export async function writeEvents(
     rows.relations,
   );
   // The figures the evidence gives (where no editor figure names the measure), before the rows that render them.
+  // eslint-disable-next-line raw-sql/unsafe -- constant text (refresh.ts's evidence figures); the ids are bound
   await tx.$executeRawUnsafe(insertEvidenceFigures('(SELECT unnest($1::uuid[]) AS id)'), rows.eventIds);
   await insert(INSERT_NEW_EVENTS, rows.events);
   // The deferred keys are checked here, not at COMMIT: a refused row fails this write, as an immediate key would.
+  // eslint-disable-next-line raw-sql/unsafe -- SET takes no parameters; EVENT_KEYS is a constant
   await tx.$executeRawUnsafe(`SET CONSTRAINTS ${EVENT_KEYS} IMMEDIATE`);
 
   for (const id of rows.eventIds) {

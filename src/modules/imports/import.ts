@@ -474,26 +474,24 @@ export async function importEvents(
       await db.prisma.$transaction(
         async (tx) => {
           await limitStatements(tx, db, db.timeouts.import);
-          await tx.$executeRawUnsafe(
-            `CREATE TEMP TABLE import_created (batch int, resource resource_kind, id uuid) ON COMMIT DROP`,
-          );
+          await tx.$executeRaw`CREATE TEMP TABLE import_created (batch int, resource resource_kind, id uuid) ON COMMIT DROP`;
           let batches = 0;
           const dailyKeys = new Map<string, [day: string, type: string]>();
           // Every batch is written, even after a failure, so the report also names the lines the
           // database refuses; the transaction is rolled back at the end.
           const flush = async (lines: ValidLine[]): Promise<void> => {
-            await tx.$executeRawUnsafe('SAVEPOINT import_batch');
+            await tx.$executeRaw`SAVEPOINT import_batch`;
             try {
               const checked = await checkBatch(tx, lines);
               // A unit that only collects what the batch created: its finish step is run below, in parts.
               const unit = new UnitOfWork(tx, author);
               await writeEvents(unit, inputsOf(checked.valid), ids);
               await keepCreated(tx, batches++, unit.close(), dailyKeys);
-              await tx.$executeRawUnsafe('RELEASE SAVEPOINT import_batch');
+              await tx.$executeRaw`RELEASE SAVEPOINT import_batch`;
               tallyChecked(checked);
             } catch (error) {
               if (isTransactionTimeout(error)) throw error;
-              await tx.$executeRawUnsafe('ROLLBACK TO SAVEPOINT import_batch');
+              await tx.$executeRaw`ROLLBACK TO SAVEPOINT import_batch`;
               if (isTakenExternalId(error)) {
                 if (lines.length > 1) for (const line of lines) await flush([line]);
                 else tally.skipped++;
@@ -561,9 +559,6 @@ async function keepCreated(
   }
 }
 
-/** The tables an import grows, whose statistics plan the derived columns' lookups (refresh.ts). */
-const GROWN_TABLES = 'events, reports, participants, report_via, figures, actors, documents, event_external_ids';
-
 /** Events an import writes before its statistics are worth refreshing: fewer plan well enough. */
 const ANALYZE_FROM_EVENTS = 256;
 
@@ -593,7 +588,8 @@ class Statistics {
         >`SELECT reltuples::float8 AS rows FROM pg_class WHERE oid = 'events'::regclass`;
         if ((known?.rows ?? 0) >= this.events) return;
         await limitStatements(tx, this.db, this.db.timeouts.import);
-        await tx.$executeRawUnsafe(`ANALYZE ${GROWN_TABLES}`);
+        // The tables an import grows, whose statistics plan the derived columns' lookups (refresh.ts).
+        await tx.$executeRaw`ANALYZE events, reports, participants, report_via, figures, actors, documents, event_external_ids`;
       })
       .catch(() => {});
   }

@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError, notFound } from '../../http/errors.js';
@@ -13,6 +14,9 @@ import {
 import { eventLiveness } from '../events/repository.js';
 import { DeleteBodySchema } from '../events/schemas.js';
 import { idempotencyClaim, NO_CONTENT, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
+import type { WriteResponse } from '../../write/run.js';
+import type { UnitOfWork } from '../../write/unit.js';
+import type { Transaction } from '../../db/client.js';
 import { authorOf, canReadDeleted, requireDeletedAccess } from '../../http/auth.js';
 import { QueryBoolean } from '../../http/query-values.js';
 import { problemResponses } from '../../http/problem-details.js';
@@ -44,6 +48,27 @@ const ReportListQuerySchema = z
   });
 
 export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, publicUrl }) => {
+  /**
+   * A write to the live report `id` under the request's If-Match (428, 412, 404, 410, or 409 for a deleted
+   * event, before `write` runs; `write` gets the report's event), answered by `answer`.
+   */
+  async function writeLiveReport(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    write: (unit: UnitOfWork, eventId: string) => Promise<unknown>,
+    answer: (tx: Transaction) => Promise<WriteResponse> | WriteResponse,
+  ) {
+    const expected = requireIfMatch(request, 'report');
+    const response = await respondToWrite(
+      db,
+      { author: authorOf(request) },
+      async (unit) => write(unit, await lockLiveReport(unit.tx, id, expected)),
+      answer,
+    );
+    return sendWrite(reply, response);
+  }
+
   app.get('/v1/reports', {
     schema: {
       operationId: 'listReports',
@@ -173,14 +198,13 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
     },
     handler: async (request, reply) => {
       const { id } = request.params;
-      const expected = requireIfMatch(request, 'report');
-      const response = await respondToWrite(
-        db,
-        { author: authorOf(request) },
-        async (unit) => patchReport(unit, id, await lockLiveReport(unit.tx, id, expected), request.body),
+      return writeLiveReport(
+        request,
+        reply,
+        id,
+        (unit, eventId) => patchReport(unit, id, eventId, request.body),
         async (tx) => resourceResponse(200, await readReport(tx, id)),
       );
-      return sendWrite(reply, response);
     },
   });
 
@@ -202,15 +226,13 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
     },
     handler: async (request, reply) => {
       const { id } = request.params;
-      const expected = requireIfMatch(request, 'report');
-      const response = await respondToWrite(
-        db,
-        { author: authorOf(request) },
-        async (unit) =>
-          withdrawReport(unit, id, await lockLiveReport(unit.tx, id, expected), request.body?.reason ?? null),
+      return writeLiveReport(
+        request,
+        reply,
+        id,
+        (unit, eventId) => withdrawReport(unit, id, eventId, request.body?.reason ?? null),
         () => NO_CONTENT,
       );
-      return sendWrite(reply, response);
     },
   });
 };

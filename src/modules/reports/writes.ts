@@ -32,6 +32,7 @@ export async function addReport(
 
 /** The report as the API serves it, read inside the write's transaction. */
 export async function readReport(tx: Transaction, id: string): Promise<{ json: string; version: number }> {
+  // eslint-disable-next-line raw-sql/unsafe -- REPORT_JSON is a constant SQL expression; the id is bound
   const rows = await tx.$queryRawUnsafe<{ json: string; version: number }[]>(
     `SELECT (${REPORT_JSON})::text AS json, r.version FROM reports r WHERE r.id = $1::uuid`,
     id,

@@ -62,15 +62,16 @@ const IN_KEYS = `(s.occurred_start, s.type) IN (SELECT k.day, k.type FROM ${KEYS
  * reports are current) and returns the rollup keys they were and are now counted under.
  */
 export async function refreshEventStats(tx: Transaction, eventIds: string[]): Promise<DailyKeys> {
-  const before = await tx.$queryRawUnsafe<{ day: string; type: string }[]>(
-    `SELECT DISTINCT to_char(occurred_start, 'YYYY-MM-DD') AS day, type FROM event_stats WHERE event_id = ANY($1::uuid[])`,
-    eventIds,
-  );
+  const before = await tx.$queryRaw<{ day: string; type: string }[]>`
+    SELECT DISTINCT to_char(occurred_start, 'YYYY-MM-DD') AS day, type FROM event_stats
+    WHERE event_id = ANY(${eventIds}::uuid[])`;
+  // eslint-disable-next-line raw-sql/unsafe -- text from this file's constants (shared with rebuildStats); ids bound
   const after = await tx.$queryRawUnsafe<{ day: string; type: string }[]>(
     `${UPSERT_EVENT_STATS('e.id = ANY($1::uuid[])')} RETURNING to_char(occurred_start, 'YYYY-MM-DD') AS day, type`,
     eventIds,
   );
-  await tx.$executeRawUnsafe(`DELETE FROM event_figure_stats WHERE event_id = ANY($1::uuid[])`, eventIds);
+  await tx.$executeRaw`DELETE FROM event_figure_stats WHERE event_id = ANY(${eventIds}::uuid[])`;
+  // eslint-disable-next-line raw-sql/unsafe -- text from this file's constants (shared with rebuildStats); ids bound
   await tx.$executeRawUnsafe(INSERT_FIGURE_STATS('f.event_id = ANY($1::uuid[])'), eventIds);
   const keys = new Map<string, { day: string; type: string }>();
   for (const key of [...before, ...after]) keys.set(`${key.day} ${key.type}`, key);
@@ -81,17 +82,21 @@ export async function refreshEventStats(tx: Transaction, eventIds: string[]): Pr
 export async function refreshDailyStats(tx: Transaction, keys: DailyKeys): Promise<void> {
   if (keys.days.length === 0) return;
   await takeRevisionLock(tx);
+  // eslint-disable-next-line raw-sql/unsafe -- constant text (KEYS, shared with rebuildStats); keys bound
   await tx.$executeRawUnsafe(
     `DELETE FROM daily_event_stats s WHERE (s.day, s.type) IN (SELECT k.day, k.type FROM ${KEYS})`,
     keys.days,
     keys.types,
   );
+  // eslint-disable-next-line raw-sql/unsafe -- constant text (KEYS, shared with rebuildStats); keys bound
   await tx.$executeRawUnsafe(
     `DELETE FROM daily_figure_stats s WHERE (s.day, s.type) IN (SELECT k.day, k.type FROM ${KEYS})`,
     keys.days,
     keys.types,
   );
+  // eslint-disable-next-line raw-sql/unsafe -- constant text (KEYS, shared with rebuildStats); keys bound
   await tx.$executeRawUnsafe(COUNT_DAILY_EVENTS(IN_KEYS), keys.days, keys.types);
+  // eslint-disable-next-line raw-sql/unsafe -- constant text (KEYS, shared with rebuildStats); keys bound
   await tx.$executeRawUnsafe(COUNT_DAILY_FIGURES(IN_KEYS), keys.days, keys.types);
 }
 
