@@ -14,24 +14,25 @@ import {
   STORED_EVIDENCE_FIGURES,
   VIA_IDS,
 } from './evidence.js';
-import { EVENT_JSON } from './json-sql.js';
-import { EVENT_SEARCH_VECTOR } from './search.js';
+import { csvRecordOf } from './render/csv.js';
+import { EVENT_JSON } from './render/json.js';
+import { EVENT_SEARCH_VECTOR } from './render/search.js';
 
 /** The event `e` as served: its rendered JSON, or, while it has none yet, built on the spot. */
 export const RENDERED_EVENT = `COALESCE(e.rendered, (${EVENT_JSON})::text)`;
 
 /** The event `e` as a record of the CSV export: stored with its JSON, or, while it has none yet, made on the spot. */
-export const RENDERED_CSV = `COALESCE(e.rendered_csv, event_csv_record((${RENDERED_EVENT})::jsonb))`;
+export const RENDERED_CSV = `COALESCE(e.rendered_csv, ${csvRecordOf(`(${RENDERED_EVENT})`)})`;
 
 /** The columns of the event's two renderings, in the order renderings() gives their values. */
 const RENDERED_COLUMNS = ['rendered', 'rendered_csv'];
 
 /** The values of rendered and rendered_csv, from the event's JSON built as `json`. */
-const renderings = (json: string) => [`${json}::text`, `event_csv_record(${json}::jsonb)`];
+const renderings = (json: string) => [`${json}::text`, csvRecordOf(json)];
 
 /**
  * Sets the rendered JSON of the event `e` and its CSV record, which the SQL function
- * event_csv_record (in the migrations) makes from that JSON: one rendering, two forms.
+ * event_csv_record (render/csv.ts) makes from that JSON: one rendering, two forms.
  * OFFSET 0 keeps the rendering a subquery of its own: flattened, the planner would put the
  * JSON expression in both places and build it twice.
  */

@@ -35,7 +35,7 @@ import { refreshEvents } from '../events/refresh.js';
 import { resolveEventReferences, writeEvents } from '../events/writes.js';
 import { refreshDailyStats } from '../stats/derive.js';
 import { EventInputSchema } from '../events/schemas.js';
-import { eventCreateOf } from './exported.js';
+import { eventCreateOf } from '../events/render/exported.js';
 import { runWrite } from '../../write/run.js';
 import { UnitOfWork } from '../../write/unit.js';
 import { RisingIds } from '../../db/uuid.js';

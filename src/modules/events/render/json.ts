@@ -3,9 +3,9 @@
 // fall back to it for an event not rendered yet; one expression instead of the ORM's
 // query per relation, which cost about half the throughput (PRISMA-OFFLINE.md).
 // Must produce exactly EventSchema; the tests parse every event they read.
-import { ACTOR_SUMMARY_JSON, figuresJson, isoTimestamp } from '../../db/sql.js';
-import { REPORT_JSON } from '../reports/json-sql.js';
-import { INDEPENDENT_REPORTERS, REPORT_COUNT } from './evidence.js';
+import { ACTOR_SUMMARY_JSON, figuresJson, isoTimestamp } from '../../../db/sql.js';
+import { REPORT_JSON } from '../../reports/json-sql.js';
+import { INDEPENDENT_REPORTERS, REPORT_COUNT } from '../evidence.js';
 
 /** JSON of the event row aliased `e`. */
 export const EVENT_JSON = `json_build_object(
