@@ -190,7 +190,7 @@ const located = (violations: Violation[]) => violations.map(({ path, message }) 
 
 /**
  * A record checked as POST /v1/events checks its body: storable text, then the schema. A line
- * that is an exported event is first made into the EventCreate it stands for (exported.ts).
+ * that is an exported event is first made into the EventCreate it stands for (events/render/exported.ts).
  */
 export function validateRecord(record: ImportRecord): ValidLine | LineError {
   if ('errors' in record) return record;
