@@ -17,12 +17,13 @@
 //                      SQL other modules compose: the resource as JSON, list conditions, what reports add up to
 //   refresh.ts, derive.ts, record.ts
 //                      the derived-data steps, for the finish step and the bulk loaders
-//   export.ts, codebook.ts, records.ts, exported.ts
-//                      the formats shared by the exports and the import pipeline
+//   records.ts         the import pipeline's records, shared with the ACLED reader
+//   render/*.ts        events/render/: every form an event is served in (its JSON, CSV record, ACLED row, search
+//                      vector, the export streams) and an exported event read back as a body, for the imports
 // Everything else in a module folder (routes.ts, the import job's pipeline, the CSV stream, the
 // list query, ...) is internal to it.
 
-const PUBLIC = '(schemas|repository|writes|json-sql|filters|evidence|refresh|derive|record|export|codebook|records|exported)';
+const PUBLIC = '(schemas|repository|writes|json-sql|filters|evidence|refresh|derive|record|records|render/[^/]+)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -69,6 +70,14 @@ module.exports = {
       severity: 'error',
       from: { pathNot: '^src/app\\.ts$' },
       to: { path: '^src/modules/[^/]+/routes\\.ts$' },
+    },
+    {
+      name: 'events-imports-no-acled',
+      comment:
+        "ACLED's import reader (modules/acled/) reads into events; what the export and the reader share (the codebook, the ACLED row) is in events/render/.",
+      severity: 'error',
+      from: { path: '^src/modules/events/' },
+      to: { path: '^src/modules/acled/' },
     },
     {
       name: 'no-module-internals',

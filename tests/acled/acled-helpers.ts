@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { expect } from 'vitest';
-import { ACLED_COLUMNS, type VocabularyEntry } from '../../src/modules/acled/codebook.js';
+import { ACLED_COLUMNS, type VocabularyEntry } from '../../src/modules/events/render/acled-codebook.js';
 import { acledRecords, type ImportRecord } from '../../src/modules/acled/import.js';
 import { importEvents } from '../../src/modules/imports/import.js';
 import type { ImportReport } from '../../src/modules/imports/schemas.js';

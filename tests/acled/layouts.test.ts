@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { splitList, type VocabularyEntry } from '../../src/modules/acled/codebook.js';
+import { splitList, type VocabularyEntry } from '../../src/modules/events/render/acled-codebook.js';
 import { acledRecords, parseAcledDate, type ImportRecord } from '../../src/modules/acled/import.js';
 import { actorKindsByName } from '../../src/modules/actors/repository.js';
 import { importEvents } from '../../src/modules/imports/import.js';

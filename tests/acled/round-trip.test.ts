@@ -6,7 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACLED_COLUMNS, ROLE_OF_SIDE, SIDE_OF_ROLE, type VocabularyEntry } from '../../src/modules/acled/codebook.js';
+import {
+  ACLED_COLUMNS,
+  ROLE_OF_SIDE,
+  SIDE_OF_ROLE,
+  type VocabularyEntry,
+} from '../../src/modules/events/render/acled-codebook.js';
 import { eventBody, postEvent, reportBody, unique } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { asText, eventBody, reportBody, unique } from '../helpers/fixtures.js';
-import { CSV_COLUMNS } from '../../src/modules/events/export.js';
+import { CSV_COLUMNS } from '../../src/modules/events/render/csv.js';
 import { REFRESH_EVENTS, renderMissingEvents } from '../../src/modules/events/refresh.js';
 
 let t: TestApp;

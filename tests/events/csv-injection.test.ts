@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CSV_COLUMNS } from '../../src/modules/events/export.js';
+import { CSV_COLUMNS } from '../../src/modules/events/render/csv.js';
 import { eventBody, postEvent, reportBody, unique } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { exportAcled, readAcled, vocabularyOf } from '../acled/acled-helpers.js';

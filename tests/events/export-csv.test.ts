@@ -13,7 +13,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../../src/db/uuid.js';
 import { inlineParameters } from '../../src/modules/events/copy-stream.js';
-import { CSV_COLUMNS } from '../../src/modules/events/export.js';
+import { CSV_COLUMNS, EVENT_CSV_RECORD_BODY, EVENT_CSV_RECORD_FUNCTION } from '../../src/modules/events/render/csv.js';
 import { EventSchema } from '../../src/modules/events/schemas.js';
 import {
   actorBody,
@@ -343,6 +343,18 @@ async function sqlCsvRecord(event: Event): Promise<string> {
 }
 
 describe('event_csv_record, the stored CSV record', () => {
+  it('is the function render/csv.ts makes from its list of columns, so the header and the records agree', async () => {
+    const result = await t.db.pool.query<{ body: string }>(
+      "SELECT prosrc AS body FROM pg_proc WHERE proname = 'event_csv_record'",
+    );
+    expect(result.rows).toHaveLength(1);
+    expect(EVENT_CSV_RECORD_BODY).toContain(`RETURN concat_ws(',',`);
+    expect(
+      result.rows[0]!.body,
+      `the migrations' event_csv_record is not the one of src/modules/events/render/csv.ts: add a migration with\n${EVENT_CSV_RECORD_FUNCTION}\nand the UPDATE of rendered_csv its header comment describes`,
+    ).toBe(EVENT_CSV_RECORD_BODY);
+  });
+
   it('is stored for every event, byte for byte the reference record of its JSON', async () => {
     const events = await listed('');
     expect(events.length).toBe(Object.keys(ids).length);

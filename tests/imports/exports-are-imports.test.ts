@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScript } from '../helpers/run-script.js';
-import { ACLED_COLUMNS } from '../../src/modules/acled/codebook.js';
+import { ACLED_COLUMNS } from '../../src/modules/events/render/acled-codebook.js';
 import { documentBody, eventBody, reportBody, unique } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { exportAcled, importRecords, readAcled, vocabularyOf, type AcledRow } from '../acled/acled-helpers.js';

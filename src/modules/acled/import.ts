@@ -1,6 +1,6 @@
 // The ACLED import reader: each event of an ACLED CSV export becomes the body of a
 // POST /v1/events (EventInputSchema) with external_ids.acled = event_id_cnty and one
-// report per source, mapped through codebook.ts. Columns are found by name, in any order;
+// report per source, mapped through the codebook (events/render/acled-codebook.ts). Columns are found by name, in any order;
 // columns it does not use are ignored, so every layout since 2019 reads alike (with or without
 // data_id, event_id_no_cnty, iso3; disorder_type, civilian_targeting, tags). In ACLED's
 // one-row-per-side ("monadic") layout, which has no actor2 column, the rows of one event are
@@ -22,12 +22,12 @@ import {
   splitList,
   TYPE_TAG,
   type VocabularyEntry,
-} from './codebook.js';
-import { csvText } from '../events/export.js';
+} from '../events/render/acled-codebook.js';
+import { csvText } from '../events/render/csv.js';
 import { csvRecords } from './csv.js';
 import { parseAcledDate } from './dates.js';
 import { normaliseName } from '../actors/repository.js';
-import { externalIdsOfAcledId } from './event-id.js';
+import { externalIdsOfAcledId } from '../events/render/acled-id.js';
 import type { ImportRecord } from '../imports/records.js';
 
 export type { ImportRecord };

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { commaList } from '../../http/query-values.js';
-import { EVENT_ROW_MEMBERS } from './json-sql.js';
+import { EVENT_ROW_MEMBERS } from './render/json.js';
 import { EventSchema } from './schemas.js';
 
 /** The member every selection includes: clients key and page by it. */

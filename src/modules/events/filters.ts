@@ -5,7 +5,7 @@ import type { SqlParams } from '../../db/sql.js';
 import { commaList, QueryBoolean } from '../../http/query-values.js';
 import { CountryCodeSchema } from '../actors/schemas.js';
 import { reportConditions, ReportFilterFields } from '../reports/filters.js';
-import { searchQuery } from './search.js';
+import { searchQuery } from './render/search.js';
 import { EventStatusSchema, ParticipantRoleSchema } from './schemas.js';
 
 const EARTH_RADIUS_KM = 6371.0088;

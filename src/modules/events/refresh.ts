@@ -14,28 +14,9 @@ import {
   STORED_EVIDENCE_FIGURES,
   VIA_IDS,
 } from './evidence.js';
-import { EVENT_JSON } from './json-sql.js';
-import { EVENT_SEARCH_VECTOR } from './search.js';
-
-/** The event `e` as served: its rendered JSON, or, while it has none yet, built on the spot. */
-export const RENDERED_EVENT = `COALESCE(e.rendered, (${EVENT_JSON})::text)`;
-
-/** The event `e` as a record of the CSV export: stored with its JSON, or, while it has none yet, made on the spot. */
-export const RENDERED_CSV = `COALESCE(e.rendered_csv, event_csv_record((${RENDERED_EVENT})::jsonb))`;
-
-/** The columns of the event's two renderings, in the order renderings() gives their values. */
-const RENDERED_COLUMNS = ['rendered', 'rendered_csv'];
-
-/** The values of rendered and rendered_csv, from the event's JSON built as `json`. */
-const renderings = (json: string) => [`${json}::text`, `event_csv_record(${json}::jsonb)`];
-
-/**
- * Sets the rendered JSON of the event `e` and its CSV record, which the SQL function
- * event_csv_record (in the migrations) makes from that JSON: one rendering, two forms.
- * OFFSET 0 keeps the rendering a subquery of its own: flattened, the planner would put the
- * JSON expression in both places and build it twice.
- */
-const RENDER = `(${RENDERED_COLUMNS.join(', ')}) = (SELECT ${renderings('j').join(', ')} FROM (SELECT ${EVENT_JSON} AS j OFFSET 0) rendering)`;
+import { EVENT_JSON } from './render/json.js';
+import { EVENT_SEARCH_VECTOR } from './render/search.js';
+import { RENDER, RENDERED_COLUMNS, renderings } from './render/stored.js';
 
 /** The derived columns of the event `e` besides its renderings, each with its expression. */
 const DERIVED_COLUMNS: [column: string, expression: string][] = [
@@ -56,7 +37,7 @@ export const REFRESH_EVENTS = `UPDATE events e SET ${DERIVED_COLUMNS.map(([colum
  * are already in place: written once, where inserting then running REFRESH_EVENTS writes each
  * event twice and leaves the first version as a dead row. With `deriveStatus`, the status of an
  * event whose status_source is `evidence` is derived from its reports too (DERIVE_STATUS), before
- * the rendering that shows it. The rendering is a subquery kept whole by OFFSET 0, as in RENDER.
+ * the rendering that shows it. The rendering is a subquery kept whole by OFFSET 0, as in RENDER (render/stored.ts).
  */
 export function insertDerivedEvents(
   source: string,

@@ -6,9 +6,9 @@ import { SqlParams } from '../../db/sql.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
 import { copyAllRows, copyTextColumn, type CopyRow } from './copy-stream.js';
 import { eventConditions, type EventFilters } from './filters.js';
-import { RENDERED_CSV, RENDERED_EVENT } from './refresh.js';
+import { RENDERED_CSV, RENDERED_EVENT } from './render/stored.js';
 import { projectedJson, type FieldSelection } from './fields.js';
-import { searchQuery } from './search.js';
+import { searchQuery } from './render/search.js';
 import type { EventSort } from './list-query.js';
 
 /** An event as JSON text, with the tombstone fields a 410 needs. */

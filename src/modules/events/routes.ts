@@ -10,9 +10,9 @@ import { authorOf, canReadDeleted } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { admit, slowClientGuard, throttle } from '../../http/admission.js';
 import { DEFAULT_SLOW_CLIENT, type ModuleDeps } from '../deps.js';
-import { toCsv, toGeoJson, toNdjson } from './export.js';
-import { AcledTypes } from '../acled/codebook.js';
-import { toAcledCsv } from '../acled/export.js';
+import { toCsv, toGeoJson, toNdjson } from './render/streams.js';
+import { AcledTypes } from './render/acled-codebook.js';
+import { toAcledCsv } from './render/acled.js';
 import { assertKnownTypeFilter, listEventTypes, toEventType } from '../event-types/repository.js';
 import {
   DEFAULT_PAGE_SIZE,

@@ -16,6 +16,7 @@ import type { FigureInput } from '../figures/schemas.js';
 import { reportReferences } from '../reports/repository.js';
 import { unknownIds, type Located, type UnitOfWork } from '../../write/unit.js';
 import { insertDerivedEvents, insertEvidenceFigures } from './refresh.js';
+import { EVENT_COLUMNS } from './render/json.js';
 import type { EventInput, EventPatch, ParticipantInput, RelationInput } from './schemas.js';
 
 /** Every actor and document reference in an event body, with where it stands. */
@@ -301,33 +302,11 @@ export function eventRows(
 const EVENT_KEYS =
   'reports_event_id_fkey, participants_event_id_fkey, figures_event_id_fkey, event_external_ids_event_id_fkey, event_relations_event_id_fkey';
 
-/** The columns of an event row writeEvents inserts, and the json_populate_recordset source it reads them from ($1 the rows, $2 the author). */
-const EVENT_COLUMNS = [
-  'id',
-  'type',
-  'title',
-  'description',
-  'status',
-  'status_source',
-  'occurred_start',
-  'occurred_end',
-  'occurred_precision',
-  'location_name',
-  'admin1',
-  'admin2',
-  'country',
-  'lat',
-  'lon',
-  'location_precision',
-  'tags',
-  'version',
-  'created_at',
-  'updated_at',
-  'created_by',
-  'updated_by',
-  'deleted_at',
-] as const;
-/** Timestamps rounded to the column's milliseconds, so the rendering shows what is stored. */
+/**
+ * The event rows writeEvents inserts, with every column the event's JSON shows (EVENT_COLUMNS), read by
+ * json_populate_recordset ($1 the rows, $2 the author). Timestamps rounded to the column's milliseconds, so the
+ * rendering shows what is stored.
+ */
 const NEW_EVENTS = `(SELECT ${EVENT_COLUMNS.map((column) =>
   column === 'version'
     ? '1 AS version'

@@ -8,7 +8,7 @@ import { eventTypeCodes, unknownEventTypes } from '../event-types/repository.js'
 import { eventReferences } from '../events/writes.js';
 import type { EventInput } from '../events/schemas.js';
 import { unknownIds } from '../../write/unit.js';
-import { SELF_SOURCE } from './exported.js';
+import { SELF_SOURCE } from '../events/render/exported.js';
 import type { LineViolation } from './records.js';
 
 /** A line whose value passed the schema of POST /v1/events. */

@@ -35,7 +35,7 @@ import { refreshEvents } from '../events/refresh.js';
 import { resolveEventReferences, writeEvents } from '../events/writes.js';
 import { refreshDailyStats } from '../stats/derive.js';
 import { EventInputSchema } from '../events/schemas.js';
-import { eventCreateOf } from './exported.js';
+import { eventCreateOf } from '../events/render/exported.js';
 import { runWrite } from '../../write/run.js';
 import { UnitOfWork } from '../../write/unit.js';
 import { RisingIds } from '../../db/uuid.js';
@@ -190,7 +190,7 @@ const located = (violations: Violation[]) => violations.map(({ path, message }) 
 
 /**
  * A record checked as POST /v1/events checks its body: storable text, then the schema. A line
- * that is an exported event is first made into the EventCreate it stands for (exported.ts).
+ * that is an exported event is first made into the EventCreate it stands for (events/render/exported.ts).
  */
 export function validateRecord(record: ImportRecord): ValidLine | LineError {
   if ('errors' in record) return record;

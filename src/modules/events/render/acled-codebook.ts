@@ -1,11 +1,11 @@
 // The one place that knows both ACLED's codebook and ours: the columns exported,
 // ACLED's event and sub-event types, the precision codes, countries, and the tags that
-// carry what neither side has a field for. The export (export.ts) and the import reader
-// (import.ts) both map through it, so a round trip goes through the same rules twice.
+// carry what neither side has a field for. The export (acled.ts beside it) and the import
+// reader (src/modules/acled/import.ts) both map through it, so a round trip goes through the same rules twice.
 // docs/acled.md is the human version of this file.
 import { createRequire } from 'node:module';
 import type { z } from 'zod';
-import type { DatePrecisionSchema, LocationPrecisionSchema, ParticipantRoleSchema } from '../events/schemas.js';
+import type { DatePrecisionSchema, LocationPrecisionSchema, ParticipantRoleSchema } from '../schemas.js';
 
 /** ACLED's columns that the export writes, by ACLED's names and in the order of ACLED's own exports (a subset of its 31). */
 export const ACLED_COLUMNS = [

@@ -6,6 +6,7 @@
 //
 // Only fields the API serves are touched: anything else stays, and EventInputSchema still
 // refuses it by name. POST /v1/events does not take this form: it is the import's reading.
+import { EVENT_READ_ONLY } from './json.js';
 
 /** The external-id source under which an imported event keeps the id it had where it was exported. */
 export const SELF_SOURCE = 'self';
@@ -63,20 +64,6 @@ function report(value: unknown): unknown {
   if ('figures' in out) out.figures = mapArray(out.figures, figure);
   return out;
 }
-
-/** Served only: derived from the rest, or written by the server. */
-const EVENT_READ_ONLY = [
-  'id',
-  'status_source',
-  'report_count',
-  'independent_reporter_count',
-  'version',
-  'created_at',
-  'updated_at',
-  'created_by',
-  'updated_by',
-  'deleted_at',
-];
 
 /**
  * The EventCreate body of a served event, or `value` itself when it is not one (it has no

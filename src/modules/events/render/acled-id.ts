@@ -1,8 +1,8 @@
 // event_id_cnty of events that ACLED did not make (docs/acled.md: an ACLED-CSV export of an event
 // not imported from ACLED, imported back, finds the same event). The export writes the event's
-// own id, or the id it had where it was first exported (external id self, imports/exported.ts);
+// own id, or the id it had where it was first exported (external id self, exported.ts);
 // the import reads a UUID there as that self id, never as an ACLED id (ACLED's are like NGA12345).
-import { SELF_SOURCE } from '../imports/exported.js';
+import { SELF_SOURCE } from './exported.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

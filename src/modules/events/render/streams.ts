@@ -1,65 +1,9 @@
-// Export formats of the event list: CSV (one row per event, reports, figures and
-// actors flattened into readable columns), NDJSON and GeoJSON. Each is a Transform
-// from batches of the events' texts as UTF-8 bytes (their stored CSV records for CSV, their
-// JSON for NDJSON, their JSON in a Feature for GeoJSON), so an export of a million events never holds more than a batch in memory.
+// The export streams of the event list: CSV, NDJSON and GeoJSON send each event's stored text
+// (its CSV record, its JSON, its JSON in a Feature) as it is; the ACLED CSV (acled.ts) renders each
+// event's JSON again. Each is a Transform from batches of the events' texts as UTF-8 bytes, so an
+// export of a million events never holds more than a batch in memory.
 import { Transform } from 'node:stream';
-
-const NEEDS_QUOTES = /[",\r\n]/;
-
-/**
- * The first characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection): =, +,
- * -, @, tab, CR, and their fullwidth forms, which some spreadsheets read alike. csv_field in the
- * migrations holds the same set.
- */
-export const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
-
-/**
- * RFC 4180: quote a field holding a comma, quote, CR or LF; double its quotes. Text that a spreadsheet
- * would run as a formula gets a leading single quote (so `=HYPERLINK(...)` shows as text); numbers are
- * written as they are, so a negative one stays a number.
- */
-export function csvField(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number') return String(value);
-  const text = FORMULA_START.test(value) ? `'${value}` : value;
-  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-/** A cell as csvField wrote it, read back: without the single quote that kept it from running as a formula. */
-export function csvText(cell: string): string {
-  return cell.startsWith("'") && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : cell;
-}
-
-/** The columns of the CSV export, in the order event_csv_record (in the migrations) writes them. */
-export const CSV_COLUMNS = [
-  'id',
-  'type',
-  'status',
-  'title',
-  'description',
-  'occurred_start',
-  'occurred_end',
-  'occurred_precision',
-  'location_name',
-  'admin1',
-  'admin2',
-  'country',
-  'lat',
-  'lon',
-  'location_precision',
-  'participants',
-  'figures',
-  'report_count',
-  'reporters',
-  'via',
-  'reported_figures',
-  'documents',
-  'tags',
-  'external_ids',
-  'version',
-  'created_at',
-  'updated_at',
-] as const;
+import { CSV_HEADER } from './csv.js';
 
 /** Output held back until it is this long (characters or bytes), so the response is written in large chunks. */
 const CHUNK = 64 * 1024;
@@ -138,8 +82,8 @@ export function bytesTransform(head: string, suffix = '', { separator = '', tail
  */
 export const UTF8_BOM = '\uFEFF';
 
-/** The header, then the events' stored CSV records (event_csv_record in the migrations) as they are. */
-export const toCsv = (bom = false) => bytesTransform(`${bom ? UTF8_BOM : ''}${CSV_COLUMNS.join(',')}\r\n`);
+/** The header, then the events' stored CSV records (event_csv_record, csv.ts) as they are. */
+export const toCsv = (bom = false) => bytesTransform(`${bom ? UTF8_BOM : ''}${CSV_HEADER}`);
 
 export const toNdjson = () => bytesTransform('', '\n');
 

@@ -1,9 +1,10 @@
 // The ACLED-format CSV export (format=acled-csv): one row per event in ACLED's codebook
-// columns, mapped through codebook.ts. Like the other exports it is a Transform from batches
+// columns, mapped through acled-codebook.ts. Like the other exports it is a Transform from batches
 // of the events' JSON texts to text, so memory stays flat however many events match.
 import type { z } from 'zod';
-import { csvField, textTransform, UTF8_BOM } from '../events/export.js';
-import type { EventSchema } from '../events/schemas.js';
+import type { EventSchema } from '../schemas.js';
+import { csvField } from './csv.js';
+import { textTransform, UTF8_BOM } from './streams.js';
 import {
   ACLED_COLUMNS,
   ACLED_TAG,
@@ -19,8 +20,8 @@ import {
   LIST_SEPARATOR,
   SIDE_OF_ROLE,
   TYPE_TAG,
-} from './codebook.js';
-import { acledEventId } from './event-id.js';
+} from './acled-codebook.js';
+import { acledEventId } from './acled-id.js';
 
 // external_ids arrives with the import pipeline (issue 6); read it when the event has it.
 type Event = z.infer<typeof EventSchema> & { external_ids?: Record<string, string> };

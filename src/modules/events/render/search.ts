@@ -1,7 +1,7 @@
 // Full-text search of events: one stored vector per event (events.search) over its
 // title, description and the quotes of its live reports, so `q` is a single indexed
 // condition that the planner can also check row by row while walking a sort index.
-import type { SqlParams } from '../../db/sql.js';
+import type { SqlParams } from '../../../db/sql.js';
 
 /** The text-search configuration of the `q` filter and of events.search (they must agree). */
 export const SEARCH_CONFIG = 'english';
