@@ -1,6 +1,7 @@
 // Actor aliases and merge (API.md section 10): find-or-create by name also finds aliases, an
 // alias names one actor of a kind, and POST /v1/actors/{id}/merge joins two actors that turn
 // out to be one, moving every record that names the absorbed one, with history.
+import type supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { readFeed as feed } from '../helpers/feed.js';
@@ -47,6 +48,18 @@ const merge = (id: string, into: string, version: number | null) => {
   const request = t.http.post(`/v1/actors/${id}/merge`);
   return (version === null ? request : request.set('If-Match', `"${version}"`)).send({ into });
 };
+
+/**
+ * Sends a write again after a 503, as a client honouring Retry-After would: on a saturated machine a
+ * write may wait longer for a connection than the pool allows, and is then refused whole (nothing written).
+ */
+async function retried(send: () => supertest.Test): Promise<supertest.Response> {
+  for (let attempt = 1; ; attempt++) {
+    const answer = await send();
+    if (answer.status !== 503 || attempt === 5) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 1000 * Number(answer.headers['retry-after'] ?? 1)));
+  }
+}
 
 /** Every row that references an actor, by table: none may name a merged one. */
 async function referencesTo(actorId: string): Promise<Record<string, number>> {
@@ -459,24 +472,28 @@ describe('POST /v1/actors/{id}/merge', () => {
       const writes: Promise<{ status: number; body: EventJson }>[] = [];
       const posts = () =>
         refs.map((ref, i) =>
-          t.http.post('/v1/events').send(
-            eventBody({
-              title: `Concurrent ${tag} ${i}`,
-              participants: [{ actor: ref, role: 'perpetrator' }],
-              reports: [reportBody({ reporter: ref, via: [refs[(i + 1) % refs.length]] })],
-            }),
+          retried(() =>
+            t.http.post('/v1/events').send(
+              eventBody({
+                title: `Concurrent ${tag} ${i}`,
+                participants: [{ actor: ref, role: 'perpetrator' }],
+                reports: [reportBody({ reporter: ref, via: [refs[(i + 1) % refs.length]] })],
+              }),
+            ),
           ),
         );
       writes.push(...posts());
-      const merged = merge(absorbed.id, survivor.id, 1);
+      const merged = retried(() => merge(absorbed.id, survivor.id, 1));
       writes.push(...posts());
       // PATCHes replace the participants of existing events with either actor (their If-Match is version 1: each applies once).
       targets.forEach((target, i) =>
         writes.push(
-          t.http
-            .patch(`/v1/events/${target.id}`)
-            .set('If-Match', '"1"')
-            .send({ participants: [{ actor: refs[i % refs.length], role: 'target' }] }),
+          retried(() =>
+            t.http
+              .patch(`/v1/events/${target.id}`)
+              .set('If-Match', '"1"')
+              .send({ participants: [{ actor: refs[i % refs.length], role: 'target' }] }),
+          ),
         ),
       );
       writes.push(...posts());
