@@ -2,8 +2,10 @@
 //
 // Loads realistic synthetic conflict events (with reports, documents, figures,
 // participants, via chains and a few relations) into the database of DATABASE_URL,
-// or the embedded one when it is unset, for benchmarks and demos. Rows are built
-// as COPY text and streamed chunk by chunk, so memory stays flat at any size.
+// or the embedded one when it is unset, for benchmarks and demos. Each event is made
+// as a body and turned into rows by the API's own mapping (eventRows, as POST /v1/events
+// and the import do); the rows are kept as COPY text and streamed chunk by chunk, so
+// memory stays flat at any size.
 //
 // Decisions:
 // - The whole load is one transaction: an interrupted or failed run appends nothing,
@@ -40,7 +42,7 @@ import {
   resolveActors,
   secondaryIndexes,
 } from './synthetic/database.js';
-import { COLUMNS, DOCUMENT_BASE, EventGenerator, TABLES, emptyRows, type Rows } from './synthetic/events.js';
+import { DOCUMENT_BASE, EventGenerator, TABLES, emptyRows, type Rows } from './synthetic/events.js';
 import { Progress } from './synthetic/progress.js';
 import { insertDerivedEvents, insertEvidenceFigures, REFRESH_EVENTS } from '../src/modules/events/refresh.js';
 import { rebuildStats } from '../src/modules/stats/derive.js';
@@ -209,11 +211,14 @@ async function load(db: pg.Client) {
     };
     progress.phase = 'loading';
     let next: Promise<Rows> | null = build(0, Math.min(options.batch, options.events));
+    /** The columns the events were copied with, which the staged ones are inserted with. */
+    let eventColumns: string[] = [];
     for (let from = 0; next !== null; from += options.batch) {
       const rows: Rows = await next;
       const to = Math.min(from + options.batch, options.events);
       next = to < options.events ? build(to, Math.min(to + options.batch, options.events)) : null;
       await copyChunk(db, rows, from, to, bulk ? STAGED_EVENTS : 'events');
+      eventColumns = rows.events.columns;
       if (interrupted) throw new Error('interrupted');
     }
 
@@ -232,7 +237,7 @@ async function load(db: pg.Client) {
     // the renderings and the stats read them (a bulk load's figures key is dropped till the end).
     progress.phase = 'figures from evidence';
     await db.query(insertEvidenceFigures(bulk ? STAGED_EVENTS : '(SELECT id FROM events WHERE rendered IS NULL)'));
-    if (bulk) await insertStagedEvents(db);
+    if (bulk) await insertStagedEvents(db, eventColumns);
     else {
       progress.phase = 'derived columns';
       await db.query(`${REFRESH_EVENTS} WHERE e.rendered IS NULL`);
@@ -280,7 +285,7 @@ async function isBulkLoad(db: pg.Client): Promise<boolean> {
  * for 1.2 to 1.5 s per statement (EXPLAIN ANALYZE of a 10,000-event slice) and made them no
  * faster.
  */
-async function insertStagedEvents(db: pg.Client): Promise<void> {
+async function insertStagedEvents(db: pg.Client, columns: string[]): Promise<void> {
   progress.countPhase('derived columns');
   await db.query('SET LOCAL jit = off');
   const { rows } = await db.query<{ pages: number }>(
@@ -288,7 +293,6 @@ async function insertStagedEvents(db: pg.Client): Promise<void> {
   );
   const pages = rows[0]?.pages ?? 0;
   const step = Math.max(1, Math.ceil((pages * options.batch) / options.events));
-  const columns = COLUMNS.events.split(', ');
   for (let from = 0; from < pages; from += step) {
     // The last slice is open-ended, so no row is left behind whatever the page count said.
     const upTo = from + step < pages ? ` AND ctid < '(${from + step},0)'::tid` : '';
@@ -306,13 +310,14 @@ async function insertStagedEvents(db: pg.Client): Promise<void> {
 async function copyChunk(db: pg.Client, rows: Rows, from: number, to: number, eventsTable: string): Promise<void> {
   // Progress within the chunk follows the bytes sent, over all its tables.
   let total = 0;
-  for (const table of TABLES) total += rows[table].byteLength;
+  for (const table of TABLES) total += rows[table].buffer.byteLength;
   let before = 0;
   for (const table of TABLES) {
-    await copyRows(db, table === 'events' ? eventsTable : table, COLUMNS[table], rows[table], (sent) => {
+    const { buffer, columns } = rows[table];
+    await copyRows(db, table === 'events' ? eventsTable : table, columns.join(', '), buffer, (sent) => {
       progress.done = from + Math.floor(((to - from) * (before + sent)) / Math.max(1, total));
     });
-    before += rows[table].byteLength;
+    before += buffer.byteLength;
   }
   progress.done = to;
 }

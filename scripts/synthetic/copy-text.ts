@@ -32,6 +32,50 @@ export class CopyBuffer {
   }
 }
 
+/**
+ * A table's rows of a chunk, given as objects (the rows eventRows makes, say) and kept as COPY
+ * text: the first row's keys, then its stamp's, name the columns, which every row of a table shares.
+ */
+export class CopyTable {
+  readonly buffer = new CopyBuffer();
+  private rowColumns: string[] | null = null;
+  private stampColumns: string[] = [];
+
+  push(row: object, stamp?: object): void {
+    if (this.rowColumns === null) {
+      this.rowColumns = Object.keys(row);
+      this.stampColumns = stamp ? Object.keys(stamp) : [];
+    }
+    let line = fields(row as Record<string, unknown>, this.rowColumns);
+    if (stamp) line += `\t${fields(stamp as Record<string, unknown>, this.stampColumns)}`;
+    this.buffer.push(`${line}\n`);
+  }
+
+  /** The columns the rows fill, in order; none before the first row. */
+  get columns(): string[] {
+    return this.rowColumns === null ? [] : [...this.rowColumns, ...this.stampColumns];
+  }
+}
+
+function fields(row: Record<string, unknown>, columns: readonly string[]): string {
+  let line = '';
+  for (let i = 0; i < columns.length; i++) {
+    if (i > 0) line += '\t';
+    line += field(row[columns[i]!]);
+  }
+  return line;
+}
+
+/** One value as a COPY field, by its JavaScript type. */
+function field(value: unknown): string {
+  if (value === null || value === undefined) return NULL;
+  if (typeof value === 'string') return text(value);
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return textArray(value);
+  throw new Error(`no COPY text for ${JSON.stringify(value)}`);
+}
+
 export const NULL = '\\N';
 
 const SPECIAL = /[\\\t\n\r]/;
@@ -71,7 +115,7 @@ function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
-/** A timestamptz(3) literal in UTC. */
+/** An ISO 8601 date-time in UTC with milliseconds: a timestamptz(3) literal for COPY, and a date-time a body takes. */
 export function timestamp(ms: number): string {
   const d = Math.floor(ms / DAY_MS);
   let rest = ms - d * DAY_MS;
@@ -81,7 +125,7 @@ export function timestamp(ms: number): string {
   rest -= m * 60_000;
   const s = Math.floor(rest / 1000);
   const milli = rest - s * 1000;
-  return `${day(d)} ${pad2(h)}:${pad2(m)}:${pad2(s)}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}+00`;
+  return `${day(d)}T${pad2(h)}:${pad2(m)}:${pad2(s)}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
 /** 12345 -> "12,345", as figures are worded in reports. */

@@ -1,11 +1,20 @@
 // The event generator: one event at a time, with its reports, documents, figures,
-// participants, via links and now and then a relation, appended as COPY text rows
-// to the buffers of the current chunk. Events come out in occurred order (the
-// i-th of N sits at quantile i/N of the yearly intensity), so a document can be
-// shared by the reports of nearby events and ids grow with created_at.
+// participants, via links and now and then a relation. Each event is made as the body
+// POST /v1/events takes (actors and documents by id), turned into rows by the API's own
+// mapping (eventRows, src/modules/events/writes.ts) and appended as COPY text rows to the
+// buffers of the current chunk, stamped with the made-up created_at and author the API
+// would set itself. Events come out in occurred order (the i-th of N sits at quantile i/N
+// of the yearly intensity), so a document can be shared by the reports of nearby events
+// and ids grow with created_at.
 import { uuidv7 } from '../../src/db/uuid.js';
+import type { ActorRef } from '../../src/modules/actors/schemas.js';
+import type { DocumentRef as DocumentReference } from '../../src/modules/documents/schemas.js';
+import type { FigureInput } from '../../src/modules/figures/schemas.js';
+import type { EventInput, ParticipantInput } from '../../src/modules/events/schemas.js';
+import { eventRows } from '../../src/modules/events/writes.js';
+import type { ReportInput } from '../../src/modules/reports/schemas.js';
 import type { ActorWorld, CountryActors } from './actors.js';
-import { CopyBuffer, DAY_MS, HOUR_MS, day, grouped, num, text, textArray, timestamp } from './copy-text.js';
+import { CopyTable, DAY_MS, HOUR_MS, day, grouped, timestamp } from './copy-text.js';
 import { Rng, Weighted } from './random.js';
 import {
   AFTERMATHS,
@@ -33,27 +42,27 @@ export const TABLES = [
 ] as const;
 export type TableName = (typeof TABLES)[number];
 
-export const COLUMNS: Record<TableName, string> = {
-  documents:
-    'id, url, title, publisher, published_at, language, archive_url, content_hash, version, created_at, updated_at, created_by, updated_by',
-  events:
-    'id, type, title, description, status, status_source, occurred_start, occurred_end, occurred_precision, location_name, admin1, admin2, country, lat, lon, location_precision, tags, version, created_at, updated_at, created_by, updated_by',
-  reports:
-    'id, event_id, reporter_id, reporter_role, document_id, stated_at, stated_at_precision, stance, quote, reliability, credibility, version, created_at, updated_at, created_by, updated_by',
-  report_via: 'report_id, position, actor_id',
-  participants: 'event_id, actor_id, role, position',
-  figures: 'id, event_id, report_id, position, measure, low, best, high, qualifier, text, unit, subject_id',
-  event_relations: 'event_id, related_event_id, relation, created_at, created_by',
-};
-
 /** A chunk's rows, table by table. */
-export type Rows = Record<TableName, CopyBuffer>;
+export type Rows = Record<TableName, CopyTable>;
 
 export function emptyRows(): Rows {
-  return Object.fromEntries(TABLES.map((table) => [table, new CopyBuffer()])) as Rows;
+  return Object.fromEntries(TABLES.map((table) => [table, new CopyTable()])) as Rows;
 }
 
 const AUTHOR = 'synthetic';
+
+/** What the API sets itself on a row it creates (version, timestamps, author), here from the generated created_at. */
+const writtenAt = (ms: number) => {
+  const at = timestamp(ms);
+  return { version: 1, created_at: at, updated_at: at, created_by: AUTHOR, updated_by: AUTHOR };
+};
+
+/** The generator names every actor and document by id, so a reference resolves to its own id. */
+function ownId(ref: ActorRef | DocumentReference): string {
+  if (!('id' in ref)) throw new Error(`a synthetic reference is by id: ${JSON.stringify(ref)}`);
+  return ref.id;
+}
+
 const FIRST_DAY = Date.UTC(FIRST_YEAR, 0, 1) / DAY_MS;
 const LAST_DAY = Date.UTC(LAST_YEAR, 11, 31) / DAY_MS;
 export const DOCUMENT_BASE = 'https://synthetic.example';
@@ -66,7 +75,7 @@ interface Side {
 }
 
 interface Truth {
-  measure: string;
+  measure: FigureInput['measure'];
   value: number;
   unit: string | null;
   subject: string | null;
@@ -75,6 +84,13 @@ interface Truth {
 interface DocumentRef {
   id: string;
   publishedAt: number;
+}
+
+/** A report of the event being made: its body, and the id and created_at the API would have given it. */
+interface MadeReport {
+  id: string;
+  created: number;
+  body: ReportInput;
 }
 
 /** Deterministic position of a place from its name, so places stay put whatever the seed. */
@@ -215,7 +231,6 @@ export class EventGenerator {
   generate(index: number): void {
     const r = this.rng;
     const w = this.o.world;
-    const out = this.rows;
 
     // When and where.
     const baseDay = this.dayAt((index + r.next()) / this.o.total);
@@ -226,7 +241,7 @@ export class EventGenerator {
 
     let start = baseDay;
     let end = baseDay;
-    let precision = 'day';
+    let precision: EventInput['occurred']['precision'] = 'day';
     const p = r.next();
     if (p < 0.07) {
       precision = 'week';
@@ -256,7 +271,7 @@ export class EventGenerator {
     let admin2: string | null = null;
     let lat: number | null = null;
     let lon: number | null = null;
-    let locPrecision: string;
+    let locPrecision: NonNullable<EventInput['location']>['precision'];
     const lp = r.next();
     if (lp < 0.35) {
       locPrecision = 'exact';
@@ -302,7 +317,7 @@ export class EventGenerator {
 
     // Who.
     const [a, b] = this.sides(ca);
-    const participants: [number, string][] = [];
+    const participants: [number, ParticipantInput['role']][] = [];
     const civilians = r.pick(ca.civilians);
     const weapon = r.pick(WEAPONS);
     const target = r.pick(STRIKE_TARGETS);
@@ -385,7 +400,7 @@ export class EventGenerator {
 
     // Reports: the first stated soonest, each later one a bit after.
     const reportCount = r.pick([1, 1, 1, 1, 2, 2, 2, 3, 3, 4]) + (r.chance(0.07) ? 1 : 0);
-    const stances: string[] = [];
+    const stances: ReportInput['stance'][] = [];
     const statedAts: number[] = [];
     let delay = r.next() < 0.5 ? r.int(1, 12) * HOUR_MS : r.heavy(240) * HOUR_MS + HOUR_MS;
     for (let k = 0; k < reportCount; k++) {
@@ -413,7 +428,7 @@ export class EventGenerator {
     // A status drawn as an analyst would set it (status_source editor), so the status filters have every value to work with.
     const s = r.next();
     const contested = stances.some((x) => x === 'denies' || x === 'disputes');
-    const status =
+    const status: EventInput['status'] =
       contested && s < 0.5
         ? 'contested'
         : s < 0.04
@@ -426,50 +441,45 @@ export class EventGenerator {
                 ? 'corroborated'
                 : 'reported';
 
-    const createdText = timestamp(eventCreated);
-    out.events.push(
-      `${eventId}\t${type}\t${text(title)}\t${text(description)}\t${status}\teditor\t${day(start)}\t${day(end)}\t${precision}\t${text(locationName)}\t${text(admin1)}\t${text(admin2)}\t${c.iso}\t${num(lat)}\t${num(lon)}\t${locPrecision}\t${textArray(tags)}\t1\t${createdText}\t${createdText}\t${AUTHOR}\t${AUTHOR}\n`,
-    );
-    this.counts.events++;
-
-    const seen = new Set<string>();
-    let position = 0;
+    // An actor takes one role in a synthetic event.
+    const seen = new Set<number>();
+    const roles: ParticipantInput[] = [];
     for (const [actor, role] of participants) {
-      const actorId = this.id(actor);
-      if (seen.has(actorId)) continue;
-      seen.add(actorId);
-      out.participants.push(`${eventId}\t${actorId}\t${role}\t${position++}\n`);
-      this.counts.participants++;
+      if (seen.has(actor)) continue;
+      seen.add(actor);
+      roles.push({ actor: { id: this.id(actor) }, role });
     }
 
     // An editor's estimate on about two events in three with figures; the others get theirs from
     // their reports' claims, derived by the loader as by the service (insertEvidenceFigures).
-    let figurePosition = 0;
-    if (truths.length > 0 && r.chance(2 / 3))
-      for (const truth of truths) this.figure(eventId, null, figurePosition++, truth, eventCreated, 1);
+    const figures = truths.length > 0 && r.chance(2 / 3) ? truths.map((truth) => this.figure(true, truth, 1)) : [];
 
     this.eventDocuments = [];
+    const reports: MadeReport[] = [];
     for (let k = 0; k < reportCount; k++) {
-      this.report(
-        eventId,
-        k,
-        stances[k]!,
-        statedAts[k]!,
-        startMs,
-        eventCreated,
-        type,
-        ca,
-        a,
-        b,
-        place,
-        weapon,
-        target,
-        truths,
+      reports.push(
+        this.report(
+          k,
+          stances[k]!,
+          statedAts[k]!,
+          startMs,
+          eventCreated,
+          type,
+          ca,
+          a,
+          b,
+          place,
+          weapon,
+          target,
+          truths,
+        ),
       );
     }
 
+    const relations: EventInput['relations'] = [];
     if (this.recentEvents.length > 0 && r.chance(0.003)) {
       const other = r.pick(this.recentEvents);
+      // A body relates its own event to others: "the earlier one precedes this" is said as "this follows it".
       const relation = r.pick([
         'follows',
         'follows',
@@ -478,15 +488,52 @@ export class EventGenerator {
         'part_of',
         'contradicts',
         'duplicate_of',
-        'precedes',
-      ]);
-      // "precedes" reads from the earlier event, so the pair is turned round.
-      const [from, to] = relation === 'precedes' ? [other, eventId] : [eventId, other];
-      out.event_relations.push(`${from}\t${to}\t${relation}\t${createdText}\t${AUTHOR}\n`);
-      this.counts.event_relations++;
+        'follows',
+      ] as const);
+      relations.push({ event_id: other, relation });
     }
+
+    const body: EventInput = {
+      type,
+      title,
+      description,
+      status,
+      occurred: { start: day(start), end: day(end), precision },
+      location: { name: locationName, admin1, admin2, country: c.iso, lat, lon, precision: locPrecision },
+      participants: roles,
+      figures,
+      reports: reports.map((report) => report.body),
+      tags,
+      relations,
+    };
+    this.append(body, eventId, eventCreated, reports);
+
     if (this.recentEvents.length >= 256) this.recentEvents[r.int(0, 255)] = eventId;
     else this.recentEvents.push(eventId);
+  }
+
+  /**
+   * Appends the rows of an event made as `body` to the chunk: the API's mapping of the body
+   * (eventRows), with the ids, created_at and author the API would have set.
+   */
+  private append(body: EventInput, eventId: string, eventCreated: number, reports: MadeReport[]): void {
+    const out = this.rows;
+    const ids = [eventId, ...reports.map((report) => report.id)];
+    const rows = eventRows([body], { next: () => ids.shift()! }, ownId, (ref) => (ref ? ownId(ref) : null));
+    const stamp = writtenAt(eventCreated);
+    for (const row of rows.events) out.events.push(row, stamp);
+    rows.reports.forEach((row, k) => out.reports.push(row, writtenAt(reports[k]!.created)));
+    for (const row of rows.via) out.report_via.push(row);
+    for (const row of rows.participants) out.participants.push(row);
+    for (const row of rows.figures) out.figures.push(row);
+    for (const row of rows.relations)
+      out.event_relations.push(row, { created_at: stamp.created_at, created_by: AUTHOR });
+    this.counts.events += rows.events.length;
+    this.counts.reports += rows.reports.length;
+    this.counts.report_via += rows.via.length;
+    this.counts.participants += rows.participants.length;
+    this.counts.figures += rows.figures.length;
+    this.counts.event_relations += rows.relations.length;
   }
 
   private title(
@@ -622,7 +669,7 @@ export class EventGenerator {
     };
     if (!r.chance(chance[type] ?? 0)) return [];
     const enemy = this.id(b.actor);
-    const people = (measure: string, max: number, subject: string | null): Truth => ({
+    const people = (measure: Truth['measure'], max: number, subject: string | null): Truth => ({
       measure,
       value: r.heavy(max),
       unit: null,
@@ -686,72 +733,47 @@ export class EventGenerator {
     }
   }
 
-  /** One figure row. `bias` scales the true value: what this reporter claims. */
-  private figure(
-    eventId: string | null,
-    reportId: string | null,
-    position: number,
-    truth: Truth,
-    createdAt: number,
-    bias: number,
-  ): void {
+  /**
+   * One figure as a body gives it: a number with the qualifier of its wording, which the API
+   * turns into low/best/high. `bias` scales the true value: what this reporter claims. An
+   * editor's estimate (`editor`) is sometimes a bare low/best/high.
+   */
+  private figure(editor: boolean, truth: Truth, bias: number): FigureInput {
     const r = this.rng;
     const v = Math.max(0, Math.round(truth.value * bias));
     const unit = truth.unit ? ` ${truth.unit}` : '';
+    const counted = { measure: truth.measure, unit: truth.unit, subject: truth.subject ? { id: truth.subject } : null };
     const q = r.next();
-    let low: number | null = null;
-    let best: number | null = null;
-    let high: number | null = null;
-    let qualifier: string | null;
-    let wording: string | null;
-    // The stored bounds follow the API's normalisation of a qualified value.
-    if (eventId !== null && q < 0.3) {
-      qualifier = null;
-      low = Math.floor(v * 0.7);
-      best = v;
-      high = Math.ceil(v * 1.4) + 1;
-      wording = null;
-    } else if (q < 0.55) {
-      qualifier = 'exact';
-      low = best = high = v;
-      wording = `${grouped(v)}${unit}`;
-    } else if (q < 0.72) {
-      qualifier = 'approximately';
-      best = v >= 100 ? Math.round(v / 10) * 10 : v;
-      wording = `about ${grouped(best)}${unit}`;
-    } else if (q < 0.82) {
-      qualifier = 'at_least';
-      low = v;
-      wording = `at least ${grouped(v)}${unit}`;
-    } else if (q < 0.88) {
-      qualifier = 'more_than';
-      low = v >= 100 ? Math.floor(v / 100) * 100 : v;
-      wording = `more than ${grouped(low)}${unit}`;
-    } else if (q < 0.91) {
-      qualifier = 'at_most';
-      high = v;
-      wording = `up to ${grouped(v)}${unit}`;
-    } else if (q < 0.93) {
-      qualifier = 'fewer_than';
-      high = v + 1;
-      wording = `fewer than ${grouped(high)}${unit}`;
-    } else {
-      qualifier = 'range';
-      low = Math.floor(v * 0.8);
-      high = Math.ceil(v * 1.25) + 1;
-      if (r.chance(0.3)) best = v;
-      wording = `between ${grouped(low)} and ${grouped(high)}${unit}`;
+    if (editor && q < 0.3) return { ...counted, low: Math.floor(v * 0.7), best: v, high: Math.ceil(v * 1.4) + 1 };
+    if (q < 0.55) return { ...counted, value: v, qualifier: 'exact', text: `${grouped(v)}${unit}` };
+    if (q < 0.72) {
+      const about = v >= 100 ? Math.round(v / 10) * 10 : v;
+      return { ...counted, value: about, qualifier: 'approximately', text: `about ${grouped(about)}${unit}` };
     }
-    this.rows.figures.push(
-      `${uuidv7(createdAt)}\t${eventId ?? '\\N'}\t${reportId ?? '\\N'}\t${position}\t${truth.measure}\t${num(low)}\t${num(best)}\t${num(high)}\t${qualifier ?? '\\N'}\t${text(wording)}\t${text(truth.unit)}\t${truth.subject ?? '\\N'}\n`,
-    );
-    this.counts.figures++;
+    if (q < 0.82) return { ...counted, value: v, qualifier: 'at_least', text: `at least ${grouped(v)}${unit}` };
+    if (q < 0.88) {
+      const over = v >= 100 ? Math.floor(v / 100) * 100 : v;
+      return { ...counted, value: over, qualifier: 'more_than', text: `more than ${grouped(over)}${unit}` };
+    }
+    if (q < 0.91) return { ...counted, value: v, qualifier: 'at_most', text: `up to ${grouped(v)}${unit}` };
+    if (q < 0.93)
+      return { ...counted, value: v + 1, qualifier: 'fewer_than', text: `fewer than ${grouped(v + 1)}${unit}` };
+    const low = Math.floor(v * 0.8);
+    const high = Math.ceil(v * 1.25) + 1;
+    return {
+      ...counted,
+      low,
+      best: r.chance(0.3) ? v : null,
+      high,
+      qualifier: 'range',
+      text: `between ${grouped(low)} and ${grouped(high)}${unit}`,
+    };
   }
 
+  /** The k-th report of the event being made, with the document it cites made if new. */
   private report(
-    eventId: string,
     k: number,
-    stance: string,
+    stance: ReportInput['stance'],
     stated: number,
     startMs: number,
     eventCreated: number,
@@ -763,14 +785,14 @@ export class EventGenerator {
     weapon: string,
     target: string,
     truths: Truth[],
-  ): void {
+  ): MadeReport {
     const r = this.rng;
     const w = this.o.world;
     const now = this.o.now;
 
     // Who says so: a side, a third country, an independent outlet or monitor, or someone unnamed.
     let reporter: number;
-    let role: string;
+    let role: ReportInput['reporter_role'];
     let side: Side | null = null;
     const rr = r.next();
     if (rr < 0.4 || stance === 'denies') {
@@ -833,56 +855,57 @@ export class EventGenerator {
     }
     if (document !== null && !this.eventDocuments.includes(document)) this.eventDocuments.push(document);
 
-    let statedText = '\\N';
-    let statedPrecision = '\\N';
-    if (document !== null || r.chance(0.9)) {
-      if (r.chance(0.3)) {
-        statedPrecision = 'date';
-        statedText = timestamp(Math.floor(stated / DAY_MS) * DAY_MS);
-      } else {
-        statedPrecision = 'date_time';
-        statedText = timestamp(stated);
-      }
-    }
-    const reportId = uuidv7(created);
-    const createdText = timestamp(created);
+    let statedAt: string | null = null;
+    if (document !== null || r.chance(0.9))
+      statedAt = r.chance(0.3) ? day(Math.floor(stated / DAY_MS)) : timestamp(stated);
 
     const quote = r.chance(0.85) ? this.quote(stance, type, a, b, place, weapon, target, truths) : null;
     const reliability =
       reporterKind === 'group' || reporterKind === 'other'
-        ? r.pick(['E', 'F', 'F', 'D'])
-        : r.pick(['A', 'B', 'B', 'C', 'C', 'C', 'D', 'F']);
+        ? r.pick(['E', 'F', 'F', 'D'] as const)
+        : r.pick(['A', 'B', 'B', 'C', 'C', 'C', 'D', 'F'] as const);
     const credibility = stance === 'asserts' ? r.pick([1, 2, 2, 3, 3, 3, 4, 6]) : r.pick([3, 4, 4, 5, 6]);
-    this.rows.reports.push(
-      `${reportId}\t${eventId}\t${this.id(reporter)}\t${role}\t${document?.id ?? '\\N'}\t${statedText}\t${statedPrecision}\t${stance}\t${text(quote)}\t${reliability}\t${credibility}\t1\t${createdText}\t${createdText}\t${AUTHOR}\t${AUTHOR}\n`,
-    );
-    this.counts.reports++;
 
+    const via: ActorRef[] = [];
     if (r.chance(0.3)) {
       const chain = [r.chance(0.6) ? r.pick(w.unnamed) : r.chance(0.5) ? r.pick(ca.media) : r.pick(ca.agencies)];
       if (r.chance(0.35)) chain.push(r.chance(0.5) ? r.pick(w.unnamed) : r.pick(w.internationalMedia));
-      let position = 0;
       let previous = reporter;
       for (const actor of chain) {
         if (actor === reporter || actor === previous) continue;
-        this.rows.report_via.push(`${reportId}\t${position++}\t${this.id(actor)}\n`);
-        this.counts.report_via++;
+        via.push({ id: this.id(actor) });
         previous = actor;
       }
     }
 
     // What this reporter claims: a side inflates the other's losses and plays down its own.
+    const figures: FigureInput[] = [];
     if (truths.length > 0 && stance !== 'unclear' && r.chance(0.4)) {
-      let position = 0;
       for (const truth of truths) {
-        if (position > 0 && r.chance(0.5)) break;
+        if (figures.length > 0 && r.chance(0.5)) break;
         let bias = 0.8 + r.next() * 0.4;
         if (stance === 'denies') bias = r.chance(0.5) ? 0 : 0.1 + r.next() * 0.3;
         else if (side === a) bias = 1 + r.next() * (stance === 'disputes' ? 0.5 : 2);
         else if (side === b) bias = 0.2 + r.next() * 0.8;
-        this.figure(null, reportId, position++, truth, created, bias);
+        figures.push(this.figure(false, truth, bias));
       }
     }
+    return {
+      id: uuidv7(created),
+      created,
+      body: {
+        reporter: { id: this.id(reporter) },
+        reporter_role: role,
+        via,
+        document: document && { id: document.id },
+        stated_at: statedAt,
+        stance,
+        quote,
+        reliability,
+        credibility,
+        figures,
+      },
+    };
   }
 
   private quote(
@@ -970,9 +993,18 @@ export class EventGenerator {
     const language = spec.country === null ? 'en' : r.chance(0.6) ? c.language : 'en';
     const archive = r.chance(0.3) ? `https://archive.synthetic.example/${n}` : null;
     const hash = r.chance(0.5) ? r.hex(64) : null;
-    const createdText = timestamp(created);
     this.rows.documents.push(
-      `${id}\t${DOCUMENT_BASE}/${slug}/${n}\t${text(title)}\t${text(spec.name)}\t${timestamp(publishedAt)}\t${language}\t${text(archive)}\t${hash ?? '\\N'}\t1\t${createdText}\t${createdText}\t${AUTHOR}\t${AUTHOR}\n`,
+      {
+        id,
+        url: `${DOCUMENT_BASE}/${slug}/${n}`,
+        title,
+        publisher: spec.name,
+        published_at: timestamp(publishedAt),
+        language,
+        archive_url: archive,
+        content_hash: hash,
+      },
+      writtenAt(created),
     );
     this.counts.documents++;
     const ref = { id, publishedAt };

@@ -201,13 +201,14 @@ interface EventRows {
 
 /**
  * Turns event bodies into the rows of every table they fill: the one mapping of an event body
- * (POST /v1/events, a line of an import) to rows. Ids come from `ids`, in body order (an event,
- * then its reports), so rows sort as the bodies came; `actorId` and `documentId` give the ids
- * of the references, resolved before.
+ * (POST /v1/events, a line of an import, an event of the synthetic loader) to rows. Ids come
+ * from `ids`, in body order (an event, then its reports), so rows sort as the bodies came (the
+ * writers give RisingIds; the loader gives ids dated by its made-up created_at); `actorId` and
+ * `documentId` give the ids of the references, resolved before.
  */
 export function eventRows(
   inputs: EventInput[],
-  ids: RisingIds,
+  ids: Pick<RisingIds, 'next'>,
   actorId: (ref: ActorRef) => string,
   documentId: (ref: DocumentRef | null | undefined) => string | null,
 ): EventRows & { eventIds: string[]; reportIds: string[] } {
