@@ -30,12 +30,19 @@ import {
   MERGE_PATCH_TYPES,
 } from '../../http/write-headers.js';
 import { requireIfMatch } from '../../http/preconditions.js';
-import { eventRevisionAt } from '../changes/repository.js';
 import { idempotencyClaim, NO_CONTENT, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
 import type { WriteResponse } from '../../write/run.js';
 import type { UnitOfWork } from '../../write/unit.js';
 import type { Transaction } from '../../db/client.js';
-import { countEvents, getEvent, listEvents, projectEventJson, streamEvents, type StoredEvent } from './repository.js';
+import {
+  countEvents,
+  eventRevisionAt,
+  getEvent,
+  listEvents,
+  projectEventJson,
+  streamEvents,
+  type StoredEvent,
+} from './repository.js';
 import {
   DeleteBodySchema,
   EventInputSchema,
