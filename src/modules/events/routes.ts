@@ -5,8 +5,15 @@ import { z } from 'zod';
 import { ApiError, notFound } from '../../http/errors.js';
 import { isNotModified } from '../../http/etag.js';
 import { addVary, negotiate } from '../../http/negotiation.js';
-import { IdParamsSchema, linkNext, sendJsonPage, sendJsonText } from '../../http/pagination.js';
-import { authorOf, canReadDeleted } from '../../http/auth.js';
+import {
+  CursorParamSchema,
+  IdParamsSchema,
+  LimitSchema,
+  linkNext,
+  sendJsonPage,
+  sendJsonText,
+} from '../../http/pagination.js';
+import { authorOf, canReadDeleted, requireDeletedAccess } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { admit, slowClientGuard, throttle } from '../../http/admission.js';
 import { DEFAULT_SLOW_CLIENT, type ModuleDeps } from '../deps.js';
@@ -26,16 +33,18 @@ import type { EventFilters } from './filters.js';
 import {
   IdempotencyHeadersSchema,
   IDEMPOTENCY_TEXT,
+  DeleteBodySchema,
   IfMatchHeadersSchema,
   MERGE_PATCH_TYPES,
 } from '../../http/write-headers.js';
-import { requireIfMatch } from '../../http/preconditions.js';
+import { optionalIfMatch, requireIfMatch } from '../../http/preconditions.js';
 import { idempotencyClaim, NO_CONTENT, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
 import type { WriteResponse } from '../../write/run.js';
 import type { UnitOfWork } from '../../write/unit.js';
 import type { Transaction } from '../../db/client.js';
 import {
   countEvents,
+  eventLiveness,
   eventRevisionAt,
   getEvent,
   listEvents,
@@ -43,8 +52,10 @@ import {
   streamEvents,
   type StoredEvent,
 } from './repository.js';
+import { listReports } from '../reports/repository.js';
+import { ReportInputSchema, ReportPageSchema, ReportSchema } from '../reports/schemas.js';
+import { addReport, readReport } from '../reports/writes.js';
 import {
-  DeleteBodySchema,
   EventInputSchema,
   EventPageSchema,
   EventPatchSchema,
@@ -71,6 +82,8 @@ const EventGetQuerySchema = z.strictObject({
     .optional()
     .describe('A past date-time: the event as it stood then, from its revisions (to reproduce a past analysis)'),
 });
+
+const EventReportsQuerySchema = z.strictObject({ limit: LimitSchema, cursor: CursorParamSchema });
 
 const REPRESENTATIONS = [
   { format: 'json', mediaType: 'application/json' },
@@ -630,6 +643,64 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
         eventAnswer(into, 200, `/v1/events/${into}`),
         { idempotent: true },
       );
+    },
+  });
+
+  // An event's reports: served here, where the event is at hand; the reports module owns the rest.
+  app.get('/v1/events/:id/reports', {
+    schema: {
+      operationId: 'listEventReports',
+      tags: ['reports'],
+      summary: "List an event's reports",
+      description:
+        'The live reports of one event, oldest first. Those of a deleted event need the editor role (403 otherwise).',
+      params: IdParamsSchema,
+      querystring: EventReportsQuerySchema,
+      response: { 200: ReportPageSchema, ...problemResponses(400, 403, 404) },
+    },
+    handler: async (request, reply) => {
+      const event = await eventLiveness(db.pool, request.params.id);
+      if (!event) throw notFound('event', request.params.id);
+      if (event.deleted) requireDeletedAccess(request, "a deleted event's reports");
+      const page = await listReports(db.pool, {
+        filters: {},
+        eventId: request.params.id,
+        sort: 'created',
+        ofDeletedEvents: true,
+        ...request.query,
+      });
+      return sendJsonPage(request, reply, page, publicUrl);
+    },
+  });
+
+  app.post('/v1/events/:id/reports', {
+    schema: {
+      operationId: 'createEventReport',
+      tags: ['reports'],
+      summary: 'Add a report to an event',
+      description:
+        'A new attribution of an existing event: another reporter, or the same one in another document. ' +
+        "Actors and documents are given by id, or by name/URL to find or create them. The event's version grows by one " +
+        "(If-Match with the event's ETag is optional here: when sent, a stale one is a 412).\n\n" +
+        IDEMPOTENCY_TEXT,
+      params: IdParamsSchema,
+      headers: IfMatchHeadersSchema.extend(IdempotencyHeadersSchema.shape),
+      body: ReportInputSchema,
+      response: { 201: ReportSchema, ...problemResponses(400, 404, 410, 412, 415, 422, 428) },
+    },
+    handler: async (request, reply) => {
+      const expected = optionalIfMatch(request, 'event');
+      const idempotency = idempotencyClaim(request, authorOf(request));
+      const response = await respondToWrite(
+        db,
+        { author: authorOf(request), idempotency },
+        async (unit) => {
+          await lockLiveEvent(unit.tx, request.params.id, expected);
+          return addReport(unit, request.params.id, request.body);
+        },
+        async (tx, id) => resourceResponse(201, await readReport(tx, id), `/v1/reports/${id}`),
+      );
+      return sendWrite(reply, response);
     },
   });
 };
