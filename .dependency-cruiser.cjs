@@ -38,26 +38,19 @@ const MODULE_LAYERS = [
   ['events'], // an event holds its reports and is rendered with them
   ['changes', 'stats'], // derived from events: revisions and the feed; the stats tables
   ['imports'], // the bulk pipeline: writes events, then their revisions and stats
-  ['acled'], // ACLED's files both ways: read into import records, written from events
+  ['acled'], // ACLED's import reader, into import records (what it shares with the export is in events/render/)
 ];
 
-// Imports against MODULE_LAYERS that are known and being removed: [from, to], each with what removes it.
-const MODULE_LAYER_EXCEPTIONS = [
-  ['events', 'acled'], // removed by the renderings folder
-];
-
-/** One rule per module folder: it may import the folders of the layers below its own and its known exceptions. */
+/** One rule per module folder: it may import the folders of the layers below its own, and no other. */
 const moduleLayerRules = MODULE_LAYERS.flatMap((layer, level) =>
   layer.map((name) => {
     const below = MODULE_LAYERS.slice(0, level).flat();
-    const excepted = MODULE_LAYER_EXCEPTIONS.filter(([from]) => from === name).map(([, to]) => to);
-    const allowed = [...below, ...excepted];
     return {
       name: `module-layer-${name}`,
-      comment: `modules/${name}/ imports no module folder but these (MODULE_LAYERS): ${allowed.join(', ') || 'none'}.`,
+      comment: `modules/${name}/ imports no module folder but these (MODULE_LAYERS): ${below.join(', ') || 'none'}.`,
       severity: 'error',
       from: { path: `^src/modules/${name}/` },
-      to: { path: '^src/modules/[^/]+/', pathNot: `^src/modules/(${[name, ...allowed].join('|')})/` },
+      to: { path: '^src/modules/[^/]+/', pathNot: `^src/modules/(${[name, ...below].join('|')})/` },
     };
   }),
 );
@@ -107,14 +100,6 @@ module.exports = {
       severity: 'error',
       from: { pathNot: '^src/app\\.ts$' },
       to: { path: '^src/modules/[^/]+/routes\\.ts$' },
-    },
-    {
-      name: 'events-imports-no-acled',
-      comment:
-        "ACLED's import reader (modules/acled/) reads into events; what the export and the reader share (the codebook, the ACLED row) is in events/render/.",
-      severity: 'error',
-      from: { path: '^src/modules/events/' },
-      to: { path: '^src/modules/acled/' },
     },
     {
       name: 'no-module-internals',
