@@ -216,17 +216,18 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
 
   /**
    * A write to the live event `id` under the request's If-Match (428, 412, 404 or 410 before `write` runs),
-   * answered by `answer`; an `idempotent` write honours an Idempotency-Key.
+   * answered by `answer` (given what `write` returned); an `idempotent` write honours an Idempotency-Key, and
+   * with `optionalIfMatch` a request without If-Match writes to the current version.
    */
-  async function writeLiveEvent(
+  async function writeLiveEvent<T>(
     request: FastifyRequest,
     reply: FastifyReply,
     id: string,
-    write: (unit: UnitOfWork) => Promise<unknown>,
-    answer: (tx: Transaction) => Promise<WriteResponse> | WriteResponse,
-    { idempotent = false } = {},
+    write: (unit: UnitOfWork) => Promise<T>,
+    answer: (tx: Transaction, written: T) => Promise<WriteResponse> | WriteResponse,
+    { idempotent = false, optionalIfMatch: ifMatchOptional = false } = {},
   ) {
-    const expected = requireIfMatch(request, 'event');
+    const expected = ifMatchOptional ? optionalIfMatch(request, 'event') : requireIfMatch(request, 'event');
     const author = authorOf(request);
     const idempotency = idempotent ? idempotencyClaim(request, author) : undefined;
     const response = await respondToWrite(
@@ -234,7 +235,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
       { author, idempotency },
       async (unit) => {
         await lockLiveEvent(unit.tx, id, expected);
-        await write(unit);
+        return write(unit);
       },
       answer,
     );
@@ -688,19 +689,14 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
       body: ReportInputSchema,
       response: { 201: ReportSchema, ...problemResponses(400, 404, 410, 412, 415, 422, 428) },
     },
-    handler: async (request, reply) => {
-      const expected = optionalIfMatch(request, 'event');
-      const idempotency = idempotencyClaim(request, authorOf(request));
-      const response = await respondToWrite(
-        db,
-        { author: authorOf(request), idempotency },
-        async (unit) => {
-          await lockLiveEvent(unit.tx, request.params.id, expected);
-          return addReport(unit, request.params.id, request.body);
-        },
+    handler: async (request, reply) =>
+      writeLiveEvent(
+        request,
+        reply,
+        request.params.id,
+        (unit) => addReport(unit, request.params.id, request.body),
         async (tx, id) => resourceResponse(201, await readReport(tx, id), `/v1/reports/${id}`),
-      );
-      return sendWrite(reply, response);
-    },
+        { idempotent: true, optionalIfMatch: true },
+      ),
   });
 };
