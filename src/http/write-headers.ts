@@ -1,5 +1,6 @@
-// The request headers of writes, declared so the OpenAPI document shows them.
-// Both are optional to the validator: a missing If-Match is a 428 (preconditions.ts), not a 400.
+// The request headers of writes, declared so the OpenAPI document shows them, and the body of
+// every soft delete (an event's, a report's).
+// Both headers are optional to the validator: a missing If-Match is a 428 (preconditions.ts), not a 400.
 import { z } from 'zod';
 
 export const IfMatchHeadersSchema = z.object({
@@ -24,3 +25,9 @@ export const IDEMPOTENCY_TEXT =
 
 /** The media types a PATCH body may be sent as (RFC 7396's own, or plain JSON). */
 export const MERGE_PATCH_TYPES = ['application/merge-patch+json', 'application/json'];
+
+export const DeleteBodySchema = z
+  .strictObject({ reason: z.string().trim().min(1).max(2000).optional() })
+  // Fastify hands a request without a body to validation as null.
+  .nullish()
+  .meta({ id: 'DeleteRequest', description: 'Why the record is withdrawn; kept in its tombstone and revision' });

@@ -4,7 +4,7 @@
 import type { Transaction } from '../db/client.js';
 import { recordRevisions } from '../modules/changes/record.js';
 import { refreshEvents } from '../modules/events/refresh.js';
-import { refreshDailyStats } from '../modules/stats/derive.js';
+import { refreshDailyStats, refreshEventStats } from '../modules/stats/derive.js';
 import type { Resource, UnitOfWork } from './unit.js';
 
 const TABLES: Record<Resource, string> = { event: 'events', report: 'reports', actor: 'actors', document: 'documents' };
@@ -34,7 +34,10 @@ export async function finish(unit: UnitOfWork): Promise<void> {
   // Events created with their derived columns (events/writes.ts) get only their stats rows.
   const written = new Set(derived);
   const events = [...(changes.get('event') ?? []).map((c) => c.id).filter((id) => !written.has(id)), ...rerendered];
-  const dailyKeys = events.length > 0 || derived.length > 0 ? await refreshEvents(tx, events, derived) : undefined;
+  await refreshEvents(tx, events);
+  // The stats rows read the event columns just derived.
+  const statsOf = [...events, ...derived];
+  const dailyKeys = statsOf.length > 0 ? await refreshEventStats(tx, statsOf) : undefined;
   await recordRevisions(tx, changes, unit.author);
   // After the revisions: the rollups are recounted under the lock recordRevisions took.
   if (dailyKeys) await refreshDailyStats(tx, dailyKeys);

@@ -1,5 +1,5 @@
-// Reading history: an event's revisions, its state at a past time, and the change
-// feed, all from the revisions table (record.ts writes it).
+// Reading history: an event's revisions and the change feed, from the revisions table
+// (record.ts writes it). An event's state at a past time is the event's own read (events/repository.ts).
 import type pg from 'pg';
 import { isoTimestamp } from '../../db/sql.js';
 import { decodeCursor, encodeCursor } from '../../http/cursor.js';
@@ -31,17 +31,6 @@ export async function listEventRevisions(
   const nextCursor =
     rows.length > page.limit && last ? encodeCursor({ sort: SORT, key: last.version, id: eventId }) : null;
   return { items: items.map((row) => row.json), nextCursor };
-}
-
-/** The revision of an event in force at `at`: its latest version made at or before then, or null if it did not exist yet. */
-export async function eventRevisionAt(pool: pg.Pool, eventId: string, at: string) {
-  const result = await pool.query<{ json: string; version: number; action: string }>(
-    `SELECT state::text AS json, version, action FROM revisions
-     WHERE resource = 'event' AND resource_id = $1 AND at <= $2::timestamptz
-     ORDER BY version DESC LIMIT 1`,
-    [eventId, at],
-  );
-  return result.rows[0] ?? null;
 }
 
 /** A change of the feed: its seq, its kind of resource, and its JSON text (an item of GET /v1/changes). */

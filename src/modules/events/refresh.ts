@@ -5,7 +5,6 @@
 // test helpers check this after each file).
 import type pg from 'pg';
 import type { Transaction } from '../../db/client.js';
-import { refreshEventStats, type DailyKeys } from '../stats/derive.js';
 import {
   DERIVED_STATUS,
   EVIDENCE_FIGURES,
@@ -95,28 +94,20 @@ export const DERIVE_STATUS = `UPDATE events e SET status = ${DERIVED_STATUS}`;
 
 /**
  * Re-derives the status, figures from the evidence, search vector, report actors, rendered JSON
- * and stats rows of events after any change to them or their reports; returns the daily rollup keys to recount (see
- * src/modules/stats/derive.ts). Separate statements: an UPDATE's expressions see the row as
- * it was before it, and the rendering and the stats read the figures. Events in `insertedDerived` were
- * inserted with their derived columns and figures (writeEvents, insertDerivedEvents) and not changed since:
- * only their stats rows are derived.
+ * and CSV record of events after any change to them or their reports. Separate statements: an
+ * UPDATE's expressions see the row as it was before it, and the rendering reads the figures.
+ * Their stats rows, which read these columns, are the finish step's next step (stats/derive.ts).
  */
-export async function refreshEvents(
-  tx: Transaction,
-  eventIds: string[],
-  insertedDerived: string[] = [],
-): Promise<DailyKeys> {
-  if (eventIds.length > 0) {
-    // eslint-disable-next-line raw-sql/unsafe -- constant text (this file's derivations); the ids are bound
-    await tx.$executeRawUnsafe(
-      `${DERIVE_STATUS} WHERE e.id = ANY($1::uuid[]) AND e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS}`,
-      eventIds,
-    );
-    await refreshEvidenceFigures(tx, eventIds);
-    // eslint-disable-next-line raw-sql/unsafe -- constant text (this file's derivations); the ids are bound
-    await tx.$executeRawUnsafe(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, eventIds);
-  }
-  return refreshEventStats(tx, [...eventIds, ...insertedDerived]);
+export async function refreshEvents(tx: Transaction, eventIds: string[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  // eslint-disable-next-line raw-sql/unsafe -- constant text (this file's derivations); the ids are bound
+  await tx.$executeRawUnsafe(
+    `${DERIVE_STATUS} WHERE e.id = ANY($1::uuid[]) AND e.status_source = 'evidence' AND e.status IS DISTINCT FROM ${DERIVED_STATUS}`,
+    eventIds,
+  );
+  await refreshEvidenceFigures(tx, eventIds);
+  // eslint-disable-next-line raw-sql/unsafe -- constant text (this file's derivations); the ids are bound
+  await tx.$executeRawUnsafe(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, eventIds);
 }
 
 /** Replaces the derived figures of those events whose reports now give others (most writes change none). */

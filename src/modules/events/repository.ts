@@ -1,5 +1,6 @@
 // Reading events (writes are in writes.ts): hand-written SQL that walks the sort
-// index and copies each event's stored JSON, so a page or an export is one indexed query.
+// index and copies each event's stored JSON, so a page or an export is one indexed query;
+// a past state (?as_of=) is read from the event's revisions.
 import type { Readable } from 'node:stream';
 import type pg from 'pg';
 import { SqlParams } from '../../db/sql.js';
@@ -26,6 +27,20 @@ export async function eventLiveness(pool: pg.Pool, id: string): Promise<{ delete
   const result = await pool.query<{ deleted: boolean }>(
     'SELECT deleted_at IS NOT NULL AS deleted FROM events WHERE id = $1',
     [id],
+  );
+  return result.rows[0] ?? null;
+}
+
+/**
+ * The revision of an event in force at `at` (GET /v1/events/{id}?as_of=): its latest version made at or
+ * before then, or null if it did not exist yet. Revisions are written by the finish step (changes/record.ts).
+ */
+export async function eventRevisionAt(pool: pg.Pool, eventId: string, at: string) {
+  const result = await pool.query<{ json: string; version: number; action: string }>(
+    `SELECT state::text AS json, version, action FROM revisions
+     WHERE resource = 'event' AND resource_id = $1 AND at <= $2::timestamptz
+     ORDER BY version DESC LIMIT 1`,
+    [eventId, at],
   );
   return result.rows[0] ?? null;
 }

@@ -5,8 +5,15 @@ import { z } from 'zod';
 import { ApiError, notFound } from '../../http/errors.js';
 import { isNotModified } from '../../http/etag.js';
 import { addVary, negotiate } from '../../http/negotiation.js';
-import { IdParamsSchema, linkNext, sendJsonPage, sendJsonText } from '../../http/pagination.js';
-import { authorOf, canReadDeleted } from '../../http/auth.js';
+import {
+  CursorParamSchema,
+  IdParamsSchema,
+  LimitSchema,
+  linkNext,
+  sendJsonPage,
+  sendJsonText,
+} from '../../http/pagination.js';
+import { authorOf, canReadDeleted, requireDeletedAccess } from '../../http/auth.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { admit, slowClientGuard, throttle } from '../../http/admission.js';
 import { DEFAULT_SLOW_CLIENT, type ModuleDeps } from '../deps.js';
@@ -26,18 +33,29 @@ import type { EventFilters } from './filters.js';
 import {
   IdempotencyHeadersSchema,
   IDEMPOTENCY_TEXT,
+  DeleteBodySchema,
   IfMatchHeadersSchema,
   MERGE_PATCH_TYPES,
 } from '../../http/write-headers.js';
-import { requireIfMatch } from '../../http/preconditions.js';
-import { eventRevisionAt } from '../changes/repository.js';
+import { optionalIfMatch, requireIfMatch } from '../../http/preconditions.js';
 import { idempotencyClaim, NO_CONTENT, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
 import type { WriteResponse } from '../../write/run.js';
 import type { UnitOfWork } from '../../write/unit.js';
 import type { Transaction } from '../../db/client.js';
-import { countEvents, getEvent, listEvents, projectEventJson, streamEvents, type StoredEvent } from './repository.js';
 import {
-  DeleteBodySchema,
+  countEvents,
+  eventLiveness,
+  eventRevisionAt,
+  getEvent,
+  listEvents,
+  projectEventJson,
+  streamEvents,
+  type StoredEvent,
+} from './repository.js';
+import { listReports } from '../reports/repository.js';
+import { ReportInputSchema, ReportPageSchema, ReportSchema } from '../reports/schemas.js';
+import { addReport, readReport } from '../reports/writes.js';
+import {
   EventInputSchema,
   EventPageSchema,
   EventPatchSchema,
@@ -64,6 +82,8 @@ const EventGetQuerySchema = z.strictObject({
     .optional()
     .describe('A past date-time: the event as it stood then, from its revisions (to reproduce a past analysis)'),
 });
+
+const EventReportsQuerySchema = z.strictObject({ limit: LimitSchema, cursor: CursorParamSchema });
 
 const REPRESENTATIONS = [
   { format: 'json', mediaType: 'application/json' },
@@ -196,17 +216,18 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
 
   /**
    * A write to the live event `id` under the request's If-Match (428, 412, 404 or 410 before `write` runs),
-   * answered by `answer`; an `idempotent` write honours an Idempotency-Key.
+   * answered by `answer` (given what `write` returned); an `idempotent` write honours an Idempotency-Key, and
+   * with `optionalIfMatch` a request without If-Match writes to the current version.
    */
-  async function writeLiveEvent(
+  async function writeLiveEvent<T>(
     request: FastifyRequest,
     reply: FastifyReply,
     id: string,
-    write: (unit: UnitOfWork) => Promise<unknown>,
-    answer: (tx: Transaction) => Promise<WriteResponse> | WriteResponse,
-    { idempotent = false } = {},
+    write: (unit: UnitOfWork) => Promise<T>,
+    answer: (tx: Transaction, written: T) => Promise<WriteResponse> | WriteResponse,
+    { idempotent = false, optionalIfMatch: ifMatchOptional = false } = {},
   ) {
-    const expected = requireIfMatch(request, 'event');
+    const expected = ifMatchOptional ? optionalIfMatch(request, 'event') : requireIfMatch(request, 'event');
     const author = authorOf(request);
     const idempotency = idempotent ? idempotencyClaim(request, author) : undefined;
     const response = await respondToWrite(
@@ -214,7 +235,7 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
       { author, idempotency },
       async (unit) => {
         await lockLiveEvent(unit.tx, id, expected);
-        await write(unit);
+        return write(unit);
       },
       answer,
     );
@@ -624,5 +645,58 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
         { idempotent: true },
       );
     },
+  });
+
+  // An event's reports: served here, where the event is at hand; the reports module owns the rest.
+  app.get('/v1/events/:id/reports', {
+    schema: {
+      operationId: 'listEventReports',
+      tags: ['reports'],
+      summary: "List an event's reports",
+      description:
+        'The live reports of one event, oldest first. Those of a deleted event need the editor role (403 otherwise).',
+      params: IdParamsSchema,
+      querystring: EventReportsQuerySchema,
+      response: { 200: ReportPageSchema, ...problemResponses(400, 403, 404) },
+    },
+    handler: async (request, reply) => {
+      const event = await eventLiveness(db.pool, request.params.id);
+      if (!event) throw notFound('event', request.params.id);
+      if (event.deleted) requireDeletedAccess(request, "a deleted event's reports");
+      const page = await listReports(db.pool, {
+        filters: {},
+        eventId: request.params.id,
+        sort: 'created',
+        ofDeletedEvents: true,
+        ...request.query,
+      });
+      return sendJsonPage(request, reply, page, publicUrl);
+    },
+  });
+
+  app.post('/v1/events/:id/reports', {
+    schema: {
+      operationId: 'createEventReport',
+      tags: ['reports'],
+      summary: 'Add a report to an event',
+      description:
+        'A new attribution of an existing event: another reporter, or the same one in another document. ' +
+        "Actors and documents are given by id, or by name/URL to find or create them. The event's version grows by one " +
+        "(If-Match with the event's ETag is optional here: when sent, a stale one is a 412).\n\n" +
+        IDEMPOTENCY_TEXT,
+      params: IdParamsSchema,
+      headers: IfMatchHeadersSchema.extend(IdempotencyHeadersSchema.shape),
+      body: ReportInputSchema,
+      response: { 201: ReportSchema, ...problemResponses(400, 404, 410, 412, 415, 422, 428) },
+    },
+    handler: async (request, reply) =>
+      writeLiveEvent(
+        request,
+        reply,
+        request.params.id,
+        (unit) => addReport(unit, request.params.id, request.body),
+        async (tx, id) => resourceResponse(201, await readReport(tx, id), `/v1/reports/${id}`),
+        { idempotent: true, optionalIfMatch: true },
+      ),
   });
 };

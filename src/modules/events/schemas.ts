@@ -246,12 +246,6 @@ export const EventPatchSchema = z
 
 export type EventPatch = z.infer<typeof EventPatchSchema>;
 
-export const DeleteBodySchema = z
-  .strictObject({ reason: z.string().trim().min(1).max(2000).optional() })
-  // Fastify hands a request without a body to validation as null.
-  .nullish()
-  .meta({ id: 'DeleteRequest', description: 'Why the record is withdrawn; kept in its tombstone and revision' });
-
 export const MergeBodySchema = z
   .strictObject({
     into: z.uuid().describe('The live event that survives'),

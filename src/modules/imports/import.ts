@@ -31,9 +31,8 @@ import { driverMessage, sqlState } from '../../db/errors.js';
 import { unstorableText, zodViolations } from '../../http/problem-details.js';
 import type { Violation } from '../../http/errors.js';
 import { recordRevisions, type ChangeSet, type Resource } from '../changes/record.js';
-import { refreshEvents } from '../events/refresh.js';
 import { resolveEventReferences, writeEvents } from '../events/writes.js';
-import { refreshDailyStats } from '../stats/derive.js';
+import { refreshDailyStats, refreshEventStats } from '../stats/derive.js';
 import { EventInputSchema } from '../events/schemas.js';
 import { eventCreateOf } from '../events/render/exported.js';
 import { runWrite } from '../../write/run.js';
@@ -550,7 +549,7 @@ async function keepCreated(
   dailyKeys: Map<string, [string, string]>,
 ): Promise<void> {
   if (written.derived.length > 0) {
-    const keys = await refreshEvents(tx, [], written.derived);
+    const keys = await refreshEventStats(tx, written.derived);
     keys.days.forEach((day, i) => dailyKeys.set(`${day} ${keys.types[i]}`, [day, keys.types[i]!]));
   }
   for (const [resource, changes] of written.changes) {

@@ -4,29 +4,20 @@ import { z } from 'zod';
 import { ApiError, notFound } from '../../http/errors.js';
 import { isNotModified } from '../../http/etag.js';
 import { CursorParamSchema, IdParamsSchema, LimitSchema, sendJsonPage, sendJsonText } from '../../http/pagination.js';
-import { optionalIfMatch, requireIfMatch } from '../../http/preconditions.js';
-import {
-  IdempotencyHeadersSchema,
-  IDEMPOTENCY_TEXT,
-  IfMatchHeadersSchema,
-  MERGE_PATCH_TYPES,
-} from '../../http/write-headers.js';
-import { eventLiveness } from '../events/repository.js';
-import { DeleteBodySchema } from '../events/schemas.js';
-import { idempotencyClaim, NO_CONTENT, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
+import { requireIfMatch } from '../../http/preconditions.js';
+import { DeleteBodySchema, IfMatchHeadersSchema, MERGE_PATCH_TYPES } from '../../http/write-headers.js';
+import { NO_CONTENT, resourceResponse, respondToWrite, sendWrite } from '../../write/run.js';
 import type { WriteResponse } from '../../write/run.js';
 import type { UnitOfWork } from '../../write/unit.js';
 import type { Transaction } from '../../db/client.js';
-import { authorOf, canReadDeleted, requireDeletedAccess } from '../../http/auth.js';
+import { authorOf, canReadDeleted } from '../../http/auth.js';
 import { QueryBoolean } from '../../http/query-values.js';
 import { problemResponses } from '../../http/problem-details.js';
 import { type ModuleDeps } from '../deps.js';
 import { ReportFilterFields, StatedAtFilterFields } from './filters.js';
 import { getReport, listReports, REPORT_SORTS } from './repository.js';
-import { ReportInputSchema, ReportPageSchema, ReportPatchSchema, ReportSchema } from './schemas.js';
-import { addReport, lockLiveReport, patchReport, readReport, withdrawReport } from './writes.js';
-
-const EventReportsQuerySchema = z.strictObject({ limit: LimitSchema, cursor: CursorParamSchema });
+import { ReportPageSchema, ReportPatchSchema, ReportSchema } from './schemas.js';
+import { lockLiveReport, patchReport, readReport, withdrawReport } from './writes.js';
 
 const ReportListQuerySchema = z
   .strictObject({
@@ -91,60 +82,6 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
         ofDeletedEvents: include_deleted ?? false,
       });
       return sendJsonPage(request, reply, page, publicUrl);
-    },
-  });
-
-  app.get('/v1/events/:id/reports', {
-    schema: {
-      operationId: 'listEventReports',
-      tags: ['reports'],
-      summary: "List an event's reports",
-      description:
-        'The live reports of one event, oldest first. Those of a deleted event need the editor role (403 otherwise).',
-      params: IdParamsSchema,
-      querystring: EventReportsQuerySchema,
-      response: { 200: ReportPageSchema, ...problemResponses(400, 403, 404) },
-    },
-    handler: async (request, reply) => {
-      const event = await eventLiveness(db.pool, request.params.id);
-      if (!event) throw notFound('event', request.params.id);
-      if (event.deleted) requireDeletedAccess(request, "a deleted event's reports");
-      const page = await listReports(db.pool, {
-        filters: {},
-        eventId: request.params.id,
-        sort: 'created',
-        ofDeletedEvents: true,
-        ...request.query,
-      });
-      return sendJsonPage(request, reply, page, publicUrl);
-    },
-  });
-
-  app.post('/v1/events/:id/reports', {
-    schema: {
-      operationId: 'createEventReport',
-      tags: ['reports'],
-      summary: 'Add a report to an event',
-      description:
-        'A new attribution of an existing event: another reporter, or the same one in another document. ' +
-        "Actors and documents are given by id, or by name/URL to find or create them. The event's version grows by one " +
-        "(If-Match with the event's ETag is optional here: when sent, a stale one is a 412).\n\n" +
-        IDEMPOTENCY_TEXT,
-      params: IdParamsSchema,
-      headers: IfMatchHeadersSchema.extend(IdempotencyHeadersSchema.shape),
-      body: ReportInputSchema,
-      response: { 201: ReportSchema, ...problemResponses(400, 404, 410, 412, 415, 422, 428) },
-    },
-    handler: async (request, reply) => {
-      const expected = optionalIfMatch(request, 'event');
-      const idempotency = idempotencyClaim(request, authorOf(request));
-      const response = await respondToWrite(
-        db,
-        { author: authorOf(request), idempotency },
-        (unit) => addReport(unit, request.params.id, request.body, expected),
-        async (tx, id) => resourceResponse(201, await readReport(tx, id), `/v1/reports/${id}`),
-      );
-      return sendWrite(reply, response);
     },
   });
 

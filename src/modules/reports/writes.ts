@@ -1,28 +1,22 @@
 // Writes to reports: adding one to an event, editing it (JSON merge patch) and
 // withdrawing it. A report is part of its event's record, so each of these is also a
-// change to the event: the event is locked first (always event, then report, so two
-// writers never wait on each other crosswise) and gets a new version and revision.
+// change to the event: the event is locked first (by the caller before addReport, by
+// lockLiveReport otherwise; always event, then report, so two writers never wait on each
+// other crosswise) and gets a new version and revision.
 import type { Transaction } from '../../db/client.js';
 import { ApiError, notFound, ruleViolation } from '../../http/errors.js';
 import { assertVersion, type ExpectedVersion } from '../../http/preconditions.js';
 import type { ActorRef } from '../actors/schemas.js';
 import { resolveActor } from '../actors/writes.js';
 import { resolveDocument } from '../documents/writes.js';
-import { lockLiveEvent } from '../events/writes.js';
 import { figureSubjects } from '../figures/repository.js';
 import type { Located, UnitOfWork } from '../../write/unit.js';
 import { REPORT_JSON } from './json-sql.js';
 import { insertReport, insertReportFigures, insertVia, reportReferences } from './repository.js';
 import type { ReportInput, ReportPatch } from './schemas.js';
 
-/** Adds a report to a live event; `expected` is the event's If-Match, when the client sent one. */
-export async function addReport(
-  unit: UnitOfWork,
-  eventId: string,
-  report: ReportInput,
-  expected?: ExpectedVersion,
-): Promise<string> {
-  await lockLiveEvent(unit.tx, eventId, expected);
+/** Adds a report to a live event, which the caller has locked (lockLiveEvent, events/writes.ts). */
+export async function addReport(unit: UnitOfWork, eventId: string, report: ReportInput): Promise<string> {
   const refs = reportReferences(report, '');
   await unit.verifyReferences(refs.actors, refs.documents);
   const id = await insertReport(unit, eventId, report);
