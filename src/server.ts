@@ -75,7 +75,8 @@ void renderMissingEvents(rendering)
 const staleImports = await failStaleImportJobs(db);
 if (staleImports > 0) logger.warn(`marked ${staleImports} interrupted import job(s) failed`);
 
-// Stored responses of Idempotency-Keys are kept 24 hours, import jobs 7 days after they end; sweep the older ones hourly (claims ignore expired keys meanwhile).
+// Stored responses of Idempotency-Keys are kept 24 hours, import jobs 7 days after they end; sweep the older ones
+// hourly (claims ignore expired keys meanwhile).
 const sweep = setInterval(() => {
   purgeExpiredIdempotencyKeys(db).catch((err: unknown) =>
     logger.warn({ err }, 'purging expired idempotency keys failed'),

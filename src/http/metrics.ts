@@ -28,7 +28,8 @@ export function installMetrics(
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  // Labelled by pool: "primary", "replica" when lists read one (DATABASE_READ_URL), and the pools of the expensive reads and exports.
+  // Labelled by pool: "primary", "replica" when lists read one (DATABASE_READ_URL), and the pools of the expensive
+  // reads and exports.
   const byPool = Object.entries({
     primary: db.pool,
     ...(db.readPool !== db.pool ? { replica: db.readPool } : {}),

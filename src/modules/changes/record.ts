@@ -117,7 +117,8 @@ export async function recordRevisions(tx: Transaction, changes: ChangeSet, autho
   );
 
   await takeRevisionLock(tx);
-  // Within one transaction, what others refer to comes first: a mirror fetching in feed order meets actors and documents before the events naming them.
+  // Within one transaction, what others refer to comes first: a mirror fetching in feed order meets actors and
+  // documents before the events naming them.
   for (const resource of ['actor', 'document', 'event', 'report'] as const) {
     const states = resource === 'actor' ? actorStates : resource === 'document' ? documentStates : [];
     await insertRevisions(tx, resource, changes.get(resource) ?? [], author, Object.fromEntries(states));

@@ -4,19 +4,17 @@
 // ending as every write does (stats rows, then the revisions under the change feed's lock), and a
 // report of what became of each line.
 //
-// No transaction is open while the input is read: a slow or stalled source holds no connection.
-// Non-atomic: each batch is two transactions, opened once the batch is read and validated: a short
-// one checks the lines and finds or creates the actors and documents the valid ones name, then one
-// writes the events (so the next batch, which often names the same new actors and documents, waits
-// on the first only, and two batches' events are written at once). A batch ends at `batchSize`
-// lines or `batchBytes` bytes of them, so a file of large lines keeps small batches (memory,
-// transaction time). A batch the database refuses (a check, a value out of range, an id taken by a
-// racing writer) is run again line by line, so only the failing line is lost (the actors and
-// documents it named stay, as created by the first transaction). Atomic: every line is read and validated first, the valid ones spooled to a temporary
-// file; then one transaction writes them, each batch under a savepoint (and line by line when the
-// database refuses it, as above), every line written even after a failure so the report names
-// them all, then rolled back if any line failed. Its revisions are written at the end, so other
-// writers wait on the feed's lock for that last step only.
+// No transaction is open while the input is read: a slow or stalled source holds no connection. Non-atomic: each batch
+// is two transactions, opened once the batch is read and validated: a short one checks the lines and finds or creates
+// the actors and documents the valid ones name, then one writes the events (so the next batch, which often names the
+// same new actors and documents, waits on the first only, and two batches' events are written at once). A batch ends at
+// `batchSize` lines or `batchBytes` bytes of them, so a file of large lines keeps small batches (memory, transaction
+// time). A batch the database refuses (a check, a value out of range, an id taken by a racing writer) is run again line
+// by line, so only the failing line is lost (the actors and documents it named stay, as created by the first
+// transaction). Atomic: every line is read and validated first, the valid ones spooled to a temporary file; then one
+// transaction writes them, each batch under a savepoint (and line by line when the database refuses it, as above),
+// every line written even after a failure so the report names them all, then rolled back if any line failed. Its
+// revisions are written at the end, so other writers wait on the feed's lock for that last step only.
 //
 // Validation runs on the event loop in stretches of at most YIELD_AFTER_MS, each followed by a
 // turn of the loop (setImmediate), so requests are served while a large input is validated.
@@ -517,7 +515,8 @@ export async function importEvents(
               created.set(row.resource, [...(created.get(row.resource) ?? []), { id: row.id, action: 'created' }]);
             await recordRevisions(tx, created, author);
           }
-          // As the finish step (src/write/finish.ts) does: the daily rollups are recounted under the lock the revisions took.
+          // As the finish step (src/write/finish.ts) does: the daily rollups are recounted under the lock the revisions
+          // took.
           const keys = [...dailyKeys.values()];
           await refreshDailyStats(tx, { days: keys.map(([day]) => day), types: keys.map(([, type]) => type) });
         },

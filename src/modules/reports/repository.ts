@@ -93,8 +93,8 @@ export async function getReport(pool: pg.Pool, id: string): Promise<StoredReport
 export const REPORT_SORTS = ['-created', 'created'] as const;
 
 /**
- * A page of live reports as JSON texts (of live events unless `ofDeletedEvents`), by creation (ids are time-ordered UUIDv7,
- * so the id is the whole sort key), with the cursor of the next page.
+ * A page of live reports as JSON texts (of live events unless `ofDeletedEvents`), by creation (ids are time-ordered
+ * UUIDv7, so the id is the whole sort key), with the cursor of the next page.
  */
 export async function listReports(
   pool: pg.Pool,
