@@ -16,7 +16,8 @@ declare module 'fastify' {
 
 export const PRETTY_PARAMETER = 'pretty';
 export const PRETTY_DESCRIPTION =
-  'true indents the JSON answer (two spaces) for reading; false (the default) sends it compact. Accepted by every operation.';
+  'true indents the JSON answer (two spaces) for reading; false (the default) sends it compact. Accepted by every ' +
+  'operation.';
 
 /** application/json, application/problem+json, application/geo+json...; not NDJSON, whose lines are the records. */
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;

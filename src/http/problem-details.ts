@@ -269,7 +269,8 @@ export function installProblemDetails(app: FastifyInstance): void {
         reply,
         request,
         'query-timeout',
-        'The query ran longer than this server allows and was cancelled. Narrow the filters (a shorter occurred window, ' +
+        'The query ran longer than this server allows and was cancelled. Narrow the filters (a shorter occurred ' +
+          'window, ' +
           'fewer group_by keys, a more specific q), or ask for pages with limit instead of everything at once.',
         { headers: { 'retry-after': '5' } },
       );
@@ -279,7 +280,8 @@ export function installProblemDetails(app: FastifyInstance): void {
         reply,
         request,
         'invalid-input',
-        'A value in the request is outside what can be stored (such as a year before 1 or a number too small to represent).',
+        'A value in the request is outside what can be stored (such as a year before 1 or a number too small to ' +
+          'represent).',
       );
     }
     if (isDatabaseUnavailable(error)) {

@@ -20,8 +20,9 @@ export const IdempotencyHeadersSchema = z.object({
 });
 
 export const IDEMPOTENCY_TEXT =
-  'With an Idempotency-Key, a retry with the same key and body returns the first response (same status, body and id, with the ' +
-  'header Idempotent-Replayed: true) for at least 24 hours, even when the retries race; the same key with another request is a 422.';
+  'With an Idempotency-Key, a retry with the same key and body returns the first response (same status, body and id, ' +
+  'with the header Idempotent-Replayed: true) for at least 24 hours, even when the retries race; the same key with ' +
+  'another request is a 422.';
 
 /** The media types a PATCH body may be sent as (RFC 7396's own, or plain JSON). */
 export const MERGE_PATCH_TYPES = ['application/merge-patch+json', 'application/json'];

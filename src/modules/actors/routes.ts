@@ -46,10 +46,10 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       tags: ['actors'],
       summary: 'Create an actor, or find the existing one',
       description:
-        'Finds the actor of the same kind whose name or alias is this name, normalised (case, spacing, quotes and Unicode forms ' +
-        'do not matter), or creates it. Answers 201 when created and 200 with the existing actor otherwise; an existing actor is ' +
-        'not modified. A name or alias names one actor of a kind: 409 (with `existing_id`) when a new actor would have an alias ' +
-        'that another actor of its kind has as name or alias.\n\n' +
+        'Finds the actor of the same kind whose name or alias is this name, normalised (case, spacing, quotes and ' +
+        'Unicode forms do not matter), or creates it. Answers 201 when created and 200 with the existing actor ' +
+        'otherwise; an existing actor is not modified. A name or alias names one actor of a kind: 409 (with ' +
+        '`existing_id`) when a new actor would have an alias that another actor of its kind has as name or alias.\n\n' +
         IDEMPOTENCY_TEXT,
       headers: IdempotencyHeadersSchema,
       body: ActorByNameSchema,
@@ -77,8 +77,8 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       tags: ['actors'],
       summary: 'Get one actor',
       description:
-        "The answer's ETag is the actor's version: send it as If-Match to edit the actor, or as If-None-Match to get 304 " +
-        'while it is unchanged. An actor merged into another answers 410 with `merged_into`, the survivor.',
+        "The answer's ETag is the actor's version: send it as If-Match to edit the actor, or as If-None-Match to get " +
+        '304 while it is unchanged. An actor merged into another answers 410 with `merged_into`, the survivor.',
       params: IdParamsSchema,
       response: { 200: ActorSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404, 410) },
     },
@@ -96,9 +96,10 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       tags: ['actors'],
       summary: 'Edit an actor (JSON merge patch)',
       description:
-        "Needs the actor's If-Match (428 without, 412 when stale). Renaming shows the new name in every live event and report " +
-        'that names the actor; each gets a new version and revision. 409 (with `existing_id`) when another actor of the same kind ' +
-        'has the new name, or one of the aliases, as its name or alias. 410 when the actor was merged into another.',
+        "Needs the actor's If-Match (428 without, 412 when stale). Renaming shows the new name in every live event " +
+        'and report that names the actor; each gets a new version and revision. 409 (with `existing_id`) when ' +
+        'another actor of the same kind has the new name, or one of the aliases, as its name or alias. 410 when the ' +
+        'actor was merged into another.',
       params: IdParamsSchema,
       consumes: MERGE_PATCH_TYPES,
       headers: IfMatchHeadersSchema,
@@ -124,12 +125,13 @@ export const actorRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db, 
       tags: ['actors'],
       summary: 'Merge an actor into another',
       description:
-        'This actor and `into` (of the same kind) are one: every participation, report (as reporter), via chain and figure ' +
-        "subject naming this actor names `into` instead, this actor's name and aliases become aliases of `into` (so find-or-create " +
-        'by any of them finds `into`), and this actor is left as a tombstone whose GET answers 410 with `merged_into`. An id of ' +
-        'this actor in a later write stands for `into`. A write to this actor: it needs its If-Match (428 without, 412 when stale). ' +
-        'Every event and report that changes, and both actors, get a new version, a revision and a change-feed entry (this actor ' +
-        'as deleted). 409 when `into` is this actor, is of another kind, or was merged itself. Answers the surviving actor.\n\n' +
+        'This actor and `into` (of the same kind) are one: every participation, report (as reporter), via chain and ' +
+        "figure subject naming this actor names `into` instead, this actor's name and aliases become aliases of " +
+        '`into` (so find-or-create by any of them finds `into`), and this actor is left as a tombstone whose GET ' +
+        'answers 410 with `merged_into`. An id of this actor in a later write stands for `into`. A write to this ' +
+        'actor: it needs its If-Match (428 without, 412 when stale). Every event and report that changes, and both ' +
+        'actors, get a new version, a revision and a change-feed entry (this actor as deleted). 409 when `into` is ' +
+        'this actor, is of another kind, or was merged itself. Answers the surviving actor.\n\n' +
         IDEMPOTENCY_TEXT,
       params: IdParamsSchema,
       headers: IfMatchHeadersSchema.extend(IdempotencyHeadersSchema.shape),

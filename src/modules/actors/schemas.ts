@@ -38,7 +38,8 @@ export const ActorByNameSchema = z
   .meta({
     id: 'ActorByName',
     description:
-      'An actor by kind and name: the actor with the same kind and normalised name is used, or created with these fields',
+      'An actor by kind and name: the actor with the same kind and normalised name is used, or created with these ' +
+      'fields',
   });
 
 export const ActorPatchSchema = z
@@ -58,8 +59,9 @@ export const ActorPatchSchema = z
   .meta({
     id: 'ActorPatch',
     description:
-      'A JSON merge patch (RFC 7396) of an actor. Renaming changes the name shown in every event and report that names the actor: ' +
-      'they get new versions and revisions too. 409 when another actor of the same kind has the new name.',
+      'A JSON merge patch (RFC 7396) of an actor. Renaming changes the name shown in every event and report that ' +
+      'names the actor: they get new versions and revisions too. 409 when another actor of the same kind has the new ' +
+      'name.',
     example: { name: 'National Intelligence Service (South Korea)', aliases: ['NIS', 'KNIS'] },
   });
 

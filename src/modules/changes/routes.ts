@@ -26,9 +26,12 @@ export const changeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       tags: ['changes'],
       summary: 'The change feed',
       description: [
-        'Every create, update and delete of events, reports, actors and documents, in the order the transactions committed.',
-        'To mirror the data set: read from the start, pass `next_cursor` back as `since`, and for each change GET the resource',
-        '(a `deleted` change removes it). A page with no new changes returns an empty `data` and the same cursor: poll again later.',
+        'Every create, update and delete of events, reports, actors and documents, in the order the transactions ' +
+          'committed.',
+        'To mirror the data set: read from the start, pass `next_cursor` back as `since`, and for each change GET ' +
+          'the resource',
+        '(a `deleted` change removes it). A page with no new changes returns an empty `data` and the same cursor: ' +
+          'poll again later.',
         'No change is ever skipped: a change appears only once every change before it in the feed is visible.',
       ].join('\n'),
       querystring: ChangeListQuerySchema,
@@ -57,16 +60,20 @@ export const changeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       tags: ['changes'],
       summary: 'The change feed, live (Server-Sent Events)',
       description: [
-        'The changes of `GET /v1/changes` pushed as they commit, on any instance, as Server-Sent Events (`text/event-stream`):',
-        'each change is one event whose `id` is its seq, whose `event` name is its resource (`event`, `report`, `actor`, `document`)',
-        'and whose `data` is the same object as an item of `GET /v1/changes`. Listen for those names (`addEventListener("event", ...)`):',
+        'The changes of `GET /v1/changes` pushed as they commit, on any instance, as Server-Sent Events ' +
+          '(`text/event-stream`):',
+        'each change is one event whose `id` is its seq, whose `event` name is its resource (`event`, `report`, ' +
+          '`actor`, `document`)',
+        'and whose `data` is the same object as an item of `GET /v1/changes`. Listen for those names ' +
+          '(`addEventListener("event", ...)`):',
         'named events do not reach `onmessage`.',
         '',
         'Starts after `Last-Event-ID` (sent by EventSource when it reconnects), else after `since`, else from now;',
         'every change after that seq is sent exactly once, in commit order, with none skipped across reconnects.',
         'A seq after the latest change is a 400. A comment line is sent as heartbeat when nothing else was',
         `(every ${DEFAULT_STREAM_SETTINGS.heartbeatMs / 1000} s by default), and \`retry:\` tells the client how long to wait before reconnecting.`,
-        'Each instance serves a bounded number of streams (503 with Retry-After beyond), and one client a share of them (429).',
+        'Each instance serves a bounded number of streams (503 with Retry-After beyond), and one client a share of ' +
+          'them (429).',
       ].join('\n'),
       headers: ChangeStreamHeadersSchema,
       querystring: ChangeStreamQuerySchema,
@@ -78,7 +85,8 @@ export const changeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
               schema: z
                 .string()
                 .describe(
-                  'id: <seq>\nevent: <resource>\ndata: <a Change as JSON>\n\n for each change; lines starting with ":" are heartbeats',
+                  'id: <seq>\nevent: <resource>\ndata: <a Change as JSON>\n\n for each change; lines starting with ' +
+                    '":" are heartbeats',
                 ),
             },
           },
@@ -122,8 +130,9 @@ export const changeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       tags: ['events'],
       summary: "An event's revisions",
       description:
-        'Every version of the event, oldest first: who made it, when, which fields changed, and the whole event as it then stood. ' +
-        'Deleted and merged events keep their revisions; those of a deleted event need the editor role (403 otherwise).',
+        'Every version of the event, oldest first: who made it, when, which fields changed, and the whole event as ' +
+        'it then stood. Deleted and merged events keep their revisions; those of a deleted event need the editor ' +
+        'role (403 otherwise).',
       params: IdParamsSchema,
       querystring: RevisionListQuerySchema,
       response: { 200: EventRevisionPageSchema, ...problemResponses(400, 403, 404) },

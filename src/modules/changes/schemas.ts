@@ -67,7 +67,8 @@ export const ChangeStreamQuerySchema = z.strictObject({
     .regex(SEQ, 'must be the seq of a change (an event id of this stream, a next_cursor of GET /v1/changes), or 0')
     .optional()
     .describe(
-      'Start after this seq: a next_cursor of GET /v1/changes, the id of the last event received, or 0 for the whole feed. ' +
+      'Start after this seq: a next_cursor of GET /v1/changes, the id of the last event received, or 0 for the whole ' +
+        'feed. ' +
         'Leave out to receive only changes from now on. The Last-Event-ID header, when sent, wins.',
     ),
   resource: commaList(ChangeResourceSchema, 'Only changes of these resources').optional(),
@@ -79,6 +80,7 @@ export const ChangeStreamHeadersSchema = z.object({
     .regex(SEQ, 'must be the id of an event of this stream')
     .optional()
     .describe(
-      'The id of the last event received: the stream resumes with the change after it (EventSource sends it when it reconnects)',
+      'The id of the last event received: the stream resumes with the change after it (EventSource sends it when it ' +
+        'reconnects)',
     ),
 });

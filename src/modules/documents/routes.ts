@@ -32,8 +32,8 @@ export const documentRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { d
       tags: ['documents'],
       summary: 'Create a document, or find the existing one',
       description:
-        'Finds the document with the same URL (the fragment is ignored), or creates it. ' +
-        'Answers 201 when created and 200 with the existing document otherwise; an existing document is not modified.\n\n' +
+        'Finds the document with the same URL (the fragment is ignored), or creates it. Answers 201 when created and ' +
+        '200 with the existing document otherwise; an existing document is not modified.\n\n' +
         IDEMPOTENCY_TEXT,
       headers: IdempotencyHeadersSchema,
       body: DocumentByUrlSchema,

@@ -12,7 +12,8 @@ export const eventTypeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { 
       tags: ['event types'],
       summary: 'List the event-type vocabulary',
       description:
-        'Every event-type code with its label, description and, where one corresponds, its ACLED event and sub-event type.',
+        'Every event-type code with its label, description and, where one corresponds, its ACLED event and sub-event ' +
+        'type.',
       response: { 200: EventTypeListSchema, ...problemResponses() },
     },
     handler: async () => ({ data: (await listEventTypes(db.prisma)).map(toEventType) }),
@@ -24,7 +25,8 @@ export const eventTypeRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { 
       tags: ['event types'],
       summary: 'Add an event type (admins)',
       description:
-        'Extends the vocabulary with a new code; 409 when the code exists. Codes are never removed, so old events stay valid.',
+        'Extends the vocabulary with a new code; 409 when the code exists. Codes are never removed, so old events ' +
+        'stay valid.',
       body: EventTypeCreateSchema,
       response: { 201: EventTypeSchema, ...problemResponses(400, 409, 415) },
     },

@@ -73,8 +73,8 @@ export const FigureInputSchema = z
   .meta({
     id: 'FigureWrite',
     description:
-      'A figure as written. Either low/best/high, or value with a qualifier which the server normalises: exact sets all three; ' +
-      'approximately sets best; at_least and more_than set low; at_most and fewer_than set high.',
+      'A figure as written. Either low/best/high, or value with a qualifier which the server normalises: exact sets ' +
+      'all three; approximately sets best; at_least and more_than set low; at_most and fewer_than set high.',
     example: { measure: 'killed', value: 3000, qualifier: 'more_than', text: 'more than 3,000' },
   });
 
@@ -95,13 +95,13 @@ export const FigureSchema = z
 
 /** How an event's figures are decided: the rule of the contract, said in the OpenAPI document and docs/data-model.md. */
 export const EVENT_FIGURES_TEXT =
-  "An event's figures are an editor's or the evidence's, measure by measure. Figures written on the event are an editor's " +
-  '(source editor) and are kept whatever the reports say. For a measure no editor figure names, the event has one figure ' +
-  'derived from what its live reports with stance asserts claim (source evidence): low = the smallest low, high = the ' +
-  'largest high, best = the median of the bests (of an even number of them, the lower of the two middle values), each ' +
-  'null when no report gives one; where reports contradict each other a bound widens to take in best and the other bound, ' +
-  'so low <= best <= high holds. unit and subject are kept when every figure counted agrees on them. qualifier and text are null. ' +
-  'It follows every change to the reports';
+  "An event's figures are an editor's or the evidence's, measure by measure. Figures written on the event are an " +
+  "editor's (source editor) and are kept whatever the reports say. For a measure no editor figure names, the event " +
+  'has one figure derived from what its live reports with stance asserts claim (source evidence): low = the smallest ' +
+  'low, high = the largest high, best = the median of the bests (of an even number of them, the lower of the two ' +
+  'middle values), each null when no report gives one; where reports contradict each other a bound widens to take in ' +
+  'best and the other bound, so low <= best <= high holds. unit and subject are kept when every figure counted ' +
+  'agrees on them. qualifier and text are null. It follows every change to the reports';
 
 export const FigureSourceSchema = z.enum(['evidence', 'editor']).meta({
   id: 'FigureSource',

@@ -16,7 +16,8 @@ export const healthRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db 
       tags: ['operations'],
       summary: 'Liveness: the process answers',
       description:
-        'Answers 200 while the process serves requests, without touching the database: a failing liveness probe means restart it.',
+        'Answers 200 while the process serves requests, without touching the database: a failing liveness probe ' +
+        'means restart it.',
       response: { 200: HealthSchema },
     },
     handler: async () => ({ status: 'ok' as const }),
@@ -28,8 +29,8 @@ export const healthRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db 
       tags: ['operations'],
       summary: 'Readiness: the database is reachable',
       description:
-        '200 when the database answers within 1.5 seconds; 503 with Retry-After otherwise, so a load balancer sends this ' +
-        'instance no traffic until the database is back.',
+        '200 when the database answers within 1.5 seconds; 503 with Retry-After otherwise, so a load balancer sends ' +
+        'this instance no traffic until the database is back.',
       response: { 200: HealthSchema, 503: HealthSchema.describe('The database is unreachable') },
     },
     handler: async (_request, reply) => {

@@ -79,30 +79,41 @@ export const importRoutes: FastifyPluginAsyncZod<ModuleDeps & { imports: ImportS
       tags: ['imports'],
       summary: 'Import events in bulk (NDJSON)',
       description: [
-        'The body is NDJSON: one event per line, each as POST /v1/events takes it (`EventCreate`), validated the same way.',
-        'It is written to a temporary file as it arrives, then imported in batches of set-based statements; each event gets',
+        'The body is NDJSON: one event per line, each as POST /v1/events takes it (`EventCreate`), validated the ' +
+          'same way.',
+        'It is written to a temporary file as it arrives, then imported in batches of set-based statements; each ' +
+          'event gets',
         'its `created` revision and its entry in the change feed, as if it had been posted alone.',
         '',
         'The report says `accepted` (events created), `rejected` (lines refused, each listed in `errors` with its line',
         `number from 1 and every violation as a JSON pointer into that line; the first ${MAX_REPORTED_ERRORS} are listed),`,
         'and `skipped`: lines whose event has an `external_ids` pair that an event has already.',
         '',
-        '- `atomic=false` (default): bad lines are reported and the rest are imported, in batches of their own transaction.',
-        '- `atomic=true`: all or nothing. Every line is read and validated first, then written in one transaction, so the',
+        '- `atomic=false` (default): bad lines are reported and the rest are imported, in batches of their own ' +
+          'transaction.',
+        '- `atomic=true`: all or nothing. Every line is read and validated first, then written in one transaction, ' +
+          'so the',
         '  report lists every error; when any line is rejected nothing is written (422 with the report as `report`).',
         '',
         '**Answer: now or as a job.** Every import is a job. Once the body is received, the server waits up to',
         'IMPORT_WAIT_MS (5 s by default) for the import to end: then it answers 200 with the report (422 as above).',
-        'An import still running then, or any import sent with `Prefer: respond-async`, is answered `202 Accepted` with',
-        '`Location: /v1/imports/{id}` and the job; `GET /v1/imports/{id}` gives its progress (`lines_read`, the counts and',
-        'errors so far) and, once `status` is `done`, its report. It goes on after the answer: a client may disconnect.',
+        'An import still running then, or any import sent with `Prefer: respond-async`, is answered `202 Accepted` ' +
+          'with',
+        '`Location: /v1/imports/{id}` and the job; `GET /v1/imports/{id}` gives its progress (`lines_read`, the ' +
+          'counts and',
+        'errors so far) and, once `status` is `done`, its report. It goes on after the answer: a client may ' +
+          'disconnect.',
         '',
-        '**Retrying.** No Idempotency-Key here (400 with one): give events `external_ids` instead: posting the same lines',
+        '**Retrying.** No Idempotency-Key here (400 with one): give events `external_ids` instead: posting the same ' +
+          'lines',
         'again skips the events they made, so re-sending a whole file after a failure or a timeout is safe.',
         '',
-        "**Limits.** The body may be up to the server's import limit (IMPORT_MAX_BYTES, 413 beyond; nothing is imported), and a",
-        'line up to IMPORT_MAX_LINE_BYTES (1 MiB by default; a longer line is rejected, naming it, and the rest goes on). The',
-        'request timeout does not apply while the body keeps arriving, however slowly; an upload that sends nothing for',
+        "**Limits.** The body may be up to the server's import limit (IMPORT_MAX_BYTES, 413 beyond; nothing is " +
+          'imported), and a',
+        'line up to IMPORT_MAX_LINE_BYTES (1 MiB by default; a longer line is rejected, naming it, and the rest goes ' +
+          'on). The',
+        'request timeout does not apply while the body keeps arriving, however slowly; an upload that sends nothing ' +
+          'for',
         'IMPORT_IDLE_TIMEOUT_MS (30 s) is cut with 408, and nothing is imported.',
       ].join('\n'),
       consumes: [NDJSON],
@@ -227,7 +238,8 @@ export const importRoutes: FastifyPluginAsyncZod<ModuleDeps & { imports: ImportS
       summary: 'An import job: its progress, then its report',
       description: [
         'The import started by a POST /v1/imports that answered 202 (or any other: every import is a job). `status` is',
-        '`running` while lines are read and written (the counts and errors so far, refreshed about every second), `done`',
+        '`running` while lines are read and written (the counts and errors so far, refreshed about every second), ' +
+          '`done`',
         'once the report is final, `failed` when it stopped (`detail` says why: a transaction timeout, or the server',
         'stopping; with atomic=false the batches written before stay, and sending the file again skips events with',
         '`external_ids`). Readable from any instance of the service. Editors only.',

@@ -8,7 +8,8 @@ export const MAX_REPORTED_ERRORS = 1000;
 
 export const ImportQuerySchema = z.strictObject({
   atomic: QueryBoolean.default(false).describe(
-    'true: all or nothing. Every line is still validated, so the report lists every error, but nothing is written unless all are good',
+    'true: all or nothing. Every line is still validated, so the report lists every error, but nothing is written ' +
+      'unless all are good',
   ),
 });
 
@@ -46,7 +47,8 @@ export const ImportReportSchema = z
       .optional()
       .describe(
         "Lines joined to an earlier line's event, whatever became of it (the further rows of one event in ACLED's " +
-          'one-row-per-side layout): not counted in accepted, rejected or skipped. Present for inputs whose format joins lines',
+          'one-row-per-side layout): not counted in accepted, rejected or skipped. Present for inputs whose format ' +
+          'joins lines',
       ),
     errors: z
       .array(ImportLineErrorSchema)
@@ -82,7 +84,8 @@ export const ImportJobSchema = z
     status: z
       .enum(['running', 'done', 'failed'])
       .describe(
-        'running: lines are being read and written; done: the report is final; failed: the import stopped (see detail): ' +
+        'running: lines are being read and written; done: the report is final; failed: the import stopped (see ' +
+          'detail): ' +
           'with atomic=false the batches before were imported and kept',
       ),
     atomic: z.boolean(),

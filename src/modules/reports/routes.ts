@@ -66,9 +66,9 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       tags: ['reports'],
       summary: 'List reports across events',
       description:
-        'Live reports of live events (and of deleted ones too with include_deleted=true, for editors), newest first by default. ' +
-        'Filters combine with AND; commas inside one mean OR. ' +
-        '`via` matches an actor anywhere in the chain. Keyset pagination as for events.',
+        'Live reports of live events (and of deleted ones too with include_deleted=true, for editors), newest first ' +
+        'by default. Filters combine with AND; commas inside one mean OR. `via` matches an actor anywhere in the ' +
+        'chain. Keyset pagination as for events.',
       querystring: ReportListQuerySchema,
       response: { 200: ReportPageSchema, ...problemResponses(400) },
     },
@@ -91,8 +91,8 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       tags: ['reports'],
       summary: 'Get one report',
       description:
-        'The ETag is the version (If-None-Match gives 304). A withdrawn report answers 410 with its tombstone; so does a report ' +
-        'of a deleted event, except to editors.',
+        'The ETag is the version (If-None-Match gives 304). A withdrawn report answers 410 with its tombstone; so ' +
+        'does a report of a deleted event, except to editors.',
       params: IdParamsSchema,
       response: { 200: ReportSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404, 410) },
     },
@@ -151,8 +151,8 @@ export const reportRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db,
       tags: ['reports'],
       summary: 'Withdraw a report (soft)',
       description:
-        "Withdraws the report with an optional reason; it is kept, answers 410, and leaves its event's JSON. Needs If-Match. " +
-        'The last live report of a live event cannot be withdrawn (422): an event needs at least one.',
+        "Withdraws the report with an optional reason; it is kept, answers 410, and leaves its event's JSON. Needs " +
+        'If-Match. The last live report of a live event cannot be withdrawn (422): an event needs at least one.',
       params: IdParamsSchema,
       headers: IfMatchHeadersSchema,
       body: DeleteBodySchema,
