@@ -73,7 +73,10 @@ export interface AppDeps {
   exportClients?: SlowClientLimits;
   /** Process pressure beyond which /v1 requests get 503 (PRESSURE_*); off without. */
   pressure?: PressureLimits;
-  /** The live change stream's bounds, heartbeat and retry hint (CHANGE_STREAM_*); the defaults in changes/live.ts without. */
+  /**
+   * The live change stream's bounds, heartbeat and retry hint (CHANGE_STREAM_*); the defaults in changes/live.ts
+   * without.
+   */
   changeStream?: Partial<StreamSettings>;
 }
 

@@ -24,13 +24,22 @@ export const ConfigSchema = z.object({
   EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
   /** Size of the database connection pool of one instance. */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  /** Exports of everything (a connection each, of their own pool, while they stream) one instance runs at once; unset: 2 (1 with a pool under 4). */
+  /**
+   * Exports of everything (a connection each, of their own pool, while they stream) one instance runs at once; unset: 2
+   * (1 with a pool under 4).
+   */
   EXPORT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(200).optional(),
   // Admission control and statement timeouts (src/db/admission.ts, src/http/admission.ts): expensive
   // reads and exports run in bounded slots on pools of their own, and every statement has a timeout.
-  /** Exports of everything one client (API key, or address without one) streams at once; unset: half of EXPORT_MAX_CONCURRENT. */
+  /**
+   * Exports of everything one client (API key, or address without one) streams at once; unset: half of
+   * EXPORT_MAX_CONCURRENT.
+   */
   EXPORT_MAX_PER_CLIENT: z.coerce.number().int().min(1).max(200).optional(),
-  /** An export whose client takes less than this many bytes a second over EXPORT_SLOW_WINDOW_MS, with its socket full, is dropped. */
+  /**
+   * An export whose client takes less than this many bytes a second over EXPORT_SLOW_WINDOW_MS, with its socket full,
+   * is dropped.
+   */
   EXPORT_MIN_BYTES_PER_SECOND: z.coerce
     .number()
     .int()
@@ -38,7 +47,10 @@ export const ConfigSchema = z.object({
     .default(16 * 1024),
   /** The window over which an export's client must keep EXPORT_MIN_BYTES_PER_SECOND. */
   EXPORT_SLOW_WINDOW_MS: z.coerce.number().int().min(100).default(10_000),
-  /** Expensive reads (stats, full-text q, count=true) one instance runs at once, each on a connection of their own pool; unset: 2 (1 with a pool under 4). */
+  /**
+   * Expensive reads (stats, full-text q, count=true) one instance runs at once, each on a connection of their own pool;
+   * unset: 2 (1 with a pool under 4).
+   */
   EXPENSIVE_MAX_CONCURRENT: z.coerce.number().int().min(1).max(200).optional(),
   /** Expensive reads one client runs at once; unset: half of EXPENSIVE_MAX_CONCURRENT. */
   EXPENSIVE_MAX_PER_CLIENT: z.coerce.number().int().min(1).max(200).optional(),
@@ -115,13 +127,19 @@ export const ConfigSchema = z.object({
   /** Requests a minute allowed to each IP address calling without a key; 0 turns it off. */
   RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(0).default(300),
   // Bulk imports (POST /v1/imports, npm run import): keep these settings together.
-  /** Largest body of POST /v1/imports (an NDJSON stream, spooled to disk as it arrives): 256 MiB by default; JSON bodies stay at 1 MiB. */
+  /**
+   * Largest body of POST /v1/imports (an NDJSON stream, spooled to disk as it arrives): 256 MiB by default; JSON bodies
+   * stay at 1 MiB.
+   */
   IMPORT_MAX_BYTES: z.coerce
     .number()
     .int()
     .min(1024 * 1024)
     .default(256 * 1024 * 1024),
-  /** Set by npm to the folder it was run from: the commands read file arguments relative to it, not to the project's root. */
+  /**
+   * Set by npm to the folder it was run from: the commands read file arguments relative to it, not to the project's
+   * root.
+   */
   INIT_CWD: z.string().min(1).optional(),
   /** Longest line of an import; a longer one is rejected (naming it) and the rest goes on. */
   IMPORT_MAX_LINE_BYTES: z.coerce
@@ -129,7 +147,9 @@ export const ConfigSchema = z.object({
     .int()
     .min(1024)
     .default(1024 * 1024),
-  /** A batch (one transaction when not atomic) ends at 1,000 lines or at this many bytes of them, whichever comes first. */
+  /**
+   * A batch (one transaction when not atomic) ends at 1,000 lines or at this many bytes of them, whichever comes first.
+   */
   IMPORT_BATCH_BYTES: z.coerce
     .number()
     .int()
@@ -143,7 +163,9 @@ export const ConfigSchema = z.object({
   IMPORT_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   /** How long POST /v1/imports waits for the import to finish before answering 202 with the job to poll. */
   IMPORT_WAIT_MS: z.coerce.number().int().min(0).default(5_000),
-  /** Imports one instance writes at once (each holds up to two connections while it writes); the others wait their turn. */
+  /**
+   * Imports one instance writes at once (each holds up to two connections while it writes); the others wait their turn.
+   */
   IMPORT_MAX_CONCURRENT: z.coerce.number().int().min(1).max(50).default(2),
   /** Where import bodies are spooled while they are imported; the system's temporary folder when unset. */
   IMPORT_SPOOL_DIR: z.string().min(1).optional(),

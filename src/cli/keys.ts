@@ -17,7 +17,10 @@ const USAGE =
 /** Who a change made from the command line is attributed to. */
 const CLI_AUTHOR = 'keys-cli';
 
-/** A refusal after the database was opened: exit 1 once the finally below has closed it (and stopped an embedded server). */
+/**
+ * A refusal after the database was opened: exit 1 once the finally below has closed it (and stopped an embedded
+ * server).
+ */
 function refuse(message: string): void {
   console.error(message);
   process.exitCode = 1;

@@ -18,7 +18,10 @@ import type pg from 'pg';
 /** The share of `whole` taken by default: half, at least one. */
 export const half = (whole: number): number => Math.max(1, Math.floor(whole / 2));
 
-/** The default of the anonymous budget: one fewer than the machine's cores, at least one, so a core stays for everything else. */
+/**
+ * The default of the anonymous budget: one fewer than the machine's cores, at least one, so a core stays for everything
+ * else.
+ */
 export const coresButOne = (): number => Math.max(1, availableParallelism() - 1);
 
 export type Refusal = 'client' | 'instance' | 'anonymous';

@@ -36,13 +36,22 @@ export const DEFAULT_TIMEOUTS: StatementTimeouts = {
 };
 
 export interface DatabaseOptions {
-  /** Exports of everything at once (EXPORT_MAX_CONCURRENT): 2 by default (defaultSlots); per client (EXPORT_MAX_PER_CLIENT): half of those. */
+  /**
+   * Exports of everything at once (EXPORT_MAX_CONCURRENT): 2 by default (defaultSlots); per client
+   * (EXPORT_MAX_PER_CLIENT): half of those.
+   */
   maxExports?: number | undefined;
   exportsPerClient?: number | undefined;
-  /** Expensive reads at once (EXPENSIVE_MAX_CONCURRENT): 2 by default (defaultSlots); per client (EXPENSIVE_MAX_PER_CLIENT): half of those. */
+  /**
+   * Expensive reads at once (EXPENSIVE_MAX_CONCURRENT): 2 by default (defaultSlots); per client
+   * (EXPENSIVE_MAX_PER_CLIENT): half of those.
+   */
   maxExpensive?: number | undefined;
   expensivePerClient?: number | undefined;
-  /** Expensive reads and exports of callers without an API key, both kinds together (ANONYMOUS_HEAVY_MAX_CONCURRENT): the machine's cores less one, at least 1, by default. */
+  /**
+   * Expensive reads and exports of callers without an API key, both kinds together (ANONYMOUS_HEAVY_MAX_CONCURRENT):
+   * the machine's cores less one, at least 1, by default.
+   */
   maxAnonymousHeavy?: number | undefined;
   timeouts?: Partial<StatementTimeouts> | undefined;
 }
@@ -112,7 +121,10 @@ export async function limitStatements(tx: Transaction, db: Pick<Database, 'timeo
   if (ms !== db.timeouts.read) await tx.$executeRawUnsafe(`SET LOCAL statement_timeout = ${Math.trunc(ms)}`);
 }
 
-/** Whether the server answers a trivial query within `withinMs` (readiness): a pool waiting for a connection counts as not answering. */
+/**
+ * Whether the server answers a trivial query within `withinMs` (readiness): a pool waiting for a connection counts as
+ * not answering.
+ */
 export async function databaseAnswers(pool: pg.Pool, withinMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

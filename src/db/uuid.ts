@@ -24,7 +24,10 @@ export function uuidv7(now = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** UUIDv7s that grow strictly in the order they are made: rows made in line order sort in it, as one-by-one writes would. */
+/**
+ * UUIDv7s that grow strictly in the order they are made: rows made in line order sort in it, as one-by-one writes
+ * would.
+ */
 export class RisingIds {
   private last = '';
 

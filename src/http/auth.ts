@@ -36,12 +36,16 @@ export function authorOf(request: FastifyRequest): string {
   return request.principal.name;
 }
 
-/** Whether the caller may read deleted data: include_deleted=true, a deleted event's revisions, reports and past states. */
+/**
+ * Whether the caller may read deleted data: include_deleted=true, a deleted event's revisions, reports and past states.
+ */
 export function canReadDeleted(request: FastifyRequest): boolean {
   return request.principal !== null && ROLE_RANK[request.principal.role] >= ROLE_RANK.editor;
 }
 
-/** Reads of deleted data need the editor role (docs/data-model.md, Deleted data): a 403 naming `what` for anyone else. */
+/**
+ * Reads of deleted data need the editor role (docs/data-model.md, Deleted data): a 403 naming `what` for anyone else.
+ */
 export function requireDeletedAccess(request: FastifyRequest, what: string): void {
   if (canReadDeleted(request)) return;
   const who = request.principal

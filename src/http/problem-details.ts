@@ -366,7 +366,9 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 /** No request body of this API nests deeper; a deeper one is refused before validation walks it. */
 const MAX_DEPTH = 32;
 
-/** Whether text has no unpaired surrogate (String.prototype.isWellFormed, Node 20; TypeScript's ES2023 lib lacks it). */
+/**
+ * Whether text has no unpaired surrogate (String.prototype.isWellFormed, Node 20; TypeScript's ES2023 lib lacks it).
+ */
 const isWellFormed = (text: string) => (text as string & { isWellFormed(): boolean }).isWellFormed();
 
 /**

@@ -12,7 +12,9 @@ type JsonSchema = Record<string, unknown>;
 /** The OpenAPI schema to show for a zod schema instead of its input form. */
 const documentedAs = new WeakMap<z.core.$ZodType, () => JsonSchema>();
 
-/** Marks a parameter's schema as a comma-separated array (style form, explode false): tidy.ts moves it to the parameter. */
+/**
+ * Marks a parameter's schema as a comma-separated array (style form, explode false): tidy.ts moves it to the parameter.
+ */
 export const COMMA_LIST_MARK = 'x-comma-list';
 
 /** The JSON Schema of a list item; a named schema (EventStatus) as a $ref to its component. */

@@ -140,7 +140,9 @@ export function declareAcceptedLocations<T extends { paths?: Json }>(document: T
 
 const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 
-/** The headers of 429 and 503 answers (src/http/rate-limit.ts, problem-details.ts, the health routes), described once. */
+/**
+ * The headers of 429 and 503 answers (src/http/rate-limit.ts, problem-details.ts, the health routes), described once.
+ */
 const RETRY_HEADERS = {
   RetryAfter: {
     description: 'Seconds to wait before retrying',

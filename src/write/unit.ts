@@ -26,7 +26,10 @@ export class UnitOfWork {
   private readonly changes = new Map<string, { resource: Resource; id: string; action: Action }>();
   /** Deleted events whose stored JSON shows something that changed (a renamed actor), without a new version. */
   private readonly rerendered = new Set<string>();
-  /** Events created with their derived columns (events/writes.ts) and not changed since: the finish step need not derive them. */
+  /**
+   * Events created with their derived columns (events/writes.ts) and not changed since: the finish step need not derive
+   * them.
+   */
   private readonly derivedAtInsert = new Set<string>();
   private sealed = false;
 

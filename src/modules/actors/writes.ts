@@ -26,7 +26,10 @@ export async function resolveActor(unit: UnitOfWork, ref: ActorRef): Promise<str
   });
 }
 
-/** The live reports and the events that show an actor (as participant, reporter, via or figure subject), locked for a write. */
+/**
+ * The live reports and the events that show an actor (as participant, reporter, via or figure subject), locked for a
+ * write.
+ */
 async function lockRecordsShowing(unit: UnitOfWork, actorId: string) {
   const { tx } = unit;
   const reports = await tx.$queryRaw<{ id: string; event_id: string }[]>`
@@ -44,7 +47,10 @@ async function lockRecordsShowing(unit: UnitOfWork, actorId: string) {
   return { reports, events };
 }
 
-/** Notes the records that show a changed actor: live reports and events get new versions, deleted events are rendered again. */
+/**
+ * Notes the records that show a changed actor: live reports and events get new versions, deleted events are rendered
+ * again.
+ */
 function noteRecordsShowing(unit: UnitOfWork, records: Awaited<ReturnType<typeof lockRecordsShowing>>): void {
   for (const report of records.reports) unit.changed('report', report.id, 'updated');
   // A deleted event's history is closed: no new version, only its stored JSON shows the change.

@@ -28,7 +28,10 @@ const CHANGED_FIELDS = `COALESCE((
     WHERE n.key <> ALL ('{${BOOKKEEPING_FIELDS.join(',')}}'::text[]) AND n.value IS DISTINCT FROM prev.state -> n.key
   ), '{}')`;
 
-/** The fields of a resource's first revision: every field of its state but the bookkeeping ones (CHANGED_FIELDS against none). */
+/**
+ * The fields of a resource's first revision: every field of its state but the bookkeeping ones (CHANGED_FIELDS against
+ * none).
+ */
 const FIRST_FIELDS = `ARRAY(
     SELECT n.key FROM jsonb_object_keys(s.state) n(key) WHERE n.key <> ALL ('{${BOOKKEEPING_FIELDS.join(',')}}'::text[]) ORDER BY n.key
   )`;

@@ -93,7 +93,9 @@ export const FigureSchema = z
   })
   .meta({ id: 'Figure', description: 'A count: low <= best <= high where present; null where not stated' });
 
-/** How an event's figures are decided: the rule of the contract, said in the OpenAPI document and docs/data-model.md. */
+/**
+ * How an event's figures are decided: the rule of the contract, said in the OpenAPI document and docs/data-model.md.
+ */
 export const EVENT_FIGURES_TEXT =
   "An event's figures are an editor's or the evidence's, measure by measure. Figures written on the event are an " +
   "editor's (source editor) and are kept whatever the reports say. For a measure no editor figure names, the event " +

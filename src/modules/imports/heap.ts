@@ -21,10 +21,15 @@ function collector(): () => void {
   return collect;
 }
 
-/** Growth of the used heap (bytes) past which an import collects: about what two batches of large lines leave behind. */
+/**
+ * Growth of the used heap (bytes) past which an import collects: about what two batches of large lines leave behind.
+ */
 export const DEFAULT_HEAP_SLACK = 48 * 1024 * 1024;
 
-/** Bounds the garbage an import leaves: `check()` after each batch collects once the heap grew by `slack` since the last collection. */
+/**
+ * Bounds the garbage an import leaves: `check()` after each batch collects once the heap grew by `slack` since the last
+ * collection.
+ */
 export class HeapBound {
   private mark = getHeapStatistics().used_heap_size;
   /** Full collections made (for tests and benchmarks). */

@@ -126,7 +126,10 @@ export class ImportTimedOut extends Error {
   }
 }
 
-/** Prisma's P2028 for an interactive transaction that ran past its `timeout` (not the one that found no connection in time). */
+/**
+ * Prisma's P2028 for an interactive transaction that ran past its `timeout` (not the one that found no connection in
+ * time).
+ */
 function isTransactionTimeout(error: unknown): boolean {
   return (
     (error as { code?: unknown }).code === 'P2028' &&
@@ -204,7 +207,9 @@ const REFUSALS: Record<string, string> = {
   '23': 'the database refused the line: it breaks a rule of the data',
 };
 
-/** The violation for a database error caused by a line's values, or null for any other failure (which stops the import). */
+/**
+ * The violation for a database error caused by a line's values, or null for any other failure (which stops the import).
+ */
 function refusalOf(error: unknown): LineViolation[] | null {
   const code = sqlState(error);
   const message = typeof code === 'string' ? REFUSALS[code.slice(0, 2)] : undefined;
@@ -271,7 +276,9 @@ export async function importEvents(
     for (const error of checked.rejected) tally.reject(error);
   };
 
-  /** The records validated, in stretches that leave the event loop turns; lines that fail are tallied and not passed on. */
+  /**
+   * The records validated, in stretches that leave the event loop turns; lines that fail are tallied and not passed on.
+   */
   async function* validated(): AsyncIterable<ValidLine & { bytes: number }> {
     for await (const record of records) {
       tally.line = record.line;

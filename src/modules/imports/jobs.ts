@@ -79,7 +79,9 @@ export class ImportJobs {
 
   constructor(
     private readonly db: Database,
-    /** Imports one instance writes at once (IMPORT_MAX_CONCURRENT): each holds up to two connections while it writes. */
+    /**
+     * Imports one instance writes at once (IMPORT_MAX_CONCURRENT): each holds up to two connections while it writes.
+     */
     private readonly maxConcurrent: number,
     private readonly log?: FastifyBaseLogger,
   ) {}

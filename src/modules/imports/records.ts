@@ -18,7 +18,10 @@ export interface LineViolation {
 export type ImportRecord =
   { line: number; value: unknown; bytes?: number; merged?: number } | { line: number; errors: LineViolation[] };
 
-/** The default line limit (IMPORT_MAX_LINE_BYTES): as long as a JSON request body may be (app.ts), one event being one body. */
+/**
+ * The default line limit (IMPORT_MAX_LINE_BYTES): as long as a JSON request body may be (app.ts), one event being one
+ * body.
+ */
 export const MAX_LINE_BYTES = 1024 * 1024;
 
 const NEWLINE = 0x0a;
