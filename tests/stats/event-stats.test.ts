@@ -3,7 +3,7 @@
 // sources the service reads (daily rollups, event_stats alone, events joined), so each
 // must agree with the list. Then the null handling, fill, writes and bad input.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventBody, expectProblem, reportBody, unique } from '../helpers/fixtures.js';
+import { eventBody, expectProblem, postEvent, reportBody, unique } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 interface Figure {
@@ -464,19 +464,16 @@ describe('writes change the stats at once', () => {
 
 describe('group_by=admin3 follows the writes', () => {
   it('moves an event between admin3 groups as a patch changes and clears it', async () => {
-    const created = (
-      await t.http
-        .post('/v1/events')
-        .send(
-          eventBody({
-            type: 'statement',
-            title: `Admin3 ${unique()}`,
-            occurred: { start: '2017-03-03' },
-            location: { admin1: 'Kharkiv Oblast', admin3: 'Iziumska', country: 'UKR', precision: 'admin1' },
-          }),
-        )
-        .expect(201)
-    ).body as Event;
+    const id = await postEvent(
+      t.http,
+      'admin3',
+      eventBody({
+        type: 'statement',
+        title: `Admin3 ${unique()}`,
+        occurred: { start: '2017-03-03' },
+        location: { admin1: 'Kharkiv Oblast', admin3: 'Iziumska', country: 'UKR', precision: 'admin1' },
+      }),
+    );
     const groups = async () =>
       (
         (await t.http.get('/v1/stats/events?type=statement&occurred_to=2017-12-31&group_by=admin3').expect(200)).body
@@ -484,11 +481,7 @@ describe('group_by=admin3 follows the writes', () => {
       ).map((row) => [row.admin3, row.events]);
     expect(await groups()).toEqual([['Iziumska', 1]]);
     const patch = (version: number, admin3: string | null) =>
-      t.http
-        .patch(`/v1/events/${created.id}`)
-        .set('if-match', `"${version}"`)
-        .send({ location: { admin3 } })
-        .expect(200);
+      t.http.patch(`/v1/events/${id}`).set('if-match', `"${version}"`).send({ location: { admin3 } }).expect(200);
     await patch(1, 'Balakliiska');
     expect(await groups()).toEqual([['Balakliiska', 1]]);
     await patch(2, null);
