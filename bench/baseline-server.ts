@@ -30,8 +30,8 @@ const SELECT = `SELECT e.id, to_char(e.occurred_start, 'YYYY-MM-DD') AS k, json_
   'report_count', (SELECT count(*) FROM reports r WHERE r.event_id = e.id AND r.deleted_at IS NULL),
   'independent_reporter_count', ${INDEPENDENT_REPORTERS},
   'occurred', json_build_object('start', e.occurred_start, 'end', e.occurred_end, 'precision', e.occurred_precision),
-  'location', json_build_object('name', e.location_name, 'admin1', e.admin1, 'admin2', e.admin2, 'country', e.country,
-    'lat', e.lat, 'lon', e.lon, 'precision', e.location_precision),
+  'location', json_build_object('name', e.location_name, 'admin1', e.admin1, 'admin2', e.admin2, 'admin3', e.admin3,
+    'country', e.country, 'lat', e.lat, 'lon', e.lon, 'precision', e.location_precision),
   'participants', COALESCE((SELECT json_agg(json_build_object('actor', ${actor}, 'role', p.role) ORDER BY p.position)
     FROM participants p JOIN actors a ON a.id = p.actor_id WHERE p.event_id = e.id), '[]'::json),
   'figures', ${figures('event_id = e.id')},

@@ -50,6 +50,7 @@ describe('acledRecords on the sample file', () => {
         name: 'Maiduguri',
         admin1: 'Borno',
         admin2: 'Maiduguri',
+        admin3: null,
         country: 'NGA',
         lat: 11.8333,
         lon: 13.15,
@@ -87,12 +88,14 @@ describe('acledRecords on the sample file', () => {
       name: null,
       admin1: 'Aleppo',
       admin2: null,
+      admin3: null,
       country: 'SYR',
       lat: null,
       lon: null,
       precision: 'unknown',
     });
     expect(byId.get('MMR5001')!.location.precision).toBe('admin1');
+    expect(byId.get('ETH8001')!.location).toMatchObject({ admin1: 'Oromia', admin2: 'Arsi', admin3: 'Merti' });
     expect(byId.get('MMR5001')!.description).toContain('Maungdaw town — 25 soldiers');
     expect(byId.get('COD6001')!.location.country).toBe('COD');
     expect(byId.get('PSE10001')!.location.country).toBe('PSE');
@@ -171,6 +174,7 @@ describe('acledRecords on broken input', () => {
       name: null,
       admin1: null,
       admin2: null,
+      admin3: null,
       country: null,
       lat: null,
       lon: null,

@@ -466,3 +466,49 @@ describe('5. week- and month-precision rows stay in the month and week of their 
     }
   });
 });
+
+describe('6. the place: admin1, admin2 and admin3 as ACLED gives them', () => {
+  it('keeps each of the three divisions of every layout (an empty cell is null) and exports them back', async () => {
+    let withAdmin3 = 0;
+    for (const file of Object.keys(FILES) as File[]) {
+      for (const [id, rows] of eventsOf(rowsOf(text(file)))) {
+        const { admin1, admin2, admin3 } = events.get(id)!.location;
+        const row = rows[0]!;
+        expect({ admin1, admin2, admin3 }, id).toEqual({
+          admin1: row.admin1 || null,
+          admin2: row.admin2 || null,
+          admin3: row.admin3 || null,
+        });
+        if (admin3) withAdmin3++;
+      }
+    }
+    expect(withAdmin3).toBeGreaterThan(20);
+    for (const file of ['ukraine', 'bangladesh'] as const) {
+      const { rows } = await exportAcled(t, `country=${COUNTRY[file]}`);
+      const source = eventsOf(rowsOf(text(file)));
+      expect(rows.length).toBe(source.size);
+      for (const row of rows) expect(row.admin3, row.event_id_cnty).toBe(source.get(row.event_id_cnty)![0]!.admin3);
+    }
+  });
+
+  it('rejects the rows of a monadic event that disagree on admin3', async () => {
+    const csv = [
+      'event_id_cnty,event_date,actor1,admin1,admin2,admin3,source',
+      'J1,2024-08-05,Rioters (Bangladesh),Dhaka,Dhaka,Dhanmondi,Outlet',
+      'J1,2024-08-05,Civilians (Bangladesh),Dhaka,Dhaka,Kotwali,Outlet',
+    ].join('\n');
+    const records = await readCsv(csv);
+    expect(records).toEqual([
+      {
+        line: 2,
+        errors: [{ path: '', message: 'another row of event J1 (line 3) was rejected, so the event is not imported' }],
+      },
+      {
+        line: 3,
+        errors: [
+          { path: 'admin3', message: 'admin3 "Kotwali" differs from "Dhanmondi" on line 2, another row of event J1' },
+        ],
+      },
+    ]);
+  });
+});

@@ -43,6 +43,7 @@ const EVENTS = [
       name: 'Sudzha',
       admin1: 'Kursk Oblast',
       admin2: 'Sudzhansky',
+      admin3: 'Sudzhansky selsoviet',
       country: 'RUS',
       lat: 51.19,
       lon: 35.27,

@@ -93,11 +93,47 @@ describe('PATCH /v1/events/{id}', () => {
       name: null,
       admin1: null,
       admin2: null,
+      admin3: null,
       country: null,
       lat: null,
       lon: null,
       precision: 'unknown',
     });
+  });
+
+  it('location.admin3: set by POST, changed and kept by merge patches, cleared with null, like admin2', async () => {
+    const event = await createEvent({
+      location: {
+        admin1: 'Kharkiv Oblast',
+        admin2: 'Kharkivskyi',
+        admin3: 'Kharkivska',
+        country: 'UKR',
+        precision: 'admin1',
+      },
+    });
+    expect(event.location).toMatchObject({ admin2: 'Kharkivskyi', admin3: 'Kharkivska' });
+    expect((await t.http.get(`/v1/events/${event.id}`).expect(200)).body.location.admin3).toBe('Kharkivska');
+
+    const changed = (await patch(event.id, 1, { location: { admin3: '  Chuhuivska ' } }).expect(200)).body as Event;
+    expect(changed.location).toMatchObject({ admin1: 'Kharkiv Oblast', admin2: 'Kharkivskyi', admin3: 'Chuhuivska' });
+    const kept = (await patch(event.id, 2, { location: { admin2: 'Chuhuivskyi' } }).expect(200)).body as Event;
+    expect(kept.location).toMatchObject({ admin2: 'Chuhuivskyi', admin3: 'Chuhuivska' });
+    const cleared = (await patch(event.id, 3, { location: { admin3: null } }).expect(200)).body as Event;
+    expect(cleared.location).toMatchObject({ admin2: 'Chuhuivskyi', admin3: null });
+    expect((await t.http.get(`/v1/events/${event.id}`).expect(200)).body).toEqual(cleared);
+
+    // The same rules as admin2: trimmed, 1 to 200 characters; a refused value changes nothing.
+    const before = await t.rowCounts();
+    for (const admin3 of ['', ' ', 'x'.repeat(201), 7]) {
+      const problem = await expectProblem(patch(event.id, 4, { location: { admin3 } }), 400);
+      expect(problem.errors?.map((e) => e.path)).toContain('/location/admin3');
+      const posted = await expectProblem(
+        t.http.post('/v1/events').send(eventBody({ location: { admin3, precision: 'unknown' } })),
+        400,
+      );
+      expect(posted.errors?.map((e) => e.path)).toContain('/location/admin3');
+    }
+    expect(await t.rowCounts()).toEqual(before);
   });
 
   it('replaces participants, finding or creating actors by name', async () => {

@@ -74,6 +74,7 @@ function referenceCsvRecord(event: Event): string {
     location_name: event.location.name,
     admin1: event.location.admin1,
     admin2: event.location.admin2,
+    admin3: event.location.admin3,
     country: event.location.country,
     lat: event.location.lat,
     lon: event.location.lon,
@@ -138,6 +139,7 @@ beforeAll(async () => {
         name: 'Sudzha, "centre"',
         admin1: 'Kursk Oblast',
         admin2: 'Sudzhansky, district',
+        admin3: 'Sudzha "urban", okrug',
         country: 'RUS',
         lat: 51.19,
         lon: 35.27,
@@ -195,6 +197,7 @@ beforeAll(async () => {
       location: {
         name: '库尔斯克',
         admin1: 'Курская область',
+        admin3: 'Суджанский сельсовет',
         country: 'RUS',
         lat: 0.00001,
         lon: -0.000002,
@@ -401,7 +404,16 @@ describe('event_csv_record, the stored CSV record', () => {
       {
         ...event,
         description: null,
-        location: { ...event.location, name: null, admin1: null, admin2: null, country: null, lat: null, lon: null },
+        location: {
+          ...event.location,
+          name: null,
+          admin1: null,
+          admin2: null,
+          admin3: null,
+          country: null,
+          lat: null,
+          lon: null,
+        },
       },
       { ...event, location: { ...event.location, lat: -0, lon: 1e-7 } },
       { ...event, location: { ...event.location, lat: -1.5e-7, lon: 0.000015 } },
@@ -463,6 +475,9 @@ describe('the CSV export of everything', () => {
       'type=prisoner_exchange',
     ];
     for (const query of queries) await expectExportMatchesPages(query);
+    const admin3 = encodeURIComponent('Суджанский сельсовет');
+    expect(await expectExportMatchesPages(`admin3=${admin3}`)).toHaveLength(1);
+    expect(await expectExportMatchesPages(`admin3=Elsewhere,${admin3}&country=RUS`)).toHaveLength(1);
   });
 
   it('with a cursor, is everything after the page it came from', async () => {
@@ -474,12 +489,16 @@ describe('the CSV export of everything', () => {
   });
 
   it('round-trips quotes, commas, line breaks, backslashes and non-ASCII text through a CSV parser', async () => {
-    const records = parseCsv(await exportCsv(''));
+    const text = await exportCsv('');
+    // The third-level division has its column after the second's.
+    expect(text.slice(0, text.indexOf('\r\n'))).toContain(',location_name,admin1,admin2,admin3,country,lat,');
+    const records = parseCsv(text);
     const tricky = records.find((r) => r.id === ids.tricky)!;
     expect(tricky.title).toBe(TRICKY.title);
     expect(tricky.description).toBe(TRICKY.description);
     expect(tricky.location_name).toBe('Sudzha, "centre"');
     expect(tricky.admin2).toBe('Sudzhansky, district');
+    expect(tricky.admin3).toBe('Sudzha "urban", okrug');
     expect(tricky.participants).toBe(`perpetrator: ${actors.comma}; victim: ${actors.cyrillic}`);
     expect(tricky.figures).toBe(
       [
@@ -504,6 +523,7 @@ describe('the CSV export of everything', () => {
     expect(unicode.description).toBe(`${TRICKY.cyrillic}\n${TRICKY.cjk}\n${TRICKY.combining}\n${TRICKY.backslashes}`);
     expect(unicode.location_name).toBe('库尔斯克');
     expect(unicode.admin1).toBe('Курская область');
+    expect(unicode.admin3).toBe('Суджанский сельсовет');
     expect(unicode.lat).toBe('0.00001');
     expect(unicode.lon).toBe('-0.000002');
     // The editor's killed figure, then the wounded one its report gives (derived: no wording).
@@ -520,6 +540,7 @@ describe('the CSV export of everything', () => {
       'location_name',
       'admin1',
       'admin2',
+      'admin3',
       'country',
       'lat',
       'lon',

@@ -35,7 +35,15 @@ beforeAll(async () => {
       type: 'death',
       title: 'Soldier killed, "reportedly", near Sudzha',
       occurred: { start: '2024-12-25', end: '2024-12-27', precision: 'range' },
-      location: { name: 'Sudzha', admin1: 'Kursk Oblast', country: 'RUS', lat: 51.19, lon: 35.27, precision: 'exact' },
+      location: {
+        name: 'Sudzha',
+        admin1: 'Kursk Oblast',
+        admin3: 'Sudzha urban okrug',
+        country: 'RUS',
+        lat: 51.19,
+        lon: 35.27,
+        precision: 'exact',
+      },
       reports: [
         reportBody(),
         reportBody({ stance: 'denies', reporter: { name: `Denier ${unique()}`, kind: 'agency' } }),
@@ -113,6 +121,23 @@ describe('fields= on the list', () => {
       expect((item.reports as unknown[]).length).toBeGreaterThan(0);
       expect(item.tags).toEqual([tag]);
     }
+  });
+
+  it('selects location.admin3 like the other members of location: on a page, a single read and the NDJSON export', async () => {
+    const paths = ['location.admin2', 'location.admin3'];
+    const { body } = await list(`fields=${paths.join(',')}`).expect(200);
+    expect(body.data).toHaveLength(ids.length);
+    expect(body.data).toEqual(ids.map((id) => pick(full.get(id)!, paths)));
+    expect((body.data as Json[])[1]).toEqual({ id: ids[1], location: { admin2: null, admin3: 'Sudzha urban okrug' } });
+    const one = await t.http.get(`/v1/events/${ids[1]}?fields=location.admin3`).expect(200);
+    expect(one.body).toEqual({ id: ids[1], location: { admin3: 'Sudzha urban okrug' } });
+    const lines = (await fetchText(`/v1/events.ndjson?tag=${tag}&sort=occurred&fields=location.admin3`)).body;
+    expect(
+      lines
+        .trim()
+        .split('\n')
+        .map((line: string) => JSON.parse(line) as Json),
+    ).toEqual(ids.map((id) => pick(full.get(id)!, ['location.admin3'])));
   });
 
   it('keeps an object whole when its path and a path inside it are both named, and a repeated path once', async () => {

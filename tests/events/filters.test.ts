@@ -74,7 +74,15 @@ function fixtures(): Record<string, Record<string, unknown>> {
       title: 'Crew killed in the north',
       description: 'Reported after the capture of a drone operator',
       occurred: { start: '2024-10-31', precision: 'day' },
-      location: { admin1: 'Kharkiv Oblast', country: 'UKR', lat: 50.0, lon: 36.23, precision: 'admin1' },
+      location: {
+        admin1: 'Kharkiv Oblast',
+        admin2: 'Kharkivskyi',
+        admin3: 'Kharkivska',
+        country: 'UKR',
+        lat: 50.0,
+        lon: 36.23,
+        precision: 'admin1',
+      },
       participants: [{ actor: { id: ids.ukr }, role: 'target' }],
       reports: [report('mod', { reliability: 'D', via: [{ id: ids.isw }], quote: 'The crew was ambushed at dawn' })],
       tags: ['drone'],
@@ -110,7 +118,7 @@ function fixtures(): Record<string, Record<string, unknown>> {
       status: 'reported',
       title: 'Attack in the capital',
       occurred: { start: '2025-02-01' },
-      location: { admin1: 'Kyiv', country: 'UKR', lat: 50, lon: 30, precision: 'exact' },
+      location: { admin1: 'Kyiv', admin3: 'Kyivska', country: 'UKR', lat: 50, lon: 30, precision: 'exact' },
       reports: [report('isw', { reliability: 'C' })],
     },
     north: {
@@ -346,6 +354,14 @@ describe('country and admin1', () => {
     expect(await matching('admin1=Kursk Oblast')).toEqual(['capture', 'deploy']);
     expect(await matching('admin1=Kursk Oblast,Kharkiv Oblast')).toEqual(['capture', 'death', 'deploy']);
     expect(await matching('admin1=Kursk')).toEqual([]);
+  });
+
+  it('admin3: exact names, OR within, AND with admin1', async () => {
+    expect(await matching('admin3=Kharkivska')).toEqual(['death']);
+    expect(await matching('admin3=Kharkivska,Kyivska')).toEqual(['death', 'kyiv']);
+    expect(await matching('admin3=Kharkivska&admin3=Kyivska')).toEqual(['death', 'kyiv']);
+    expect(await matching('admin3=Kharkiv')).toEqual([]);
+    expect(await matching('admin1=Kyiv&admin3=Kharkivska,Kyivska')).toEqual(['kyiv']);
   });
 
   it('country and admin1 combine with AND', async () => {

@@ -3,7 +3,7 @@
 // sources the service reads (daily rollups, event_stats alone, events joined), so each
 // must agree with the list. Then the null handling, fill, writes and bad input.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventBody, expectProblem, reportBody, unique } from '../helpers/fixtures.js';
+import { eventBody, expectProblem, postEvent, reportBody, unique } from '../helpers/fixtures.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 
 interface Figure {
@@ -22,7 +22,7 @@ interface Event {
   status: string;
   version: number;
   occurred: { start: string; end: string };
-  location: { country: string | null; admin1: string | null };
+  location: { country: string | null; admin1: string | null; admin3: string | null };
   participants: { actor: Actor; role: string }[];
   figures: Figure[];
   reports: { reporter: Actor }[];
@@ -64,8 +64,8 @@ const PARTIES = [
   { name: `Army B ${tag}`, kind: 'military', country: 'UKR' },
 ];
 const PLACES = [
-  { country: 'UKR', admin1: 'Donetsk Oblast', lat: 48.0, lon: 37.8, precision: 'admin1' },
-  { country: 'UKR', admin1: 'Kharkiv Oblast', lat: 49.99, lon: 36.23, precision: 'admin1' },
+  { country: 'UKR', admin1: 'Donetsk Oblast', admin3: 'Bakhmutska', lat: 48.0, lon: 37.8, precision: 'admin1' },
+  { country: 'UKR', admin1: 'Kharkiv Oblast', admin3: 'Kharkivska', lat: 49.99, lon: 36.23, precision: 'admin1' },
   { country: 'RUS', admin1: 'Kursk Oblast', lat: 51.6, lon: 36.1, precision: 'admin1' },
   { country: 'RUS' },
   {},
@@ -176,6 +176,7 @@ function memberships(
       if (group === 'status') next.push({ ...m, keys: { ...m.keys, status: event.status } });
       if (group === 'country') next.push({ ...m, keys: { ...m.keys, country: event.location.country } });
       if (group === 'admin1') next.push({ ...m, keys: { ...m.keys, admin1: event.location.admin1 } });
+      if (group === 'admin3') next.push({ ...m, keys: { ...m.keys, admin3: event.location.admin3 } });
       if (group === 'reporter') {
         const counts = new Map<string, number>();
         for (const report of event.reports) counts.set(report.reporter.id, (counts.get(report.reporter.id) ?? 0) + 1);
@@ -268,6 +269,8 @@ describe('GET /v1/stats/events agrees with the events the list returns', () => {
     ['status=confirmed,contested', ['admin1']],
     ['country=UKR&occurred_from=2024-05-01', ['period', 'status']],
     ['admin1=Kursk Oblast', ['type', 'country', 'admin1']],
+    ['', ['admin3']],
+    ['admin3=Bakhmutska,Kharkivska', ['admin1', 'admin3', 'type']],
   ])('event_stats shape: %s grouped by %j', async (filters, groups) => {
     await expectStatsToMatchList(filters.replace(' ', '%20'), groups, groups.includes('period') ? 'month' : undefined);
   });
@@ -275,6 +278,7 @@ describe('GET /v1/stats/events agrees with the events the list returns', () => {
   // Joined to the events: filters the stats rows do not hold, and reporter and actor groups.
   it.each([
     [`tag=front`, ['period', 'type'], undefined],
+    [`tag=front&admin3=Kharkivska`, ['admin3', 'status'], undefined],
     [`q=fixture`, ['status'], undefined],
     ['bbox=30,45,40,55', ['country', 'type'], undefined],
     ['stance=denies', ['reporter'], undefined],
@@ -455,6 +459,33 @@ describe('writes change the stats at once', () => {
       .get('/v1/stats/events?type=attack&occurred_to=2018-12-31&include_deleted=true')
       .expect(200);
     expect(withDeleted.body.data).toEqual([expect.objectContaining({ events: 1, reports: 2 })]);
+  });
+});
+
+describe('group_by=admin3 follows the writes', () => {
+  it('moves an event between admin3 groups as a patch changes and clears it', async () => {
+    const id = await postEvent(
+      t.http,
+      'admin3',
+      eventBody({
+        type: 'statement',
+        title: `Admin3 ${unique()}`,
+        occurred: { start: '2017-03-03' },
+        location: { admin1: 'Kharkiv Oblast', admin3: 'Iziumska', country: 'UKR', precision: 'admin1' },
+      }),
+    );
+    const groups = async () =>
+      (
+        (await t.http.get('/v1/stats/events?type=statement&occurred_to=2017-12-31&group_by=admin3').expect(200)).body
+          .data as Row[]
+      ).map((row) => [row.admin3, row.events]);
+    expect(await groups()).toEqual([['Iziumska', 1]]);
+    const patch = (version: number, admin3: string | null) =>
+      t.http.patch(`/v1/events/${id}`).set('if-match', `"${version}"`).send({ location: { admin3 } }).expect(200);
+    await patch(1, 'Balakliiska');
+    expect(await groups()).toEqual([['Balakliiska', 1]]);
+    await patch(2, null);
+    expect(await groups()).toEqual([[null, 1]]);
   });
 });
 

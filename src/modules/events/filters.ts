@@ -71,6 +71,7 @@ export const EventFilterFields = {
   occurred_to: z.iso.date().optional().describe('Events whose occurred interval starts on or before this date'),
   country: commaList(CountryCodeSchema, 'ISO 3166-1 alpha-3 countries').optional(),
   admin1: commaList(z.string().min(1).max(200), 'First-level administrative divisions, as written').optional(),
+  admin3: commaList(z.string().min(1).max(200), 'Third-level administrative divisions, as written').optional(),
   bbox: Bbox.optional(),
   near: Near.optional(),
   radius_km: z.coerce.number().gt(0).max(20_038).optional().describe('Radius for near, in kilometres'),
@@ -126,6 +127,7 @@ export function eventConditions(filters: EventFilters, p: SqlParams): string[] {
   }
   if (filters.country) where.push(`e.country = ANY(${p.add(filters.country, 'text[]')})`);
   if (filters.admin1) where.push(`e.admin1 = ANY(${p.add(filters.admin1, 'text[]')})`);
+  if (filters.admin3) where.push(`e.admin3 = ANY(${p.add(filters.admin3, 'text[]')})`);
   if (filters.bbox) {
     const { minLon, minLat, maxLon, maxLat } = filters.bbox;
     // A box whose west edge is east of its east edge crosses the antimeridian: two boxes.

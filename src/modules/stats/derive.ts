@@ -21,16 +21,17 @@ export interface DailyKeys {
 }
 
 const EVENT_STATS_COLUMNS =
-  'event_id, occurred_start, occurred_end, type, status, country, admin1, deleted_at, reports';
+  'event_id, occurred_start, occurred_end, type, status, country, admin1, admin3, deleted_at, reports';
 
 /** Inserts or updates the event_stats rows of the events `e` its caller's WHERE clause selects. */
 const UPSERT_EVENT_STATS = (where: string) => `
   INSERT INTO event_stats (${EVENT_STATS_COLUMNS})
-  SELECT e.id, e.occurred_start, e.occurred_end, e.type, e.status, e.country, e.admin1, e.deleted_at, ${REPORT_COUNT}
+  SELECT e.id, e.occurred_start, e.occurred_end, e.type, e.status, e.country, e.admin1, e.admin3, e.deleted_at,
+         ${REPORT_COUNT}
   FROM events e WHERE ${where}
   ON CONFLICT (event_id) DO UPDATE SET
     occurred_start = excluded.occurred_start, occurred_end = excluded.occurred_end, type = excluded.type,
-    status = excluded.status, country = excluded.country, admin1 = excluded.admin1,
+    status = excluded.status, country = excluded.country, admin1 = excluded.admin1, admin3 = excluded.admin3,
     deleted_at = excluded.deleted_at, reports = excluded.reports`;
 
 /** The event_figure_stats rows of the events whose figures `f` its caller's WHERE clause selects. */
@@ -119,7 +120,8 @@ export async function rebuildStats(client: pg.Pool | pg.ClientBase): Promise<voi
  */
 export const STALE_STATS = `
   WITH fresh_events AS (
-    SELECT e.id AS event_id, e.occurred_start, e.occurred_end, e.type, e.status, e.country, e.admin1, e.deleted_at, ${REPORT_COUNT} AS reports
+    SELECT e.id AS event_id, e.occurred_start, e.occurred_end, e.type, e.status, e.country, e.admin1, e.admin3, e.deleted_at,
+           ${REPORT_COUNT} AS reports
     FROM events e),
   fresh_figures AS (
     SELECT f.event_id, f.measure, sum(f.low) AS low, sum(f.best) AS best, sum(f.high) AS high

@@ -40,6 +40,7 @@ const STATS_COLUMN_FILTERS = new Set([
   'occurred_to',
   'country',
   'admin1',
+  'admin3',
 ]);
 /** Filters the daily rollups answer (with the window's edge from event_stats). */
 const ROLLUP_FILTERS = new Set(['type', 'occurred_from', 'occurred_to']);
@@ -122,10 +123,11 @@ function sources(
   const where = eventConditions(filters, p).join(' AND ');
   const onStatsAlone = used.every((f) => STATS_COLUMN_FILTERS.has(f));
   const matched = onStatsAlone
-    ? `SELECT e.event_id, e.occurred_start AS day, e.type, e.status, e.country, e.admin1, e.reports FROM event_stats e WHERE ${where}`
-    : `SELECT s.event_id, s.occurred_start AS day, s.type, s.status, s.country, s.admin1, s.reports
+    ? `SELECT e.event_id, e.occurred_start AS day, e.type, e.status, e.country, e.admin1, e.admin3, e.reports
+       FROM event_stats e WHERE ${where}`
+    : `SELECT s.event_id, s.occurred_start AS day, s.type, s.status, s.country, s.admin1, s.admin3, s.reports
        FROM events e JOIN event_stats s ON s.event_id = e.id WHERE ${where}`;
-  const columns = ['m.event_id', 'm.day', 'm.type', 'm.status', 'm.country', 'm.admin1'];
+  const columns = ['m.event_id', 'm.day', 'm.type', 'm.status', 'm.country', 'm.admin1', 'm.admin3'];
   let reports = 'm.reports';
   let joins = '';
   if (groups.includes('reporter')) {

@@ -6,7 +6,13 @@ import { problemResponses } from '../../http/problem-details.js';
 import type { ModuleDeps } from '../deps.js';
 import { assertKnownTypeFilter } from '../event-types/repository.js';
 import { claimStats, eventStats, fillPeriods } from './repository.js';
-import { ClaimStatsQuerySchema, ClaimStatsSchema, EventStatsQuerySchema, EventStatsSchema } from './schemas.js';
+import {
+  ClaimStatsQuerySchema,
+  ClaimStatsSchema,
+  EventStatsQuerySchema,
+  EventStatsSchema,
+  GROUP_KEYS,
+} from './schemas.js';
 
 /** How the stats are bounded, for both operations' descriptions. */
 const EXPENSIVE_TEXT = [
@@ -24,8 +30,8 @@ export const statsRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { db }
       tags: ['stats'],
       summary: 'Count events and sum their figures, grouped',
       description: [
-        'Takes every filter of GET /v1/events and groups the matching events by `group_by` (any of period, type, status,',
-        'country, admin1, reporter, actor; none gives one row for all). An event counts in the period of its occurred start,',
+        `Takes every filter of GET /v1/events and groups the matching events by \`group_by\` (any of ${GROUP_KEYS.join(', ')};`,
+        'none gives one row for all). An event counts in the period of its occurred start,',
         'whatever its precision: one bucket per event, never spread over the periods its interval spans (an ACLED import',
         "starts the interval on event_date, so these counts agree with ACLED's own by event_date).",
         "Each row holds its keys, `events`, `reports` and, per measure, the sums of the events' figures (an editor's or derived from the reports) with how",

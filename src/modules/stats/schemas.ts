@@ -8,7 +8,7 @@ import { EventStatusSchema } from '../events/schemas.js';
 import { MeasureSchema } from '../figures/schemas.js';
 import { ReporterRoleSchema, StanceSchema } from '../reports/schemas.js';
 
-export const GROUP_KEYS = ['period', 'type', 'status', 'country', 'admin1', 'reporter', 'actor'] as const;
+export const GROUP_KEYS = ['period', 'type', 'status', 'country', 'admin1', 'admin3', 'reporter', 'actor'] as const;
 export type GroupKey = (typeof GROUP_KEYS)[number];
 export const INTERVALS = ['day', 'week', 'month', 'year'] as const;
 export type Interval = (typeof INTERVALS)[number];
@@ -41,7 +41,7 @@ export const EventStatsQuerySchema = z
     ...EventFilterFields,
     group_by: commaList(
       z.enum(GROUP_KEYS),
-      'Keys to group by: period, type, status, country, admin1, reporter, actor',
+      `Keys to group by: ${GROUP_KEYS.join(', ')}`,
       'several keys separated by commas give a row per combination of their values',
     ).optional(),
     interval: z
@@ -97,6 +97,7 @@ export const EventStatsRowSchema = z
     status: EventStatusSchema.optional(),
     country: CountryCodeSchema.nullable().optional(),
     admin1: z.string().nullable().optional(),
+    admin3: z.string().nullable().optional(),
     reporter: ActorSummarySchema.optional().describe(
       'With group_by=reporter: an event counts under each of its reporters',
     ),

@@ -24,6 +24,7 @@ export const ACLED_COLUMNS = [
   'country',
   'admin1',
   'admin2',
+  'admin3',
   'location',
   'latitude',
   'longitude',

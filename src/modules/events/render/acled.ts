@@ -85,6 +85,7 @@ export function acledCsvRecord(event: Event, types: AcledTypes): string {
     country: country.name,
     admin1: location.admin1,
     admin2: location.admin2,
+    admin3: location.admin3,
     location: location.name,
     latitude: location.lat,
     longitude: location.lon,

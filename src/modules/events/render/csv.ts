@@ -104,6 +104,7 @@ const CSV_CELLS = [
   ['location_name', "csv_field(place ->> 'name')"],
   ['admin1', "csv_field(place ->> 'admin1')"],
   ['admin2', "csv_field(place ->> 'admin2')"],
+  ['admin3', "csv_field(place ->> 'admin3')"],
   ['country', "csv_field(place ->> 'country')"],
   ['lat', "csv_number(place -> 'lat')"],
   ['lon', "csv_number(place -> 'lon')"],

@@ -40,6 +40,7 @@ const EVENT_MEMBERS: Member[] = [
   column('location.name', 'location_name'),
   column('location.admin1', 'admin1'),
   column('location.admin2', 'admin2'),
+  column('location.admin3', 'admin3'),
   column('location.country', 'country'),
   column('location.lat', 'lat'),
   column('location.lon', 'lon'),
