@@ -1,11 +1,10 @@
 // Actor aliases and merge (API.md section 10): find-or-create by name also finds aliases, an
 // alias names one actor of a kind, and POST /v1/actors/{id}/merge joins two actors that turn
 // out to be one, moving every record that names the absorbed one, with history.
-import type supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
 import { readFeed as feed } from '../helpers/feed.js';
-import { eventBody, expectProblem, reportBody, unique } from '../helpers/fixtures.js';
+import { eventBody, expectProblem, reportBody, retried, unique } from '../helpers/fixtures.js';
 
 interface ActorJson {
   id: string;
@@ -48,18 +47,6 @@ const merge = (id: string, into: string, version: number | null) => {
   const request = t.http.post(`/v1/actors/${id}/merge`);
   return (version === null ? request : request.set('If-Match', `"${version}"`)).send({ into });
 };
-
-/**
- * Sends a write again after a 503, as a client honouring Retry-After would: on a saturated machine a
- * write may wait longer for a connection than the pool allows, and is then refused whole (nothing written).
- */
-async function retried(send: () => supertest.Test): Promise<supertest.Response> {
-  for (let attempt = 1; ; attempt++) {
-    const answer = await send();
-    if (answer.status !== 503 || attempt === 5) return answer;
-    await new Promise((resolve) => setTimeout(resolve, 1000 * Number(answer.headers['retry-after'] ?? 1)));
-  }
-}
 
 /** Every row that references an actor, by table: none may name a merged one. */
 async function referencesTo(actorId: string): Promise<Record<string, number>> {

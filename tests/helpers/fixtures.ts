@@ -151,3 +151,15 @@ export async function deriveAfterRawWrites(pool: pg.Pool, eventIds: string[]): P
   await pool.query(`${REFRESH_EVENTS} WHERE e.id = ANY($1::uuid[])`, [eventIds]);
   await rebuildStats(pool);
 }
+
+/**
+ * Sends a request again after a 503, as a client honouring Retry-After would: on a saturated machine a
+ * write may wait longer for a connection than the pool allows, and is then refused whole (nothing written).
+ */
+export async function retried(send: () => supertest.Test): Promise<supertest.Response> {
+  for (let attempt = 1; ; attempt++) {
+    const answer = await send();
+    if (answer.status !== 503 || attempt === 5) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 1000 * Number(answer.headers['retry-after'] ?? 1)));
+  }
+}

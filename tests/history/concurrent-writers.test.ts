@@ -8,7 +8,7 @@ import { buildApp } from '../../src/app.js';
 import { connectDatabase, type Database } from '../../src/db/client.js';
 import { readFeed, type Change } from '../helpers/feed.js';
 import { startTestApp, type TestApp } from '../helpers/test-app.js';
-import { eventBody, reportBody, unique } from '../helpers/fixtures.js';
+import { eventBody, reportBody, retried, unique } from '../helpers/fixtures.js';
 
 const WRITERS = 20;
 const ROUNDS = 3;
@@ -31,41 +31,54 @@ afterAll(async () => {
   await t.close();
 });
 
-/** One writer's rounds: create an event, edit it, add a report, edit that, and delete the event in the last round.
- * Actors come from a small shared pool, so writers also find-or-create the same actors at once. */
+/** A request sent again after a 503 (a writer that waited longer for a connection than the pool allows wrote nothing). */
+async function answered(send: () => supertest.Test, status: number): Promise<supertest.Response> {
+  const answer = await retried(send);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+  return answer;
+}
+
+/**
+ * One writer's rounds: create an event, edit it, add a report, edit that, and delete the event in the last round.
+ * Actors come from a small shared pool, so writers also find-or-create the same actors at once.
+ */
 async function writer(http: ReturnType<typeof supertest.agent>, n: number, run: string): Promise<number> {
   const actor = (k: number) => ({ name: `Concurrent actor ${run} ${k % 5}`, kind: 'group' });
   let writes = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    const created = await http
-      .post('/v1/events')
-      .send(eventBody({ title: `Writer ${n} round ${round} ${run}`, reports: [reportBody({ reporter: actor(n) })] }))
-      .expect(201);
+    const body = eventBody({
+      title: `Writer ${n} round ${round} ${run}`,
+      reports: [reportBody({ reporter: actor(n) })],
+    });
+    const created = await answered(() => http.post('/v1/events').send(body), 201);
     const id = created.body.id as string;
-    const patched = await http
-      .patch(`/v1/events/${id}`)
-      .set('if-match', created.headers.etag as string)
-      .send({ title: `Writer ${n} round ${round} edited ${run}` })
-      .expect(200);
-    const report = await http
-      .post(`/v1/events/${id}/reports`)
-      .send(reportBody({ reporter: actor(n + 1), via: [actor(n + 2)] }))
-      .expect(201);
-    await http
-      .patch(`/v1/reports/${report.body.id}`)
-      .set('if-match', report.headers.etag as string)
-      .send({ quote: `Quote ${n} ${round}` })
-      .expect(200);
+    const patched = await answered(
+      () =>
+        http
+          .patch(`/v1/events/${id}`)
+          .set('if-match', created.headers.etag as string)
+          .send({ title: `Writer ${n} round ${round} edited ${run}` }),
+      200,
+    );
+    const report = await answered(
+      () => http.post(`/v1/events/${id}/reports`).send(reportBody({ reporter: actor(n + 1), via: [actor(n + 2)] })),
+      201,
+    );
+    await answered(
+      () =>
+        http
+          .patch(`/v1/reports/${report.body.id}`)
+          .set('if-match', report.headers.etag as string)
+          .send({ quote: `Quote ${n} ${round}` }),
+      200,
+    );
     writes += 4;
     if (round === ROUNDS - 1) {
-      const current = await http.get(`/v1/events/${id}`).expect(200);
+      const current = await answered(() => http.get(`/v1/events/${id}`), 200);
       expect(Number(JSON.parse(patched.headers.etag as string))).toBeLessThan(
         Number(JSON.parse(current.headers.etag as string)),
       );
-      await http
-        .delete(`/v1/events/${id}`)
-        .set('if-match', current.headers.etag as string)
-        .expect(204);
+      await answered(() => http.delete(`/v1/events/${id}`).set('if-match', current.headers.etag as string), 204);
       writes += 1;
     }
   }
@@ -84,7 +97,8 @@ describe('the change feed with 20 concurrent writers on two instances', () => {
     const follow = (async () => {
       let cursor = start;
       while (writing) {
-        const page = await instances[polls++ % 2]!.get('/v1/changes').query({ since: cursor, limit: 50 }).expect(200);
+        const instance = instances[polls++ % 2]!;
+        const page = await answered(() => instance.get('/v1/changes').query({ since: cursor, limit: 50 }), 200);
         followed.push(...(page.body.data as Change[]));
         cursor = page.body.next_cursor as string;
         if (page.body.data.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -92,9 +106,10 @@ describe('the change feed with 20 concurrent writers on two instances', () => {
       return cursor;
     })();
 
-    const writes = await Promise.all(Array.from({ length: WRITERS }, (_, n) => writer(instances[n % 2]!, n, run)));
-    writing = false;
-    const lastCursor = await follow;
+    const writers = Promise.all(Array.from({ length: WRITERS }, (_, n) => writer(instances[n % 2]!, n, run))).finally(
+      () => (writing = false),
+    );
+    const [writes, lastCursor] = await Promise.all([writers, follow]);
     followed.push(...(await readFeed(t.http, lastCursor)).changes);
 
     // What the database holds is what a reader starting afresh now reads.
