@@ -13,7 +13,8 @@ import { createKey, listKeys, revokeKey, ROLES, toKeyInfo, type Role } from '../
 import { KeyNameSchema } from '../modules/keys/schemas.js';
 
 const USAGE =
-  'usage: npm run keys -- (or node dist/cli/keys.js) create --name NAME --role reader|editor|admin | list | revoke --name NAME';
+  'usage: npm run keys -- (or node dist/cli/keys.js) create --name NAME --role reader|editor|admin | list | revoke ' +
+  '--name NAME';
 /** Who a change made from the command line is attributed to. */
 const CLI_AUTHOR = 'keys-cli';
 

@@ -140,8 +140,8 @@ async function applyPending(
   if (failed.length > 0) {
     throw new MigrationError(
       `Failed migration(s) recorded in _prisma_migrations: ${failed.map((row) => row.migration_name).join(', ')}. ` +
-        'Repair the database by hand, then mark the migration rolled back (prisma migrate resolve --rolled-back NAME) ' +
-        'or applied (--applied NAME) before migrating again.',
+        'Repair the database by hand, then mark the migration rolled back (prisma migrate resolve --rolled-back ' +
+        'NAME) or applied (--applied NAME) before migrating again.',
     );
   }
 

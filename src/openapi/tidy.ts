@@ -150,7 +150,8 @@ const RETRY_HEADERS = {
   },
   RateLimit: {
     description:
-      'Where the caller stands in its window: `limit=N, remaining=N, reset=SECONDS` (IETF draft-ietf-httpapi-ratelimit-headers)',
+      'Where the caller stands in its window: `limit=N, remaining=N, reset=SECONDS` (IETF ' +
+      'draft-ietf-httpapi-ratelimit-headers)',
     schema: { type: 'string' },
   },
   RateLimitPolicy: {

@@ -90,7 +90,8 @@ async function claim(tx: Transaction, claim: IdempotencyClaim): Promise<WriteRes
   if (first.fingerprint !== claim.fingerprint) {
     throw new ApiError(
       'rule-violation',
-      'This Idempotency-Key was first used with another request (method, path or body); use a new key for a new request.',
+      'This Idempotency-Key was first used with another request (method, path or body); use a new key for a new ' +
+        'request.',
     );
   }
   return { status: first.status, headers: first.headers, body: first.body };

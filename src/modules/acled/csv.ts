@@ -15,7 +15,10 @@ export async function* csvRecords(chunks: AsyncIterable<string | Uint8Array>): A
   const decoder = new TextDecoder('utf-8');
   let fields: string[] = [];
   let field = '';
-  /** start: nothing of the field read yet; plain/quoted: inside one; closed: after its closing quote (or a quote, if "" follows). */
+  /**
+   * start: nothing of the field read yet; plain/quoted: inside one; closed: after its closing quote (or a quote, if ""
+   * follows).
+   */
   let state: 'start' | 'plain' | 'quoted' | 'closed' = 'start';
   let line = 1;
   let recordLine = 1;

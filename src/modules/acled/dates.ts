@@ -30,7 +30,9 @@ function monthNumber(name: string): number {
   return match + 1;
 }
 
-/** A year of two digits as spreadsheets read it: 00-29 are 2000-2029, 30-99 are 1930-1999 (ACLED's data start in 1997). */
+/**
+ * A year of two digits as spreadsheets read it: 00-29 are 2000-2029, 30-99 are 1930-1999 (ACLED's data start in 1997).
+ */
 const fullYear = (digits: string): number =>
   digits.length === 4 ? Number(digits) : Number(digits) < 30 ? 2000 + Number(digits) : 1900 + Number(digits);
 
@@ -73,7 +75,8 @@ export function parseAcledDate(text: string): ParsedDate {
   if (named >= 0) {
     month = monthNumber(tokens[named]!);
     const numbers = tokens.filter((_, index) => index !== named);
-    // "5 August 2024", "5-Aug-24" (name in the middle) and "August 5, 2024" (name first): the day comes before the year.
+    // "5 August 2024", "5-Aug-24" (name in the middle) and "August 5, 2024" (name first): the day comes before the
+    // year.
     if (month === 0 || named === 2 || !numbers.every((token) => /^\d+$/.test(token))) return unreadable;
     [day, year] = numbers as [string, string];
   } else {

@@ -1,11 +1,10 @@
-// The ACLED import reader: each event of an ACLED CSV export becomes the body of a
-// POST /v1/events (EventInputSchema) with external_ids.acled = event_id_cnty and one
-// report per source, mapped through the codebook (events/render/acled-codebook.ts). Columns are found by name, in any order;
-// columns it does not use are ignored, so every layout since 2019 reads alike (with or without
-// data_id, event_id_no_cnty, iso3; disorder_type, civilian_targeting, tags). In ACLED's
-// one-row-per-side ("monadic") layout, which has no actor2 column, the rows of one event are
-// merged into one body. Rows it cannot read come back as errors naming their column, at the
-// CSV line where the row starts (the header is line 1).
+// The ACLED import reader: each event of an ACLED CSV export becomes the body of a POST /v1/events (EventInputSchema)
+// with external_ids.acled = event_id_cnty and one report per source, mapped through the codebook
+// (events/render/acled-codebook.ts). Columns are found by name, in any order; columns it does not use are ignored, so
+// every layout since 2019 reads alike (with or without data_id, event_id_no_cnty, iso3; disorder_type,
+// civilian_targeting, tags). In ACLED's one-row-per-side ("monadic") layout, which has no actor2 column, the rows of
+// one event are merged into one body. Rows it cannot read come back as errors naming their column, at the CSV line
+// where the row starts (the header is line 1).
 import {
   ACLED_TAG_COLUMNS,
   acledTag,
@@ -35,7 +34,9 @@ export { parseAcledDate };
 
 type ImportError = { path: string; message: string };
 
-/** Columns every ACLED export has and an event cannot do without: its id, date and sources (an event needs a report). */
+/**
+ * Columns every ACLED export has and an event cannot do without: its id, date and sources (an event needs a report).
+ */
 export const REQUIRED_COLUMNS = ['event_id_cnty', 'event_date', 'source'] as const;
 
 /** A number from a cell, within bounds; undefined when the cell is empty, NaN when it is not a number in range. */
@@ -57,7 +58,9 @@ interface Row {
   id: string;
   /** The event's fields but participants, reports, tags and title. */
   body: Record<string, unknown>;
-  /** The actors of each side the row gives (actor1 with assoc_actor_1, then actor2 with assoc_actor_2), primary first. */
+  /**
+   * The actors of each side the row gives (actor1 with assoc_actor_1, then actor2 with assoc_actor_2), primary first.
+   */
   sides: string[][];
   sources: string[];
   tags: string[];
@@ -278,7 +281,10 @@ export async function* acledRecords(
   /** Each actor name's kind, decided once (see kindsOf) by normalised name. */
   const kinds = new Map<string, string>();
   const kindOf = (name: string) => kinds.get(normaliseName(name)) ?? actorKindOf(name);
-  /** Decides the kinds of names not met before: an existing actor's kind, the one the name gives if one has it, else the oldest's. */
+  /**
+   * Decides the kinds of names not met before: an existing actor's kind, the one the name gives if one has it, else the
+   * oldest's.
+   */
   const kindsOf = async (names: string[]) => {
     const fresh = [...new Set(names.filter((name) => !kinds.has(normaliseName(name))))];
     if (fresh.length === 0) return;

@@ -65,7 +65,10 @@ function readRows(data: Buffer, at: number, fields: number): { rows: CopyRow[] |
   return { rows, next: at };
 }
 
-/** Where the rows of binary COPY output start: after the signature, flags (int32) and the header extension; null if `data` is shorter. */
+/**
+ * Where the rows of binary COPY output start: after the signature, flags (int32) and the header extension; null if
+ * `data` is shorter.
+ */
 function rowsStart(data: Buffer): number | null {
   const headerLength = data.length >= 19 ? 19 + data.readInt32BE(15) : Infinity;
   return data.length < headerLength ? null : headerLength;

@@ -54,15 +54,18 @@ export const FieldsParamSchema = commaList(
   z.enum(EVENT_FIELD_PATHS),
   'Sparse fieldset: only these members of each event are sent, as dotted paths into Event (`occurred.start`, ' +
     '`location.lat`). `id` is always sent, asked for or not. Nested objects keep their nesting; a path to an object ' +
-    '(`location`) sends it whole, and so does a path to an array (`reports`) or to `external_ids`: paths into their items ' +
-    '(`reports.stance`) are a 400. For GeoJSON it selects the Feature properties (the geometry is always there). An unknown ' +
-    'path is a 400 naming it, with the valid ones. The Event schema lists every member an event may have; with fields, only ' +
-    'those selected are present',
+    '(`location`) sends it whole, and so does a path to an array (`reports`) or to `external_ids`: paths into their ' +
+    'items (`reports.stance`) are a 400. For GeoJSON it selects the Feature properties (the geometry is always ' +
+    'there). An unknown path is a 400 naming it, with the valid ones. The Event schema lists every member an event ' +
+    'may have; with fields, only those selected are present',
   'paths separated by commas',
   hintFor,
 );
 
-/** A validated selection of event members, canonical: the same selection asked in another order or form has the same paths (and ETag). */
+/**
+ * A validated selection of event members, canonical: the same selection asked in another order or form has the same
+ * paths (and ETag).
+ */
 export interface FieldSelection {
   /** The paths kept, in the order of the event JSON, with id, without paths inside one selected whole. */
   paths: string[];
@@ -118,7 +121,9 @@ function rowValue(path: string): string | undefined {
   return `jsonb_build_object(${values.map(([key, value]) => `${keyLiteral(key)}, ${value}`).join(', ')})`;
 }
 
-/** jsonb_build_object of the members of `tree`, from the row where it can (`row`), else from the parsed text `source`. */
+/**
+ * jsonb_build_object of the members of `tree`, from the row where it can (`row`), else from the parsed text `source`.
+ */
 function buildObject(tree: Tree, source: string, row: boolean, prefix: string, used: { text: boolean }): string {
   const members = [...tree].map(([key, sub]) => {
     const path = `${prefix}${key}`;

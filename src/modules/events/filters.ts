@@ -59,7 +59,8 @@ const ExternalIdFilter = z
 
 export const EventFilterFields = {
   include_deleted: QueryBoolean.optional().describe(
-    'true also lists deleted (and merged) events, with their deleted_at set (editors only: 403 otherwise); they are left out otherwise',
+    'true also lists deleted (and merged) events, with their deleted_at set (editors only: 403 otherwise); they are ' +
+      'left out otherwise',
   ),
   // Not an enum: the vocabulary is stored and admins extend it, so the handlers check the codes (assertKnownTypes).
   type: commaList(
@@ -208,7 +209,10 @@ function inBoxes(boxes: Box[], p: SqlParams): string {
   return tests.length === 1 ? tests[0]! : `(${tests.join(' OR ')})`;
 }
 
-/** Boxes covering every point within `km` of (lat, lon): wider in longitude away from the equator, split at the antimeridian. */
+/**
+ * Boxes covering every point within `km` of (lat, lon): wider in longitude away from the equator, split at the
+ * antimeridian.
+ */
 export function boxesAround(lat: number, lon: number, km: number): Box[] {
   const latBand = (km / EARTH_RADIUS_KM) * (180 / Math.PI);
   const minLat = Math.max(-90, lat - latBand);

@@ -32,7 +32,8 @@ const ListFields = {
     ),
   cursor: CursorParamSchema,
   bom: QueryBoolean.optional().describe(
-    'true starts a CSV export (csv, acled-csv) with the UTF-8 byte-order mark, so spreadsheets such as Excel read its ' +
+    'true starts a CSV export (csv, acled-csv) with the UTF-8 byte-order mark, so spreadsheets such as Excel read ' +
+      'its ' +
       'non-ASCII text right; a 400 with any other format',
   ),
 };
@@ -52,7 +53,8 @@ export const EventListQuerySchema = z
       .enum(EVENT_FORMATS)
       .optional()
       .describe(
-        'Representation, instead of the Accept header: json, csv, ndjson, geojson, or acled-csv (text/csv in the columns of ' +
+        'Representation, instead of the Accept header: json, csv, ndjson, geojson, or acled-csv (text/csv in the ' +
+          'columns of ' +
           "ACLED's codebook, see docs/acled.md; only by this parameter, since text/csv in Accept means csv)",
       ),
   })
@@ -63,7 +65,10 @@ export type EventListQuery = z.output<typeof EventListQuerySchema>;
 /** The query string of the CSV export operations (GET /v1/events.csv, ...): a list's, the format being in the path. */
 export const EventExportQuerySchema = z.strictObject(ListFields).superRefine(refineList);
 
-/** The query string of the NDJSON and GeoJSON export operations: an export's, with a sparse fieldset (a CSV's columns are fixed). */
+/**
+ * The query string of the NDJSON and GeoJSON export operations: an export's, with a sparse fieldset (a CSV's columns
+ * are fixed).
+ */
 export const EventFieldsExportQuerySchema = z
   .strictObject({ ...ListFields, fields: FieldsParamSchema.optional() })
   .superRefine(refineList);

@@ -89,7 +89,9 @@ export const STALE_EVENT = [
   STALE_FIGURES,
 ].join('\n  OR ');
 
-/** An UPDATE that sets the status the evidence gives to the events `e` (its caller's WHERE clause) whose status it owns. */
+/**
+ * An UPDATE that sets the status the evidence gives to the events `e` (its caller's WHERE clause) whose status it owns.
+ */
 export const DERIVE_STATUS = `UPDATE events e SET status = ${DERIVED_STATUS}`;
 
 /**

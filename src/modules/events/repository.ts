@@ -142,7 +142,9 @@ export interface EventPageRequest {
 const featureOf = (json: string) =>
   `'{"type":"Feature","id":"' || e.id || '","geometry":{"type":"Point","coordinates":[' || e.lon || ',' || e.lat || ']},"properties":' || ${json} || '}'`;
 
-/** The event JSON `json`, or with fields= its selected members (a separate branch: without, the SQL is the same text). */
+/**
+ * The event JSON `json`, or with fields= its selected members (a separate branch: without, the SQL is the same text).
+ */
 const jsonOf = (request: EventPageRequest, json: string) =>
   request.fields ? projectedJson(json, request.fields) : json;
 
@@ -222,7 +224,10 @@ export function eventExportSql(request: Omit<EventPageRequest, 'limit'>): { text
   return { text, values: p.values };
 }
 
-/** Builds the texts of the page's rows that have none stored yet (events loaded in bulk, or whose rendering a migration reset). */
+/**
+ * Builds the texts of the page's rows that have none stored yet (events loaded in bulk, or whose rendering a migration
+ * reset).
+ */
 async function fillMissing(pool: pg.Pool, request: EventPageRequest, rows: CopyRow[]): Promise<Buffer[]> {
   const missing = rows.filter((row) => row[2] === null).map((row) => String(row[0]));
   const built = new Map<string, Buffer>();

@@ -265,7 +265,10 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
     }
   }
 
-  /** An export in `chosen` format: streamed whole (in an export slot), or one page with a Link to the next when `limit` is given. */
+  /**
+   * An export in `chosen` format: streamed whole (in an export slot), or one page with a Link to the next when `limit`
+   * is given.
+   */
   async function sendExport(
     request: FastifyRequest,
     reply: FastifyReply,
@@ -309,7 +312,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
     // An export of everything holds a connection of the export pool while it streams: it needs one of the export slots.
     let release = () => {};
     if (limit === undefined) {
-      // HEAD gets the headers alone: Fastify never reads a HEAD's stream, which would hold its connection and slot for good.
+      // HEAD gets the headers alone: Fastify never reads a HEAD's stream, which would hold its connection and slot for
+      // good.
       if (request.method === 'HEAD') return reply.type(exporter.contentType).send(undefined);
       release = admit(request, db.exports, 'exports of everything', 5);
       try {
@@ -323,8 +327,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
       linkNext(request, reply, page.nextCursor, publicUrl);
       rows = Readable.from([page.items]);
     }
-    // A streamed export drops a client that reads too slowly for too long, freeing its slot.
-    // A caller without a key gets it at a capped rate, so that an anonymous crowd's exports cost a trickle of CPU, not a core each.
+    // A streamed export drops a client that reads too slowly for too long, freeing its slot. A caller without a key
+    // gets it at a capped rate, so that an anonymous crowd's exports cost a trickle of CPU, not a core each.
     const cap = request.principal ? 0 : (exportClients.anonymousBytesPerSecond ?? 0);
     const stages =
       limit === undefined
@@ -345,29 +349,45 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
       tags: ['events'],
       summary: 'List, filter and export events',
       description: [
-        'Events with their live reports, newest occurrence first by default. Filters combine with AND; commas inside one mean OR.',
-        'The report filters (reporter, via, document, stance, min_reliability) must all hold for one and the same report:',
+        'Events with their live reports, newest occurrence first by default. Filters combine with AND; commas inside ' +
+          'one mean OR.',
+        'The report filters (reporter, via, document, stance, min_reliability) must all hold for one and the same ' +
+          'report:',
         '`reporter=X&stance=denies` finds events that X denies.',
         '',
-        'Keyset pagination: pass `next_cursor` back as `cursor` with the same query (the Link header carries it); a cursor stays valid while data changes.',
+        'Keyset pagination: pass `next_cursor` back as `cursor` with the same query (the Link header carries it); a ' +
+          'cursor stays valid while data changes.',
         '',
-        'Formats, by `format=` or the Accept header: JSON (default), CSV (one row per event), NDJSON, GeoJSON (events with coordinates).',
-        "`format=acled-csv` is CSV in ACLED's codebook columns (event_id_cnty, event_date, ..., timestamp): types, precisions, actors, " +
-          'sources and fatalities mapped as docs/acled.md describes; `npm run import -- --format acled FILE` reads it back.',
-        'An export without `limit` streams every matching event; with `limit` it is one page, with a Link header to the next.',
-        '`fields` (a sparse fieldset) sends only the members of each event it names, `id` always among them: in JSON, NDJSON and the',
+        'Formats, by `format=` or the Accept header: JSON (default), CSV (one row per event), NDJSON, GeoJSON ' +
+          '(events with coordinates).',
+        "`format=acled-csv` is CSV in ACLED's codebook columns (event_id_cnty, event_date, ..., timestamp): types, " +
+          'precisions, actors, ' +
+          'sources and fatalities mapped as docs/acled.md describes; `npm run import -- --format acled FILE` reads ' +
+          'it back.',
+        'An export without `limit` streams every matching event; with `limit` it is one page, with a Link header to ' +
+          'the next.',
+        '`fields` (a sparse fieldset) sends only the members of each event it names, `id` always among them: in ' +
+          'JSON, NDJSON and the',
         "GeoJSON Features' properties; the CSV formats have fixed columns and refuse it (400).",
-        "In both CSVs a text cell that a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR, or a fullwidth =, +, - or @) gets a leading single quote (OWASP's CSV-injection advice); numeric columns keep their sign, and the ACLED import drops the quote.",
+        'In both CSVs a text cell that a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a ' +
+          "CR, or a fullwidth =, +, - or @) gets a leading single quote (OWASP's CSV-injection advice); numeric " +
+          'columns keep their sign, and the ACLED import drops the quote.',
         'The same exports have operations of their own, each answering its one media type (for generated clients):',
         '`/v1/events.csv`, `/v1/events.ndjson`, `/v1/events.geojson` and `/v1/events.acled.csv`.',
         '',
-        'A server streams a limited number of exports of everything at once (EXPORT_MAX_CONCURRENT), and one caller (an API key, or an',
-        'address without one) a share of them (EXPORT_MAX_PER_CLIENT); it drops an export whose client reads too slowly for too long.',
-        'Full-text `q` and `count=true` are expensive reads, which run in slots of their own the same way (EXPENSIVE_MAX_CONCURRENT,',
-        'EXPENSIVE_MAX_PER_CLIENT). Beyond its share a caller gets 429, beyond the instance 503, both at once and with Retry-After.',
-        'Callers without an API key share fewer of both kinds together (ANONYMOUS_HEAVY_MAX_CONCURRENT; beyond, 503), and may get a',
+        'A server streams a limited number of exports of everything at once (EXPORT_MAX_CONCURRENT), and one caller ' +
+          '(an API key, or an',
+        'address without one) a share of them (EXPORT_MAX_PER_CLIENT); it drops an export whose client reads too ' +
+          'slowly for too long.',
+        'Full-text `q` and `count=true` are expensive reads, which run in slots of their own the same way ' +
+          '(EXPENSIVE_MAX_CONCURRENT,',
+        'EXPENSIVE_MAX_PER_CLIENT). Beyond its share a caller gets 429, beyond the instance 503, both at once and ' +
+          'with Retry-After.',
+        'Callers without an API key share fewer of both kinds together (ANONYMOUS_HEAVY_MAX_CONCURRENT; beyond, ' +
+          '503), and may get a',
         'whole export at a capped rate (EXPORT_ANONYMOUS_BYTES_PER_SECOND); a key lifts both.',
-        'A query that runs longer than the server allows answers 503 `/problems/query-timeout`: narrow the filters, or ask for pages.',
+        'A query that runs longer than the server allows answers 503 `/problems/query-timeout`: narrow the filters, ' +
+          'or ask for pages.',
       ].join('\n'),
       querystring: EventListQuerySchema,
       response: {
@@ -411,7 +431,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
         summary,
         description: [
           `The events GET /v1/events?format=${format} exports, with the same filters, sort and paging: without \`limit\` every`,
-          'matching event, streamed (in one of the export slots: 503 with Retry-After when all are taken); with `limit` one page,',
+          'matching event, streamed (in one of the export slots: 503 with Retry-After when all are taken); with ' +
+            '`limit` one page,',
           'with a Link header to the next.',
         ].join('\n'),
         // fields= is declared where it applies (NDJSON, GeoJSON): a CSV's columns are fixed, and it is a 400 there.
@@ -446,10 +467,11 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
       tags: ['events'],
       summary: 'Create an event with its reports',
       description:
-        'Creates an event with at least one report (422 otherwise), its participants, figures, tags and relations, in one transaction. ' +
-        'Actors are found by kind and normalised name or created; documents are found by URL or created. ' +
-        'A figure may give `value` with a qualifier instead of low/best/high. An unknown event type is a 400 listing the known codes. ' +
-        '`external_ids` name the event in other systems; 409 (with `existing_id`) when another event has one of them already.\n\n' +
+        'Creates an event with at least one report (422 otherwise), its participants, figures, tags and relations, ' +
+        'in one transaction. Actors are found by kind and normalised name or created; documents are found by URL or ' +
+        'created. A figure may give `value` with a qualifier instead of low/best/high. An unknown event type is a ' +
+        '400 listing the known codes. `external_ids` name the event in other systems; 409 (with `existing_id`) when ' +
+        'another event has one of them already.\n\n' +
         IDEMPOTENCY_TEXT,
       headers: IdempotencyHeadersSchema,
       body: EventInputSchema,
@@ -472,12 +494,12 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
       tags: ['events'],
       summary: 'Get one event with its reports',
       description:
-        'The ETag is the version; send it in If-None-Match to get 304 when unchanged. A deleted event answers 410 with its tombstone ' +
-        '(merged_into names the survivor of a merge). With `fields`, only the members selected (and id); the ETag then names the ' +
-        'selection too (`"<version>-<tag>"`), so two selections never share one, and it is accepted as If-Match for that version. ' +
-        'With `as_of`, the event as it stood at that time, from its revisions: ' +
-        '404 if it did not exist yet, 410 if it was deleted by then. The past states of an event deleted since are for editors: ' +
-        'others get its 410 tombstone.',
+        'The ETag is the version; send it in If-None-Match to get 304 when unchanged. A deleted event answers 410 ' +
+        'with its tombstone (merged_into names the survivor of a merge). With `fields`, only the members selected ' +
+        '(and id); the ETag then names the selection too (`"<version>-<tag>"`), so two selections never share one, ' +
+        'and it is accepted as If-Match for that version. With `as_of`, the event as it stood at that time, from its ' +
+        'revisions: 404 if it did not exist yet, 410 if it was deleted by then. The past states of an event deleted ' +
+        'since are for editors: others get its 410 tombstone.',
       params: IdParamsSchema,
       querystring: EventGetQuerySchema,
       response: { 200: EventSchema, 304: z.undefined().describe('Not modified'), ...problemResponses(400, 404, 410) },
@@ -526,10 +548,10 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
       tags: ['events'],
       summary: 'Edit an event (JSON merge patch)',
       description:
-        'A JSON merge patch (RFC 7396), as application/merge-patch+json or application/json. Needs If-Match with the ETag read ' +
-        '(428 without, 412 with the current version when another change came first). Answers the new event and its ETag; ' +
-        'every accepted PATCH is a new version and revision, whose changed_fields may be empty when it changed nothing. ' +
-        '409 (with `existing_id`) when another event has one of the new external ids.',
+        'A JSON merge patch (RFC 7396), as application/merge-patch+json or application/json. Needs If-Match with the ' +
+        'ETag read (428 without, 412 with the current version when another change came first). Answers the new event ' +
+        'and its ETag; every accepted PATCH is a new version and revision, whose changed_fields may be empty when it ' +
+        'changed nothing. 409 (with `existing_id`) when another event has one of the new external ids.',
       params: IdParamsSchema,
       consumes: MERGE_PATCH_TYPES,
       headers: IfMatchHeadersSchema,
@@ -548,8 +570,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
       tags: ['events'],
       summary: 'Delete an event (soft)',
       description:
-        'Marks the event deleted with an optional reason; nothing is removed. It then answers 410 with its tombstone, leaves the ' +
-        'lists (unless include_deleted=true) and keeps its revisions. Needs If-Match.',
+        'Marks the event deleted with an optional reason; nothing is removed. It then answers 410 with its ' +
+        'tombstone, leaves the lists (unless include_deleted=true) and keeps its revisions. Needs If-Match.',
       params: IdParamsSchema,
       headers: IfMatchHeadersSchema,
       body: DeleteBodySchema,
@@ -573,8 +595,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
       tags: ['events'],
       summary: 'Relate an event to another',
       description:
-        "Adds a relation from this event to another live event: a change to this event, so it needs this event's If-Match. " +
-        'Answers the event with its new ETag; 409 when the relation exists already.\n\n' +
+        "Adds a relation from this event to another live event: a change to this event, so it needs this event's " +
+        'If-Match. Answers the event with its new ETag; 409 when the relation exists already.\n\n' +
         IDEMPOTENCY_TEXT,
       params: IdParamsSchema,
       headers: IfMatchHeadersSchema.extend(IdempotencyHeadersSchema.shape),
@@ -600,7 +622,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
       tags: ['events'],
       summary: 'Remove a relation',
       description:
-        "Removes the relation of this kind to event_id. Needs this event's If-Match; answers the event with its new ETag.",
+        "Removes the relation of this kind to event_id. Needs this event's If-Match; answers the event with its new " +
+        'ETag.',
       params: RelationParamsSchema,
       headers: IfMatchHeadersSchema,
       response: { 200: EventSchema, ...problemResponses(400, 404, 410, 412, 428) },
@@ -623,10 +646,10 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
       tags: ['events'],
       summary: 'Merge a duplicate into another event',
       description:
-        'This event is a duplicate of `into`: its live reports, participants, tags and relations move to `into` (and its external ' +
-        'ids, for the sources `into` has none of), and it is ' +
-        'deleted with merged_into set, so its GET answers 410 naming the survivor. A write to this event: it needs its If-Match. ' +
-        'Both changes are revisions and appear in the change feed. Answers the surviving event.\n\n' +
+        'This event is a duplicate of `into`: its live reports, participants, tags and relations move to `into` (and ' +
+        'its external ids, for the sources `into` has none of), and it is deleted with merged_into set, so its GET ' +
+        'answers 410 naming the survivor. A write to this event: it needs its If-Match. Both changes are revisions ' +
+        'and appear in the change feed. Answers the surviving event.\n\n' +
         IDEMPOTENCY_TEXT,
       params: IdParamsSchema,
       headers: IfMatchHeadersSchema.extend(IdempotencyHeadersSchema.shape),
@@ -680,8 +703,8 @@ export const eventRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (
       tags: ['reports'],
       summary: 'Add a report to an event',
       description:
-        'A new attribution of an existing event: another reporter, or the same one in another document. ' +
-        "Actors and documents are given by id, or by name/URL to find or create them. The event's version grows by one " +
+        'A new attribution of an existing event: another reporter, or the same one in another document. Actors and ' +
+        "documents are given by id, or by name/URL to find or create them. The event's version grows by one " +
         "(If-Match with the event's ETag is optional here: when sent, a stale one is a 412).\n\n" +
         IDEMPOTENCY_TEXT,
       params: IdParamsSchema,

@@ -13,8 +13,8 @@ export const EventStatusSchema = z
   .meta({
     id: 'EventStatus',
     description:
-      'reported: one source; corroborated: two or more independent reports; confirmed: accepted by the responsible party or verified; ' +
-      'contested; discounted; retracted',
+      'reported: one source; corroborated: two or more independent reports; confirmed: accepted by the responsible ' +
+      'party or verified; contested; discounted; retracted',
   });
 export const DatePrecisionSchema = z.enum(['day', 'week', 'month', 'year', 'range']).meta({ id: 'DatePrecision' });
 export const LocationPrecisionSchema = z
@@ -101,14 +101,15 @@ export const EventExternalIdsSchema = z
   .meta({
     id: 'EventExternalIds',
     description:
-      'Identifiers of the event in other systems, by source: { "acled": "NGA12345" }. Each (source, id) pair names one event ' +
-      'only (409 when another event has it), so data imported again finds the events it made. A deleted event keeps its ids.',
+      'Identifiers of the event in other systems, by source: { "acled": "NGA12345" }. Each (source, id) pair names ' +
+      'one event only (409 when another event has it), so data imported again finds the events it made. A deleted ' +
+      'event keeps its ids.',
     example: { acled: 'NGA12345' },
   });
 
 const STATUS_SOURCE_TEXT =
-  'Without a status, the reports decide it: reported, and corroborated from two unrelated reporters asserting the event on ' +
-  '(status_source evidence). A status given by an editor is kept whatever the reports (status_source editor)';
+  'Without a status, the reports decide it: reported, and corroborated from two unrelated reporters asserting the ' +
+  'event on (status_source evidence). A status given by an editor is kept whatever the reports (status_source editor)';
 
 export const EventInputSchema = z
   .strictObject({
@@ -138,7 +139,8 @@ export const EventInputSchema = z
   .meta({
     id: 'EventCreate',
     description:
-      'A new event with at least one report. Actors and documents are given by id, or by name/URL to find or create them.',
+      'A new event with at least one report. Actors and documents are given by id, or by name/URL to find or create ' +
+      'them.',
     example: {
       type: 'capture',
       title: 'North Korean soldier captured by Ukrainian special forces in Kursk region',
@@ -167,7 +169,10 @@ export const EventInputSchema = z
 
 export type EventInput = z.infer<typeof EventInputSchema>;
 
-/** A patch of the event's figures measure by measure: the editor's figures of a measure, or null to hand it back to the evidence. */
+/**
+ * A patch of the event's figures measure by measure: the editor's figures of a measure, or null to hand it back to the
+ * evidence.
+ */
 export const EventFiguresByMeasureSchema = z
   .partialRecord(MeasureSchema, z.array(FigureInputSchema).max(100).nullable())
   .superRefine((byMeasure, ctx) => {
@@ -181,7 +186,8 @@ export const EventFiguresByMeasureSchema = z
   .meta({
     id: 'EventFiguresByMeasure',
     description:
-      "The editor's figures of each measure named (each figure's measure is its key); null hands the measure back to the evidence",
+      "The editor's figures of each measure named (each figure's measure is its key); null hands the measure back to " +
+      'the evidence',
     example: { killed: [{ measure: 'killed', value: 300, qualifier: 'approximately' }], wounded: null },
   });
 
@@ -194,7 +200,8 @@ export const EventPatchSchema = z
     status: EventStatusSchema.nullable()
       .optional()
       .describe(
-        "A value is an editor's status and is kept; null hands the status back to the evidence (reported or corroborated)",
+        "A value is an editor's status and is kept; null hands the status back to the evidence (reported or " +
+          'corroborated)',
       ),
     occurred: z
       .strictObject({
@@ -224,9 +231,10 @@ export const EventPatchSchema = z
       .nullable()
       .optional()
       .describe(
-        "An array replaces the editor's figures: the measures it names become the editor's, every other measure goes back to " +
-          'the evidence (null or [] hands every measure back). An object by measure changes only the measures it names: ' +
-          '{ "killed": [...] } makes them the editor\'s, { "killed": null } hands killed back to the evidence',
+        "An array replaces the editor's figures: the measures it names become the editor's, every other measure goes " +
+          'back to ' +
+          'the evidence (null or [] hands every measure back). An object by measure changes only the measures it ' +
+          'names: { "killed": [...] } makes them the editor\'s, { "killed": null } hands killed back to the evidence',
       ),
     tags: z.array(TagSchema).max(50).optional().describe('Replaces the tags'),
     external_ids: z
@@ -237,8 +245,8 @@ export const EventPatchSchema = z
   .meta({
     id: 'EventPatch',
     description:
-      'A JSON merge patch (RFC 7396) of an event: fields left out stay as they are, null removes, objects merge, arrays are replaced. ' +
-      'Reports are changed through their own resource, relations through /relations.',
+      'A JSON merge patch (RFC 7396) of an event: fields left out stay as they are, null removes, objects merge, ' +
+      'arrays are replaced. Reports are changed through their own resource, relations through /relations.',
     example: {
       title: 'North Korean soldier captured in Kursk region',
       location: { admin2: 'Sudzha' },
@@ -271,7 +279,8 @@ export const EventSchema = z
       .int()
       .min(0)
       .describe(
-        'Unrelated reporters asserting the event: its asserting reports counted by the origin of their claim, the farthest actor ' +
+        'Unrelated reporters asserting the event: its asserting reports counted by the origin of their claim, the ' +
+          'farthest actor ' +
           'they cite (via), or the reporter itself; two outlets quoting the same agency count once',
       ),
     occurred: z.object({ start: z.iso.date(), end: z.iso.date(), precision: DatePrecisionSchema }),

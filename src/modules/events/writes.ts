@@ -302,7 +302,8 @@ export function eventRows(
  * deferred while writeEvents inserts those rows before the event row they belong to.
  */
 const EVENT_KEYS =
-  'reports_event_id_fkey, participants_event_id_fkey, figures_event_id_fkey, event_external_ids_event_id_fkey, event_relations_event_id_fkey';
+  'reports_event_id_fkey, participants_event_id_fkey, figures_event_id_fkey, event_external_ids_event_id_fkey, ' +
+  'event_relations_event_id_fkey';
 
 /**
  * The event rows writeEvents inserts, with every column the event's JSON shows (EVENT_COLUMNS), read by
@@ -491,7 +492,9 @@ export async function readEvent(tx: Transaction, id: string): Promise<{ json: st
   return row;
 }
 
-/** The new occurred interval and location of a patch, merged into the current ones (RFC 7396) and checked as a whole. */
+/**
+ * The new occurred interval and location of a patch, merged into the current ones (RFC 7396) and checked as a whole.
+ */
 function mergeWhenAndWhere(current: CurrentEvent, patch: EventPatch) {
   const violations: Violation[] = [];
   const occurred = {
@@ -528,7 +531,9 @@ function mergeWhenAndWhere(current: CurrentEvent, patch: EventPatch) {
 
 type CurrentEvent = NonNullable<Awaited<ReturnType<Transaction['event']['findUnique']>>>;
 
-/** Applies a JSON merge patch to a locked live event: objects merge, arrays (participants, figures, tags) are replaced. */
+/**
+ * Applies a JSON merge patch to a locked live event: objects merge, arrays (participants, figures, tags) are replaced.
+ */
 export async function patchEvent(unit: UnitOfWork, id: string, patch: EventPatch): Promise<void> {
   const { tx } = unit;
   const current = await tx.event.findUniqueOrThrow({ where: { id } });

@@ -16,7 +16,8 @@ const PROGRESS_MS = 1_000;
 export const STALE_AFTER_MS = 60_000;
 
 const STOPPED =
-  'the server running this import stopped before it ended; with atomic=false the batches written before were kept, and sending the file again skips the events that have external_ids';
+  'the server running this import stopped before it ended; with atomic=false the batches written before were kept, ' +
+  'and sending the file again skips the events that have external_ids';
 
 type Row = Awaited<ReturnType<Database['prisma']['importJob']['findUnique']>> & {};
 

@@ -32,8 +32,8 @@ export const indexRoutes: FastifyPluginAsyncZod<ModuleDeps> = async (app, { publ
       tags: ['operations'],
       summary: 'Where to start',
       description:
-        'Links to the API reference, the OpenAPI document, the events and the health checks, for someone who opens the ' +
-        "service's address. Public, with no rate limit.",
+        'Links to the API reference, the OpenAPI document, the events and the health checks, for someone who opens ' +
+        "the service's address. Public, with no rate limit.",
       response: { 200: IndexSchema, ...problemResponses(400, 408, 414, 431) },
     },
     handler: async (request) => {

@@ -143,7 +143,8 @@ function sources(
     columns.push('pa.actor_id AS actor');
     joins += ` CROSS JOIN LATERAL (SELECT DISTINCT p.actor_id FROM participants p WHERE p.event_id = m.event_id${role}) pa`;
   }
-  // Both aggregates read the matching rows: found once when finding them costs (joins), scanned twice when they are event_stats rows.
+  // Both aggregates read the matching rows: found once when finding them costs (joins), scanned twice when they are
+  // event_stats rows.
   const costly = joins !== '' || !onStatsAlone;
   return {
     materialized: costly,
@@ -227,7 +228,9 @@ export async function eventStats(pool: pg.Pool, query: EventStatsQuery): Promise
 
 export type ClaimRow = z.infer<typeof ClaimRowSchema>;
 
-/** Per reporter, role and stance: the reports on the matching events and the sums of their own figures of the measure. */
+/**
+ * Per reporter, role and stance: the reports on the matching events and the sums of their own figures of the measure.
+ */
 export async function claimStats(pool: pg.Pool, query: ClaimStatsQuery): Promise<ClaimRow[]> {
   const { measure, ...filters } = query;
   const p = new SqlParams();
@@ -341,7 +344,10 @@ export function fillPeriods(
 
 const STATUS_ORDER: readonly string[] = EventStatusSchema.options;
 
-/** The order of the query's ORDER BY for the keys other than the period: names for actors, enum order for status, nulls last. */
+/**
+ * The order of the query's ORDER BY for the keys other than the period: names for actors, enum order for status, nulls
+ * last.
+ */
 function compareSeries(a: EventStatsRow, b: EventStatsRow, keys: GroupKey[]): number {
   for (const key of keys) {
     const [x, y] = [a[key], b[key]];

@@ -49,7 +49,8 @@ export const EventStatsQuerySchema = z
       .optional()
       .describe('Length of a period with group_by=period: day, week (from Monday), month (default) or year'),
     fill: QueryBoolean.optional().describe(
-      'With group_by=period: true adds the periods without events, with zero counts, from occurred_from (or the first period found) to occurred_to (or the last), for every combination of the other keys found',
+      'With group_by=period: true adds the periods without events, with zero counts, from occurred_from (or the ' +
+        'first period found) to occurred_to (or the last), for every combination of the other keys found',
     ),
     measure: commaList(MeasureSchema, 'Measures whose figures are summed (default: every measure found)').optional(),
   })
@@ -62,7 +63,8 @@ export const EventStatsQuerySchema = z
       ctx.addIssue({ code: 'custom', path: ['interval'], message: 'interval needs group_by=period' });
     if (query.fill && !groups.includes('period'))
       ctx.addIssue({ code: 'custom', path: ['fill'], message: 'fill needs group_by=period' });
-    // Known from the query alone: refused here, before any query runs (fillPeriods checks the rest, with the series found).
+    // Known from the query alone: refused here, before any query runs (fillPeriods checks the rest, with the series
+    // found).
     if (
       query.fill &&
       query.occurred_from &&
@@ -86,7 +88,8 @@ export const FigureSumsSchema = z
   .meta({
     id: 'FigureSums',
     description:
-      'Sums of low, best and high, each with the number of contributions it adds up (a bound nobody gave is not counted as 0)',
+      'Sums of low, best and high, each with the number of contributions it adds up (a bound nobody gave is not ' +
+      'counted as 0)',
     example: { low: 1, best: 7, high: 3, low_n: 1, best_n: 2, high_n: 1 },
   });
 
@@ -109,7 +112,8 @@ export const EventStatsRowSchema = z
     figures: z
       .partialRecord(MeasureSchema, FigureSumsSchema)
       .describe(
-        "Per measure, the sums of the events' figures (an editor's or derived from the reports); a measure no event of the group has is absent",
+        "Per measure, the sums of the events' figures (an editor's or derived from the reports); a measure no event " +
+          'of the group has is absent',
       ),
   })
   .meta({ id: 'EventStatsRow', description: 'One group: its keys, its counts and its figure sums' });

@@ -7,7 +7,10 @@ import { createRequire } from 'node:module';
 import type { z } from 'zod';
 import type { DatePrecisionSchema, LocationPrecisionSchema, ParticipantRoleSchema } from '../schemas.js';
 
-/** ACLED's columns that the export writes, by ACLED's names and in the order of ACLED's own exports (a subset of its 31). */
+/**
+ * ACLED's columns that the export writes, by ACLED's names and in the order of ACLED's own exports (a subset of its
+ * 31).
+ */
 export const ACLED_COLUMNS = [
   'event_id_cnty',
   'event_date',

@@ -51,7 +51,10 @@ function side(event: Event, which: 1 | 2): { actor: string; associates: string }
   return { actor: all[0] ?? '', associates: all.slice(1).join(LIST_SEPARATOR) };
 }
 
-/** ACLED records the most conservative figure: the event's killed figures' low (an editor's or the evidence's) (else best), summed; 0 when none is stated. */
+/**
+ * ACLED records the most conservative figure: the event's killed figures' low (an editor's or the evidence's) (else
+ * best), summed; 0 when none is stated.
+ */
 function fatalities(event: Event): number {
   let total = 0;
   for (const figure of event.figures) if (figure.measure === 'killed') total += figure.low ?? figure.best ?? 0;
@@ -102,7 +105,10 @@ export function acledCsvRecord(event: Event, types: AcledTypes): string {
 
 export const ACLED_CSV_HEADER = `${ACLED_COLUMNS.join(',')}\r\n`;
 
-/** The export's Transform: the header (after a byte-order mark with `bom`), then a record per event. `types` is read from the vocabulary once per export. */
+/**
+ * The export's Transform: the header (after a byte-order mark with `bom`), then a record per event. `types` is read
+ * from the vocabulary once per export.
+ */
 export const toAcledCsv = (types: AcledTypes, bom = false) =>
   textTransform(
     (json) => acledCsvRecord(JSON.parse(json) as Event, types),
