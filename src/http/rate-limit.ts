@@ -36,6 +36,9 @@ export function postgresStore(pool: pg.Pool, options: { now?: () => number } = {
   const now = options.now ?? Date.now;
   let nextSweep = 0;
   let sweeping: Promise<void> | null = null;
+  // The window of a sweep that fell due while another ran: it runs when that one ends (skipped, it
+  // would wait for a hit a minute later, and the rows of an instance gone quiet would stay).
+  let dueAfter: number | null = null;
   async function sweep(current: number): Promise<void> {
     // A few batches at most: with more clients than that a minute, the next sweep goes on.
     for (let batch = 0; batch < 10; batch++) {
@@ -46,18 +49,27 @@ export function postgresStore(pool: pg.Pool, options: { now?: () => number } = {
       if ((deleted.rowCount ?? 0) < SWEEP_BATCH) return;
     }
   }
+  function startSweep(window: number): void {
+    // In the background: a failed sweep is retried a minute later, and never fails the request.
+    sweeping = sweep(window)
+      .catch(() => {})
+      .finally(() => {
+        sweeping = null;
+        if (dueAfter !== null) {
+          const next = dueAfter;
+          dueAfter = null;
+          startSweep(next);
+        }
+      });
+  }
   return {
     async hit(client) {
       const at = now();
       const { window, resetMs } = windowOf(at);
-      if (at >= nextSweep && !sweeping) {
+      if (at >= nextSweep) {
         nextSweep = at + WINDOW_MS;
-        // In the background: a failed sweep is retried a minute later, and never fails the request.
-        sweeping = sweep(window)
-          .catch(() => {})
-          .finally(() => {
-            sweeping = null;
-          });
+        if (sweeping) dueAfter = window;
+        else startSweep(window);
       }
       const result = await pool.query<{ count: number }>(
         `INSERT INTO rate_limits (key, "window", count) VALUES ($1, $2, 1)
@@ -70,6 +82,7 @@ export function postgresStore(pool: pg.Pool, options: { now?: () => number } = {
       return { count: result.rows[0]?.count ?? 1, resetMs };
     },
     async close() {
+      dueAfter = null;
       await sweeping;
     },
   };

@@ -126,6 +126,34 @@ describe('rate-limit rows in PostgreSQL', () => {
     // The current window's count is kept.
     expect((await store.hit('ip:192.0.2.3')).count).toBe(2);
   });
+
+  it('a sweep that falls due while the last one still runs is run after it, not skipped', async () => {
+    let now = Date.UTC(2031, 0, 1, 12, 0, 0);
+    const store = postgresStore(t.db.pool, { now: () => now });
+    stores.push(store);
+    const windowMs = 60_000;
+    // A row of a past window, held by another transaction: the first sweep waits on it.
+    await t.db.pool.query('INSERT INTO rate_limits (key, "window", count) VALUES ($1, $2, 1)', [
+      'ip:198.51.100.9',
+      Math.floor(now / windowMs) - 1,
+    ]);
+    const holder = await t.db.pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM rate_limits WHERE key = $1 FOR UPDATE', ['ip:198.51.100.9']);
+      const keys = ['ip:198.51.100.1', 'ip:198.51.100.2'];
+      for (const key of keys) await store.hit(key); // the first hit starts the sweep, which waits
+      now += 5 * windowMs;
+      await store.hit('ip:198.51.100.3'); // a sweep is due again while the first still waits
+      await holder.query('COMMIT');
+      const count = async () =>
+        (await t.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM rate_limits WHERE key = ANY($1)', [keys]))
+          .rows[0]!.n;
+      await expect.poll(count, { timeout: 5_000 }).toBe(0);
+    } finally {
+      holder.release();
+    }
+  });
 });
 
 describe('the Link header', () => {
