@@ -33,6 +33,7 @@ import { uuidv7 } from '../src/db/uuid.js';
 import { createKey, revokeKey } from '../src/modules/keys/repository.js';
 import { SERVICE_NODE_FLAGS } from '../scripts/service-flags.js';
 import { cpuSeconds } from './proc.js';
+import { httpRequest } from './http.js';
 import { waitUntilAnswering } from './wait.js';
 
 const { values: args } = parseArgs({
@@ -105,47 +106,16 @@ async function stopService(child: ChildProcess): Promise<void> {
 const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
 let authorization = '';
 
-interface Answer {
-  status: number;
-  etag: string | undefined;
-  body: string;
-}
-
-function send(method: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const payload = Buffer.from(JSON.stringify(body));
-    const request = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        agent,
-        timeout: 30_000,
-        headers: {
-          authorization,
-          'content-type': 'application/json',
-          'content-length': payload.length,
-          ...headers,
-        },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            etag: response.headers.etag,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error('no answer in 30 s')));
-    request.on('error', reject);
-    request.end(payload);
+/** Sends a JSON body with the editor key; answers the status, the ETag and the body. */
+async function send(method: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+  const payload = Buffer.from(JSON.stringify(body));
+  const answer = await httpRequest(port, agent, {
+    method,
+    path,
+    payload,
+    headers: { authorization, 'content-type': 'application/json', 'content-length': payload.length, ...headers },
   });
+  return { status: answer.status, etag: answer.headers.etag, body: answer.body };
 }
 
 // ---------------------------------------------------------------- request bodies
