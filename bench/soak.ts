@@ -27,6 +27,7 @@ import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { waitUntilAnswering } from './wait.js';
+import { httpRequest } from './http.js';
 import { connectDatabase } from '../src/db/client.js';
 import { createKey, revokeKey } from '../src/modules/keys/repository.js';
 import { cpuSeconds, memory } from './proc.js';
@@ -165,35 +166,15 @@ interface SendOptions {
   keyed?: boolean;
 }
 
-function send(method: string, path: string, options: SendOptions, started: number): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const payload = options.json === undefined ? undefined : Buffer.from(JSON.stringify(options.json));
-    const headers: Record<string, string | number> = { ...options.headers };
-    if (options.keyed ?? (method !== 'GET' || random() < 0.5)) headers.authorization = authorization;
-    if (payload) {
-      headers['content-type'] = options.contentType ?? 'application/json';
-      headers['content-length'] = payload.length;
-    }
-    const request = http.request(
-      { host: '127.0.0.1', port, method, path, agent, headers, timeout: 30_000 },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () =>
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-            started,
-          }),
-        );
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error('no answer in 30 s')));
-    request.on('error', reject);
-    request.end(payload);
-  });
+async function send(method: string, path: string, options: SendOptions, started: number): Promise<Answer> {
+  const payload = options.json === undefined ? undefined : Buffer.from(JSON.stringify(options.json));
+  const headers: Record<string, string | number> = { ...options.headers };
+  if (options.keyed ?? (method !== 'GET' || random() < 0.5)) headers.authorization = authorization;
+  if (payload) {
+    headers['content-type'] = options.contentType ?? 'application/json';
+    headers['content-length'] = payload.length;
+  }
+  return { ...(await httpRequest(port, agent, { method, path, headers, payload })), started };
 }
 
 // ---------------------------------------------------------------- statistics
