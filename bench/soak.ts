@@ -112,6 +112,13 @@ const service: ChildProcess = spawn(process.execPath, [...serviceNodeOptions, ar
     // a client may: limits above its rate, so a 429 is an error too. Set these to test other limits.
     RATE_LIMIT_PER_MINUTE: process.env.RATE_LIMIT_PER_MINUTE ?? '1000000',
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: process.env.RATE_LIMIT_ANONYMOUS_PER_MINUTE ?? '1000000',
+    // Likewise the slots of expensive reads (q, count=true) and exports: one client's share is one slot
+    // by default, which the soak's --connections requests in flight would overrun with 429s.
+    EXPENSIVE_MAX_CONCURRENT: process.env.EXPENSIVE_MAX_CONCURRENT ?? String(connections),
+    EXPENSIVE_MAX_PER_CLIENT: process.env.EXPENSIVE_MAX_PER_CLIENT ?? String(connections),
+    ANONYMOUS_HEAVY_MAX_CONCURRENT: process.env.ANONYMOUS_HEAVY_MAX_CONCURRENT ?? String(connections),
+    EXPORT_MAX_CONCURRENT: process.env.EXPORT_MAX_CONCURRENT ?? String(connections),
+    EXPORT_MAX_PER_CLIENT: process.env.EXPORT_MAX_PER_CLIENT ?? String(connections),
   },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
