@@ -181,3 +181,24 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   };
 }
+
+/** A second instance of the service on a test app's database, as behind a load balancer. */
+export interface SecondInstance {
+  /** supertest on the second instance, with the editor key, as `t.http` is on the first. */
+  http: ReturnType<typeof supertest.agent>;
+  close(): Promise<void>;
+}
+
+/** Starts another app on `t`'s database with a pool of its own of `poolSize` connections. */
+export async function startSecondInstance(t: TestApp, poolSize: number): Promise<SecondInstance> {
+  const db = connectDatabase(t.databaseUrl, poolSize);
+  const app = await buildApp({ db });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    http: supertest.agent(app.server).set('authorization', `Bearer ${t.keys.editor}`),
+    async close() {
+      await app.close();
+      await db.close();
+    },
+  };
+}

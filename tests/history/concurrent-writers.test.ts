@@ -1,33 +1,26 @@
 // The change feed under concurrent writers on two instances, with a reader following it while
 // they write: the reader sees every change exactly once, in commit order, and never learns of a
 // change behind a cursor it has already passed (a gap no later read would fill).
-import type { FastifyInstance } from 'fastify';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { connectDatabase, type Database } from '../../src/db/client.js';
 import { readFeed, type Change } from '../helpers/feed.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { startSecondInstance, startTestApp, type SecondInstance, type TestApp } from '../helpers/test-app.js';
 import { eventBody, reportBody, retried, unique } from '../helpers/fixtures.js';
 
 const WRITERS = 20;
 const ROUNDS = 3;
 
 let t: TestApp;
-let secondDb: Database;
-let second: FastifyInstance;
+let second: SecondInstance;
 let instances: ReturnType<typeof supertest.agent>[];
 
 beforeAll(async () => {
   t = await startTestApp();
-  secondDb = connectDatabase(t.databaseUrl, 10);
-  second = await buildApp({ db: secondDb });
-  await second.listen({ port: 0, host: '127.0.0.1' });
-  instances = [t.http, supertest.agent(second.server).set('authorization', `Bearer ${t.keys.editor}`)];
+  second = await startSecondInstance(t, 10);
+  instances = [t.http, second.http];
 });
 afterAll(async () => {
   await second.close();
-  await secondDb.close();
   await t.close();
 });
 

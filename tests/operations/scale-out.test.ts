@@ -1,28 +1,21 @@
 // Two instances of the service on one database, as behind a load balancer: nothing that
 // matters lives in one process's memory, so races and retries resolve the same across them.
-import type { FastifyInstance } from 'fastify';
 import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { connectDatabase, type Database } from '../../src/db/client.js';
-import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { startSecondInstance, startTestApp, type SecondInstance, type TestApp } from '../helpers/test-app.js';
 import { eventBody, unique } from '../helpers/fixtures.js';
 
 let t: TestApp;
-let secondDb: Database;
-let second: FastifyInstance;
+let second: SecondInstance;
 let instances: ReturnType<typeof supertest.agent>[];
 
 beforeAll(async () => {
   t = await startTestApp();
-  secondDb = connectDatabase(t.databaseUrl, 5);
-  second = await buildApp({ db: secondDb });
-  await second.listen({ port: 0, host: '127.0.0.1' });
-  instances = [t.http, supertest.agent(second.server).set('authorization', `Bearer ${t.keys.editor}`)];
+  second = await startSecondInstance(t, 5);
+  instances = [t.http, second.http];
 });
 afterAll(async () => {
   await second.close();
-  await secondDb.close();
   await t.close();
 });
 
